@@ -1,0 +1,42 @@
+# Every target creates .venv and installs the project into it first, so a
+# fresh clone needs nothing beyond python3 (>= 3.10) and make.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DATA ?= ../shared/data
+
+.PHONY: report test train evaluate bench figures notebooks clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+## report: scan the bundled example pages and print the moderator's report
+report: $(STAMP)
+	$(BIN)/moderation scan examples/
+
+## test: run the whole test suite (tests needing ../shared/data skip without it)
+test: $(STAMP)
+	$(BIN)/python -m pytest -q
+
+## train: rebuild the shipped model in models/ from $(DATA)
+train: $(STAMP)
+	$(BIN)/moderation train --data $(DATA) --output models/
+
+## evaluate: measure the shipped model and write docs/evaluation.md
+evaluate: $(STAMP)
+	$(BIN)/moderation evaluate --data $(DATA) --output docs/evaluation.md
+
+## bench: run every benchmark in benchmarks/ and print the figures
+bench: $(STAMP)
+	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+## figures: regenerate the figures the README links to
+figures: $(STAMP)
+	$(BIN)/python -m moderation.figures --output docs/figures
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info

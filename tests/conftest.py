@@ -1,0 +1,38 @@
+"""Shared fixtures. Tests that need ../shared/data skip with a reason when it is absent."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+EXAMPLES = REPO / "examples"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+
+
+def shared_data_dir() -> Path:
+    """Where the labelled data sets live: $MODERATION_DATA, else ../shared/data."""
+    return Path(os.environ.get("MODERATION_DATA", REPO.parent / "shared" / "data"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    path = shared_data_dir()
+    if not path.is_dir():
+        pytest.skip(f"labelled data not found at {path} (set MODERATION_DATA or clone beside ../shared/data)")
+    return path
+
+
+@pytest.fixture(scope="session")
+def moderator():
+    """The shipped model, loaded once for the whole session as the hook would."""
+    from moderation import load_model
+
+    return load_model()
+
+
+@pytest.fixture(scope="session")
+def seed_page_text() -> str:
+    return (EXAMPLES / "001_f6e74c870da5195f.txt").read_text(encoding="utf-8")
