@@ -22,8 +22,8 @@ class Policy:
     def from_card(cls, card: Mapping[str, Any]) -> "Policy":
         return cls(thresholds={label: dict(t) for label, t in card["thresholds"].items()})
 
-    def decide(self, scores: Mapping[str, float]) -> tuple[str, list[str], list[dict[str, Any]]]:
-        """Return (decision, flagged labels, reasons) for one comment's scores."""
+    def decide(self, scores: Mapping[str, float], text: str = "") -> tuple[str, list[str], list[dict[str, Any]]]:
+        """Return (decision, flagged labels, reasons) for one comment's scores (and text, for word lists)."""
         decision, labels, reasons = "allow", [], []
         for label, score in scores.items():
             t = self.thresholds.get(label)
