@@ -19,8 +19,18 @@ report: $(STAMP)
 	$(BIN)/moderation scan examples/
 
 ## test: run the whole test suite (tests needing ../shared/data skip without it)
-test: $(STAMP)
+test: $(STAMP) browser
 	$(BIN)/python -m pytest -q
+
+# The HTML report is tested in a real headless Chromium (Debian's package).
+# In CI (CI=true, root) it is installed when missing; elsewhere the browser
+# tests skip with a reason unless /usr/bin/chromium is present.
+.PHONY: browser
+browser:
+	@if [ ! -x /usr/bin/chromium ] && [ -n "$$CI" ] && [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing Debian chromium for the HTML report tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	fi
 
 ## train: rebuild the shipped model in models/ from $(DATA)
 train: $(STAMP)
