@@ -1,52 +1,343 @@
 """Turning label scores into a decision (allow / hold / reject), with reasons.
 
-A first version: per-label `hold` and `reject` thresholds, taken from the
-model card unless a policy overrides them. The pre-publish hook issue extends
-this with a TOML file, banned/suspect word lists and the fail mode.
+A newsroom decides what happens to a comment, not the model: the model gives
+each label a probability, the policy says at which score a comment is held for
+a moderator or rejected outright, which words reject or hold a comment whatever
+the model says (Coral Talk's banned and suspect word lists), and what to do
+when scoring fails. The policy lives in a TOML file so a site can change it
+without touching code; see docs/policy.md for the format and
+`resources/default_policy.toml` for the default.
+
+Every decision carries its reasons (plain dicts, so they travel as JSON):
+
+- ``{"kind": "score", "label", "score", "threshold", "action", "evidence"?}``
+- ``{"kind": "banned_word" | "suspect_word", "word", "start", "end", "text", "action"}``
+- ``{"kind": "clear", "action": "allow", "label", "score", "threshold"}`` (why nothing was flagged)
+- ``{"kind": "error", "action", "error"}`` (the fail mode, when scoring raised)
 """
 
 from __future__ import annotations
 
+import re
+import sys
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from pathlib import Path
+from typing import Any, Iterable, Mapping, Sequence
+
+from moderation.records import DECISIONS, Evidence, Verdict
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+#: How bad each decision is; the comment gets the worst one any reason asks for.
+SEVERITY = {decision: rank for rank, decision in enumerate(DECISIONS)}
+
+#: The policy shipped with the package (thresholds from the model card, word lists, fail mode).
+DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "resources" / "default_policy.toml"
+
+#: Perspective attribute -> the labels whose highest score answers it (see docs/service.md).
+DEFAULT_PERSPECTIVE_ATTRIBUTES: dict[str, list[str]] = {
+    "TOXICITY": ["abusive", "dehumanising"],
+    "SEVERE_TOXICITY": ["dehumanising"],
+    "INSULT": ["abusive"],
+    "PROFANITY": ["abusive"],
+    "IDENTITY_ATTACK": ["dehumanising"],
+    "DEHUMANISING": ["dehumanising"],
+    "ABUSIVE": ["abusive"],
+}
+
+_TOP_LEVEL_KEYS = {"version", "fail_mode", "thresholds", "words", "perspective", "wordpress"}
+_WORDS_KEYS = {"banned", "suspect", "banned_files", "suspect_files"}
+
+
+class PolicyError(ValueError):
+    """A policy file that cannot be used; the message names the file and the key."""
+
+
+@dataclass
+class WordList:
+    """Words and phrases matched whole, case-insensitively, anywhere in a comment.
+
+    Entries match on word boundaries ("pig" does not match "pigment"), a space
+    in a phrase matches any run of whitespace, and a trailing ``*`` matches any
+    word ending ("cockroach*" matches "cockroaches"). Compiled once into one
+    regular expression, so a list of thousands costs one scan per comment.
+    """
+
+    words: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        cleaned = []
+        for word in self.words:
+            word = " ".join(str(word).split())
+            if word and word not in cleaned:
+                cleaned.append(word)
+        self.words = cleaned
+        self._pattern = self._compile(cleaned) if cleaned else None
+
+    @staticmethod
+    def _compile(words: Sequence[str]) -> re.Pattern[str]:
+        parts = []
+        # Longest first, so "white trash" wins over "trash" at the same position.
+        for word in sorted(words, key=len, reverse=True):
+            stem, wildcard = (word[:-1], True) if word.endswith("*") and len(word) > 1 else (word, False)
+            body = r"\s+".join(re.escape(piece) for piece in stem.split(" "))
+            parts.append(body + (r"\w*" if wildcard else ""))
+        return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+
+    def find(self, text: str) -> list[tuple[int, int, str]]:
+        """(start, end, matched text) of every match, in text order."""
+        if self._pattern is None or not text:
+            return []
+        return [(m.start(), m.end(), m.group(0)) for m in self._pattern.finditer(text)]
+
+    def entry_for(self, matched: str) -> str:
+        """The list entry a matched text came from (for the reason shown to a moderator)."""
+        folded = " ".join(matched.split()).casefold()
+        for word in self.words:
+            if word.endswith("*") and folded.startswith(word[:-1].casefold()):
+                return word
+            if word.casefold() == folded:
+                return word
+        return matched
+
+    def __len__(self) -> int:
+        return len(self.words)
 
 
 @dataclass
 class Policy:
-    """Per-label thresholds: a score >= `reject` rejects, >= `hold` holds."""
+    """Per-label thresholds, word lists and the fail mode.
+
+    A label score >= its ``reject`` threshold rejects, >= ``hold`` holds; a
+    banned word rejects and a suspect word holds; the comment gets the worst
+    of these. Labels with no threshold are reported in scores but never act.
+    """
 
     thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
     fail_mode: str = "hold"
+    banned: WordList = field(default_factory=WordList)
+    suspect: WordList = field(default_factory=WordList)
+    perspective_attributes: dict[str, list[str]] = field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_PERSPECTIVE_ATTRIBUTES.items()}
+    )
+    #: What the WordPress endpoint answers for each decision (`pre_comment_approved` values).
+    wordpress: dict[str, Any] = field(default_factory=lambda: {"allow": 1, "hold": 0, "reject": "trash"})
+    source: str | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.banned, (list, tuple)):
+            self.banned = WordList(list(self.banned))
+        if isinstance(self.suspect, (list, tuple)):
+            self.suspect = WordList(list(self.suspect))
+        _check_fail_mode(self.fail_mode, self.source or "policy")
+        for label, t in self.thresholds.items():
+            _check_thresholds(label, t, self.source or "policy")
 
     @classmethod
     def from_card(cls, card: Mapping[str, Any]) -> "Policy":
-        return cls(thresholds={label: dict(t) for label, t in card["thresholds"].items()})
+        """The model card's thresholds, no word lists, fail mode `hold`."""
+        return cls(thresholds={label: dict(t) for label, t in card["thresholds"].items()}, source="model card")
 
-    def decide(self, scores: Mapping[str, float], text: str = "") -> tuple[str, list[str], list[dict[str, Any]]]:
-        """Return (decision, flagged labels, reasons) for one comment's scores (and text, for word lists)."""
+    def decide(
+        self,
+        scores: Mapping[str, float],
+        text: str = "",
+        evidence: Iterable[Evidence] | None = None,
+    ) -> tuple[str, list[str], list[dict[str, Any]]]:
+        """Return (decision, flagged labels, reasons) for one comment's scores and text.
+
+        `evidence` (optional) attaches the model's evidence spans to each
+        score reason, so a moderator sees which words tipped the label.
+        """
         decision, labels, reasons = "allow", [], []
+        closest: tuple[float, str, float] | None = None  # (margin, label, threshold) for the "clear" reason
         for label, score in scores.items():
             t = self.thresholds.get(label)
             if t is None:
                 continue
+            score = float(score)
             if score >= t["reject"]:
                 action = "reject"
             elif score >= t["hold"]:
                 action = "hold"
             else:
+                margin = t["hold"] - score
+                if closest is None or margin < closest[0]:
+                    closest = (margin, label, t["hold"])
                 continue
             labels.append(label)
-            reasons.append({"kind": "score", "label": label, "score": round(float(score), 4),
-                            "threshold": t[action], "action": action})
-            if action == "reject" or decision == "allow":
-                decision = action
+            reason: dict[str, Any] = {"kind": "score", "label": label, "score": round(score, 4),
+                                      "threshold": t[action], "action": action}
+            if evidence is not None:
+                reason["evidence"] = [{"start": e.start, "end": e.end, "text": e.text, "weight": e.weight}
+                                      for e in evidence if e.label == label]
+            reasons.append(reason)
+            decision = _worse(decision, action)
+        for kind, wordlist, action in (("banned_word", self.banned, "reject"), ("suspect_word", self.suspect, "hold")):
+            for start, end, matched in wordlist.find(text):
+                reasons.append({"kind": kind, "word": wordlist.entry_for(matched), "start": start, "end": end,
+                                "text": matched, "action": action})
+                decision = _worse(decision, action)
+        if not reasons:
+            if closest is not None:
+                _, label, threshold = closest
+                reasons.append({"kind": "clear", "action": "allow", "label": label,
+                                "score": round(float(scores[label]), 4), "threshold": threshold})
+            else:
+                reasons.append({"kind": "clear", "action": "allow", "label": None, "score": None, "threshold": None})
         return decision, labels, reasons
 
+    def fail_verdict(self, error: BaseException | str, model_version: str = "",
+                     labels: Sequence[str] = (), text: str = "") -> Verdict:
+        """The verdict when scoring raised: the fail mode, with the error as its reason.
 
-def load_policy(path=None, card: Mapping[str, Any] | None = None) -> Policy:
-    """The policy for a model: from the card's thresholds (a TOML file comes with the hook issue)."""
-    if path is not None:
-        raise NotImplementedError("policy files arrive with the pre-publish hook issue")
-    if card is None:
-        raise ValueError("load_policy needs a policy file or a model card")
-    return Policy.from_card(card)
+        The word lists still apply (they need no model), so a banned word
+        rejects even when the model is down.
+        """
+        message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
+        decision = self.fail_mode
+        reasons: list[dict[str, Any]] = [{"kind": "error", "action": self.fail_mode, "error": message}]
+        for kind, wordlist, action in (("banned_word", self.banned, "reject"), ("suspect_word", self.suspect, "hold")):
+            for start, end, matched in wordlist.find(text):
+                reasons.append({"kind": kind, "word": wordlist.entry_for(matched), "start": start, "end": end,
+                                "text": matched, "action": action})
+                decision = _worse(decision, action)
+        return Verdict(scores={}, labels=[], decision=decision, evidence=[],
+                       model_version=model_version, reasons=reasons)
+
+    def to_dict(self) -> dict[str, Any]:
+        """A plain summary (for `GET /version` and `--format json`)."""
+        return {
+            "source": self.source,
+            "fail_mode": self.fail_mode,
+            "thresholds": {k: dict(v) for k, v in self.thresholds.items()},
+            "banned_words": len(self.banned),
+            "suspect_words": len(self.suspect),
+        }
+
+
+def _worse(a: str, b: str) -> str:
+    return a if SEVERITY[a] >= SEVERITY[b] else b
+
+
+def _check_fail_mode(value: Any, where: str) -> None:
+    if value not in SEVERITY:
+        raise PolicyError(f"{where}: fail_mode must be one of {', '.join(DECISIONS)}, not {value!r}")
+
+
+def _check_thresholds(label: str, t: Mapping[str, Any], where: str) -> None:
+    for key in ("hold", "reject"):
+        value = t.get(key)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
+            raise PolicyError(f"{where}: thresholds.{label}.{key} must be a number between 0 and 1, not {value!r}")
+    if t["hold"] > t["reject"]:
+        raise PolicyError(f"{where}: thresholds.{label}: hold ({t['hold']}) is above reject ({t['reject']})")
+
+
+def _read_word_files(names: Any, base: Path, where: str, key: str) -> list[str]:
+    if not isinstance(names, list):
+        raise PolicyError(f"{where}: words.{key} must be a list of file names")
+    words: list[str] = []
+    for name in names:
+        path = (base / str(name)).resolve()
+        try:
+            lines = path.read_text(encoding="utf-8").splitlines()
+        except OSError as exc:
+            raise PolicyError(f"{where}: words.{key}: cannot read {path}: {exc.strerror or exc}") from None
+        words += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+    return words
+
+
+def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None, *,
+                 source: str = "policy", base: Path | None = None) -> Policy:
+    """A Policy from parsed TOML. Labels the file leaves out take the card's thresholds."""
+    unknown = set(data) - _TOP_LEVEL_KEYS
+    if unknown:
+        raise PolicyError(f"{source}: unknown key(s) {', '.join(sorted(unknown))} "
+                          f"(expected {', '.join(sorted(_TOP_LEVEL_KEYS))})")
+    version = data.get("version", 1)
+    if version != 1:
+        raise PolicyError(f"{source}: version {version!r} is not supported (this release reads version 1)")
+    thresholds: dict[str, dict[str, float]] = {}
+    if card is not None and card.get("thresholds"):
+        thresholds = {label: dict(t) for label, t in card["thresholds"].items()}
+    file_thresholds = data.get("thresholds", {})
+    if not isinstance(file_thresholds, dict):
+        raise PolicyError(f"{source}: [thresholds] must be a table of labels")
+    for label, t in file_thresholds.items():
+        if not isinstance(t, dict):
+            raise PolicyError(f"{source}: thresholds.{label} must be a table with hold and reject")
+        extra = set(t) - {"hold", "reject"}
+        if extra:
+            raise PolicyError(f"{source}: thresholds.{label}: unknown key(s) {', '.join(sorted(extra))}")
+        merged = {**thresholds.get(label, {}), **t}
+        if set(merged) != {"hold", "reject"}:
+            raise PolicyError(f"{source}: thresholds.{label} needs both hold and reject "
+                              f"(the model card has no threshold for {label!r})")
+        thresholds[label] = {k: float(v) if not isinstance(v, bool) else v for k, v in merged.items()}
+    words = data.get("words", {})
+    if not isinstance(words, dict):
+        raise PolicyError(f"{source}: [words] must be a table")
+    unknown = set(words) - _WORDS_KEYS
+    if unknown:
+        raise PolicyError(f"{source}: words: unknown key(s) {', '.join(sorted(unknown))}")
+    lists: dict[str, list[str]] = {}
+    for key in ("banned", "suspect"):
+        entries = words.get(key, [])
+        if not isinstance(entries, list) or not all(isinstance(w, str) for w in entries):
+            raise PolicyError(f"{source}: words.{key} must be a list of strings")
+        lists[key] = list(entries) + _read_word_files(words.get(f"{key}_files", []), base or Path.cwd(),
+                                                      source, f"{key}_files")
+    perspective = {k: list(v) for k, v in DEFAULT_PERSPECTIVE_ATTRIBUTES.items()}
+    for attribute, labels in data.get("perspective", {}).items():
+        if isinstance(labels, str):
+            labels = [labels]
+        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
+            raise PolicyError(f"{source}: perspective.{attribute} must be a label or a list of labels")
+        if labels:
+            perspective[attribute.upper()] = labels
+        else:  # an empty list switches the attribute off (requests for it get a 400)
+            perspective.pop(attribute.upper(), None)
+    wordpress = {"allow": 1, "hold": 0, "reject": "trash"}
+    for decision, answer in data.get("wordpress", {}).items():
+        if decision not in SEVERITY:
+            raise PolicyError(f"{source}: wordpress.{decision}: not a decision ({', '.join(DECISIONS)})")
+        if answer not in (0, 1, "spam", "trash") or isinstance(answer, bool):
+            raise PolicyError(f"{source}: wordpress.{decision} must be 0, 1, \"spam\" or \"trash\", not {answer!r}")
+        wordpress[decision] = answer
+    fail_mode = data.get("fail_mode", "hold")
+    _check_fail_mode(fail_mode, source)
+    return Policy(thresholds=thresholds, fail_mode=fail_mode, banned=WordList(lists["banned"]),
+                  suspect=WordList(lists["suspect"]), perspective_attributes=perspective,
+                  wordpress=wordpress, source=source)
+
+
+def load_policy(path: str | Path | None = None, card: Mapping[str, Any] | None = None) -> Policy:
+    """The policy for a model.
+
+    `path` is a TOML policy file (docs/policy.md); labels it does not set take
+    the model card's thresholds. With no path: the card's thresholds plus the
+    shipped default policy (word lists, fail mode `hold`).
+    """
+    if path is None:
+        if card is None:
+            raise ValueError("load_policy needs a policy file or a model card")
+        path = DEFAULT_POLICY_PATH
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PolicyError(f"{path}: cannot read policy file: {exc.strerror or exc}") from None
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise PolicyError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyError(f"{path}: invalid TOML: {exc}") from None
+    policy = parse_policy(data, card, source=str(path), base=path.parent)
+    if not policy.thresholds:
+        raise PolicyError(f"{path}: no thresholds: give a [thresholds.<label>] table or a model card")
+    return policy

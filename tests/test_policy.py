@@ -1,0 +1,193 @@
+"""The policy: thresholds, word lists, fail mode and the TOML file, on plain score dicts."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moderation.policy import DEFAULT_POLICY_PATH, Policy, PolicyError, WordList, load_policy
+from moderation.records import Evidence
+
+CARD = {"thresholds": {"dehumanising": {"hold": 0.35, "reject": 0.8}, "abusive": {"hold": 0.5, "reject": 0.9}}}
+
+
+def write(tmp_path: Path, text: str, name: str = "policy.toml") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+# --- thresholds -------------------------------------------------------------
+
+
+def test_from_card_thresholds_decide_each_band():
+    policy = Policy.from_card(CARD)
+    assert policy.decide({"dehumanising": 0.1, "abusive": 0.2})[0] == "allow"
+    decision, labels, reasons = policy.decide({"dehumanising": 0.4, "abusive": 0.2})
+    assert (decision, labels) == ("hold", ["dehumanising"])
+    assert reasons == [{"kind": "score", "label": "dehumanising", "score": 0.4, "threshold": 0.35, "action": "hold"}]
+    decision, labels, _ = policy.decide({"dehumanising": 0.8, "abusive": 0.95})
+    assert (decision, labels) == ("reject", ["dehumanising", "abusive"])
+
+
+def test_threshold_is_inclusive_and_worst_action_wins():
+    policy = Policy.from_card(CARD)
+    assert policy.decide({"abusive": 0.5})[0] == "hold"
+    assert policy.decide({"abusive": 0.4999})[0] == "allow"
+    # a hold on one label does not soften a reject on another, whatever the order
+    assert policy.decide({"abusive": 0.95, "dehumanising": 0.4})[0] == "reject"
+    assert policy.decide({"dehumanising": 0.4, "abusive": 0.95})[0] == "reject"
+
+
+def test_allow_still_carries_a_reason_naming_the_closest_label():
+    decision, labels, reasons = Policy.from_card(CARD).decide({"dehumanising": 0.3, "abusive": 0.1})
+    assert decision == "allow" and labels == []
+    assert reasons == [{"kind": "clear", "action": "allow", "label": "dehumanising", "score": 0.3, "threshold": 0.35}]
+
+
+def test_labels_without_thresholds_never_act():
+    decision, labels, _ = Policy.from_card(CARD).decide({"spam": 0.99})
+    assert decision == "allow" and labels == []
+
+
+def test_evidence_spans_are_attached_to_their_label():
+    evidence = [Evidence("dehumanising", 4, 9, "orcs.", 1.2), Evidence("abusive", 0, 3, "you", 0.1)]
+    _, _, reasons = Policy.from_card(CARD).decide({"dehumanising": 0.9}, "you orcs.", evidence=evidence)
+    assert reasons[0]["evidence"] == [{"start": 4, "end": 9, "text": "orcs.", "weight": 1.2}]
+
+
+# --- word lists -------------------------------------------------------------
+
+
+def test_word_list_matches_whole_words_case_insensitively_with_spans():
+    words = WordList(["pig", "gas them", "cockroach*"])
+    text = "PIG! Pigment is fine; gas   them all, those cockroaches and a cockroach"
+    found = words.find(text)
+    assert [m[2] for m in found] == ["PIG", "gas   them", "cockroaches", "cockroach"]
+    for start, end, matched in found:
+        assert text[start:end] == matched
+    assert words.entry_for("gas   them") == "gas them"
+    assert words.entry_for("Cockroaches") == "cockroach*"
+    assert WordList(["ass"]).find("class assignment, pass") == []
+
+
+def test_word_list_ignores_blank_and_duplicate_entries_and_escapes_regex():
+    words = WordList(["", "  ", "a.b", "a.b", "c++"])
+    assert words.words == ["a.b", "c++"]
+    assert words.find("axb a.b c++") == [(4, 7, "a.b"), (8, 11, "c++")]
+
+
+def test_banned_word_rejects_and_suspect_word_holds_even_with_low_scores():
+    policy = Policy.from_card(CARD)
+    policy.banned, policy.suspect = WordList(["scumbag"]), WordList(["vermin"])
+    decision, labels, reasons = policy.decide({"dehumanising": 0.01, "abusive": 0.01}, "They are Vermin.")
+    assert decision == "hold" and labels == []
+    assert reasons == [{"kind": "suspect_word", "word": "vermin", "start": 9, "end": 15, "text": "Vermin", "action": "hold"}]
+    decision, _, reasons = policy.decide({"dehumanising": 0.01}, "vermin, you scumbag")
+    assert decision == "reject"
+    assert {r["kind"] for r in reasons} == {"banned_word", "suspect_word"}
+
+
+# --- fail mode --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("mode", ["allow", "hold", "reject"])
+def test_fail_verdict_follows_fail_mode(mode):
+    policy = Policy(thresholds=CARD["thresholds"], fail_mode=mode)
+    verdict = policy.fail_verdict(RuntimeError("model file vanished"), model_version="m1")
+    assert verdict.decision == mode
+    assert verdict.scores == {} and verdict.model_version == "m1"
+    assert verdict.reasons == [{"kind": "error", "action": mode, "error": "RuntimeError: model file vanished"}]
+
+
+def test_fail_verdict_still_applies_banned_words():
+    policy = Policy(thresholds={}, fail_mode="allow", banned=["scumbag"])
+    verdict = policy.fail_verdict("timeout", text="what a scumbag")
+    assert verdict.decision == "reject"
+    assert verdict.reasons[1]["kind"] == "banned_word"
+
+
+def test_bad_fail_mode_is_refused():
+    with pytest.raises(PolicyError, match="fail_mode"):
+        Policy(fail_mode="publish")
+
+
+# --- the TOML file ----------------------------------------------------------
+
+
+def test_default_policy_ships_word_lists_and_takes_card_thresholds():
+    assert DEFAULT_POLICY_PATH.is_file()
+    policy = load_policy(card=CARD)
+    assert policy.thresholds == CARD["thresholds"]
+    assert policy.fail_mode == "hold"
+    assert len(policy.banned) > 0 and len(policy.suspect) > 0
+    assert policy.decide({"dehumanising": 0.0, "abusive": 0.0}, "subhumans, all of them")[0] == "hold"
+    assert policy.wordpress == {"allow": 1, "hold": 0, "reject": "trash"}
+
+
+def test_policy_file_overrides_one_label_and_keeps_the_others(tmp_path):
+    path = write(tmp_path, """
+version = 1
+fail_mode = "reject"
+[thresholds.abusive]
+hold = 0.2
+[words]
+banned = ["scumbag"]
+suspect_files = ["suspect.txt"]
+[perspective]
+THREAT = ["abusive"]
+PROFANITY = []
+[wordpress]
+reject = "spam"
+""")
+    write(tmp_path, "# one per line\norcs\n\n  traitors  \n", name="suspect.txt")
+    policy = load_policy(path, card=CARD)
+    assert policy.thresholds["abusive"] == {"hold": 0.2, "reject": 0.9}
+    assert policy.thresholds["dehumanising"] == CARD["thresholds"]["dehumanising"]
+    assert policy.fail_mode == "reject"
+    assert policy.suspect.words == ["orcs", "traitors"]
+    assert policy.decide({"abusive": 0.25}, "")[0] == "hold"
+    assert policy.perspective_attributes["THREAT"] == ["abusive"]
+    assert "PROFANITY" not in policy.perspective_attributes
+    assert policy.wordpress["reject"] == "spam"
+
+
+def test_policy_file_without_card_needs_both_thresholds(tmp_path):
+    path = write(tmp_path, "[thresholds.abusive]\nhold = 0.5\n")
+    with pytest.raises(PolicyError, match=r"thresholds\.abusive needs both hold and reject"):
+        load_policy(path)
+    path = write(tmp_path, "[thresholds.abusive]\nhold = 0.5\nreject = 0.7\n")
+    assert load_policy(path).thresholds == {"abusive": {"hold": 0.5, "reject": 0.7}}
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("fail_mode = 'publish'", "fail_mode must be one of"),
+        ("[thresholds.abusive]\nhold = 0.9\nreject = 0.5", "hold .0.9. is above reject"),
+        ("[thresholds.abusive]\nhold = 2\nreject = 3", "between 0 and 1"),
+        ("[thresholds.abusive]\nhold = 0.5\nrejekt = 0.9", "unknown key"),
+        ("treshold = 1", "unknown key"),
+        ("[words]\nbanned = 'x'", "words.banned must be a list"),
+        ("[words]\nbanned_files = ['missing.txt']", "cannot read"),
+        ("[wordpress]\nreject = 'bin'", "wordpress.reject must be"),
+        ("version = 2", "version 2"),
+        ("fail_mode = ", "invalid TOML"),
+    ],
+)
+def test_bad_policy_files_name_the_file_and_the_problem(tmp_path, text, message):
+    path = write(tmp_path, text)
+    with pytest.raises(PolicyError, match=message) as info:
+        load_policy(path, card=CARD)
+    assert str(path) in str(info.value)
+
+
+def test_missing_policy_file_is_a_clear_error(tmp_path):
+    with pytest.raises(PolicyError, match="cannot read policy file"):
+        load_policy(tmp_path / "nope.toml", card=CARD)
+
+
+def test_load_policy_needs_a_file_or_a_card():
+    with pytest.raises(ValueError):
+        load_policy()
