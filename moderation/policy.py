@@ -341,3 +341,17 @@ def load_policy(path: str | Path | None = None, card: Mapping[str, Any] | None =
     if not policy.thresholds:
         raise PolicyError(f"{path}: no thresholds: give a [thresholds.<label>] table or a model card")
     return policy
+
+
+def attach_evidence(verdict: Verdict) -> Verdict:
+    """Give each score reason the evidence spans for its label, when the model did not.
+
+    Lets the hook say which words tipped a label whether or not the model
+    passed `evidence=` to `Policy.decide`. Changes the verdict in place and
+    returns it.
+    """
+    for reason in verdict.reasons:
+        if reason.get("kind") == "score" and "evidence" not in reason:
+            reason["evidence"] = [{"start": e.start, "end": e.end, "text": e.text, "weight": e.weight}
+                                  for e in verdict.evidence if e.label == reason.get("label")]
+    return verdict

@@ -1,0 +1,107 @@
+"""`moderation serve`: the pre-publish hook over HTTP, on uvicorn (see docs/service.md)."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+
+import click
+
+LOOPBACK_NAMES = {"localhost", "ip6-localhost"}
+
+
+def is_loopback(host: str) -> bool:
+    if host in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@click.command(name="serve", context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Anything but loopback needs an API key (see --api-key-env).")
+@click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
+              help="Worker processes, each with its own copy of the model (about one per core).")
+@click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False),
+              help="Policy TOML (thresholds, word lists, fail mode; docs/policy.md).")
+@click.option("--model", "model_path", type=click.Path(exists=True), help="Model file instead of the shipped one.")
+@click.option("--api-key-env", default="MODERATION_API_KEY", show_default=True, metavar="VAR",
+              help="Environment variable holding the API key. When it is set, every endpoint but /healthz "
+                   "needs the key (X-API-Key header, Authorization: Bearer, or ?key=).")
+@click.option("--coral-secret-env", default="MODERATION_CORAL_SECRET", show_default=True, metavar="VAR",
+              help="Environment variable holding Coral's signing secret; when set, /v1/coral checks X-Coral-Signature.")
+@click.option("--allow-no-api-key", is_flag=True,
+              help="Serve on a non-loopback address without an API key (behind a proxy that authenticates).")
+@click.option("--max-body-bytes", default=256 * 1024, show_default=True, type=click.IntRange(1024),
+              help="Larger request bodies get 413.")
+@click.option("--max-comment-chars", default=20_000, show_default=True, type=click.IntRange(1),
+              help="Longer comments get 413 (Coral and WordPress endpoints: the fail mode); shorter ones are scored whole.")
+@click.option("--max-batch", default=256, show_default=True, type=click.IntRange(1),
+              help="Most comments in one /v1/check:batch request (413 above).")
+@click.option("--max-pending", default=64, show_default=True, type=click.IntRange(1),
+              help="Requests in progress per worker before new ones get 503 with Retry-After.")
+@click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(0.1),
+              help="Seconds to receive a request body (408) and to score a batch (503); also the keep-alive timeout.")
+@click.option("--log-level", default="info", show_default=True,
+              type=click.Choice(["critical", "error", "warning", "info", "debug"]))
+@click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log one line per request.")
+def serve_command(host: str, port: int, workers: int, policy_path: str | None, model_path: str | None,
+                  api_key_env: str, coral_secret_env: str, allow_no_api_key: bool, max_body_bytes: int,
+                  max_comment_chars: int, max_batch: int, max_pending: int, timeout: float, log_level: str,
+                  access_log: bool) -> None:
+    """Run the pre-publish HTTP service: a CMS asks before a comment goes live.
+
+    \b
+    Endpoints (docs/service.md):
+      POST /v1/check                           {"text", "id"?, "author"?, "thread"?} -> verdict
+      POST /v1/check:batch                     {"comments": [...]} -> {"verdicts": [...]}
+      POST /v1alpha1/comments:analyze          Perspective-compatible (change the base URL)
+      POST /v1/coral                           Coral Talk external moderation phase
+      POST /v1/wordpress/pre_comment_approved  WordPress: 1 / 0 / "spam" / "trash"
+      GET  /healthz, GET /version
+
+    \b
+    Examples:
+      moderation serve                                   http://127.0.0.1:8080, no key
+      MODERATION_API_KEY=s3cret moderation serve --host 0.0.0.0 --workers 2
+    """
+    import uvicorn
+
+    from moderation.policy import PolicyError
+    from moderation.service import SETTINGS_ENV, ServiceSettings, create_app, load_moderator
+
+    api_key = os.environ.get(api_key_env) or None
+    if not is_loopback(host) and not api_key and not allow_no_api_key:
+        raise click.UsageError(f"serving on {host} (not loopback) needs an API key: set ${api_key_env}, "
+                               f"or pass --allow-no-api-key if a proxy in front authenticates")
+    settings = ServiceSettings(max_body_bytes=max_body_bytes, max_comment_chars=max_comment_chars,
+                               max_batch=max_batch, max_pending=max_pending, timeout=timeout)
+    # Load once here so a bad model or policy file is a clear error before any worker starts.
+    try:
+        moderator = load_moderator(model_path, policy_path)
+    except PolicyError as exc:
+        raise click.ClickException(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise click.ClickException(f"cannot load the model: {exc}") from None
+    click.echo(f"moderation serve: model {moderator.version}, policy {moderator.policy.source}, "
+               f"http://{host}:{port}, {workers} worker(s), API key {'required' if api_key else 'off'}", err=True)
+    server_options = dict(host=host, port=port, log_level=log_level, access_log=access_log,
+                          timeout_keep_alive=max(1, int(timeout)),
+                          # uvicorn answers 503 itself past this many connections+tasks per worker
+                          limit_concurrency=max_pending * 4, server_header=False)
+    if workers == 1:
+        settings.api_key = api_key
+        settings.coral_secret = os.environ.get(coral_secret_env) or None
+        uvicorn.run(create_app(moderator, settings), **server_options)
+        return
+    del moderator  # each worker process loads its own copy
+    os.environ[SETTINGS_ENV] = json.dumps({
+        "settings": {k: v for k, v in vars(settings).items() if k not in ("api_key", "coral_secret")},
+        "model_path": model_path, "policy_path": policy_path,
+        "api_key_env": api_key_env, "coral_secret_env": coral_secret_env,
+    })
+    uvicorn.run("moderation.service:app_from_env", factory=True, workers=workers, **server_options)

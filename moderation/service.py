@@ -1,0 +1,524 @@
+"""The pre-publish HTTP service (`moderation serve`): a CMS asks, we answer in milliseconds.
+
+One Starlette app, run under uvicorn, one model per worker process. It answers
+in four dialects so a site can switch without rewriting its CMS glue:
+
+- our own: ``POST /v1/check`` and ``POST /v1/check:batch`` (the verdict, with reasons);
+- Perspective's: ``POST /v1alpha1/comments:analyze`` (same request and response
+  shapes, so a Perspective client switches by changing its base URL);
+- Coral Talk's external moderation phase: ``POST /v1/coral``;
+- WordPress's ``pre_comment_approved`` filter: ``POST /v1/wordpress/pre_comment_approved``;
+
+plus ``GET /healthz`` and ``GET /version``. docs/service.md documents each.
+
+Scoring is CPU-bound and takes about a millisecond, so it runs on the event
+loop itself: a thread pool would only add GIL hand-offs. Parallelism comes
+from worker processes (``--workers``). Every request is bounded: body size
+(413), comment length (413), batch size (413), body read time (408), pending
+requests per worker (503), and a deadline checked between batch chunks (503).
+Errors use Google's JSON error shape (``{"error": {"code", "message", "status"}}``),
+which Perspective clients already parse.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import hmac
+import html
+import json
+import logging
+import os
+import re
+import time
+from dataclasses import asdict, dataclass, field
+from html.parser import HTMLParser
+from typing import Any, Callable
+
+from starlette.applications import Starlette
+from starlette.exceptions import HTTPException
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from moderation import __version__
+from moderation.policy import attach_evidence
+
+log = logging.getLogger("moderation.service")
+
+#: Environment variable through which `moderation serve` hands its settings to worker processes.
+SETTINGS_ENV = "MODERATION_SERVICE_SETTINGS"
+
+#: HTTP status -> the Google API error status string Perspective clients expect.
+ERROR_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED",
+                408: "DEADLINE_EXCEEDED", 413: "INVALID_ARGUMENT", 415: "INVALID_ARGUMENT",
+                500: "INTERNAL", 503: "UNAVAILABLE"}
+
+CONTEXT_FIELDS = ("id", "author", "thread")
+
+
+@dataclass
+class ServiceSettings:
+    """Limits and keys; every one is a `moderation serve` option (docs/service.md)."""
+
+    max_body_bytes: int = 256 * 1024
+    max_comment_chars: int = 20_000
+    max_batch: int = 256
+    max_pending: int = 64
+    timeout: float = 5.0
+    api_key: str | None = field(default=None, repr=False)
+    coral_secret: str | None = field(default=None, repr=False)
+
+
+class ApiError(Exception):
+    """An error answered as ``{"error": {"code", "message", "status"}}``."""
+
+    def __init__(self, code: int, message: str, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.code, self.message, self.headers = code, message, headers
+
+
+def error_response(code: int, message: str, headers: dict[str, str] | None = None) -> JSONResponse:
+    status = ERROR_STATUS.get(code, "UNKNOWN")
+    return JSONResponse({"error": {"code": code, "message": message, "status": status}}, status_code=code,
+                        headers=headers)
+
+
+class Hook:
+    """What one worker holds: the model, its policy, the settings and the pending-request count."""
+
+    def __init__(self, moderator: Any, settings: ServiceSettings):
+        self.moderator = moderator
+        self.policy = moderator.policy
+        self.settings = settings
+        self.pending = 0
+        labels = set(moderator.labels)
+        # Perspective attributes whose labels this model does not have are not served.
+        self.attributes = {name: [lbl for lbl in lbls if lbl in labels]
+                           for name, lbls in self.policy.perspective_attributes.items()}
+        self.attributes = {name: lbls for name, lbls in self.attributes.items() if lbls}
+
+    # -- scoring ----------------------------------------------------------------
+
+    def check(self, text: str, context: dict[str, Any] | None = None):
+        """One comment -> Verdict; if the model raises, the policy's fail mode answers."""
+        try:
+            verdict = self.moderator.check(text, context=context or None)
+        except Exception as exc:
+            log.exception("scoring failed; answering with the fail mode (%s)", self.policy.fail_mode)
+            return self.policy.fail_verdict(exc, model_version=self.moderator.version, text=text)
+        return attach_evidence(verdict)
+
+    def score(self, texts: list[str], deadline: float) -> list:
+        """Many comments, vectorised, in chunks so the deadline is checked between them."""
+        verdicts: list = []
+        chunk = 64
+        for start in range(0, len(texts), chunk):
+            if time.perf_counter() > deadline:
+                raise ApiError(503, f"timed out after {len(verdicts)} of {len(texts)} comments "
+                                    f"(--timeout {self.settings.timeout:g} s); send smaller batches")
+            part = texts[start:start + chunk]
+            try:
+                verdicts += [attach_evidence(v) for v in self.moderator.score(part)]
+            except Exception as exc:
+                log.exception("batch scoring failed; answering with the fail mode (%s)", self.policy.fail_mode)
+                verdicts += [self.policy.fail_verdict(exc, model_version=self.moderator.version, text=t)
+                             for t in part]
+        return verdicts
+
+    def card_summary(self) -> dict[str, Any]:
+        card = dict(getattr(self.moderator, "card", {}) or {})
+        keep = ("version", "created", "labels", "thresholds", "metrics", "training_data", "library_versions")
+        return {k: card[k] for k in keep if k in card}
+
+
+# --- request reading ------------------------------------------------------------
+
+
+async def read_body(request: Request, hook: Hook) -> bytes:
+    """The raw request body, within the size and time limits."""
+    limit = hook.settings.max_body_bytes
+    length = request.headers.get("content-length")
+    if length is not None:
+        try:
+            if int(length) > limit:
+                raise ApiError(413, f"request body is {int(length)} bytes; the limit is {limit} (--max-body-bytes)")
+        except ValueError:
+            raise ApiError(400, "Content-Length is not a number") from None
+    body = bytearray()
+
+    async def receive_all() -> None:
+        async for chunk in request.stream():
+            body.extend(chunk)
+            if len(body) > limit:
+                raise ApiError(413, f"request body is over the limit of {limit} bytes (--max-body-bytes)")
+
+    try:
+        await asyncio.wait_for(receive_all(), hook.settings.timeout)
+    except asyncio.TimeoutError:
+        raise ApiError(408, f"request body not received within {hook.settings.timeout:g} s") from None
+    except ClientDisconnect:
+        raise ApiError(400, "client disconnected before sending the whole body") from None
+    return bytes(body)
+
+
+def parse_json(body: bytes) -> Any:
+    if not body.strip():
+        raise ApiError(400, "empty request body: send a JSON object")
+    try:
+        return json.loads(body)
+    except UnicodeDecodeError:
+        raise ApiError(400, "request body is not UTF-8") from None
+    except json.JSONDecodeError as exc:
+        raise ApiError(400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+
+
+async def read_json(request: Request, hook: Hook) -> Any:
+    """The request body parsed as JSON (400 with the position when it is not)."""
+    return parse_json(await read_body(request, hook))
+
+
+def need_object(value: Any, where: str) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ApiError(400, f"{where} must be a JSON object, not {type(value).__name__ if value is not None else 'null'}")
+    return value
+
+
+def comment_text(value: Any, where: str, hook: Hook) -> str:
+    if not isinstance(value, str):
+        raise ApiError(400, f"{where} is required and must be a string")
+    if not value.strip():
+        raise ApiError(400, f"{where} is empty")
+    if len(value) > hook.settings.max_comment_chars:
+        raise ApiError(413, f"{where} is {len(value)} characters; comments up to "
+                            f"{hook.settings.max_comment_chars} characters are scored whole (--max-comment-chars)")
+    return value
+
+
+def context_of(obj: dict[str, Any], where: str) -> dict[str, str]:
+    context = {}
+    for key in CONTEXT_FIELDS:
+        value = obj.get(key)
+        if value is None:
+            continue
+        if isinstance(value, bool) or not isinstance(value, (str, int)):
+            raise ApiError(400, f"{where}.{key} must be a string or a number")
+        context[key] = str(value)
+    return context
+
+
+# --- endpoints ------------------------------------------------------------------
+
+
+def endpoint(fn: Callable) -> Callable:
+    """Wrap a handler: the pending-request bound, the API key, and errors as JSON."""
+
+    async def handler(request: Request) -> Response:
+        hook: Hook = request.app.state.hook
+        if hook.pending >= hook.settings.max_pending:
+            return error_response(503, f"busy: {hook.pending} requests pending in this worker "
+                                       f"(--max-pending {hook.settings.max_pending}); retry shortly",
+                                  headers={"Retry-After": "1"})
+        hook.pending += 1
+        try:
+            check_api_key(request, hook)
+            return await fn(request, hook)
+        except ApiError as exc:
+            return error_response(exc.code, exc.message, exc.headers)
+        finally:
+            hook.pending -= 1
+
+    handler.__name__ = fn.__name__
+    handler.__doc__ = fn.__doc__
+    return handler
+
+
+def check_api_key(request: Request, hook: Hook) -> None:
+    """When a key is set: `X-API-Key: KEY`, `Authorization: Bearer KEY`, or `?key=KEY` (Perspective clients)."""
+    expected = hook.settings.api_key
+    if not expected:
+        return
+    given = request.headers.get("x-api-key")
+    if given is None:
+        auth = request.headers.get("authorization", "")
+        if auth.lower().startswith("bearer "):
+            given = auth[7:].strip()
+    if given is None:
+        given = request.query_params.get("key")
+    if given is None or not hmac.compare_digest(given.encode(), expected.encode()):
+        raise ApiError(401, "missing or wrong API key: send it as the X-API-Key header, "
+                            "Authorization: Bearer KEY, or ?key=KEY")
+
+
+@endpoint
+async def check(request: Request, hook: Hook) -> Response:
+    """POST /v1/check {"text", "id"?, "author"?, "thread"?} -> the verdict."""
+    body = need_object(await read_json(request, hook), "request body")
+    text = comment_text(body.get("text"), "text", hook)
+    context = context_of(body, "request body")
+    verdict = hook.check(text, context)
+    return JSONResponse({**context, **verdict.to_dict()}, headers={"X-Moderation-Decision": verdict.decision})
+
+
+@endpoint
+async def check_batch(request: Request, hook: Hook) -> Response:
+    """POST /v1/check:batch {"comments": [{"text", "id"?, ...}, ...]} -> {"verdicts": [...]}, in order."""
+    deadline = time.perf_counter() + hook.settings.timeout
+    body = need_object(await read_json(request, hook), "request body")
+    comments = body.get("comments")
+    if not isinstance(comments, list):
+        raise ApiError(400, "\"comments\" is required and must be a list of {\"text\": ...} objects")
+    if len(comments) > hook.settings.max_batch:
+        raise ApiError(413, f"{len(comments)} comments in one batch; the limit is {hook.settings.max_batch} (--max-batch)")
+    texts, contexts = [], []
+    for i, item in enumerate(comments):
+        item = need_object(item, f"comments[{i}]")
+        texts.append(comment_text(item.get("text"), f"comments[{i}].text", hook))
+        contexts.append(context_of(item, f"comments[{i}]"))
+    verdicts = hook.score(texts, deadline) if texts else []
+    return JSONResponse({"verdicts": [{**c, **v.to_dict()} for c, v in zip(contexts, verdicts)]})
+
+
+_SENTENCE = re.compile(r"[^.!?\n]*(?:[.!?]+|\n|$)")
+
+
+def sentence_spans(text: str) -> list[tuple[int, int]]:
+    """(begin, end) of each sentence, trailing whitespace excluded, as Perspective's span annotations."""
+    spans = []
+    for m in _SENTENCE.finditer(text):
+        begin, end = m.start(), m.end()
+        while begin < end and text[begin].isspace():
+            begin += 1
+        while end > begin and text[end - 1].isspace():
+            end -= 1
+        if end > begin:
+            spans.append((begin, end))
+    return spans or [(0, len(text))]
+
+
+@endpoint
+async def perspective_analyze(request: Request, hook: Hook) -> Response:
+    """POST /v1alpha1/comments:analyze: Perspective's AnalyzeComment, same request and response shapes."""
+    body = need_object(await read_json(request, hook), "request body")
+    comment = need_object(body.get("comment"), "comment")
+    text = comment_text(comment.get("text"), "comment.text", hook)
+    if comment.get("type", "PLAIN_TEXT") != "PLAIN_TEXT":
+        raise ApiError(400, f"comment.type {comment.get('type')!r} is not supported; send PLAIN_TEXT")
+    requested = body.get("requestedAttributes")
+    if not isinstance(requested, dict) or not requested:
+        raise ApiError(400, "requestedAttributes is required: an object such as {\"TOXICITY\": {}}")
+    languages = body.get("languages") or []
+    if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
+        raise ApiError(400, "languages must be a list of language codes")
+    unsupported = [lang for lang in languages if lang.lower().split("-")[0] != "en"]
+    attributes: dict[str, tuple[list[str], float | None]] = {}
+    for name, params in requested.items():
+        key = name.upper()
+        if key not in hook.attributes:
+            raise ApiError(400, f"Unknown attribute: {name}. This server scores: {', '.join(sorted(hook.attributes))}")
+        if unsupported:
+            raise ApiError(400, f"Attribute {key} does not support request languages: {', '.join(unsupported)}")
+        params = need_object(params if params is not None else {}, f"requestedAttributes.{name}")
+        score_type = params.get("scoreType", "PROBABILITY")
+        if score_type not in ("PROBABILITY", "", None):
+            raise ApiError(400, f"Attribute {key} does not support scoreType {score_type}; use PROBABILITY")
+        threshold = params.get("scoreThreshold")
+        if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):
+            raise ApiError(400, f"requestedAttributes.{name}.scoreThreshold must be a number")
+        attributes[key] = (hook.attributes[key], threshold)
+
+    verdict = hook.check(text)
+    span_annotations = bool(body.get("spanAnnotations"))
+    spans = sentence_spans(text) if span_annotations else [(0, len(text))]
+    if span_annotations and len(spans) > 1:
+        span_verdicts = hook.score([text[b:e] for b, e in spans], time.perf_counter() + hook.settings.timeout)
+        span_scores = [v.scores for v in span_verdicts]
+    else:
+        span_scores = [verdict.scores] * len(spans)
+
+    result: dict[str, Any] = {}
+    for key, (labels, threshold) in attributes.items():
+        if not verdict.scores:  # scoring failed: Perspective answers an error, not a made-up score
+            raise ApiError(500, "scoring failed: " + verdict.reasons[0].get("error", "unknown error"))
+        summary = max(float(verdict.scores[lbl]) for lbl in labels)
+        if threshold is not None and summary < threshold:
+            continue
+        result[key] = {
+            "spanScores": [{"begin": b, "end": e,
+                            "score": {"value": round(max(float(s[lbl]) for lbl in labels), 6), "type": "PROBABILITY"}}
+                           for (b, e), s in zip(spans, span_scores)],
+            "summaryScore": {"value": round(summary, 6), "type": "PROBABILITY"},
+        }
+    answer: dict[str, Any] = {"attributeScores": result, "languages": languages or ["en"], "detectedLanguages": ["en"]}
+    if "clientToken" in body:
+        answer["clientToken"] = body["clientToken"]
+    return JSONResponse(answer)
+
+
+class _TextOnly(HTMLParser):
+    """Coral may send the comment as HTML; we score the text a reader sees."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+
+    def handle_data(self, data: str) -> None:
+        self.parts.append(data)
+
+    def handle_starttag(self, tag: str, attrs: Any) -> None:
+        if tag in ("br", "p", "div", "li", "blockquote"):
+            self.parts.append("\n")
+
+
+def html_to_text(body: str) -> str:
+    if "<" not in body and "&" not in body:
+        return body
+    if "<" not in body:
+        return html.unescape(body)
+    parser = _TextOnly()
+    parser.feed(body)
+    parser.close()
+    return "".join(parser.parts).strip()
+
+
+@endpoint
+async def coral(request: Request, hook: Hook) -> Response:
+    """POST /v1/coral: a Coral Talk external moderation phase.
+
+    allow -> 204 (Coral's own settings decide); hold -> SYSTEM_WITHHELD and a
+    toxic flag (the comment waits in the moderation queue); reject -> REJECTED.
+    A comment over the length limit, or one that fails to score, gets the
+    policy's fail mode, since Coral publishes when a phase errors or times out.
+    """
+    raw = await read_body(request, hook)
+    if hook.settings.coral_secret and not coral_signature_ok(raw, request.headers.get("x-coral-signature"),
+                                                             hook.settings.coral_secret):
+        raise ApiError(401, "missing or wrong X-Coral-Signature (HMAC-SHA256 of the body with the signing secret)")
+    body = need_object(parse_json(raw), "request body")
+    comment = need_object(body.get("comment"), "comment")
+    text_raw = comment.get("body")
+    if not isinstance(text_raw, str):
+        raise ApiError(400, "comment.body is required and must be a string")
+    text = html_to_text(text_raw)
+    if len(text) > hook.settings.max_comment_chars:
+        verdict = hook.policy.fail_verdict(f"comment is {len(text)} characters, over the limit of "
+                                           f"{hook.settings.max_comment_chars}", model_version=hook.moderator.version,
+                                           text=text)
+    elif not text.strip():
+        return Response(status_code=204, headers={"X-Moderation-Decision": "allow"})
+    else:
+        context = {"id": comment.get("id"), "author": (body.get("author") or {}).get("id"),
+                   "thread": (body.get("story") or {}).get("id")}
+        verdict = hook.check(text, {k: str(v) for k, v in context.items() if v})
+    headers = {"X-Moderation-Decision": verdict.decision}
+    if verdict.decision == "allow":
+        return Response(status_code=204, headers=headers)
+    answer: dict[str, Any] = {"actions": [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}],
+                              "status": "REJECTED" if verdict.decision == "reject" else "SYSTEM_WITHHELD"}
+    return JSONResponse(answer, headers=headers)
+
+
+def coral_signature_ok(raw: bytes, header: str | None, secret: str) -> bool:
+    """Coral signs the body: `X-Coral-Signature: sha256=HEX[,sha256=HEX...]` (HMAC-SHA256, one per active secret)."""
+    if not header:
+        return False
+    expected = hmac.new(secret.encode(), raw, hashlib.sha256).hexdigest()
+    for part in header.split(","):
+        scheme, _, value = part.strip().partition("=")
+        if scheme == "sha256" and hmac.compare_digest(value, expected):
+            return True
+    return False
+
+
+@endpoint
+async def wordpress(request: Request, hook: Hook) -> Response:
+    """POST /v1/wordpress/pre_comment_approved: WordPress's $commentdata in, the `approved` value out."""
+    body = need_object(await read_json(request, hook), "request body")
+    text = body.get("comment_content")
+    if not isinstance(text, str):
+        raise ApiError(400, "comment_content is required and must be a string")
+    context = {"id": body.get("comment_ID"), "author": body.get("comment_author") or body.get("user_id"),
+               "thread": body.get("comment_post_ID")}
+    context = {k: str(v) for k, v in context.items() if v not in (None, "", 0)}
+    if len(text) > hook.settings.max_comment_chars:
+        verdict = hook.policy.fail_verdict(f"comment is {len(text)} characters, over the limit of "
+                                           f"{hook.settings.max_comment_chars}", model_version=hook.moderator.version,
+                                           text=text)
+    elif not text.strip():
+        raise ApiError(400, "comment_content is empty")
+    else:
+        verdict = hook.check(text, context)
+    answer = {"approved": hook.policy.wordpress[verdict.decision], **context, **verdict.to_dict()}
+    return JSONResponse(answer, headers={"X-Moderation-Decision": verdict.decision})
+
+
+async def healthz(request: Request) -> Response:
+    """GET /healthz: the worker is up and its model loaded (no API key needed, for load balancers)."""
+    hook: Hook = request.app.state.hook
+    return JSONResponse({"status": "ok", "model_version": hook.moderator.version, "pending": hook.pending})
+
+
+@endpoint
+async def version(request: Request, hook: Hook) -> Response:
+    """GET /version: package and model versions, the model card summary and the policy in force."""
+    return JSONResponse({
+        "moderation": __version__,
+        "model_version": hook.moderator.version,
+        "labels": list(hook.moderator.labels),
+        "card": hook.card_summary(),
+        "policy": hook.policy.to_dict(),
+        "perspective_attributes": hook.attributes,
+        "limits": {k: v for k, v in asdict(hook.settings).items() if k not in ("api_key", "coral_secret")},
+        "api_key_required": bool(hook.settings.api_key),
+    })
+
+
+async def http_error(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, HTTPException)
+    if exc.status_code == 404:
+        return error_response(404, f"no endpoint {request.method} {request.url.path}; see GET /version and docs/service.md")
+    if exc.status_code == 405:
+        return error_response(405, f"{request.method} is not allowed on {request.url.path}")
+    return error_response(exc.status_code, str(exc.detail))
+
+
+async def server_error(request: Request, exc: Exception) -> Response:
+    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
+    return error_response(500, f"internal error: {type(exc).__name__}")
+
+
+def create_app(moderator: Any, settings: ServiceSettings | None = None) -> Starlette:
+    """The ASGI app around an already-loaded model (tests and embedding pass theirs in)."""
+    settings = settings or ServiceSettings()
+    app = Starlette(
+        routes=[
+            Route("/v1/check", check, methods=["POST"]),
+            Route("/v1/check:batch", check_batch, methods=["POST"]),
+            Route("/v1alpha1/comments:analyze", perspective_analyze, methods=["POST"]),
+            Route("/v1/coral", coral, methods=["POST"]),
+            Route("/v1/wordpress/pre_comment_approved", wordpress, methods=["POST"]),
+            Route("/healthz", healthz, methods=["GET"]),
+            Route("/version", version, methods=["GET"]),
+        ],
+        exception_handlers={HTTPException: http_error, Exception: server_error},
+    )
+    app.state.hook = Hook(moderator, settings)
+    return app
+
+
+def load_moderator(model_path: str | None = None, policy_path: str | None = None) -> Any:
+    """The model with the policy in force: `--policy FILE` over the card's thresholds, or the default policy."""
+    from moderation.model import load_model
+
+    return load_model(path=model_path, policy=policy_path)
+
+
+def app_from_env() -> Starlette:
+    """uvicorn's app factory in each worker process: settings from the environment, the model loaded once here."""
+    config = json.loads(os.environ[SETTINGS_ENV])
+    settings = ServiceSettings(**config["settings"])
+    if config.get("api_key_env"):
+        settings.api_key = os.environ.get(config["api_key_env"]) or None
+    if config.get("coral_secret_env"):
+        settings.coral_secret = os.environ.get(config["coral_secret_env"]) or None
+    return create_app(load_moderator(config.get("model_path"), config.get("policy_path")), settings)
