@@ -1,0 +1,77 @@
+"""Line features: each line's role and its weight as evidence for "thread".
+
+The role comes from the first matching pattern in `patterns.PATTERNS`; lines no
+pattern matches are prose. The few features that depend on context (an item's
+indentation and length, a short name line beside a timestamp) are added here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from moderation.segmenter.lines import Line
+from moderation.segmenter.patterns import LineMatch, match_line
+
+#: Weights of the context-dependent features (the rest live with their pattern).
+WEIGHTS = {
+    "indented_long_item": 1.0,  #: "  1. a long comment ..." / "    • a long reply ..."
+    "indented_short_item": 0.2,  #: a short indented list item (articles have those too)
+    "name_beside_timestamp": 0.8,  #: "Jane Doe" directly above or below "12 May 2022 10:14"
+    "prose_per_line": -0.06,  #: every prose line is a little evidence for "still the article"
+    "prose_per_char": -1 / 5000,
+}
+LONG_ITEM_CHARS = 40
+NAME_MAX_CHARS = 40
+NAME_MAX_WORDS = 5
+
+
+@dataclass
+class LineInfo:
+    line: Line
+    role: str  #: a pattern role, "name", "text" or "blank"
+    weight: float
+    match: LineMatch | None = None
+
+    @property
+    def groups(self) -> dict[str, str]:
+        return self.match.groups if self.match else {}
+
+    @property
+    def kind(self) -> str | None:
+        return self.match.pattern.kind if self.match else None
+
+
+def _name_like(text: str) -> bool:
+    return (len(text) <= NAME_MAX_CHARS and len(text.split()) <= NAME_MAX_WORDS
+            and text[-1] not in ".!?:;,\"”’)" and not text[0] in "“\"‘'(")
+
+
+def line_features(lines: list[Line]) -> list[LineInfo]:
+    infos: list[LineInfo] = []
+    for line in lines:
+        if line.blank:
+            infos.append(LineInfo(line, "blank", 0.0))
+            continue
+        m = match_line(line.text)
+        if m is None:
+            w = WEIGHTS["prose_per_line"] + WEIGHTS["prose_per_char"] * min(len(line.text), 1000)
+            infos.append(LineInfo(line, "text", w))
+            continue
+        role, w = m.pattern.role, m.pattern.weight
+        if role == "item":
+            if line.indent > 0:
+                long = len(line.text) >= LONG_ITEM_CHARS
+                w = WEIGHTS["indented_long_item" if long else "indented_short_item"]
+                if m.pattern.name == "bullet_item":
+                    w *= 0.8
+            else:
+                w = WEIGHTS["prose_per_line"]
+        infos.append(LineInfo(line, role, w, m))
+    # A short name-like prose line directly beside a bare timestamp is a header.
+    for i, info in enumerate(infos):
+        if info.role != "text" or not _name_like(info.line.text):
+            continue
+        neighbours = [infos[j] for j in (i - 1, i + 1) if 0 <= j < len(infos)]
+        if any(n.role == "timestamp" for n in neighbours):
+            info.role, info.weight = "name", WEIGHTS["name_beside_timestamp"]
+    return infos

@@ -1,0 +1,195 @@
+"""The layouts the segmenter knows, as data.
+
+Each `LinePattern` is one line feature: a regular expression over a cleaned,
+stripped line, the *role* it gives the line, and a weight: how much evidence
+the line is for "the reader-comment thread has started". The article/thread
+boundary is chosen by scoring every line with these weights (see
+`boundary.py`), and the thread is split into comments by role (see
+`thread.py`); neither holds any site-specific code. Supporting a new site
+usually means adding one or two patterns here (see docs/segmenter.md).
+
+Roles:
+  boilerplate   page furniture anywhere on the page (`kind` says which)
+  nav_heading   a heading whose following lines (up to a blank line) are navigation
+  thread_header the comment section starts here ("12 Comments", "14 thoughts on ...")
+  furniture     thread furniture (vote counts, reply/share links, sort menus): boilerplate
+                in the thread, ordinary text in the article
+  form          the reply form under a thread (boilerplate, kind footer)
+  start         a comment's header line: author and/or time, before the comment's text
+  item          a numbered or bulleted item that opens a comment with its text inline
+  trailer       a signature after a comment's text ("Posted by: NAME | DATE"): ends it
+  timestamp     a line that is only a date/time
+  level         an explicit reply level ("level 2")
+  reply_to      "Reply to NAME" / "In reply to NAME": names the parent comment
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# -- building blocks -------------------------------------------------------
+MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+         r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?"
+CLOCK = r"\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?|[AP]\.?M\.?)?(?:\s*[A-Z]{2,4})?"
+DATE = (rf"(?:(?:{WEEKDAY}\s+)?(?:{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
+        rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH},?\s+\d{{4}}"
+        rf"|\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]\d{{2}}:\d{{2}}(?::\d{{2}})?Z?)?"
+        rf"|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}))")
+AGO = (r"(?:\d+|an?|one)\s+(?:second|sec|minute|min|hour|hr|day|week|month|year|yr)s?\s+ago"
+       r"|just now|yesterday|today")
+SHORT_AGO = r"\d+\s?(?:s|m|min|h|hr|d|w|mo|y|yr)"
+#: A date and/or time, as printed beside a comment.
+WHEN = (rf"(?:{DATE}(?:,?\s*(?:at|@|-|\|)?\s*{CLOCK})?|{CLOCK}(?:,?\s*(?:on\s+)?{DATE})?|{AGO}"
+        rf"|(?:{DATE}|{CLOCK})\s+(?:at|@)\s+{CLOCK})")
+NAME = r"[^\s•·|:][^•·|\n]{0,48}?"
+
+#: Boilerplate kinds (see records.BOILERPLATE_KINDS).
+CAPTION, CREDIT, SHARE, NAVIGATION, ADVERT, FOOTER = "caption", "credit", "share", "navigation", "advert", "footer"
+
+
+@dataclass(frozen=True)
+class LinePattern:
+    name: str
+    role: str
+    regex: re.Pattern[str]
+    weight: float = 0.0  #: evidence that the thread has started
+    kind: str | None = None  #: boilerplate kind, for boilerplate-ish roles
+    layouts: tuple[str, ...] = field(default=())  #: documentation only
+    max_len: int = 200  #: longer lines never match (prose is not furniture)
+
+
+def _p(name, role, pattern, weight=0.0, kind=None, layouts=(), max_len=200, flags=re.I):
+    return LinePattern(name, role, re.compile(pattern, flags), weight, kind, tuple(layouts), max_len)
+
+
+#: Every pattern, tried in order; the first match gives a line its role.
+PATTERNS: tuple[LinePattern, ...] = (
+    # -- the comment section's own header ---------------------------------
+    _p("count_comments", "thread_header",
+       r"^(?:\d[\d,.]*k?\s+(?:comments?|responses?|replies|reactions?)|(?:reader\s+)?comments?\s*\(\s*\d[\d,]*\s*\)"
+       r"|(?:show|view|see|read)\s+(?:all\s+)?\d*\s*comments?|comments?:?|reader comments|join the (?:discussion|conversation)\W*"
+       r"|(?:what (?:our )?readers (?:say|think)))\s*$",
+       5.0, NAVIGATION, ("disqus", "newspaper", "posted-by", "seed")),
+    _p("wp_thoughts_on", "thread_header",
+       r"^(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:thoughts?|responses?|comments?|replies)\s+(?:on|to)\s+[“\"'‘].*$",
+       5.0, NAVIGATION, ("wordpress",)),
+    _p("reddit_sort", "thread_header", r"^(?:sort by:?\s*(?:best|top|new|old(?:est)?|controversial|q&a|newest)\b.*)$",
+       3.0, NAVIGATION, ("disqus", "reddit")),
+    _p("also_on", "nav_heading", r"^also on\b.*$", 0.5, NAVIGATION, ("disqus",)),
+    # -- page furniture anywhere ------------------------------------------
+    _p("share", "boilerplate",
+       r"^(?:share(?:\s+(?:this|on|via|the)\b.*|:?\s*$)|(?:share|tweet|email|e-mail|print|copy link|whatsapp|facebook|twitter|linkedin|reddit|pinterest)(?:\s*[|«»•·/,]+\s*"
+       r"(?:share|tweet|email|e-mail|print|copy link|whatsapp|facebook|twitter|linkedin|reddit|pinterest|on|this)\b.*)+)\s*$",
+       0.0, SHARE, ("all",)),
+    _p("share_words", "boilerplate", r"^(?:(?:share|tweet|email|pin it|print|comment)\s*){1,4}$", 0.0, SHARE, ("all",), 40),
+    _p("advert", "boilerplate",
+       r"^(?:advertisement|advertising|sponsored(?: content| links?)?|story continues below(?: this)? advertisement|ad\b.*feedback|"
+       r"continue reading (?:the main story|below)|promoted stories|paid content|recommended by \w+)\W*$",
+       0.0, ADVERT, ("all",)),
+    _p("newsletter", "boilerplate",
+       r"^(?:sign up (?:to|for)\b.*|subscribe (?:to|now)\b.*|get (?:the|our) .*newsletter.*|.*\bnewsletter\b.*(?:sign up|subscribe|inbox).*|"
+       r"(?:enter your email|by signing up|we use your sign-up)\b.*)$",
+       0.0, ADVERT, ("all",), 160),
+    _p("nav_heading", "nav_heading",
+       r"^(?:related(?: articles| stories| coverage| content| topics| posts)?|most (?:read|popular|viewed|shared|commented)|"
+       r"more (?:from|on|in|stories|like this)\b.*|more on this story|you (?:may|might) also like|trending(?: now)?|"
+       r"read (?:more|next)|recommended(?: for you| stories)?|top stories|latest(?: news| stories)?|"
+       r"in other news|elsewhere on .*|from around the web|popular now|editor'?s picks)\s*:?\s*$",
+       0.0, NAVIGATION, ("all",)),
+    _p("read_more", "boilerplate", r"^(?:read more|related|see also|more|watch|listen|read|click here)\s*:\s*.+$|^(?:read more|click here)\b.*$",
+       0.0, NAVIGATION, ("all",), 160),
+    _p("breadcrumb", "boilerplate", r"^(?:home|news|world|uk|us|politics|sport|business)\s*(?:[>›»/|]\s*[\w&' -]+\s*){1,5}$",
+       0.0, NAVIGATION, ("all",), 120),
+    _p("footer", "boilerplate",
+       r"^(?:what is your opinion\??|what do you think\??|have your say\W*|tell us what you think\W*|(?:©|\(c\)|copyright)\s.*|"
+       r"all rights reserved.*|terms (?:of|&) (?:use|service).*|privacy policy.*|back to top\W*|"
+       r"comments? (?:are|is) (?:now )?closed\.?|comments? (?:have|has) been closed.*|"
+       r"(?:this )?(?:discussion|thread) (?:is|has been) closed.*|"
+       r"(?:we|you) (?:are|were) (?:unable|not able) to (?:load|show).*comments.*)$",
+       0.0, FOOTER, ("all",)),
+    _p("credit", "boilerplate",
+       r"^(?:(?:photo(?:graph)?|image|picture|credit|source|illustration|video)s?\s*(?:credit)?\s*:\s*.{2,80}|\(?(?:photo|image|picture)s?:?\s.{2,60}\)?"
+       r"|.{0,80}(?:/|\bvia\s|\bfor\s)\s*(?:getty(?: images)?|afp|reuters|ap(?: photo)?|shutterstock|alamy|epa(?:-efe)?|pa(?: media| wire| images)?|"
+       r"bloomberg|anadolu(?: agency)?|sipa(?: usa)?|zuma(?: press| wire)?|rex(?: features)?|corbis|nurphoto|xinhua|tass|imago|dpa)\b.{0,60}"
+       r"|(?:getty images|afp|reuters|ap photo|shutterstock|alamy|epa|pa media|pa wire)(?:\s*(?:/|via)\s*.{0,60})?)\s*$",
+       0.0, CREDIT, ("all",), 140),
+    # -- thread furniture (only boilerplate once the thread has started) --
+    _p("votes", "furniture",
+       r"^(?:[-+]?\d+\s*)?(?:[△▽▲▼↑↓⬆⬇👍👎]\s*\d*\s*)+(?:[•·|]\s*(?:reply|share\s*›?|flag|report|edit)\s*)*(?:[•·|]\s*)?(?:reply|share\s*›?)?.*$"
+       r"|^(?:[-+]?\d[\d,.]*k?\s+(?:points?|votes?|likes?|upvotes?|recommends?|recommendations?)\b.*)$"
+       r"|^(?:(?:like|recommend|upvote|downvote|vote up|vote down)\s*\(?\d*\)?\s*[•·|]?\s*){1,3}$"
+       r"|^(?:reply|reply\s*↓|reply\s*→|report|report (?:comment|abuse)|flag|share\s*›?|permalink|edit|delete|link|parent|"
+       r"save|give award|more replies|load more(?: comments| replies)?|show (?:more|\d+ more)?\s*(?:replies|comments)?|"
+       r"view (?:more|\d+ more|all)?\s*(?:replies|comments)|see more|continue this thread|"
+       r"hide replies|\d+ (?:more )?repl(?:y|ies)|collapse|expand)"
+       r"(?:\s*[•·|›]*\s*(?:reply|share|report|save|flag|follow|permalink|embed|edit|give award|link|parent|like|\d+)\s*›?)*\s*$",
+       0.7, NAVIGATION, ("disqus", "reddit", "wordpress", "newspaper"), 120),
+    _p("sort_login", "furniture",
+       r"^(?:sort by\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|" 
+       r"(?:recommend|favorite|tweet|share)\s*\d*|\d+\s*(?:recommend|favorite)s?|"
+       r"(?:start|join) the discussion.*|log in with|or sign up with disqus.*|name|"
+       r"subscribe|privacy|do not sell my data|add disqus to your site.*|powered by disqus|"
+       r"this comment (?:was|has been) (?:deleted|removed).*|\[(?:deleted|removed)\])\s*$",
+       0.5, NAVIGATION, ("disqus", "reddit")),
+    _p("form", "form",
+       r"^(?:leave a (?:reply|comment)|post (?:a )?comment|add (?:a|your) comment|write a comment.*|cancel reply|"
+       r"your email address will not be published.*|required fields are marked.*|(?:name|email|e-mail|website|comment)\s*\*?|"
+       r"save my name, email.*|notify me of .*|you must be logged in to post a comment.*|logged in as .*|"
+       r"submit(?: comment)?|post|send|\d+ characters? (?:left|remaining))\s*$",
+       0.5, FOOTER, ("wordpress", "newspaper", "posted-by")),
+    # -- comment headers --------------------------------------------------
+    _p("level", "level", r"^level\s+(?P<depth>\d{1,2})\s*$", 1.5, None, ("reddit",)),
+    _p("reply_to", "reply_to", r"^(?:in\s+)?reply(?:ing)?\s+to\s+(?P<parent>@?[^\s].{0,40}?)\s*:?$", 0.8, None, ("newspaper",)),
+    _p("says", "start",
+       rf"^(?P<author>{NAME})\s+(?:says\s*:?|said\s*(?:\.\.\.|…)|commented\s*:)\s*(?:(?:on\s+)?(?P<when>{WHEN})\s*:?)?$",
+       1.5, None, ("wordpress", "blogger")),
+    _p("disqus_header", "start",
+       rf"^(?P<author>{NAME})(?:\s+(?:[→>➦↪]\s*)?(?P<parent>[^\s•]{{2,40}}))?\s*[•·]\s*(?P<when>{AGO}|{WHEN}|edited\b.*|{SHORT_AGO}(?:\s+ago)?)"
+       rf"(?:\s*[•·]\s*edited.*)?$",
+       1.5, None, ("disqus", "reddit")),
+    _p("posted_by", "start",
+       rf"^(?:posted|submitted|written|comment)\s+by\s*:?\s*(?P<author>{NAME})\s*(?:on|at|[|,•·-])\s*(?P<when>{WHEN})\.?$",
+       1.5, None, ("posted-by",)),
+    _p("by_trailer", "trailer",
+       rf"^(?:by|—|--|-|~)\s*(?P<author>{NAME})\s+(?:on|at|[|,•·-])\s*(?P<when>{WHEN})\.?\s*(?:[|•·]\s*(?:reply|permalink|report|link)\s*)*$",
+       1.5, None, ("typepad", "blog")),
+    _p("posted_trailer", "trailer",
+       rf"^posted by:\s*(?P<author>{NAME})\s*\|\s*(?P<when>{WHEN})\.?$", 1.5, None, ("typepad",)),
+    _p("name_when", "start",
+       rf"^(?P<author>{NAME})\s*(?:\||,|-|–|—|on)\s*(?P<when>{WHEN})\s*$",
+       1.0, None, ("newspaper", "disqus")),
+    _p("when_name", "start",
+       rf"^(?P<when>{WHEN})\s*(?:\||,|-|–|—|by)\s*(?P<author>{NAME})\s*$",
+       1.0, None, ("newspaper",)),
+    _p("timestamp", "timestamp",
+       rf"^(?:(?:posted|published|updated|added|commented)(?:\s+on)?:?\s*)?(?P<when>{WHEN})\.?\s*(?:\(edited\))?$",
+       0.6, None, ("all",), 80),
+    # -- items opening a comment with its text inline --------------------
+    _p("numbered_item", "item", r"^(?P<marker>\d{1,4}[.)])\s+(?P<rest>\S.*)$", 0.0, None, ("seed",), 100_000),
+    _p("bullet_item", "item", r"^(?P<marker>[•◦▪‣●○·∙*–-])\s+(?P<rest>\S.*)$", 0.0, None, ("seed",), 100_000),
+)
+
+#: "@Name" at the start of a comment names the comment it replies to.
+AT_REPLY = re.compile(r"^@(?P<parent>[\w.\-]+(?:\s[A-Z][\w.\-]*)?)")
+
+
+@dataclass
+class LineMatch:
+    pattern: LinePattern
+    groups: dict[str, str]
+
+
+def match_line(text: str) -> LineMatch | None:
+    """The first pattern that matches a cleaned line, with its named groups."""
+    if not text:
+        return None
+    n = len(text)
+    for pattern in PATTERNS:
+        if n > pattern.max_len:
+            continue
+        m = pattern.regex.match(text)
+        if m:
+            return LineMatch(pattern, {k: v for k, v in m.groupdict().items() if v})
+    return None

@@ -1,0 +1,107 @@
+"""The segmenter on the two seed pages (the spec), its CLI, and bad input."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from moderation.cli import main
+from moderation.segmenter import SegmenterError, segment_page
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SEED_000 = EXAMPLES / "000_1cf66c48eca757b9.txt"
+SEED_001 = EXAMPLES / "001_f6e74c870da5195f.txt"
+
+
+def test_seed_000_article_without_thread():
+    page = segment_page(SEED_000.read_text(encoding="utf-8"), str(SEED_000))
+    assert page.comments == []
+    assert page.title.startswith("Russian ambassador to the US suggests")
+    assert [b.kind for b in page.boilerplate] == ["share"]
+    assert page.boilerplate[0].text.startswith("Share on Facebook")
+    assert page.boilerplate[0].line == 35
+    assert "Share on" not in page.article
+    assert page.article.rstrip().endswith("force an adversary to retreat.")
+
+
+def test_seed_001_tree_ids_and_lines():
+    page = segment_page(SEED_001.read_text(encoding="utf-8"), "seed001")
+    tree = [(c.id, c.parent_id, c.depth) for c in page.comments]
+    assert tree == [
+        ("c1", None, 0), ("c1.1", "c1", 1), ("c1.1.1", "c1.1", 2), ("c1.2", "c1", 1),
+        ("c2", None, 0), ("c3", None, 0), ("c3.1", "c3", 1), ("c4", None, 0), ("c5", None, 0),
+    ]
+    assert [c.line for c in page.comments] == [41, 45, 48, 50, 52, 57, 59, 61, 63]
+    c = {c.id: c for c in page.comments}
+    assert c["c1"].quote.startswith("“We are firmly convinced")
+    assert c["c1"].text.startswith("This guy must be watching RT.")
+    assert c["c5"].quote == "“Russian ambassador hints some Kremlin officials want war to end: reports”"
+    assert c["c5"].text.startswith("Those officials see the writing on the wall.")
+    assert c["c1.1"].text.splitlines()[1].startswith("Unfortunately the above")
+    assert len(c["c2"].text.splitlines()) == 4  # its continuation lines stay in it
+    assert all(x.quote is None for x in page.comments if x.id not in ("c1", "c5"))
+    assert all(x.thread == page.title and x.thread_title == page.title for x in page.comments)
+    assert all(x.source == "seed001" for x in page.comments)
+    assert not any(t.startswith(("•", "1.", "2.")) for x in page.comments for t in x.text.splitlines())
+
+
+def test_seed_001_captions_credits_and_prompt_are_boilerplate():
+    page = segment_page(SEED_001.read_text(encoding="utf-8"))
+    kinds = {b.text: b.kind for b in page.boilerplate}
+    assert kinds["Pierre Crom/Getty Images"] == "credit"
+    assert kinds["SERGEY BOBOK/AFP via Getty Images"] == "credit"
+    assert kinds["Diego Herrera Carcedo/Anadolu Agency via Getty Images"] == "credit"
+    assert kinds["Antonov said that Russia will “never surrender.”"] == "caption"
+    assert kinds["What is your opinion?"] == "footer"
+    for text in kinds:
+        assert text not in page.article
+        assert all(text not in c.text for c in page.comments)
+    assert "Stoltenberg’s assertion came after" in page.article
+    assert "orcs" not in page.article
+
+
+def cli(*args, input=None):
+    return CliRunner().invoke(main, list(args), input=input)
+
+
+def test_cli_json_and_text():
+    result = cli("segment", str(SEED_001), "--format", "json")
+    assert result.exit_code == 0, result.output
+    page = json.loads(result.output)
+    assert len(page["comments"]) == 9
+    assert page["comments"][1]["parent_id"] == "c1"
+    result = cli("segment", str(SEED_001), "--format", "text")
+    assert result.exit_code == 0
+    assert "Comments (9):" in result.output
+    assert "[c1.1.1] line 48 reply to c1.1" in result.output
+
+
+def test_cli_reads_stdin():
+    result = cli("segment", "-", "--format", "json", input=SEED_000.read_text(encoding="utf-8"))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["comments"] == []
+
+
+@pytest.mark.parametrize("data, message", [
+    (b"", "empty"),
+    (b"\n \n\t\n", "empty"),
+    (b"\x7fELF\x02\x01\x01\x00\x00\x00" * 50, "binary"),
+])
+def test_cli_bad_input_is_a_clear_error(tmp_path, data, message):
+    path = tmp_path / "page.txt"
+    path.write_bytes(data)
+    result = cli("segment", str(path))
+    assert result.exit_code == 1
+    assert message in result.output and str(path) in result.output
+    assert "Traceback" not in result.output
+    with pytest.raises(SegmenterError, match=message):
+        segment_page(data, str(path))
+
+
+def test_cli_missing_file():
+    result = cli("segment", "/no/such/page.txt")
+    assert result.exit_code == 1
+    assert "cannot read" in result.output
