@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from moderation.records import Page
 from moderation.segmenter.article import join_paragraphs, split_article
-from moderation.segmenter.boundary import thread_start
+from moderation.segmenter.boundary import MIN_THREAD_EVIDENCE, thread_start
 from moderation.segmenter.features import line_features
 from moderation.segmenter.lines import decode_page, split_lines
 from moderation.segmenter.thread import split_thread
@@ -17,15 +17,28 @@ def segment_page(text: str | bytes, source: str | None = None) -> Page:
     never returned as comments. Raises `SegmenterError` (a `ValueError`) for
     input that is not a page: empty, binary, or absurdly large.
     """
+    return segment_lines(text, source)[0]
+
+
+def segment_lines(text: str | bytes, source: str | None = None) -> tuple[Page, dict[int, str]]:
+    """`segment_page`, plus where every non-blank input line went:
+    line number -> "article", "boilerplate:<kind>" or "comment:<id>".
+
+    This is the conservation ledger: tests check every line is in exactly one
+    place, and the dragnet benchmark scores characters with it.
+    """
     lines = split_lines(decode_page(text, source), source)
     infos = line_features(lines)
     first = next(i for i, info in enumerate(infos) if info.role != "blank")
     # The first line is the headline unless it is itself thread evidence.
     search_from = first if infos[first].weight > 0 else first + 1
+    if search_from > first:
+        _quiet_article_head(infos, search_from)
     k = thread_start(infos, search_from)
     if k is None:
         k = len(infos)
     else:
+        k = _skip_to_thread_header(infos, k)
         k = _extend_back_over_first_comment(infos, k, search_from)
     article_lines, boilerplate = split_article(infos[:k])
     title = ""
@@ -33,10 +46,40 @@ def segment_page(text: str | bytes, source: str | None = None) -> Page:
     if article_lines and infos[first].line.raw.strip() == first_article:
         title = first_article
     article = join_paragraphs(article_lines)
-    comments, thread_boiler, _ = split_thread(infos[k:], thread=title or source,
-                                              thread_title=title or None, source=source)
-    return Page(title=title, article=article, boilerplate=boilerplate + thread_boiler,
+    comments, thread_boiler, owner = split_thread(infos[k:], thread=title or source,
+                                                  thread_title=title or None, source=source)
+    ledger: dict[int, str] = {n: "article" for n, t in article_lines if t}
+    ledger.update((b.line, f"boilerplate:{b.kind}") for b in boilerplate + thread_boiler)
+    for number, who in owner.items():
+        if who != "boilerplate":
+            ledger[number] = f"comment:{comments[int(who)].id}"
+    page = Page(title=title, article=article, boilerplate=boilerplate + thread_boiler,
                 comments=comments, source=source)
+    return page, ledger
+
+
+#: Prose this long is article body; before it, bylines and datelines are article head.
+HEAD_PROSE_CHARS = 60
+
+
+def _quiet_article_head(infos, start: int) -> None:
+    """Bylines, datelines and "Comments (12)" links under the headline look like
+    comment headers; before the first real paragraph they are article head."""
+    for info in infos[start:]:
+        if info.role == "text" and len(info.line.text) >= HEAD_PROSE_CHARS:
+            return
+        if info.weight > 0:
+            info.weight = 0.0
+
+
+def _skip_to_thread_header(infos, k: int) -> int:
+    """A "12 Comments" header opens the thread: a stray comment-like line before
+    it (a blog's "Posted by Ellen at 10:30") belongs to the article."""
+    for h in range(k, len(infos)):
+        if infos[h].role == "thread_header" and infos[h].weight > 0:
+            before = sum(i.weight for i in infos[k:h] if i.weight > 0)
+            return h if before < MIN_THREAD_EVIDENCE else k
+    return k
 
 
 def _extend_back_over_first_comment(infos, k: int, floor: int) -> int:

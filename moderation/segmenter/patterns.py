@@ -69,8 +69,8 @@ PATTERNS: tuple[LinePattern, ...] = (
     # -- the comment section's own header ---------------------------------
     _p("count_comments", "thread_header",
        r"^(?:\d[\d,.]*k?\s+(?:comments?|responses?|replies|reactions?)|(?:reader\s+)?comments?\s*\(\s*\d[\d,]*\s*\)"
-       r"|(?:show|view|see|read)\s+(?:all\s+)?\d*\s*comments?|comments?:?|reader comments|join the (?:discussion|conversation)\W*"
-       r"|(?:what (?:our )?readers (?:say|think)))\s*$",
+       r"|(?:show|view|see|read)\s+(?:all\s+)?\d*\s*comments?|comments?|reader comments|join the (?:discussion|conversation)\W*"
+       r"|(?:what (?:our )?readers (?:say|think)))\s*:?\s*$",
        5.0, NAVIGATION, ("disqus", "newspaper", "posted-by", "seed")),
     _p("wp_thoughts_on", "thread_header",
        r"^(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:thoughts?|responses?|comments?|replies)\s+(?:on|to)\s+[“\"'‘].*$",
@@ -80,17 +80,19 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("also_on", "nav_heading", r"^also on\b.*$", 0.5, NAVIGATION, ("disqus",)),
     # -- page furniture anywhere ------------------------------------------
     _p("share", "boilerplate",
-       r"^(?:share(?:\s+(?:this|on|via|the)\b.*|:?\s*$)|(?:share|tweet|email|e-mail|print|copy link|whatsapp|facebook|twitter|linkedin|reddit|pinterest)(?:\s*[|«»•·/,]+\s*"
+       r"^(?:share(?:\s+(?:this|on|via|the)\b.*|:?\s*$)|e-?mail this(?: article| story| page)?|(?:share|tweet|email|e-mail|print|copy link|whatsapp|facebook|twitter|linkedin|reddit|pinterest)(?:\s*[|«»•·/,]+\s*"
        r"(?:share|tweet|email|e-mail|print|copy link|whatsapp|facebook|twitter|linkedin|reddit|pinterest|on|this)\b.*)+)\s*$",
        0.0, SHARE, ("all",)),
-    _p("share_words", "boilerplate", r"^(?:(?:share|tweet|email|pin it|print|comment)\s*){1,4}$", 0.0, SHARE, ("all",), 40),
+    _p("share_words", "boilerplate",
+       r"^(?:(?:share|tweet|email|e-mail|pin it|print|facebook|twitter|x|whatsapp|linkedin|reddit|pinterest|telegram|flipboard|"
+       r"messenger|copy link|copy|more)\s*[|•·,]?\s*){1,6}$", 0.0, SHARE, ("all",), 60),
     _p("advert", "boilerplate",
        r"^(?:advertisement|advertising|sponsored(?: content| links?)?|story continues below(?: this)? advertisement|ad\b.*feedback|"
        r"continue reading (?:the main story|below)|promoted stories|paid content|recommended by \w+)\W*$",
        0.0, ADVERT, ("all",)),
     _p("newsletter", "boilerplate",
        r"^(?:sign up (?:to|for)\b.*|subscribe (?:to|now)\b.*|get (?:the|our) .*newsletter.*|.*\bnewsletter\b.*(?:sign up|subscribe|inbox).*|"
-       r"(?:enter your email|by signing up|we use your sign-up)\b.*)$",
+       r"(?:enter your email|by signing up|we use your sign-up)\b.*|.*\bdelivered (?:straight )?to your inbox\b.*)$",
        0.0, ADVERT, ("all",), 160),
     _p("nav_heading", "nav_heading",
        r"^(?:related(?: articles| stories| coverage| content| topics| posts)?|most (?:read|popular|viewed|shared|commented)|"
@@ -105,7 +107,7 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("footer", "boilerplate",
        r"^(?:what is your opinion\??|what do you think\??|have your say\W*|tell us what you think\W*|(?:©|\(c\)|copyright)\s.*|"
        r"all rights reserved.*|terms (?:of|&) (?:use|service).*|privacy policy.*|back to top\W*|"
-       r"comments? (?:are|is) (?:now )?closed\.?|comments? (?:have|has) been closed.*|"
+       r"(?:the )?comments? (?:to this (?:entry|post|article) )?(?:are|is) (?:now )?closed\.?|comments? (?:have|has) been closed.*|"
        r"(?:this )?(?:discussion|thread) (?:is|has been) closed.*|"
        r"(?:we|you) (?:are|were) (?:unable|not able) to (?:load|show).*comments.*)$",
        0.0, FOOTER, ("all",)),
@@ -134,7 +136,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"this comment (?:was|has been) (?:deleted|removed).*|\[(?:deleted|removed)\])\s*$",
        0.5, NAVIGATION, ("disqus", "reddit")),
     _p("form", "form",
-       r"^(?:leave a (?:reply|comment)|post (?:a )?comment|add (?:a|your) comment|write a comment.*|cancel reply|"
+       r"^(?:leave a (?:reply|comment)(?:\s+(?:to \S.*|cancel reply))?|post (?:a )?comment|add (?:a|your) comment|write a comment.*|cancel reply|"
        r"your email address will not be published.*|required fields are marked.*|(?:name|email|e-mail|website|comment)\s*\*?|"
        r"save my name, email.*|notify me of .*|you must be logged in to post a comment.*|logged in as .*|"
        r"submit(?: comment)?|post|send|\d+ characters? (?:left|remaining))\s*$",
@@ -146,17 +148,17 @@ PATTERNS: tuple[LinePattern, ...] = (
        rf"^(?P<author>{NAME})\s+(?:says\s*:?|said\s*(?:\.\.\.|…)|commented\s*:)\s*(?:(?:on\s+)?(?P<when>{WHEN})\s*:?)?$",
        1.5, None, ("wordpress", "blogger")),
     _p("disqus_header", "start",
-       rf"^(?P<author>{NAME})(?:\s+(?:[→>➦↪]\s*)?(?P<parent>[^\s•]{{2,40}}))?\s*[•·]\s*(?P<when>{AGO}|{WHEN}|edited\b.*|{SHORT_AGO}(?:\s+ago)?)"
+       rf"^(?P<author>{NAME})(?:\s+[→>➦↪]\s*(?P<parent>[^•·]{{2,40}}?))?\s*[•·]\s*(?P<when>{AGO}|{WHEN}|edited\b.*|{SHORT_AGO}(?:\s+ago)?)"
        rf"(?:\s*[•·]\s*edited.*)?$",
        1.5, None, ("disqus", "reddit")),
+    _p("posted_trailer", "trailer",
+       rf"^posted by:\s*(?P<author>{NAME})\s*\|\s*(?P<when>{WHEN})\.?$", 1.5, None, ("typepad",)),
     _p("posted_by", "start",
        rf"^(?:posted|submitted|written|comment)\s+by\s*:?\s*(?P<author>{NAME})\s*(?:on|at|[|,•·-])\s*(?P<when>{WHEN})\.?$",
        1.5, None, ("posted-by",)),
     _p("by_trailer", "trailer",
        rf"^(?:by|—|--|-|~)\s*(?P<author>{NAME})\s+(?:on|at|[|,•·-])\s*(?P<when>{WHEN})\.?\s*(?:[|•·]\s*(?:reply|permalink|report|link)\s*)*$",
        1.5, None, ("typepad", "blog")),
-    _p("posted_trailer", "trailer",
-       rf"^posted by:\s*(?P<author>{NAME})\s*\|\s*(?P<when>{WHEN})\.?$", 1.5, None, ("typepad",)),
     _p("name_when", "start",
        rf"^(?P<author>{NAME})\s*(?:\||,|-|–|—|on)\s*(?P<when>{WHEN})\s*$",
        1.0, None, ("newspaper", "disqus")),

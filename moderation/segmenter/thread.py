@@ -66,7 +66,7 @@ def _assign_roles(infos: list[LineInfo]) -> list[str]:
             if nav_block == "paragraph":
                 nav_block = None
             continue
-        if nav_block and r not in HEADER_ROLES and r not in ("level", "trailer"):
+        if nav_block == "rest" or (nav_block and r not in HEADER_ROLES and r not in ("level", "trailer")):
             roles.append(f"boilerplate:{NAVIGATION}")
             continue
         nav_block = None
@@ -133,6 +133,8 @@ def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | 
         if role.startswith("boilerplate:"):
             boiler.append(BoilerplateLine(role.split(":", 1)[1], line.raw.strip(), line.number))
             owner[line.number] = "boilerplate"
+            if info.role == "furniture" and current is not None and current.has_text:
+                current.closed = True  # "Reply • Share ›" ends a comment
             continue
         g = info.groups
         if role in ("header", "ts_lead"):
@@ -172,7 +174,8 @@ def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | 
             current = None
             continue
         if role == "reply_to":
-            d = current if current is not None else open_draft(info)
+            fresh = current is not None and not current.has_text and not current.closed
+            d = current if fresh else open_draft(info)
             d.parent_name = g.get("parent")
             own(info, d)
             continue
