@@ -166,9 +166,9 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise ApiError(400, "empty request body: send a JSON object")
     try:
-        return json.loads(body)
-    except UnicodeDecodeError:
-        raise ApiError(400, "request body is not UTF-8") from None
+        return json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ApiError(400, f"request body is not UTF-8 (byte {exc.start}: {exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
 
@@ -509,8 +509,11 @@ def create_app(moderator: Any, settings: ServiceSettings | None = None) -> Starl
 def load_moderator(model_path: str | None = None, policy_path: str | None = None) -> Any:
     """The model with the policy in force: `--policy FILE` over the card's thresholds, or the default policy."""
     from moderation.model import load_model
+    from moderation.policy import load_policy
 
-    return load_model(path=model_path, policy=policy_path)
+    moderator = load_model(path=model_path)
+    moderator.policy = load_policy(policy_path, card=moderator.card)
+    return moderator
 
 
 def app_from_env() -> Starlette:

@@ -149,13 +149,19 @@ def check_command(text: str | None, fmt: str, input_mode: str, policy_path: str 
 
 
 def _load(model_path: str | None, policy_path: str | None):
-    """The model (and policy); a file we cannot trust or read is an error, exit 1."""
-    from moderation.model import load_model
-    from moderation.policy import PolicyError
+    """The model with the policy in force; a file we cannot trust or read is an error, exit 1.
+
+    The policy is `--policy FILE` over the model card's thresholds, or the
+    shipped default policy (card thresholds, word lists, fail mode hold).
+    """
+    from moderation.model import ModelError, load_model
+    from moderation.policy import PolicyError, load_policy
 
     try:
-        return load_model(path=model_path, policy=policy_path)
+        moderator = load_model(path=model_path)
+        moderator.policy = load_policy(policy_path, card=moderator.card)
     except PolicyError as exc:
         raise InputError(str(exc)) from None
-    except (OSError, ValueError) as exc:
+    except (ModelError, OSError, ValueError) as exc:
         raise InputError(f"cannot load the model: {exc}") from None
+    return moderator

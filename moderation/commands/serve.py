@@ -71,6 +71,7 @@ def serve_command(host: str, port: int, workers: int, policy_path: str | None, m
     """
     import uvicorn
 
+    from moderation.model import ModelError
     from moderation.policy import PolicyError
     from moderation.service import SETTINGS_ENV, ServiceSettings, create_app, load_moderator
 
@@ -85,7 +86,7 @@ def serve_command(host: str, port: int, workers: int, policy_path: str | None, m
         moderator = load_moderator(model_path, policy_path)
     except PolicyError as exc:
         raise click.ClickException(str(exc)) from None
-    except (OSError, ValueError) as exc:
+    except (ModelError, OSError, ValueError) as exc:
         raise click.ClickException(f"cannot load the model: {exc}") from None
     click.echo(f"moderation serve: model {moderator.version}, policy {moderator.policy.source}, "
                f"http://{host}:{port}, {workers} worker(s), API key {'required' if api_key else 'off'}", err=True)
