@@ -1,0 +1,154 @@
+"""What every reader shares: the stream of records with its accounting.
+
+A reader is a generator of `Comment` (depth not yet set) and `ReadError`.
+`DumpReader` wraps it: it computes depths (`DepthResolver`), counts what went
+by, and turns any failure that escapes the reader (a truncated gzip stream, a
+disk error) into one last ReadError naming the file and line, so a bad input
+never stops a batch run.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+from moderation.readers.threads import DepthResolver
+from moderation.records import Comment, ReadError
+
+log = logging.getLogger("moderation.readers")
+
+Record = Union[Comment, ReadError]
+
+
+@dataclass
+class ReadStats:
+    """What a reader saw. `records == comments + errors` always.
+
+    `skipped` counts posts that are in the dump but are not reader comments to
+    score (deleted, spam, pingbacks: see docs/dumps.md), by reason; they are
+    not records. `orphans` counts comments whose parent never appeared (depth 0).
+    """
+
+    comments: int = 0
+    errors: int = 0
+    skipped: Counter = field(default_factory=Counter)
+    orphans: int = 0
+
+    @property
+    def records(self) -> int:
+        return self.comments + self.errors
+
+    def add(self, other: "ReadStats") -> None:
+        self.comments += other.comments
+        self.errors += other.errors
+        self.skipped.update(other.skipped)
+        self.orphans += other.orphans
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "records": self.records,
+            "comments": self.comments,
+            "errors": self.errors,
+            "skipped": dict(self.skipped),
+            "orphans": self.orphans,
+        }
+
+
+class ReaderContext:
+    """Handed to a format reader: where it is, and where to count skipped posts."""
+
+    def __init__(self, source: str, stats: ReadStats):
+        self.source = source
+        self.stats = stats
+        self.line: int | None = None
+
+    def skip(self, reason: str) -> None:
+        self.stats.skipped[reason] += 1
+
+    def error(self, line: int | None, message: str) -> ReadError:
+        return ReadError(self.source, line, message)
+
+
+class DumpReader(Iterator[Record]):
+    """An iterator over one dump's records, with `stats` filled in as it goes."""
+
+    def __init__(self, source: str, records: Iterable[Record] | None = None, *, context: ReaderContext | None = None,
+                 resolver: DepthResolver | None = None, cleanup=None):
+        self.source = source
+        self.stats = context.stats if context else ReadStats()
+        self._context = context or ReaderContext(source, self.stats)
+        self._resolver = resolver or DepthResolver()
+        self._cleanup = cleanup
+        self._it = self._run(records if records is not None else ())
+
+    def _run(self, records: Iterable[Record]) -> Iterator[Record]:
+        resolver = self._resolver
+        context = self._context
+        try:
+            for record in records:
+                if isinstance(record, Comment):
+                    yield from resolver.feed(record)
+                else:
+                    yield record
+        except GeneratorExit:
+            raise
+        except Exception as exc:  # noqa: BLE001 - any failure becomes a reported error, the batch goes on
+            yield from resolver.flush()
+            where = f" after line {context.line}" if context.line else ""
+            log.debug("reader failure in %s", self.source, exc_info=True)
+            line = context.line + 1 if context.line else None
+            yield ReadError(self.source, line, f"stopped reading{where}: {_describe(exc)}")
+        else:
+            yield from resolver.flush()
+        finally:
+            self.stats.orphans = resolver.orphans
+            if self._cleanup is not None:
+                self._cleanup()
+                self._cleanup = None
+        if resolver.orphans:
+            log.info("%s: %d comments reply to a parent that is not in the dump (given depth 0)", self.source, resolver.orphans)
+        if self.stats.skipped:
+            log.info("%s: not scored: %s", self.source, ", ".join(f"{n} {k}" for k, n in sorted(self.stats.skipped.items())))
+
+    def __next__(self) -> Record:
+        record = next(self._it)
+        if isinstance(record, ReadError):
+            self.stats.errors += 1
+        else:
+            self.stats.comments += 1
+        return record
+
+    def close(self) -> None:
+        self._it.close()  # type: ignore[attr-defined]
+
+
+def _describe(exc: BaseException) -> str:
+    import gzip
+    import zlib
+
+    if isinstance(exc, (EOFError, gzip.BadGzipFile, zlib.error)):
+        return f"gzip data is corrupt or truncated ({exc})"
+    text = str(exc) or exc.__class__.__name__
+    if isinstance(exc, OSError):
+        return f"I/O error: {text}"
+    return f"{exc.__class__.__name__}: {text}"
+
+
+def blank_to_none(value: Any) -> str | None:
+    """Ids and names as strings; empty, null-ish and NaN values become None."""
+    if value is None:
+        return None
+    if isinstance(value, float):
+        if value != value:  # NaN
+            return None
+        if value.is_integer():
+            value = int(value)
+    if isinstance(value, bool):
+        return str(value).lower()
+    text = str(value).strip()
+    if not text or text in ("NULL", "null", "None", "\\N", "NaN", "nan"):
+        return None
+    return text

@@ -1,0 +1,251 @@
+"""Text encodings: detect them, decode line by line, and report bytes that will not decode.
+
+Sites export in UTF-8 (with or without a BOM), UTF-16 (Excel's "Unicode
+text"), and legacy cp1252/Latin-1. The strategy, in order:
+
+1. A byte-order mark decides (UTF-8, UTF-16, UTF-32).
+2. UTF-16 without a BOM is recognised by its zero bytes.
+3. Valid UTF-8 in the first 64 KiB means UTF-8. If the first 64 KiB are pure
+   ASCII the decision waits for the first line that is not; valid UTF-8 then
+   means UTF-8, anything else means a legacy encoding.
+4. Mostly valid UTF-8 with a few bad sequences stays UTF-8, and the lines
+   holding the bad bytes are reported (a corrupt record, not a legacy file).
+5. Otherwise a legacy single-byte encoding: cp1252 (a superset of the printable
+   Latin-1), unless charset-normalizer is sure of a non-Latin one (Cyrillic,
+   Greek, CJK...).
+
+`encoding=` skips all of this. Bytes that do not decode are never replaced
+silently: the record holding them becomes a ReadError.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+#: Unicode ranges a Western legacy file decodes into; a charset-normalizer guess
+#: that stays within them is read as cp1252 instead (it often proposes cp775 or
+#: cp1250 for French or German text, which would garble it).
+_LATIN_RANGES = ("Latin", "Punctuation", "Currency", "Letterlike", "Number Forms", "Control", "Specials", "Symbol")
+
+_BOMS = (
+    (codecs.BOM_UTF32_LE, "utf-32"),
+    (codecs.BOM_UTF32_BE, "utf-32"),
+    (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"),
+    (codecs.BOM_UTF16_BE, "utf-16"),
+)
+
+#: What an undecodable byte sequence becomes inside a decoded chunk: a lone
+#: surrogate, which no strict decoder ever produces, so its presence marks the record.
+MARK = "\udcff"
+_MARK_HANDLER = "moderation.readers.mark"
+
+
+def _mark(error: UnicodeError) -> tuple[str, int]:
+    return MARK, error.end  # type: ignore[attr-defined]
+
+
+codecs.register_error(_MARK_HANDLER, _mark)
+
+
+@dataclass
+class EncodingGuess:
+    """The encoding to use, and whether the evidence so far settles it."""
+
+    encoding: str
+    settled: bool
+    reason: str
+
+
+def normalise_encoding(name: str) -> str:
+    """Validate a user-given encoding name (raises LookupError with a clear message)."""
+    try:
+        return codecs.lookup(name).name
+    except LookupError:
+        raise LookupError(f"unknown encoding {name!r}") from None
+
+
+def _legacy_guess(sample: bytes) -> str:
+    try:
+        from charset_normalizer import from_bytes
+    except ImportError:  # pragma: no cover - charset-normalizer is in the `dumps` extra
+        return "cp1252"
+    best = from_bytes(sample[:HEAD_LIMIT]).best()
+    if best is None:
+        return "cp1252"
+    if all(any(k in alphabet for k in _LATIN_RANGES) for alphabet in best.alphabets):
+        return "cp1252"
+    return best.encoding
+
+
+HEAD_LIMIT = 64 * 1024
+
+
+def _utf8_counts(sample: bytes) -> tuple[int, int]:
+    """(valid non-ASCII characters, invalid bytes) in a UTF-8 reading of `sample`."""
+    text = sample.decode("utf-8", "surrogateescape")
+    invalid = sum(1 for ch in text if "\udc80" <= ch <= "\udcff")
+    valid = sum(1 for ch in text if ch > "\x7f") - invalid
+    return valid, invalid
+
+
+def _mostly_utf8(valid: int, invalid: int) -> bool:
+    """Legacy text almost never forms valid multi-byte UTF-8 by accident, so a
+    fair share of valid sequences means UTF-8 with some corrupt bytes."""
+    return valid > 0 and valid * 2 >= invalid
+
+
+def _utf16_without_bom(sample: bytes) -> str | None:
+    """UTF-16 text of mostly ASCII has a zero in every other byte."""
+    if len(sample) < 4:
+        return None
+    even, odd = sample[0::2], sample[1::2]
+    n = min(len(even), len(odd))
+    if n == 0:
+        return None
+    zeros_even = even.count(0) / n
+    zeros_odd = odd.count(0) / n
+    if zeros_odd > 0.9 and zeros_even < 0.1:
+        return "utf-16-le"
+    if zeros_even > 0.9 and zeros_odd < 0.1:
+        return "utf-16-be"
+    return None
+
+
+def guess_encoding(head: bytes, at_eof: bool = False) -> EncodingGuess:
+    """Guess the encoding of a dump from its first bytes."""
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return EncodingGuess(name, True, "byte-order mark")
+    utf16 = _utf16_without_bom(head[:4096])
+    if utf16:
+        return EncodingGuess(utf16, True, "UTF-16 zero-byte pattern")
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    try:
+        decoder.decode(head, final=at_eof)
+    except UnicodeDecodeError:
+        pass
+    else:
+        if head.isascii():
+            return EncodingGuess("utf-8", False, "ASCII so far")
+        return EncodingGuess("utf-8", True, "valid UTF-8")
+    valid, invalid = _utf8_counts(head)
+    if _mostly_utf8(valid, invalid):
+        return EncodingGuess("utf-8", True, "mostly valid UTF-8 (bad bytes reported)")
+    return EncodingGuess(_legacy_guess(head), True, "not UTF-8")
+
+
+def is_ascii_compatible(encoding: str) -> bool:
+    return codecs.lookup(encoding).name not in {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+
+
+@dataclass
+class DecodedLine:
+    """One physical line of a text dump. `bad` holds a message when bytes would not decode."""
+
+    number: int
+    text: str
+    bad: str | None
+    terminated: bool
+
+
+class LineDecoder:
+    """Decodes lines of an ASCII-compatible encoding one at a time, settling the encoding lazily."""
+
+    def __init__(self, guess: EncodingGuess):
+        self.encoding = guess.encoding
+        self.settled = guess.settled
+        self._first = True
+
+    def decode(self, raw: bytes) -> tuple[str, str | None]:
+        encoding = self.encoding
+        if self._first:
+            self._first = False
+            if encoding == "utf-8-sig":
+                if raw.startswith(codecs.BOM_UTF8):
+                    raw = raw[3:]
+                self.encoding = encoding = "utf-8"
+        if not self.settled:
+            if raw.isascii():
+                return raw.decode("ascii"), None
+            try:
+                text = raw.decode("utf-8")
+            except UnicodeDecodeError:
+                valid, invalid = _utf8_counts(raw)
+                self.encoding = encoding = "utf-8" if _mostly_utf8(valid, invalid) else _legacy_guess(raw)
+            else:
+                self.settled = True
+                self.encoding = "utf-8"
+                return text, None
+            self.settled = True
+        try:
+            return raw.decode(encoding), None
+        except UnicodeDecodeError as exc:
+            bad = raw[exc.start : exc.end]
+            return (
+                raw.decode(encoding, "replace"),
+                f"bytes {bad!r} at byte {exc.start} of the line do not decode as {encoding}",
+            )
+
+
+def iter_decoded_lines(stream: io.BufferedReader, guess: EncodingGuess) -> Iterator[DecodedLine]:
+    """Physical lines (ending kept), numbered from 1, with undecodable bytes flagged."""
+    if is_ascii_compatible(guess.encoding):
+        decoder = LineDecoder(guess)
+        number = 0
+        for raw in stream:
+            number += 1
+            text, bad = decoder.decode(raw)
+            yield DecodedLine(number, text, bad, raw.endswith(b"\n"))
+        return
+    wrapper = io.TextIOWrapper(stream, encoding=guess.encoding, errors=_MARK_HANDLER, newline="")
+    number = 0
+    for text in wrapper:
+        number += 1
+        bad = None
+        if MARK in text:
+            bad = f"bytes that do not decode as {guess.encoding}"
+            text = text.replace(MARK, "\ufffd")
+        yield DecodedLine(number, text, bad, text.endswith("\n"))
+
+
+def chunk_decoder(guess: EncodingGuess):
+    """An incremental decoder for chunked readers (JSON arrays); bad bytes become MARK."""
+    encoding = "utf-8" if not guess.settled else guess.encoding
+    return codecs.getincrementaldecoder(encoding)(errors=_MARK_HANDLER)
+
+
+def decode_bytes(data: bytes, encoding: str | None = None) -> str:
+    """Decode a whole document (a saved page) with the same detection as dumps.
+
+    A page is read whole anyway, so the guess looks at all of it; a stray
+    undecodable byte becomes U+FFFD here (a page is one record, and one bad
+    byte should not cost the whole thread).
+    """
+    if encoding:
+        return data.decode(normalise_encoding(encoding), "replace").lstrip("\ufeff")
+    guess = guess_encoding(data, at_eof=True)
+    if not guess.settled:  # pure ASCII
+        return data.decode("ascii")
+    if guess.encoding == "utf-8":
+        return data.decode("utf-8", "replace")
+    return data.decode(guess.encoding, "replace").lstrip("\ufeff")
+
+
+def read_text_file(path: str | Path, encoding: str | None = None) -> str:
+    """Read a saved page (plain text or HTML, optionally gzip-compressed) as text.
+
+    Detects a BOM, UTF-16, UTF-8 and falls back to cp1252, so a page saved by
+    an old Windows tool reads without mojibake. `encoding=` forces the codec.
+    """
+    from moderation.readers.sources import open_source
+
+    with open_source(path) as source:
+        if source.error:
+            raise OSError(f"{source.name}: {source.error}")
+        data = source.stream.read()
+    return decode_bytes(data, encoding)

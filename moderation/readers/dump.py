@@ -1,0 +1,141 @@
+"""`read_dump`: one entry point for every dump format."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from moderation.readers.base import DumpReader, ReaderContext, Record, ReadStats
+from moderation.readers.columns import ColumnMap
+from moderation.readers.decoding import EncodingGuess, guess_encoding, normalise_encoding
+from moderation.readers.sniff import DUMP_FORMATS, canonical_format, detect_format, is_binary, sniff_content
+from moderation.readers.sources import DEFAULT_CHUNK_SIZE, PathOrFile, Source, open_source, source_name
+from moderation.readers.threads import DepthResolver
+from moderation.records import ReadError
+
+
+def read_dump(
+    path: PathOrFile,
+    format: str | None = None,
+    encoding: str | None = None,
+    columns: ColumnMap | None = None,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    *,
+    name: str | None = None,
+    include_deleted: bool = False,
+) -> DumpReader:
+    """Stream the comments of a dump, with a ReadError for each record that cannot be read.
+
+    `path` is a file path or a binary file object (stdin); `name` labels it in
+    records and errors. The format comes from the extension and the first
+    bytes (`format=` forces one: csv, tsv, jsonl, json, parquet, disqus, wxr);
+    gzip compression is undone whatever the name. `encoding=` forces the text
+    encoding (otherwise detected, see moderation.readers.decoding). `columns`
+    names the columns of tabular dumps (detected otherwise). `chunk_size` is
+    the number of bytes read at a time. Deleted and spam posts of Disqus and
+    WordPress exports are counted in `stats.skipped`, not yielded, unless
+    `include_deleted`.
+
+    Nothing raises for bad input: a file that cannot be read at all yields a
+    single ReadError naming it. The returned iterator's `stats` (comments,
+    errors, skipped, orphans) is complete once it is exhausted.
+    """
+    label = source_name(path, name)
+    stats = ReadStats()
+    context = ReaderContext(label, stats)
+    records = _records(path, label, format, encoding, columns, chunk_size, context, include_deleted)
+    return DumpReader(label, records, context=context, resolver=DepthResolver())
+
+
+def _records(
+    path: PathOrFile,
+    label: str,
+    format: str | None,
+    encoding: str | None,
+    columns: ColumnMap | None,
+    chunk_size: int,
+    context: ReaderContext,
+    include_deleted: bool,
+) -> Iterator[Record]:
+    try:
+        forced = canonical_format(format) if format else None
+        forced_encoding = normalise_encoding(encoding) if encoding else None
+    except (ValueError, LookupError) as exc:
+        yield ReadError(label, None, str(exc))
+        return
+    try:
+        source = open_source(path, name=label, chunk_size=chunk_size)
+    except IsADirectoryError:
+        yield ReadError(label, None, "is a directory, not a dump (iter_inputs reads directories)")
+        return
+    except FileNotFoundError:
+        yield ReadError(label, None, "no such file")
+        return
+    except OSError as exc:
+        yield ReadError(label, None, f"cannot open: {exc.strerror or exc}")
+        return
+    with source:
+        yield from _dispatch(source, path, forced, forced_encoding, columns, chunk_size, context, include_deleted)
+
+
+def _dispatch(
+    source: Source,
+    path: PathOrFile,
+    forced: str | None,
+    encoding: str | None,
+    columns: ColumnMap | None,
+    chunk_size: int,
+    context: ReaderContext,
+    include_deleted: bool,
+) -> Iterator[Record]:
+    label = source.name
+    if source.error:
+        yield ReadError(label, None, source.error)
+        return
+    head = source.head
+    if not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        yield ReadError(label, None, "empty file" + (" (after gzip decompression)" if source.compressed else ""))
+        return
+    name_hint = path if not hasattr(path, "read") else None
+    fmt = forced or detect_format(name_hint, head)
+    if fmt == "parquet" or (fmt is None and head.startswith(b"PAR1")):
+        from moderation.readers.parquet import read_parquet
+
+        yield from read_parquet(source, context, columns, chunk_size)
+        return
+    if forced is None and is_binary(head):
+        yield ReadError(label, None, "binary file: not a comment dump this tool reads")
+        return
+    if fmt is None:
+        looks = sniff_content(head)
+        hint = f" (it looks like {looks})" if looks else ""
+        yield ReadError(label, None, f"unknown format{hint}: expected one of {', '.join(DUMP_FORMATS)}; name the format explicitly")
+        return
+    if fmt not in DUMP_FORMATS:
+        yield ReadError(label, None, f"a saved {fmt} page, not a dump: read it with iter_inputs (moderation scan) or the segmenter")
+        return
+    guess = EncodingGuess(encoding, True, "given") if encoding else guess_encoding(head)
+    if fmt in ("csv", "tsv"):
+        from moderation.readers.delimited import read_delimited
+
+        yield from read_delimited(source, guess, context, columns, delimiter="\t" if fmt == "tsv" else None)
+    elif fmt == "jsonl":
+        from moderation.readers.jsonl import read_jsonl
+
+        yield from read_jsonl(source, guess, context, columns)
+    elif fmt == "json":
+        from moderation.readers.jsonarray import read_json_array
+
+        yield from read_json_array(source, guess, context, columns, chunk_size)
+    elif fmt in ("disqus", "wxr"):
+        from moderation.readers.xmldumps import read_xml
+
+        yield from read_xml(fmt, source, context, encoding=encoding, include_deleted=include_deleted, chunk_size=chunk_size)
+
+
+def read_dump_stats(path: PathOrFile, **kwargs) -> ReadStats:
+    """Read a dump to the end and return only its accounting (for tests and tools)."""
+    reader = read_dump(path, **kwargs)
+    for _ in reader:
+        pass
+    return reader.stats
+

@@ -1,0 +1,205 @@
+"""`iter_inputs`: what `moderation scan INPUT...` reads, as one stream of records.
+
+Inputs are files, directories (walked recursively in sorted order, hidden
+files and directories skipped) and `-` for standard input. Saved pages
+(.txt, .html, .htm) go through the segmenter and yield the thread's comments;
+dumps go through `read_dump`. In a directory, files whose name matches no
+known format are skipped and counted (`stats.skipped["unrecognised file"]`):
+a README beside the dumps is not an error. Named on the command line, the
+same file is read (by sniffing its content) or reported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from moderation.readers.base import ReadStats, Record
+from moderation.readers.columns import ColumnMap
+from moderation.readers.decoding import decode_bytes
+from moderation.readers.dump import read_dump
+from moderation.readers.sniff import PAGE_FORMATS, canonical_format, detect_format, extension_format, is_binary
+from moderation.readers.sources import DEFAULT_CHUNK_SIZE, open_source
+from moderation.records import ReadError
+
+log = logging.getLogger("moderation.readers")
+
+STDIN_NAME = "<stdin>"
+
+
+def expand_paths(paths: Iterable[str | Path], stats: ReadStats | None = None) -> Iterator[str]:
+    """Input names in reading order: files as given, directories walked (sorted, no hidden entries)."""
+    for path in paths:
+        text = os.fspath(path)
+        if text == "-":
+            yield text
+            continue
+        if os.path.isdir(text):
+            for root, dirs, files in os.walk(text):
+                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                for name in sorted(files):
+                    if name.startswith("."):
+                        continue
+                    full = os.path.join(root, name)
+                    if extension_format(full) is None:
+                        if stats is not None:
+                            stats.skipped["unrecognised file"] += 1
+                        log.info("%s: skipped (not a page or dump by its name)", full)
+                        continue
+                    yield full
+        else:
+            yield text
+
+
+class InputReader(Iterator[Record]):
+    """Records of many inputs in order; `stats` sums them (complete once exhausted)."""
+
+    def __init__(self, paths, format, encoding, columns, stdin, chunk_size, include_deleted):
+        self.stats = ReadStats()
+        self._it = self._run(paths, format, encoding, columns, stdin, chunk_size, include_deleted)
+
+    def __next__(self) -> Record:
+        record = next(self._it)
+        if isinstance(record, ReadError):
+            self.stats.errors += 1
+        else:
+            self.stats.comments += 1
+        return record
+
+    def _run(self, paths, format, encoding, columns, stdin, chunk_size, include_deleted) -> Iterator[Record]:
+        try:
+            forced = canonical_format(format) if format else None
+        except ValueError as exc:
+            yield ReadError("<options>", None, str(exc))
+            return
+        for name in expand_paths(paths, self.stats):
+            if name == "-":
+                yield from self._stdin(stdin, forced, encoding, columns, chunk_size, include_deleted)
+                continue
+            fmt = forced or extension_format(name)
+            if fmt in PAGE_FORMATS:
+                yield from read_page(name, fmt, encoding)
+                continue
+            if fmt is None and os.path.isfile(name):
+                try:
+                    fmt = detect_format(name)
+                except OSError:
+                    fmt = None
+                if fmt in PAGE_FORMATS:
+                    yield from read_page(name, fmt, encoding)
+                    continue
+            reader = read_dump(name, format=fmt if fmt != "xml" else None, encoding=encoding, columns=columns,
+                               chunk_size=chunk_size, include_deleted=include_deleted)
+            yield from self._counted(reader)
+
+    def _counted(self, reader) -> Iterator[Record]:
+        yield from reader
+        self.stats.skipped.update(reader.stats.skipped)
+        self.stats.orphans += reader.stats.orphans
+
+    def _stdin(self, stdin, forced, encoding, columns, chunk_size, include_deleted) -> Iterator[Record]:
+        stream = _binary(stdin if stdin is not None else sys.stdin)
+        try:
+            source = open_source(stream, name=STDIN_NAME, chunk_size=chunk_size)
+        except OSError as exc:
+            yield ReadError(STDIN_NAME, None, f"cannot read standard input: {exc}")
+            return
+        if source.error:
+            yield ReadError(STDIN_NAME, None, source.error)
+            return
+        fmt = forced or detect_format(None, source.head)
+        if fmt in PAGE_FORMATS:
+            yield from _page_from_bytes(source.stream.read(), STDIN_NAME, fmt, encoding)
+            return
+        reader = read_dump(source.stream, format=fmt, encoding=encoding, columns=columns, chunk_size=chunk_size,
+                           name=STDIN_NAME, include_deleted=include_deleted)
+        yield from self._counted(reader)
+
+
+def _binary(stream) -> BinaryIO:
+    """Standard input as bytes, whether given as sys.stdin, a binary file, bytes or a text stream."""
+    import io
+
+    if hasattr(stream, "buffer"):
+        return stream.buffer
+    if isinstance(stream, (bytes, bytearray)):
+        return io.BytesIO(stream)
+    if isinstance(stream, io.TextIOBase):
+        return io.BytesIO(stream.read().encode("utf-8"))
+    return stream
+
+
+def read_page(path: str | Path, fmt: str | None = None, encoding: str | None = None) -> Iterator[Record]:
+    """The comments of one saved page (via the segmenter), or a ReadError naming it."""
+    label = os.fspath(path)
+    try:
+        with open_source(path, name=label) as source:
+            if source.error:
+                yield ReadError(label, None, source.error)
+                return
+            data = source.stream.read()
+    except FileNotFoundError:
+        yield ReadError(label, None, "no such file")
+        return
+    except OSError as exc:
+        yield ReadError(label, None, f"cannot read: {exc.strerror or exc}")
+        return
+    yield from _page_from_bytes(data, label, fmt or extension_format(label) or "text", encoding)
+
+
+def _page_from_bytes(data: bytes, label: str, fmt: str, encoding: str | None) -> Iterator[Record]:
+    if not data.strip():
+        yield ReadError(label, None, "empty file")
+        return
+    if encoding is None and is_binary(data[:65536]):
+        yield ReadError(label, None, "binary file: not a saved page or a comment dump")
+        return
+    try:
+        text = decode_bytes(data, encoding)
+    except LookupError as exc:
+        yield ReadError(label, None, str(exc))
+        return
+    try:
+        from moderation.segmenter import segment_html, segment_page
+    except ImportError as exc:
+        yield ReadError(label, None, f"cannot read pages: the segmenter is not available ({exc})")
+        return
+    try:
+        page = segment_html(text, source=label) if fmt == "html" else segment_page(text, source=label)
+    except Exception as exc:  # noqa: BLE001 - one bad page must not stop the run
+        yield ReadError(label, None, f"could not split the page into article and comments: {exc.__class__.__name__}: {exc}")
+        return
+    for comment in page.comments:
+        comment.source = label
+        if comment.thread is None:
+            comment.thread = page.title or label
+        if comment.thread_title is None:
+            comment.thread_title = page.title or None
+        yield comment
+
+
+def iter_inputs(
+    paths: Iterable[str | Path],
+    format: str | None = None,
+    encoding: str | None = None,
+    columns: ColumnMap | None = None,
+    stdin: BinaryIO | None = None,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    include_deleted: bool = False,
+) -> InputReader:
+    """Every comment of every input, in order, with a ReadError for whatever cannot be read.
+
+    `paths`: files, directories, `-` (standard input, or `stdin` when given;
+    its format is sniffed). `format` forces the format of every input (a dump
+    format, or `text`/`html` for pages). The returned iterator's `stats` sums
+    comments, errors and skipped entries over all inputs.
+    """
+    return InputReader(paths, format, encoding, columns, stdin, chunk_size, include_deleted)
+
+
+__all__ = ["iter_inputs", "expand_paths", "read_page", "InputReader", "STDIN_NAME"]

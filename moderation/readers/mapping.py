@@ -1,0 +1,97 @@
+"""Turning one JSON object (a JSON Lines line, a JSON array element) into a Comment.
+
+Records in one dump usually share their keys, so the column resolution is
+cached per key set (a small, bounded cache: a dump whose every record has
+different keys still reads, just slower).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from moderation.readers.base import blank_to_none
+from moderation.readers.columns import ColumnError, ColumnMap, resolve_columns
+from moderation.records import Comment
+
+_CACHE_SIZE = 64
+_NAME_KEYS = ("name", "display_name", "username", "screen_name", "login")
+
+
+def _lookup(record: dict, path: str) -> Any:
+    if path in record:
+        return record[path]
+    value: Any = record
+    for part in path.split("."):
+        if not isinstance(value, dict):
+            return None
+        value = value.get(part)
+    return value
+
+
+def _as_name(value: Any) -> str | None:
+    if isinstance(value, dict):
+        for key in _NAME_KEYS:
+            if value.get(key):
+                return blank_to_none(value[key])
+        return None
+    return blank_to_none(value)
+
+
+class RecordMapper:
+    def __init__(self, columns: ColumnMap | None, source: str):
+        self.columns = columns
+        self.source = source
+        self._cache: dict[tuple, dict[str, str]] = {}
+
+    def _resolve(self, record: dict) -> dict[str, str]:
+        keys = tuple(record)
+        chosen = self._cache.get(keys)
+        if chosen is None:
+            # Only the text key is required: an optional key (a top-level comment's
+            # parent) is simply absent from some records.
+            given = self.columns.given() if self.columns else {}
+            chosen = resolve_columns([str(k) for k in keys], ColumnMap(text=given.get("text")), what="key")
+            for name, key in given.items():
+                chosen[name] = key
+            if len(self._cache) >= _CACHE_SIZE:
+                self._cache.clear()
+            self._cache[keys] = chosen
+        return chosen
+
+    def to_comment(self, record: Any, line: int) -> Comment | str:
+        """A Comment, or the message of the ReadError this record should become."""
+        if not isinstance(record, dict):
+            return f"expected a JSON object per comment, found {type(record).__name__}"
+        try:
+            chosen = self._resolve(record)
+        except ColumnError as exc:
+            return str(exc)
+        text = _lookup(record, chosen["text"])
+        if text is None:
+            text = ""
+        elif not isinstance(text, str):
+            if isinstance(text, (int, float)) and not isinstance(text, bool):
+                text = str(text)
+            else:
+                return f"the text field {chosen['text']!r} holds a {type(text).__name__}, not a string"
+
+        def field(name: str) -> str | None:
+            key = chosen.get(name)
+            if key is None:
+                return None
+            value = _lookup(record, key)
+            if isinstance(value, (dict, list)):
+                return _as_name(value) if name == "author" else None
+            return blank_to_none(value)
+
+        return Comment(
+            id=field("id") or str(line),
+            text=text,
+            parent_id=field("parent"),
+            author=field("author"),
+            timestamp=field("timestamp"),
+            thread=field("thread"),
+            thread_title=field("title"),
+            source=self.source,
+            line=line,
+        )
