@@ -7,22 +7,29 @@ indentation and length, a short name line beside a timestamp) are added here.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from moderation.segmenter.lines import Line
-from moderation.segmenter.patterns import LineMatch, match_line
+from moderation.segmenter.patterns import PATTERNS, WHEN_SEARCH, LineMatch, match_line
 
 #: Weights of the context-dependent features (the rest live with their pattern).
 WEIGHTS = {
     "indented_long_item": 1.0,  #: "  1. a long comment ..." / "    • a long reply ..."
     "indented_short_item": 0.2,  #: a short indented list item (articles have those too)
-    "name_beside_timestamp": 0.8,  #: "Jane Doe" directly above or below "12 May 2022 10:14"
+    "name_beside_timestamp": 0.8,
+    "dated_byline": 1.0,  #: a short line that is a date plus a few words ("Lisa November 7, 2012 at 4:42 PM")  #: "Jane Doe" directly above or below "12 May 2022 10:14"
     "prose_per_line": -0.06,  #: every prose line is a little evidence for "still the article"
     "prose_per_char": -1 / 5000,
 }
 LONG_ITEM_CHARS = 40
 NAME_MAX_CHARS = 40
 NAME_MAX_WORDS = 5
+BYLINE_MAX_CHARS = 120
+_BYLINE_NOISE = re.compile(
+    r"\b(?:posted|submitted|written|by|on|at|says|said|wrote|writes|responded|replied|to|in reply|reply|permalink|"
+    r"quote|report|like|journal|homepage|edited|\d+\s+recs?|recs?)\b|\(#?\d+\)|[|/@:,•·~–—\-]+", re.I)
+_DATED_BYLINE = next(p for p in PATTERNS if p.name == "name_when")
 
 
 @dataclass
@@ -46,6 +53,26 @@ def _name_like(text: str) -> bool:
             and text[-1] not in ".!?:;,\"”’)" and not text[0] in "“\"‘'(")
 
 
+def _dated_byline(text: str) -> LineMatch | None:
+    """A date plus at most a name's worth of words: a comment's byline, whatever
+    the site's separators ("Sumit singh9/25/12 12:10 AM", "on 2012-10-09 at 9:03 am Fernando")."""
+    if len(text) > BYLINE_MAX_CHARS:
+        return None
+    m = WHEN_SEARCH.search(text)
+    if m is None:
+        return None
+    rest = (text[:m.start()] + " " + text[m.end():]).strip()
+    if rest and rest[-1] in ".!?;\"”":
+        return None
+    author = " ".join(_BYLINE_NOISE.sub(" ", rest).split())
+    if len(author.split()) > NAME_MAX_WORDS:
+        return None
+    groups = {"when": m.group().strip()}
+    if author:
+        groups["author"] = author
+    return LineMatch(_DATED_BYLINE, groups)
+
+
 def line_features(lines: list[Line]) -> list[LineInfo]:
     infos: list[LineInfo] = []
     for line in lines:
@@ -54,6 +81,10 @@ def line_features(lines: list[Line]) -> list[LineInfo]:
             continue
         m = match_line(line.text)
         if m is None:
+            byline = _dated_byline(line.text)
+            if byline is not None:
+                infos.append(LineInfo(line, "start", WEIGHTS["dated_byline"], byline))
+                continue
             w = WEIGHTS["prose_per_line"] + WEIGHTS["prose_per_char"] * min(len(line.text), 1000)
             infos.append(LineInfo(line, "text", w))
             continue
@@ -72,6 +103,6 @@ def line_features(lines: list[Line]) -> list[LineInfo]:
         if info.role != "text" or not _name_like(info.line.text):
             continue
         neighbours = [infos[j] for j in (i - 1, i + 1) if 0 <= j < len(infos)]
-        if any(n.role == "timestamp" for n in neighbours):
+        if any(n.role == "timestamp" or (n.role == "start" and "author" not in n.groups) for n in neighbours):
             info.role, info.weight = "name", WEIGHTS["name_beside_timestamp"]
     return infos

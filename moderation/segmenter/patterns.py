@@ -32,17 +32,21 @@ from dataclasses import dataclass, field
 MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
          r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
 WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?"
-CLOCK = r"\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?|[AP]\.?M\.?)?(?:\s*[A-Z]{2,4})?"
-DATE = (rf"(?:(?:{WEEKDAY}\s+)?(?:{MONTH}\s+\d{{1,2}}(?:st|nd|rd|th)?,?\s+\d{{4}}"
-        rf"|\d{{1,2}}(?:st|nd|rd|th)?\s+{MONTH},?\s+\d{{4}}"
+CLOCK = r"@?\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?|[AP]\.?M\.?)?(?:\s*(?:[A-Z]{2,4}|UTC[+-]?\d*|GMT[+-]?\d*))?"
+DAY = r"\d{1,2}(?:st|nd|rd|th)?\.?"
+DATE = (rf"(?:(?:{WEEKDAY}\s+)?(?:{MONTH}\s+{DAY},?\s+\d{{4}}|{DAY}\s+{MONTH},?\s+\d{{4}}"
         rf"|\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]\d{{2}}:\d{{2}}(?::\d{{2}})?Z?)?"
-        rf"|\d{{1,2}}[./]\d{{1,2}}[./]\d{{2,4}}))")
+        rf"|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}))")
+#: A date without a year only counts with a clock beside it ("July 23, @08:25PM").
+SHORT_DATE = rf"(?:(?:{WEEKDAY}\s+)?(?:{MONTH}\s+{DAY}|{DAY}\s+{MONTH}))"
 AGO = (r"(?:\d+|an?|one)\s+(?:second|sec|minute|min|hour|hr|day|week|month|year|yr)s?\s+ago"
        r"|just now|yesterday|today")
 SHORT_AGO = r"\d+\s?(?:s|m|min|h|hr|d|w|mo|y|yr)"
 #: A date and/or time, as printed beside a comment.
-WHEN = (rf"(?:{DATE}(?:,?\s*(?:at|@|-|\|)?\s*{CLOCK})?|{CLOCK}(?:,?\s*(?:on\s+)?{DATE})?|{AGO}"
-        rf"|(?:{DATE}|{CLOCK})\s+(?:at|@)\s+{CLOCK})")
+WHEN = (rf"(?:{DATE}(?:,?\s*(?:at|@|-|\||/)?\s*{CLOCK})?|{SHORT_DATE},?\s*(?:at|@|-)?\s*{CLOCK}"
+        rf"|{CLOCK}(?:,?\s*(?:on\s+)?{DATE})?|{AGO})")
+#: Unanchored, for lines where a date sits among a name and separators.
+WHEN_SEARCH = re.compile(WHEN, re.I)
 NAME = r"[^\s•·|:][^•·|\n]{0,48}?"
 
 #: Boilerplate kinds (see records.BOILERPLATE_KINDS).
@@ -147,6 +151,9 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("says", "start",
        rf"^(?P<author>{NAME})\s+(?:says\s*:?|said\s*(?:\.\.\.|…)|commented\s*:)\s*(?:(?:on\s+)?(?P<when>{WHEN})\s*:?)?$",
        1.5, None, ("wordpress", "blogger")),
+    _p("slashdot", "start",
+       rf"^by\s+(?P<author>[^()]{{1,40}}?)\s+\(\d+\)(?:\s+on\s+(?P<when>.+?))?(?:\s*\(#\d+\))?(?:\s+(?:journal|homepage))*\s*$",
+       1.5, None, ("slashdot",)),
     _p("disqus_header", "start",
        rf"^(?P<author>{NAME})(?:\s+[→>➦↪]\s*(?P<parent>[^•·]{{2,40}}?))?\s*[•·]\s*(?P<when>{AGO}|{WHEN}|edited\b.*|{SHORT_AGO}(?:\s+ago)?)"
        rf"(?:\s*[•·]\s*edited.*)?$",
