@@ -1,0 +1,262 @@
+"""`moderation scan`: the batch job over pages and dumps, and its report.
+
+A thin command over `moderation.scan.scan` (the Python API) and the formats in
+`moderation.report`. With `--output`, records go through a resume journal
+beside the output file so that an interrupted run can be continued with
+`--resume`; the finished report is written when the run completes.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+
+from moderation.records import ReadError
+from moderation.report import FORMATS, SUFFIXES, ReplyContext, ScanSummary, format_summary, open_report, report_class
+from moderation.scan import DEFAULT_CHUNK_SIZE, ENGINES, JournalError, ScanJournal, scan
+
+#: Exit codes (docs/architecture.md).
+EXIT_ERROR, EXIT_HOLD, EXIT_REJECT = 1, 10, 11
+
+
+class ScanError(click.ClickException):
+    exit_code = EXIT_ERROR
+
+
+def _load(model_path: str | None, policy_path: str | None):
+    from moderation.model import load_model
+    from moderation.policy import PolicyError
+
+    try:
+        return load_model(path=model_path, policy=policy_path)
+    except PolicyError as exc:
+        raise ScanError(str(exc)) from None
+    except (OSError, ValueError) as exc:
+        raise ScanError(f"cannot load the model: {exc}") from None
+
+
+def _columns(**names: str | None):
+    if not any(names.values()):
+        return None
+    from moderation.readers import ColumnMap
+
+    return ColumnMap(**names)
+
+
+def exit_status(summary: ScanSummary, fail_on: str | None) -> int:
+    """1 when any input failed (the report is incomplete), else 11/10 when `--fail-on` is met, else 0."""
+    if summary.errors:
+        return EXIT_ERROR
+    if fail_on is not None:
+        if summary.decisions.get("reject", 0):
+            return EXIT_REJECT
+        if fail_on == "hold" and summary.decisions.get("hold", 0):
+            return EXIT_HOLD
+    return 0
+
+
+@click.command("scan", context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
+@click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default=None,
+              help="Report format. Default: from the --output suffix (.html, .jsonl, .csv, .parquet, .md, .json), "
+                   "else table.")
+@click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write the report to FILE instead of stdout (needed for --resume).")
+@click.option("--all", "all_comments", is_flag=True, help="Report every comment, not only the flagged ones.")
+@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Model file. Default: the shipped model in models/.")
+@click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False), default=None,
+              help="Policy TOML (thresholds, word lists; see docs/policy.md). Default: the model card's.")
+@click.option("--text-column", default=None, help="Column (or JSON key) holding the comment text. Default: detected.")
+@click.option("--id-column", default=None, help="Column holding the comment id.")
+@click.option("--parent-column", default=None, help="Column holding the id of the comment replied to.")
+@click.option("--thread-column", default=None, help="Column holding the thread (article) id or URL.")
+@click.option("--author-column", default=None, help="Column holding the author.")
+@click.option("--timestamp-column", default=None, help="Column holding the time of posting.")
+@click.option("--title-column", default=None, help="Column holding the article title.")
+@click.option("--format-in", "format_in", default=None,
+              help="Input format when the file name does not say (e.g. csv, jsonl, json, disqus, wxr, txt, html).")
+@click.option("--encoding", default=None, help="Input encoding. Default: detected (UTF-8 and common legacy ones).")
+@click.option("-j", "--jobs", "n_jobs", type=int, default=1, show_default=True,
+              help="Worker processes for scoring (-1: one per core). Local engine only.")
+@click.option("--engine", type=click.Choice(ENGINES), default="local", show_default=True,
+              help="Where chunks are scored: this machine, or a Dask cluster (--scheduler).")
+@click.option("--scheduler", default=None, metavar="ADDRESS",
+              help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --engine dask).")
+@click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
+              help="Comments scored per batch (memory vs. overhead).")
+@click.option("--fail-on", type=click.Choice(["hold", "reject"]), default=None,
+              help="Exit 10 (hold) or 11 (reject) when comments with that decision or worse exist.")
+@click.option("--resume", is_flag=True, help="Continue an interrupted run with the same --output: finished inputs are skipped.")
+@click.option("-q", "--quiet", is_flag=True, help="No progress bar and no summary on stderr (errors are still shown).")
+def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, all_comments: bool,
+                 model_path: str | None, policy_path: str | None, text_column: str | None, id_column: str | None,
+                 parent_column: str | None, thread_column: str | None, author_column: str | None,
+                 timestamp_column: str | None, title_column: str | None, format_in: str | None,
+                 encoding: str | None, n_jobs: int, engine: str, scheduler: str | None, chunk_size: int,
+                 fail_on: str | None, resume: bool, quiet: bool) -> None:
+    """Score every comment in INPUT... and report the flagged ones.
+
+    INPUT is a saved page (.txt, .html), a comment dump (.csv, .jsonl, .json,
+    Disqus or WordPress XML, optionally .gz), a directory (searched
+    recursively) or - for stdin. Articles are never scored, only comments.
+
+    \b
+    The report (stdout, or --output FILE):
+      table     flagged comments by thread, evidence highlighted, then a summary
+      html      one self-contained page: summary, charts, filters, reply context
+      md        the table as Markdown
+      json, jsonl, csv, parquet
+                one record per comment (source, thread, thread_title, comment_id,
+                parent_id, depth, author, timestamp, quote, text, scores, labels,
+                decision, evidence, reasons, model_version, line); the summary
+                goes to stderr
+    Unreadable records are printed to stderr as FILE:LINE: message and counted;
+    the rest of the run goes on.
+
+    \b
+    Exit status:
+      0   finished; nothing at or above --fail-on
+      1   some input could not be read (the report covers everything else)
+      10  --fail-on hold: comments held for a moderator exist
+      11  --fail-on hold|reject: rejected comments exist
+
+    \b
+    Examples:
+      moderation scan examples/
+      moderation scan comments.csv --text-column body --format html -o report.html
+      moderation scan dumps/ --all -o scores.jsonl -j 2            (resumable: add --resume)
+      moderation scan dumps/ --engine dask --scheduler tcp://10.0.0.5:8786 -o scores.parquet
+      cat new.jsonl | moderation scan - --fail-on reject --quiet
+    """
+    if fmt is None:
+        fmt = SUFFIXES.get(Path(output).suffix.lower(), "table") if output else "table"
+    if resume and not output:
+        raise click.UsageError("--resume needs --output FILE (the journal of finished inputs lives beside it)")
+    if resume and "-" in inputs:
+        raise click.UsageError("--resume cannot skip stdin (-): save it to a file first")
+    if engine == "dask" and not scheduler:
+        raise click.UsageError("--engine dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
+    if scheduler and engine != "dask":
+        raise click.UsageError("--scheduler is for --engine dask")
+    if engine == "dask" and n_jobs != 1:
+        raise click.UsageError("-j is for the local engine; a Dask cluster's size is set by its workers")
+    if n_jobs == 0 or n_jobs < -1:
+        raise click.UsageError("-j must be a positive number of processes, or -1 for one per core")
+    stdout_tty = sys.stdout.isatty()
+    if report_class(fmt).binary and not output and stdout_tty:
+        raise click.UsageError(f"{fmt} is binary: use --output FILE (or redirect stdout)")
+
+    moderator = _load(model_path, policy_path)
+    columns = _columns(text=text_column, id=id_column, parent=parent_column, thread=thread_column,
+                       author=author_column, timestamp=timestamp_column, title=title_column)
+
+    def on_error(error: ReadError) -> None:
+        click.echo(str(error), err=True)
+
+    journal = None
+    restored, restored_errors = ScanSummary(), []
+    if output:
+        options = {"inputs": list(inputs), "all": all_comments, "context": report_class(fmt).needs_context,
+                   "model_version": getattr(moderator, "version", None), "policy": policy_path}
+        journal = ScanJournal(output, options)
+        if resume and journal.exists():
+            try:
+                restored, restored_errors = journal.load()
+            except JournalError as exc:
+                raise ScanError(str(exc)) from None
+            if not quiet:
+                click.echo(f"resuming: {len(journal.finished)} finished input(s) skipped "
+                           f"({restored.comments:,} comments)", err=True)
+            for error in restored_errors:
+                on_error(error)
+        elif resume and not quiet:
+            click.echo(f"nothing to resume for {output}: starting afresh", err=True)
+        journal.start(resume=resume and bool(journal.finished))
+
+    stdin = click.get_binary_stream("stdin") if "-" in inputs else None
+    result = scan(inputs, moderator, format=format_in, encoding=encoding, columns=columns, stdin=stdin,
+                  chunk_size=chunk_size, n_jobs=n_jobs, engine=engine, scheduler=scheduler,
+                  skip_sources=set(journal.finished) if journal else (), progress=not quiet and sys.stderr.isatty(),
+                  on_error=on_error)
+    try:
+        if journal is None:
+            out = click.get_binary_stream("stdout") if report_class(fmt).binary else click.get_text_stream("stdout")
+            color = fmt == "table" and stdout_tty and "NO_COLOR" not in os.environ
+            report = open_report(fmt, out, color=color, all_comments=all_comments)
+            _stream(result, report, all_comments)
+            summary = result.summary
+            report.finish(summary)
+            out.flush()
+        else:
+            _journal(result, journal, all_comments, report_class(fmt).needs_context)
+            journal.close()
+            summary = ScanSummary()
+            summary.merge(restored)
+            summary.merge(result.summary)
+            _write_output(journal, fmt, output, summary, all_comments)
+            journal.remove()
+    except KeyboardInterrupt:
+        if journal is not None:
+            journal.close()
+            click.echo(f"\ninterrupted: rerun the same command with --resume to continue", err=True)
+        sys.exit(130)
+    except JournalError as exc:
+        raise ScanError(str(exc)) from None
+    if not quiet and (output or not report_class(fmt).summary_in_output):
+        click.echo(format_summary(summary), err=True, nl=False)
+    sys.exit(exit_status(summary, fail_on))
+
+
+def _stream(result, report, all_comments: bool) -> None:
+    context = ReplyContext() if report.needs_context else None
+    for record in result:
+        if all_comments or record["decision"] != "allow":
+            report.add(record, context.parent_of(record) if context is not None else None)
+        if context is not None:
+            context.remember(record)
+
+
+def _journal(result, journal: ScanJournal, all_comments: bool, needs_context: bool) -> None:
+    """Records to the journal, closing each input as the next one starts."""
+    context = ReplyContext() if needs_context else None
+    current: Any = object()
+    part, part_errors = ScanSummary(), []
+    for item in result.items():
+        source = item.source if type(item) is ReadError else item["source"]
+        if source != current:
+            if part.read:
+                journal.finish_input(current, part, part_errors)
+            current, part, part_errors = source, ScanSummary(), []
+        if type(item) is ReadError:
+            part.add_error(item)
+            part_errors.append(item)
+            continue
+        part.add(item)
+        if all_comments or item["decision"] != "allow":
+            if context is not None:
+                journal.write({**item, "_parent": context.parent_of(item)})
+            else:
+                journal.write(item)
+        if context is not None:
+            context.remember(item)
+    if part.read:
+        journal.finish_input(current, part, part_errors)
+
+
+def _write_output(journal: ScanJournal, fmt: str, output: str, summary: ScanSummary, all_comments: bool) -> None:
+    """Turn the journal into the report; JSONL is the journal's own format, so it is just renamed."""
+    if fmt == "jsonl":
+        os.replace(journal.records_path, output)
+        return
+    cls = report_class(fmt)
+    with open(output, "wb" if cls.binary else "w", **({} if cls.binary else {"encoding": "utf-8", "newline": ""})) as out:
+        report = cls(out, color=False, all_comments=all_comments)
+        for record in journal.records():
+            parent = record.pop("_parent", None)
+            report.add(record, parent)
+        report.finish(summary)

@@ -1,0 +1,32 @@
+"""The contract every report format keeps."""
+
+from __future__ import annotations
+
+from typing import IO, Any, Mapping
+
+from moderation.report.summary import ScanSummary
+
+
+class Report:
+    """Receives the reported records in input order, then the summary.
+
+    `add(record, parent)` gets `parent` (the record this comment replies to,
+    as kept by `ReplyContext`) only when the class sets `needs_context`.
+    """
+
+    #: Whether the summary is part of this format's output (else it goes to stderr).
+    summary_in_output = False
+    #: Whether `add` wants the parent comment of replies (costs a little memory).
+    needs_context = False
+    #: Whether `out` must be a binary stream.
+    binary = False
+
+    def __init__(self, out: IO[Any], **options: Any):
+        self.out = out
+        self.options = options
+
+    def add(self, record: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> None:
+        raise NotImplementedError
+
+    def finish(self, summary: ScanSummary) -> None:
+        """Write what ends the document (and the summary when `summary_in_output`)."""

@@ -1,0 +1,84 @@
+"""Evidence spans → highlighted, shortened excerpts, shared by the human-readable formats.
+
+Spans come from the model as character offsets into the original comment
+text; labels may mark overlapping words, so spans are merged first. Long
+comments are cut to a window around the first evidence, at word boundaries.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Any, Iterable, Mapping
+
+Segment = tuple[str, bool]  # (text, is evidence)
+
+
+def merged_spans(evidence: Iterable[Mapping[str, Any]], length: int) -> list[tuple[int, int]]:
+    spans = sorted((max(0, int(e["start"])), min(length, int(e["end"]))) for e in evidence)
+    merged: list[list[int]] = []
+    for start, end in spans:
+        if end <= start:
+            continue
+        if merged and start <= merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(s, e) for s, e in merged]
+
+
+def segments(text: str, evidence: Iterable[Mapping[str, Any]], limit: int | None = None) -> tuple[list[Segment], bool, bool]:
+    """Split `text` into plain and evidence segments, shortened to about `limit` chars.
+
+    Returns (segments, cut at start, cut at end).
+    """
+    spans = merged_spans(evidence, len(text))
+    start, end = 0, len(text)
+    if limit is not None and len(text) > limit:
+        anchor = spans[0][0] if spans else 0
+        start = max(0, anchor - limit // 3)
+        end = min(len(text), start + limit)
+        start = max(0, end - limit)
+        if start > 0:  # do not start mid-word
+            m = re.search(r"\s", text[start:min(anchor, start + 30)])
+            if m:
+                start += m.end()
+        if end < len(text):
+            cut = text.rfind(" ", max(start, end - 30), end)
+            last_span_end = max((e for s, e in spans if s < end), default=start)
+            if cut > max(start, last_span_end if last_span_end <= end else start):
+                end = cut
+    out: list[Segment] = []
+    pos = start
+    for s, e in spans:
+        if e <= start or s >= end:
+            continue
+        s, e = max(s, start), min(e, end)
+        if s > pos:
+            out.append((text[pos:s], False))
+        out.append((text[s:e], True))
+        pos = e
+    if pos < end:
+        out.append((text[pos:end], False))
+    return out, start > 0, end < len(text)
+
+
+def _unsafe_chars() -> dict[int, str]:
+    """Control and bidi-override characters a hostile comment could use to spoof a terminal."""
+    table = {}
+    for cp in list(range(0x00, 0x20)) + list(range(0x7F, 0xA0)):
+        if chr(cp) not in "\n\t":
+            table[cp] = "\ufffd"
+    for cp in range(0x2000, 0x2070):
+        if unicodedata.category(chr(cp)) == "Cf":
+            table[cp] = ""
+    table[0xFEFF] = ""
+    return table
+
+
+_UNSAFE = _unsafe_chars()
+
+
+def terminal_safe(text: Any) -> str:
+    """Text that cannot move the cursor, change colours or reorder what a moderator sees."""
+    return "" if text is None else str(text).translate(_UNSAFE)

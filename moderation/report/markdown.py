@@ -1,0 +1,83 @@
+"""`--format md`: the report as Markdown, for tickets, wikis and e-mail.
+
+Comment text is hostile: HTML in it would render in most Markdown viewers, so
+`& < >` become entities and every Markdown punctuation character is
+backslash-escaped; evidence words are then set in bold.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import IO, Any, Mapping
+
+from moderation.records import DECISIONS
+from moderation.report.base import Report
+from moderation.report.highlight import segments
+from moderation.report.summary import ScanSummary
+
+_PUNCT = re.compile(r"([\\`*_\[\]#|~])")
+_LINE_START = re.compile(r"^(\s*)(\d+)?([-+=>.)])", re.MULTILINE)
+
+
+def md_escape(text: Any) -> str:
+    if text is None:
+        return ""
+    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    return _LINE_START.sub(lambda m: m.group(1) + (m.group(2) or "") + "\\" + m.group(3), _PUNCT.sub(r"\\\1", text))
+
+
+def _inline(text: str) -> str:
+    """One Markdown paragraph: line breaks kept as hard breaks inside the quote block."""
+    return "  \n> ".join(line for line in text.splitlines() if line.strip()) or ""
+
+
+class MarkdownReport(Report):
+    summary_in_output = True
+    needs_context = True
+
+    def __init__(self, out: IO[str], *, all_comments: bool = False, **options: Any):
+        super().__init__(out, **options)
+        self.all_comments = all_comments
+        self._thread: tuple[Any, Any] | None = None
+        self._count = 0
+        self.out.write("# Moderation report\n\n")
+
+    def add(self, record: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> None:
+        w = self.out.write
+        key = (record["source"], record["thread"])
+        if key != self._thread:
+            self._thread = key
+            title = record["thread_title"] or record["thread"] or record["source"]
+            w(f"## {md_escape(title)}\n\n`{(record['source'] or '-').replace('`', '')}`\n\n")
+        self._count += 1
+        scores = ", ".join(f"{md_escape(k)} {v:.2f}" for k, v in record["scores"].items())
+        who = f" by {md_escape(record['author'])}" if record["author"] else ""
+        when = f", {md_escape(record['timestamp'])}" if record["timestamp"] else ""
+        reply = f", reply to \\#{md_escape(record['parent_id'])}" if record["parent_id"] else ""
+        w(f"### {record['decision'].upper()} \\#{md_escape(record['comment_id'])}\n\n")
+        w(f"*depth {record['depth']}{reply}{who}{when}* · labels: "
+          f"**{md_escape(', '.join(record['labels'])) or 'none'}** · scores: {scores}\n\n")
+        if parent is not None:
+            w(f"> *in reply to \\#{md_escape(parent['comment_id'])}:* {_inline(md_escape(parent['text']))}\n\n")
+        if record["quote"]:
+            w(f"> *quoting:* {_inline(md_escape(record['quote']))}\n\n")
+        parts, _, _ = segments(record["text"], record["evidence"])
+        body = "".join(f"**{md_escape(t)}**" if hit else md_escape(t) for t, hit in parts)
+        w(f"> {_inline(body)}\n\n")
+
+    def finish(self, summary: ScanSummary) -> None:
+        w = self.out.write
+        if self._count == 0:
+            w("*No flagged comments.*\n\n" if not self.all_comments else "*No comments.*\n\n")
+        w("## Summary\n\n")
+        w(f"- comments read: {summary.comments:,}\n- flagged: {summary.flagged:,}\n- errors: {summary.errors:,}\n"
+          f"- records read: {summary.read:,} = {summary.comments:,} scored + {summary.errors:,} errors\n\n")
+        w("| decision | comments |\n|---|---:|\n")
+        for d in DECISIONS:
+            w(f"| {d} | {summary.decisions.get(d, 0):,} |\n")
+        w("\n| label | flagged |\n|---|---:|\n")
+        for label in summary.label_names:
+            w(f"| {md_escape(label)} | {summary.labels.get(label, 0):,} |\n")
+        w("\n| source | comments | flagged | errors |\n|---|---:|---:|---:|\n")
+        for source, (c, f, e) in sorted(summary.sources.items(), key=lambda kv: (-kv[1][1], kv[0])):
+            w(f"| {md_escape(source)} | {c:,} | {f:,} | {e:,} |\n")

@@ -1,0 +1,202 @@
+"""The summary that ends every report: what was read, what was flagged, what failed.
+
+It is built up one record at a time while a scan runs (constant memory apart
+from one small counter per source and per thread), so it can account for
+every comment of a million-comment dump without keeping the comments. Its
+central promise is reconciliation: records read = comments scored + errors.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Mapping
+
+from moderation.records import DECISIONS, ReadError
+
+#: Score histograms use this many equal-width bins over [0, 1].
+HISTOGRAM_BINS = 20
+
+_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+
+
+def is_flagged(record: Mapping[str, Any]) -> bool:
+    """A comment is flagged when the policy did not simply allow it."""
+    return record["decision"] != "allow"
+
+
+@dataclass
+class ScanSummary:
+    """Counts over a whole scan; `merge` combines runs (used when resuming)."""
+
+    comments: int = 0
+    errors: int = 0
+    flagged: int = 0
+    labels: Counter = field(default_factory=Counter)
+    decisions: Counter = field(default_factory=Counter)
+    #: source -> [comments, flagged, errors]
+    sources: dict[str, list[int]] = field(default_factory=dict)
+    #: (source, thread) -> [comments, flagged]; thread titles kept apart.
+    threads: dict[tuple[str, str], list[int]] = field(default_factory=dict)
+    thread_titles: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: label -> counts per score bin, over every scored comment.
+    histograms: dict[str, list[int]] = field(default_factory=dict)
+    #: YYYY-MM-DD -> [comments, flagged], for comments that carry a timestamp.
+    days: dict[str, list[int]] = field(default_factory=dict)
+    #: Posts the readers saw but did not treat as comments (deleted, spam...), by reason.
+    skipped: Counter = field(default_factory=Counter)
+
+    @property
+    def read(self) -> int:
+        """Records read: every comment scored plus every record that failed to read."""
+        return self.comments + self.errors
+
+    @property
+    def reconciles(self) -> bool:
+        return self.read == self.comments + self.errors and self.comments == sum(self.decisions.values())
+
+    def add(self, record: Mapping[str, Any]) -> None:
+        """Count one scored record."""
+        self.comments += 1
+        decision = record["decision"]
+        self.decisions[decision] += 1
+        flagged = decision != "allow"
+        source = record["source"] or "-"
+        counts = self.sources.get(source)
+        if counts is None:
+            counts = self.sources[source] = [0, 0, 0]
+        counts[0] += 1
+        key = (source, record["thread"] or "")
+        thread = self.threads.get(key)
+        if thread is None:
+            thread = self.threads[key] = [0, 0]
+            if record.get("thread_title"):
+                self.thread_titles[key] = record["thread_title"]
+        thread[0] += 1
+        for label, score in record["scores"].items():
+            bins = self.histograms.get(label)
+            if bins is None:
+                bins = self.histograms[label] = [0] * HISTOGRAM_BINS
+            bins[min(int(score * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
+        timestamp = record.get("timestamp")
+        day = None
+        if timestamp and _DATE.match(timestamp):
+            day = timestamp[:10]
+            per_day = self.days.get(day)
+            if per_day is None:
+                per_day = self.days[day] = [0, 0]
+            per_day[0] += 1
+        if flagged:
+            self.flagged += 1
+            counts[1] += 1
+            thread[1] += 1
+            self.labels.update(record["labels"])
+            if day is not None:
+                per_day[1] += 1
+
+    def add_error(self, error: ReadError) -> None:
+        self.errors += 1
+        source = error.source or "-"
+        counts = self.sources.get(source)
+        if counts is None:
+            counts = self.sources[source] = [0, 0, 0]
+        counts[2] += 1
+
+    def merge(self, other: "ScanSummary") -> None:
+        self.comments += other.comments
+        self.errors += other.errors
+        self.flagged += other.flagged
+        self.labels.update(other.labels)
+        self.decisions.update(other.decisions)
+        self.skipped.update(other.skipped)
+        for mine_table, theirs_table, width in ((self.sources, other.sources, 3),
+                                                (self.threads, other.threads, 2),
+                                                (self.days, other.days, 2)):
+            for key, counts in theirs_table.items():
+                mine = mine_table.setdefault(key, [0] * width)
+                for i, n in enumerate(counts):
+                    mine[i] += n
+        for key, title in other.thread_titles.items():
+            self.thread_titles.setdefault(key, title)
+        for label, bins in other.histograms.items():
+            mine = self.histograms.setdefault(label, [0] * HISTOGRAM_BINS)
+            for i, n in enumerate(bins):
+                mine[i] += n
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain JSON: what `--format json` users and the resume journal get."""
+        return {
+            "records_read": self.read,
+            "comments": self.comments,
+            "errors": self.errors,
+            "flagged": self.flagged,
+            "labels": dict(sorted(self.labels.items())),
+            "decisions": {d: self.decisions.get(d, 0) for d in DECISIONS},
+            "sources": {s: {"comments": c[0], "flagged": c[1], "errors": c[2]} for s, c in self.sources.items()},
+            "threads": [
+                {"source": s, "thread": t, "title": self.thread_titles.get((s, t)), "comments": c[0], "flagged": c[1]}
+                for (s, t), c in self.threads.items()
+            ],
+            "histograms": {label: list(bins) for label, bins in self.histograms.items()},
+            "days": {d: {"comments": c[0], "flagged": c[1]} for d, c in sorted(self.days.items())},
+            "skipped": dict(self.skipped),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> "ScanSummary":
+        summary = cls(
+            comments=data["comments"], errors=data["errors"], flagged=data["flagged"],
+            labels=Counter(data["labels"]),
+            decisions=Counter({d: n for d, n in data["decisions"].items() if n}),
+            sources={s: [c["comments"], c["flagged"], c["errors"]] for s, c in data["sources"].items()},
+            histograms={label: list(bins) for label, bins in data["histograms"].items()},
+            days={d: [c["comments"], c["flagged"]] for d, c in data["days"].items()},
+            skipped=Counter(data.get("skipped", {})),
+        )
+        for t in data["threads"]:
+            key = (t["source"], t["thread"])
+            summary.threads[key] = [t["comments"], t["flagged"]]
+            if t.get("title"):
+                summary.thread_titles[key] = t["title"]
+        return summary
+
+    @property
+    def label_names(self) -> list[str]:
+        return sorted(set(self.histograms) | set(self.labels))
+
+
+def summary_lines(summary: ScanSummary, max_sources: int = 20) -> list[str]:
+    """The summary as plain lines of text (the table report and stderr use these)."""
+    lines = [
+        f"comments read: {summary.comments:,}   flagged: {summary.flagged:,}   errors: {summary.errors:,}"
+        f"   (records read {summary.read:,} = {summary.comments:,} scored + {summary.errors:,} errors)",
+    ]
+    if summary.label_names:
+        lines.append("flagged per label: " + ", ".join(f"{label} {summary.labels.get(label, 0):,}" for label in summary.label_names))
+    if summary.skipped:
+        lines.append("skipped, not comments: " + ", ".join(f"{reason} {n:,}" for reason, n in sorted(summary.skipped.items())))
+    lines.append("per decision: " + ", ".join(f"{d} {summary.decisions.get(d, 0):,}" for d in DECISIONS))
+    if summary.sources:
+        lines.append("per source:")
+        width = min(60, max(len(s) for s in summary.sources))
+        ordered = sorted(summary.sources.items(), key=lambda kv: (-kv[1][1], kv[0]))
+        for source, (comments, flagged, errors) in ordered[:max_sources]:
+            extra = f", {errors:,} errors" if errors else ""
+            lines.append(f"  {source:<{width}}  {comments:>9,} comments, {flagged:>7,} flagged{extra}")
+        if len(ordered) > max_sources:
+            rest = ordered[max_sources:]
+            lines.append(f"  ... and {len(rest):,} more sources ({sum(c[0] for _, c in rest):,} comments,"
+                         f" {sum(c[1] for _, c in rest):,} flagged)")
+    return lines
+
+
+def format_summary(summary: ScanSummary) -> str:
+    return "\n".join(summary_lines(summary)) + "\n"
+
+
+def merged(summaries: Iterable[ScanSummary]) -> ScanSummary:
+    total = ScanSummary()
+    for s in summaries:
+        total.merge(s)
+    return total

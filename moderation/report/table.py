@@ -1,0 +1,96 @@
+"""`--format table`: the report a moderator reads in the terminal (the default).
+
+Flagged comments in document order, grouped under their thread, replies
+indented by depth, each with its decision, labels and scores and the text
+with the evidence words highlighted (bold red on a terminal, [brackets]
+otherwise). Long comments are cut around the evidence. Comment text is hostile:
+control characters are neutralised so a comment cannot drive the terminal.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from typing import IO, Any, Mapping
+
+from moderation.report.base import Report
+from moderation.report.highlight import segments, terminal_safe
+from moderation.report.summary import ScanSummary, summary_lines
+
+_ON, _OFF = "\x01", "\x02"  # evidence markers while wrapping (one column each, like brackets)
+_STYLE = {"reject": "\x1b[1;31m", "hold": "\x1b[1;33m", "allow": "\x1b[32m"}
+_BOLD_RED, _DIM, _BOLD, _RESET = "\x1b[1;31m", "\x1b[2m", "\x1b[1m", "\x1b[0m"
+
+
+class TableReport(Report):
+    summary_in_output = True
+    needs_context = True
+
+    def __init__(self, out: IO[str], *, color: bool = False, width: int | None = None,
+                 max_chars: int = 360, **options: Any):
+        super().__init__(out, **options)
+        self.color = color
+        if width is None:
+            width = shutil.get_terminal_size((100, 24)).columns if color else 100
+        self.width = max(40, min(width, 120))
+        self.max_chars = max_chars
+        self._thread: tuple[Any, Any] | None = None
+        self._shown: set[tuple[Any, Any]] = set()
+        self._count = 0
+
+    def _style(self, text: str, code: str) -> str:
+        return f"{code}{text}{_RESET}" if self.color else text
+
+    def add(self, record: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> None:
+        w = self.out.write
+        key = (record["source"], record["thread"])
+        if key != self._thread:
+            self._thread = key
+            self._shown.clear()
+            title = terminal_safe(record["thread_title"] or record["thread"] or "")
+            where = terminal_safe(record["source"] or "-")
+            head = f"== {title}  ({where})" if title else f"== {where}"
+            w(("\n" if self._count else "") + self._style(head, _BOLD) + "\n")
+        self._count += 1
+        depth = int(record["depth"] or 0)
+        indent = "    " * min(depth, 6)
+        decision = record["decision"]
+        scores = record["scores"]
+        label_text = "  ".join(
+            f"{terminal_safe(label)} {scores.get(label, 0):.2f}" for label in record["labels"]
+        ) or "  ".join(f"{terminal_safe(label)} {score:.2f}" for label, score in scores.items())
+        ident = f"#{terminal_safe(record['comment_id'])}"
+        meta = [m for m in (terminal_safe(record["author"]), terminal_safe(record["timestamp"])) if m]
+        line = f"{indent}{'↳ ' if depth else ''}{self._style(decision.upper(), _STYLE.get(decision, ''))}  {ident}"
+        line += f"  depth {depth}  {label_text}"
+        if meta:
+            line += self._style("  — " + ", ".join(meta), _DIM)
+        w(line + "\n")
+        body_indent = indent + "    "
+        wrap = textwrap.TextWrapper(width=self.width, initial_indent=body_indent, subsequent_indent=body_indent,
+                                    break_on_hyphens=False)
+        room = max(20, self.width - len(body_indent))
+        if parent is not None and (record["source"], record["parent_id"]) not in self._shown:
+            who = f" ({terminal_safe(parent['author'])})" if parent.get("author") else ""
+            snippet = textwrap.shorten(" ".join(terminal_safe(parent["text"]).split()),
+                                       width=max(10, room - 20 - len(who)), placeholder=" …")
+            w(body_indent + self._style(f"in reply to #{terminal_safe(parent['comment_id'])}{who}: “{snippet}”", _DIM)
+              + "\n")
+        if record["quote"]:
+            quote = textwrap.shorten(" ".join(terminal_safe(record["quote"]).split()), width=room - 2, placeholder=" …")
+            w(body_indent + self._style(f"> {quote}", _DIM) + "\n")
+        parts, cut_start, cut_end = segments(record["text"], record["evidence"], self.max_chars)
+        marked = "".join(f"{_ON}{terminal_safe(t)}{_OFF}" if hit else terminal_safe(t) for t, hit in parts)
+        marked = ("… " if cut_start else "") + " ".join(marked.split()) + (" …" if cut_end else "")
+        body = "\n".join(wrap.wrap(marked))
+        on, off = (_BOLD_RED, _RESET) if self.color else ("[", "]")
+        w(body.replace(_ON, on).replace(_OFF, off) + "\n")
+        self._shown.add((record["source"], record["comment_id"]))
+
+    def finish(self, summary: ScanSummary) -> None:
+        w = self.out.write
+        if self._count == 0:
+            w("No flagged comments.\n" if summary.comments else "No comments found.\n")
+        w("\n" + self._style("Summary", _BOLD) + "\n")
+        for line in summary_lines(summary):
+            w(line + "\n")

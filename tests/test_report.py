@@ -1,0 +1,182 @@
+"""Report formats and the summary, from hand-written scan records (no model needed)."""
+
+from __future__ import annotations
+
+import csv
+import html
+import io
+import json
+import re
+
+import pytest
+
+from moderation.records import ReadError
+from moderation.report import FORMATS, ReplyContext, ScanSummary, format_summary, open_report
+from moderation.report.highlight import merged_spans, segments, terminal_safe
+from moderation.report.markdown import md_escape
+
+from report_records import HOSTILE, record, thread
+
+
+def render(fmt: str, records=None, *, all_comments: bool = False, errors=(), **options) -> tuple[str | bytes, ScanSummary]:
+    records = thread() if records is None else records
+    out = io.BytesIO() if fmt == "parquet" else io.StringIO()
+    report = open_report(fmt, out, all_comments=all_comments, **options)
+    summary, context = ScanSummary(), ReplyContext()
+    for r in records:
+        summary.add(r)
+        if all_comments or r["decision"] != "allow":
+            report.add(r, context.parent_of(r) if report.needs_context else None)
+        context.remember(r)
+    for e in errors:
+        summary.add_error(e)
+    report.finish(summary)
+    return out.getvalue(), summary
+
+
+def test_summary_reconciles_and_counts_per_label_decision_source_thread_and_day():
+    _, s = render("jsonl", errors=[ReadError("dumps/comments.jsonl", 7, "invalid JSON")])
+    assert (s.read, s.comments, s.errors, s.flagged) == (6, 5, 1, 4)
+    assert s.reconciles
+    assert s.labels == {"dehumanising": 3, "abusive": 4}
+    assert dict(s.decisions) == {"reject": 2, "hold": 2, "allow": 1}
+    assert s.sources == {"examples/001.txt": [4, 3, 0], "dumps/comments.jsonl": [1, 1, 1]}
+    assert s.threads[("examples/001.txt", "t1")] == [4, 3]
+    assert s.thread_titles[("dumps/comments.jsonl", "t2")] == "Second <i>article</i>"
+    assert s.days["2024-03-02"] == [2, 1]
+    assert sum(s.histograms["abusive"]) == 5
+    text = format_summary(s)
+    assert "comments read: 5" in text and "errors: 1" in text
+    assert "records read 6 = 5 scored + 1 errors" in text
+    assert "abusive 4" in text and "reject 2" in text
+
+
+def test_summary_round_trips_through_json_and_merges():
+    _, s = render("jsonl")
+    again = ScanSummary.from_dict(json.loads(json.dumps(s.to_dict())))
+    assert again.to_dict() == s.to_dict()
+    again.merge(s)
+    assert again.comments == 2 * s.comments
+    assert again.sources["examples/001.txt"] == [8, 6, 0]
+    assert again.histograms["dehumanising"] == [2 * n for n in s.histograms["dehumanising"]]
+
+
+def test_overlapping_evidence_spans_are_merged_and_long_text_is_cut_around_evidence():
+    assert merged_spans([{"start": 4, "end": 8}, {"start": 6, "end": 12}, {"start": 20, "end": 22}], 30) == [
+        (4, 12), (20, 22)]
+    text = "word " * 100 + "vermin " + "tail " * 100
+    parts, cut_start, cut_end = segments(text, [{"start": 500, "end": 506}], limit=120)
+    joined = "".join(t for t, _ in parts)
+    assert cut_start and cut_end and len(joined) <= 120
+    assert ("vermin", True) in parts
+    assert not joined.startswith("ord")  # cut at a word boundary
+
+
+def test_table_lists_flagged_comments_by_thread_with_brackets_indent_and_summary():
+    out, _ = render("table")
+    assert "The house of cards" not in out.split("in reply to")[0]  # unflagged comments are not listed...
+    assert "in reply to #1.1.1 (reader1.1.1): “The house of cards will fall”" in out  # ...but give context
+    assert "The [orcs] failed to take Kyiv, the [scum]." in out
+    assert "\n    ↳ HOLD  #1.1  depth 1" in out  # replies indented by depth
+    assert "\n            ↳ HOLD  #1.2  depth 3" in out
+    assert "== Russian ambassador hints at nuclear threat  (examples/001.txt)" in out
+    assert "== Second <i>article</i>  (dumps/comments.jsonl)" in out
+    assert "> We are firmly convinced" in out
+    assert "\x1b" not in out  # no colour codes when not a terminal, and none smuggled in by a comment
+    assert out.index("Summary") > out.index("cockroaches")
+    assert "comments read: 5" in out
+
+
+def test_table_colours_evidence_on_a_terminal():
+    out, _ = render("table", color=True)
+    assert "\x1b[1;31morcs\x1b[0m" in out
+    assert "[orcs]" not in out
+    assert "\x1b[2J" not in out  # the hostile comment's clear-screen code is neutralised
+    assert terminal_safe("a\x1b[2Jb\u202eevil") == "a\ufffd[2Jbevil"
+
+
+def test_table_all_lists_unflagged_comments_too():
+    out, _ = render("table", all_comments=True)
+    assert "ALLOW  #1.1.1" in out
+
+
+def test_table_says_when_nothing_is_flagged():
+    out, _ = render("table", [record("9", "Thanks for the reporting", labels=())])
+    assert "No flagged comments." in out and "comments read: 1" in out
+
+
+def test_json_is_one_array_of_records_and_empty_is_an_empty_array():
+    out, _ = render("json")
+    data = json.loads(out)
+    assert [r["comment_id"] for r in data] == ["1", "1.1", "1.2", "2"]
+    assert data[3]["text"] == HOSTILE
+    assert json.loads(render("json", [])[0]) == []
+    assert len(json.loads(render("json", all_comments=True)[0])) == 5
+
+
+def test_jsonl_round_trips_every_field():
+    out, _ = render("jsonl", all_comments=True)
+    rows = [json.loads(line) for line in out.splitlines()]
+    assert rows == thread()
+
+
+def test_csv_has_score_columns_and_defuses_formulas():
+    out, _ = render("csv")
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 4
+    assert rows[0]["score_dehumanising"] == "0.93" and rows[0]["labels"] == "dehumanising;abusive"
+    assert json.loads(rows[0]["evidence"])[0]["text"] == "orcs"
+    assert rows[1]["text"] == "Putin is an evil pig.\nUnfortunately the above is true."
+    assert rows[3]["text"] == "'" + HOSTILE  # a formula is never live in a spreadsheet
+
+
+def test_parquet_has_typed_columns():
+    pq = pytest.importorskip("pyarrow.parquet")
+    out, _ = render("parquet", all_comments=True)
+    table = pq.read_table(io.BytesIO(out))
+    assert table.num_rows == 5
+    rows = table.to_pylist()
+    assert rows[0]["labels"] == ["dehumanising", "abusive"]
+    assert dict(rows[0]["scores"]) == {"dehumanising": 0.93, "abusive": 0.81}
+    assert rows[0]["evidence"][0] == {"label": "dehumanising", "start": 4, "end": 8, "text": "orcs", "weight": 1.5}
+    assert rows[2]["evidence"] == [] and rows[2]["decision"] == "allow"
+    assert str(table.schema.field("depth").type) == "int32"
+
+
+def test_markdown_escapes_hostile_text_and_bolds_evidence_then_summary():
+    out, _ = render("md")
+    assert "<script>" not in out and "&lt;script&gt;" in out
+    assert "**orcs**" in out and "**cockroaches**" in out
+    assert "## Second &lt;i&gt;article&lt;/i&gt;" in out
+    assert out.index("## Summary") > out.index("cockroaches")
+    assert "| examples/001.txt | 4 | 3 | 0 |" in out
+    assert md_escape("- [x](javascript:alert(1)) *b*") == "\\- \\[x\\](javascript:alert(1)) \\*b\\*"
+
+
+def test_html_is_self_contained_escaped_and_filterable():
+    out, _ = render("html", all_comments=False)
+    assert out.startswith("<!DOCTYPE html>")
+    assert "&lt;script&gt;window.__pwned" in out
+    assert len(re.findall(r"<script", out)) == 1  # ours only
+    assert not re.search(r"""(src|href)=["']?(https?:)?//""", out)  # nothing loaded from elsewhere
+    assert "Content-Security-Policy" in out and "script-src 'sha256-" in html.unescape(out)
+    assert 'class="filter" data-kind="label" value="dehumanising"' in out
+    assert 'data-kind="decision" value="hold"' in out and 'value="allow"' not in out
+    assert '<mark class="ev">orcs</mark>' in out
+    assert "in reply to #1.1.1" in out  # reply context for a reply to an unflagged comment
+    assert 'id="chart-scores"' in out and 'id="chart-time"' in out
+    assert out.index('id="summary"') < out.index('id="comments"')
+    assert "Second &lt;i&gt;article&lt;/i&gt;" in out
+
+
+def test_html_without_timestamps_has_no_timeline():
+    records = [record("1", "orcs everywhere", ("orcs",)), record("2", "nice", labels=())]
+    out, _ = render("html", records)
+    assert 'id="chart-scores"' in out and 'id="chart-time"' not in out
+
+
+@pytest.mark.parametrize("fmt", sorted(FORMATS))
+def test_every_format_handles_an_empty_scan(fmt):
+    out, summary = render(fmt, [])
+    assert summary.read == 0
+    assert out is not None
