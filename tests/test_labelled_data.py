@@ -47,6 +47,23 @@ TECHNIQUES_REQUIRED = {"leetspeak", "masked", "spaced", "swap", "repeated", "hom
 SEED_KEYWORDS = {"1": ["orcs", "scum"], "1.1": ["pig"], "1.2": ["orcs"], "5": ["cockroaches"]}
 
 
+# The dehumanising metaphor families of docs/labels.md, as word patterns. Used to check
+# the positives cover every family in both splits, and that the "hard" negatives really
+# carry the words that fool a lexicon-driven model.
+METAPHOR_FAMILIES = {
+    "vermin": r"\b(?:rats?|ratty|vermine?|cockroach\w*|roach\w*|mice|mouse|rodents?|pests?|fumigate|infest\w*)\b",
+    "insects": r"\b(?:locusts?|lice|fleas?|termites?|maggots?|flies|insects?|swarm\w*|ants?|anthill|hive|bugs?|blowflies|wasps?|woodworm)\b",
+    "animals": r"\b(?:pigs?|swine|hogs?|apes?|monkeys?|baboons?|dogs?|mongrels?|hyenas?|jackals?|cattle|livestock|feral|rabid|animals?|beasts?|coyotes?|vipers?|snakes?|worms?|slug|reptile|vultures?|litter|hamsters?|rabbits?|cats?|creatures?|nest)\b",
+    "parasites": r"\b(?:parasites?|leech\w*|ticks?|blood ?suck\w*|vampires?|bottom-feeders)\b",
+    "disease": r"\b(?:plague|virus|cancer|disease|pestilence|mould\w*|mildew|rot|bacteria|contagion|infect\w*)\b",
+    "filth": r"\b(?:filth\w*|scum|sewage|dirt|trash|muck)\b",
+    "monsters": r"\b(?:orcs?|sub-?humans?|savages?|demons?|ghouls?|zombies?|troglodyte|gremlins?|monsters?|harpies|ogres?)\b",
+    "breeding": r"\b(?:breed\w*|multipl\w*)\b",
+    "extermination": r"\b(?:exterminat\w*|slaughter\w*|wipe[ds]?|purge[ds]?|cleanse[ds]?|eradicat\w*|cull|gassed|nuke|put (?:\w+ )?down)\b",
+}
+ANY_METAPHOR = re.compile("|".join(METAPHOR_FAMILIES.values()), re.IGNORECASE)
+
+
 def _read(path: Path) -> tuple[list[str], list[dict[str, str]]]:
     with path.open(encoding="utf-8", newline="") as f:
         reader = csv.DictReader(f)
@@ -174,6 +191,25 @@ def test_length_varies(news):
 def test_split_share_is_about_60_40(news):
     train = sum(r["split"] == "train" for r in news)
     assert 0.57 <= train / len(news) <= 0.63
+
+
+def test_dehumanising_rows_cover_every_metaphor_family_in_both_splits(news):
+    for split in ("train", "test"):
+        texts = [r["text"] for r in news if r["category"] == "dehumanising" and r["split"] == split]
+        for family, pattern in METAPHOR_FAMILIES.items():
+            hits = sum(bool(re.search(pattern, t, re.IGNORECASE)) for t in texts)
+            assert hits >= 3, f"{split}: only {hits} dehumanising comments in the {family!r} family"
+
+
+@pytest.mark.parametrize(
+    "category, share", [("counter_speech", 0.85), ("negation", 0.85), ("reporting", 0.85), ("literal_animal", 0.6)]
+)
+def test_hard_negatives_carry_the_trap_words(news, category, share):
+    """A counter-speech, negation, reporting or literal-animal comment that mentions no
+    dehumanising word is an easy negative; most of each category must be hard."""
+    texts = [r["text"] for r in news if r["category"] == category]
+    hard = sum(bool(ANY_METAPHOR.search(t)) for t in texts)
+    assert hard / len(texts) >= share, f"{category}: {hard}/{len(texts)} carry a dehumanising word"
 
 
 # ---- obfuscated_seed.csv -------------------------------------------------------
