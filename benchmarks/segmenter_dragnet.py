@@ -36,6 +36,22 @@ from moderation.segmenter.core import segment_lines
 REPO = Path(__file__).resolve().parent.parent
 
 
+#: The gold files separate article and comments with "!@#$%^&*()  COMMENTS"; in
+#: 10 files the marker is mistyped ("#$%^&*()  COMMENTS", "!@#$%$%^&*()  COMMENTS"),
+#: so the CSV left their comments inside `article_text` (has_comments=0). We split
+#: them at the mistyped marker (see `--raw-gold` to score the CSV as it is).
+MISTYPED_MARKER = re.compile(r"(?m)^[ \t]*[!@#$%^&*() ]{4,}[ \t]*COMMENTS[ \t]*$")
+
+
+def gold_parts(row, raw_gold: bool) -> tuple[str, str, int]:
+    article, comments = row.article_text, (row.comments_text if row.has_comments else "")
+    m = None if raw_gold else MISTYPED_MARKER.search(article)
+    if m:
+        article, comments = article[:m.start()], article[m.end():] + ("\n" + comments if comments else "")
+        return article, comments, 1
+    return article, comments, 0
+
+
 def build_page(article: str, comments: str, heading: bool) -> tuple[str, list[str]]:
     """Page text and, per line, the gold side ("article"/"comments"/"" for blank)."""
     art = article.replace("\r\n", "\n").replace("\r", "\n").strip("\n")
@@ -77,14 +93,15 @@ def prf(tp: int, fp: int, fn: int) -> tuple[float, float, float]:
     return p, r, (2 * p * r / (p + r) if p + r else 0.0)
 
 
-def run_dragnet(data: Path, heading: bool, errors: int) -> dict:
+def run_dragnet(data: Path, heading: bool, errors: int, raw_gold: bool = False) -> dict:
     df = pd.read_csv(data / "dragnet_article_comments" / "dragnet_article_comments.csv", keep_default_na=False)
     counts = {mode: {side: [0, 0, 0] for side in ("article", "comments")} for mode in ("lenient", "strict")}
-    false_thread, no_comment_pages, failures, worst = 0, 0, 0, []
+    false_thread, no_comment_pages, failures, worst, resplit = 0, 0, 0, [], 0
     t0 = time.perf_counter()
     for row in df.itertuples():
-        comments = row.comments_text if row.has_comments else ""
-        text, gold = build_page(row.article_text, comments, heading)
+        article, comments, fixed = gold_parts(row, raw_gold)
+        resplit += fixed
+        text, gold = build_page(article, comments, heading)
         if not text.strip():
             continue
         try:
@@ -94,10 +111,6 @@ def run_dragnet(data: Path, heading: bool, errors: int) -> dict:
             print(f"  doc {row.doc_id}: {exc}", file=sys.stderr)
             continue
         page_err = 0
-        for n, g in enumerate(gold, 1):
-            if g not in ("article", "comments"):
-                continue
-            chars = len(text.split("\n")[n - 1].strip()) if False else None
         lines = text.split("\n")
         for n, g in enumerate(gold, 1):
             if g not in ("article", "comments"):
@@ -118,13 +131,13 @@ def run_dragnet(data: Path, heading: bool, errors: int) -> dict:
                         c[2] += chars
             if (p[0] if isinstance(p, tuple) else p) != g:
                 page_err += chars
-        if not row.has_comments or not comments.strip():
+        if not comments.strip():
             no_comment_pages += 1
             if any((p[0] if isinstance(p, tuple) else p) == "comments" for p in pred.values()):
                 false_thread += 1
-        worst.append((page_err, row.doc_id, bool(row.has_comments)))
+        worst.append((page_err, row.doc_id, bool(comments.strip())))
     elapsed = time.perf_counter() - t0
-    out = {"pages": len(df), "seconds": elapsed, "failures": failures,
+    out = {"pages": len(df), "seconds": elapsed, "failures": failures, "resplit": resplit,
            "no_comment_pages": no_comment_pages, "false_thread_pages": false_thread}
     for mode in counts:
         for cls, (tp, fp, fn) in counts[mode].items():
@@ -161,10 +174,11 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("MODERATION_DATA", REPO.parent / "shared" / "data")))
     ap.add_argument("--heading", action="store_true", help="put a 'Comments' heading between article and comments")
     ap.add_argument("--errors", type=int, default=0, help="list the N pages with the most misassigned characters")
+    ap.add_argument("--raw-gold", action="store_true", help="do not re-split the 10 rows with a mistyped COMMENTS marker")
     args = ap.parse_args()
-    d = run_dragnet(args.data, args.heading, args.errors)
+    d = run_dragnet(args.data, args.heading, args.errors, args.raw_gold)
     print(f"dragnet_article_comments: {d['pages']} pages ({'with' if args.heading else 'no'} 'Comments' heading), "
-          f"{d['seconds']:.1f}s, {d['failures']} refused")
+          f"{d['resplit']} re-split at a mistyped marker, {d['seconds']:.1f}s, {d['failures']} refused (binary)")
     for mode in ("lenient", "strict"):
         for cls in ("article", "comments"):
             p, r, f = d[f"{mode}_{cls}"]

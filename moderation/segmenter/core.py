@@ -7,7 +7,7 @@ from moderation.segmenter.article import join_paragraphs, split_article
 from moderation.segmenter.boundary import MIN_THREAD_EVIDENCE, thread_start
 from moderation.segmenter.features import line_features
 from moderation.segmenter.lines import decode_page, split_lines
-from moderation.segmenter.thread import split_thread
+from moderation.segmenter.thread import plan_thread, split_thread
 
 
 def segment_page(text: str | bytes, source: str | None = None) -> Page:
@@ -83,26 +83,25 @@ def _skip_to_thread_header(infos, k: int) -> int:
 
 
 def _extend_back_over_first_comment(infos, k: int, floor: int) -> int:
-    """When the thread signs comments *after* their text ("by NAME on DATE"),
+    """When the thread signs comments *below* their text ("Posted by: NAME | DATE"),
     the first comment's text lies before the first signal: take back as many
     paragraphs as the thread's other comments have (their median), at least one."""
-    first_signal = next((i for i in range(k, len(infos)) if infos[i].role not in ("blank",)), None)
-    if first_signal is None or infos[first_signal].role not in ("trailer", "timestamp"):
+    roles, units = plan_thread(infos[k:])
+    if not units or units[0].opens:
         return k
-    if any(info.role in ("start", "level", "name", "item") and info.weight > 0.5 for info in infos[k:]):
+    first = next(i for i, r in enumerate(roles) if r != "blank" and not r.startswith("boilerplate:"))
+    if first != units[0].lines[0]:
         return k
-    # paragraphs per comment in the rest of the thread
-    counts, paragraphs, in_par = [], 0, False
-    for info in infos[k + 1:]:
-        if info.role in ("trailer", "timestamp"):
-            counts.append(max(paragraphs, 1))
-            paragraphs, in_par = 0, False
-        elif info.role == "text":
-            if not in_par:
-                paragraphs += 1
-            in_par = True
-        elif info.role == "blank":
-            in_par = False
+    counts = []
+    for a, b in zip(units, units[1:]):
+        paragraphs, in_par = 0, False
+        for j in range(a.lines[-1] + 1, b.lines[0]):
+            if roles[j] == "text":
+                paragraphs += not in_par
+                in_par = True
+            elif roles[j] == "blank":
+                in_par = False
+        counts.append(max(paragraphs, 1))
     take = sorted(counts)[len(counts) // 2] if counts else 1
     i = k - 1
     while i >= floor and take > 0:

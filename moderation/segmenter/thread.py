@@ -16,9 +16,8 @@ from dataclasses import dataclass, field
 
 from moderation.records import BoilerplateLine, Comment
 from moderation.segmenter.features import LineInfo
-from moderation.segmenter.patterns import AT_REPLY, NAVIGATION
+from moderation.segmenter.patterns import AT_REPLY, NAVIGATION, WHEN_SEARCH
 
-HEADER_ROLES = {"start", "level", "name"}
 BOILERPLATE_ROLES = {"boilerplate", "thread_header", "furniture", "form", "nav_heading"}
 _OPEN_QUOTES = "“\"‘'«„"
 _CLOSE_QUOTES = "”\"’'»“"
@@ -45,7 +44,8 @@ class _Draft:
 def _clean_author(name: str | None) -> str | None:
     if not name:
         return None
-    name = name.strip().strip(":").strip()
+    name = WHEN_SEARCH.sub(" ", name)
+    name = " ".join(name.strip().strip(":/|,-").split())
     return name or None
 
 
@@ -53,61 +53,107 @@ def _clean_when(when: str | None) -> str | None:
     return when.strip().rstrip(".").strip() if when else None
 
 
-def _assign_roles(infos: list[LineInfo]) -> list[str]:
-    """Per line: 'blank', 'boilerplate:<kind>', 'header', 'ts_lead', 'ts_trail',
-    'trailer', 'reply_to', 'item', 'text' (thread-context decisions made here)."""
+LEAD = {"says", "disqus_header", "slashdot", "posted_by", "level"}
+TRAIL = {"by_trailer", "posted_trailer"}
+HEADERISH = {"lead", "meta", "name", "trailer", "reply_to"}
+
+
+@dataclass
+class Unit:
+    """A comment's metadata lines (adjacent), and whether they open a comment
+    (header above its text) or close one (signature below its text)."""
+
+    lines: list[int]  #: indexes into the thread's infos
+    opens: bool
+
+
+def plan_thread(infos: list[LineInfo]) -> tuple[list[str], list[Unit]]:
+    """Per-line roles in thread context, and the metadata units.
+
+    Roles: 'blank', 'boilerplate:<kind>', 'item', 'text', or a header-ish role
+    ('lead', 'meta', 'name', 'trailer', 'reply_to') covered by a `Unit`.
+    """
     roles: list[str] = []
-    headers = any(i.role in ("start", "level", "trailer") for i in infos)
     nav_block: str | None = None  # "paragraph" or "rest"
-    for idx, info in enumerate(infos):
+    for info in infos:
         r = info.role
+        name = info.match.pattern.name if info.match else ""
         if r == "blank":
             roles.append("blank")
             if nav_block == "paragraph":
                 nav_block = None
             continue
-        if nav_block == "rest" or (nav_block and r not in HEADER_ROLES and r not in ("level", "trailer")):
+        if nav_block == "rest" or (nav_block and r not in ("start", "level", "name", "trailer")):
             roles.append(f"boilerplate:{NAVIGATION}")
             continue
         nav_block = None
         if r == "nav_heading":
-            nav_block = "rest" if info.match and info.match.pattern.name == "also_on" else "paragraph"
+            nav_block = "rest" if name == "also_on" else "paragraph"
             roles.append(f"boilerplate:{NAVIGATION}")
         elif r in BOILERPLATE_ROLES:
             roles.append(f"boilerplate:{info.kind or NAVIGATION}")
-        elif r in HEADER_ROLES:
-            roles.append("header")
+        elif r in ("start", "level"):
+            roles.append("lead" if name in LEAD else "meta")
         elif r == "timestamp":
-            roles.append("timestamp")  # decided below
-        elif r == "trailer":
+            roles.append("meta")
+        elif r == "trailer" or name in TRAIL:
             roles.append("trailer")
-        elif r == "reply_to":
-            roles.append("reply_to")
+        elif r in ("name", "reply_to"):
+            roles.append(r)
         elif r == "item":
-            roles.append("text" if headers else "item")
+            roles.append("item")
         else:
             roles.append("text")
-    # Bare timestamps: part of a header right after one; else leading or trailing.
-    leading_headers = any(r in ("header", "item") for r in roles)
-    first_text = next((i for i, r in enumerate(roles) if r == "text"), len(roles))
-    first_ts = next((i for i, r in enumerate(roles) if r == "timestamp"), len(roles))
-    ts_leading = not leading_headers and first_ts < first_text
-    prev = "blank"
-    for i, r in enumerate(roles):
-        if r == "timestamp":
-            if prev == "header":
-                roles[i] = "header"
+    # Units: runs of adjacent header-ish lines; a new lead line starts a new unit
+    # unless only a "level N" line came before it in the run.
+    units: list[Unit] = []
+    run: list[int] = []
+
+    def flush() -> None:
+        if run:
+            units.append(Unit(list(run), False))
+            run.clear()
+
+    for i, role in enumerate(roles):
+        if role not in HEADERISH:
+            flush()
+            continue
+        if role == "lead" and run and not all(infos[j].role == "level" for j in run):
+            flush()
+        run.append(i)
+    flush()
+    if units:
+        has_lead = any(roles[j] == "lead" for u in units for j in u.lines)
+        # With no lead lines, the page decides: text after the last unit means
+        # headers sit above their comments; none means signatures below.
+        last_end = units[-1].lines[-1]
+        after = sum(len(infos[j].line.text) for j in range(last_end + 1, len(roles)) if roles[j] in ("text", "item"))
+        gaps = [sum(len(infos[j].line.text) for j in range(a.lines[-1] + 1, b.lines[0]) if roles[j] == "text")
+                for a, b in zip(units, units[1:])]
+        typical = sorted(gaps)[len(gaps) // 2] if gaps else 0
+        leading_page = after > 0.3 * typical if typical else after > 0
+        for u in units:
+            kinds = {roles[j] for j in u.lines}
+            if "lead" in kinds:
+                u.opens = True
+            elif "trailer" in kinds:
+                u.opens = False
+            elif has_lead:
+                u.opens = False  # a bare date below a "NAME said..." comment
             else:
-                roles[i] = "ts_lead" if ts_leading else "ts_trail"
-        if r != "blank":
-            prev = roles[i]
-    return roles
+                u.opens = leading_page
+    # Items open comments only in threads that have no headers (the seed layout).
+    if units:
+        roles = ["text" if r == "item" else r for r in roles]
+    return roles, units
 
 
 def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | None,
                  source: str | None) -> tuple[list[Comment], list[BoilerplateLine], dict[int, str]]:
     """Comments and thread boilerplate; plus, per line number, who owns it."""
-    roles = _assign_roles(infos)
+    roles, units = plan_thread(infos)
+    unit_at = {u.lines[0]: u for u in units}
+    in_unit = {j for u in units for j in u.lines}
     drafts: list[_Draft] = []
     boiler: list[BoilerplateLine] = []
     owner: dict[int, str] = {}  # line number -> "boilerplate" or draft index (as str)
@@ -124,8 +170,23 @@ def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | 
     def own(info: LineInfo, draft: _Draft) -> None:
         owner[info.line.number] = str(draft.index)
 
-    for info, role in zip(infos, roles):
+    for i, (info, role) in enumerate(zip(infos, roles)):
         line = info.line
+        if i in unit_at:
+            unit = unit_at[i]
+            if unit.opens:
+                d = open_draft(infos[unit.lines[0]])
+            else:
+                d = current if current is not None else (drafts[-1] if drafts else open_draft(info))
+            for j in unit.lines:
+                _take_metadata(d, infos[j], roles[j])
+                own(infos[j], d)
+            if not unit.opens:
+                d.closed = True
+                current = None
+            continue
+        if i in in_unit:
+            continue
         if role == "blank":
             if current is not None and current.has_text:
                 current.body.append((line.number, ""))
@@ -136,53 +197,10 @@ def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | 
             if info.role == "furniture" and current is not None and current.has_text:
                 current.closed = True  # "Reply • Share ›" ends a comment
             continue
-        g = info.groups
-        if role in ("header", "ts_lead"):
-            author = _clean_author(g.get("author")) if info.role != "name" else line.text
-            when = _clean_when(g.get("when"))
-            depth = int(g["depth"]) - 1 if info.role == "level" else None
-            mergeable = (current is not None and not current.has_text and not current.closed
-                         and not (author and current.author) and not (when and current.timestamp)
-                         and not (depth is not None and current.depth is not None))
-            d = current if mergeable else open_draft(info)
-            d.author = d.author or author
-            d.timestamp = d.timestamp or when
-            if depth is not None:
-                d.depth = depth
-            if g.get("parent"):
-                d.parent_name = g["parent"]
-            own(info, d)
-            continue
-        if role == "ts_trail":
-            target = current or (drafts[-1] if drafts else None)
-            if target is None:
-                target = open_draft(info)
-            target.timestamp = target.timestamp or _clean_when(g.get("when"))
-            own(info, target)
-            if not any(r == "header" or r == "item" for r in roles):
-                target.closed = True
-                current = None
-            continue
-        if role == "trailer":
-            target = current or (drafts[-1] if drafts else None)
-            if target is None:
-                target = open_draft(info)
-            target.author = target.author or _clean_author(g.get("author"))
-            target.timestamp = target.timestamp or _clean_when(g.get("when"))
-            own(info, target)
-            target.closed = True
-            current = None
-            continue
-        if role == "reply_to":
-            fresh = current is not None and not current.has_text and not current.closed
-            d = current if fresh else open_draft(info)
-            d.parent_name = g.get("parent")
-            own(info, d)
-            continue
         if role == "item":
             d = open_draft(info)
             d.numbered = info.match.pattern.name == "numbered_item"
-            d.body.append((line.number, g.get("rest", line.text)))
+            d.body.append((line.number, info.groups.get("rest", line.text)))
             own(info, d)
             continue
         # text
@@ -193,6 +211,23 @@ def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | 
 
     comments = _build_tree(drafts, thread, thread_title, source)
     return comments, boiler, owner
+
+
+def _take_metadata(d: _Draft, info: LineInfo, role: str) -> None:
+    g = info.groups
+    if role == "name":
+        d.author = d.author or info.line.text
+        return
+    if role == "reply_to":
+        d.parent_name = g.get("parent")
+        return
+    if info.role == "level" and "depth" in g:
+        d.depth = int(g["depth"]) - 1
+        return
+    d.author = d.author or _clean_author(g.get("author"))
+    d.timestamp = d.timestamp or _clean_when(g.get("when"))
+    if g.get("parent"):
+        d.parent_name = g["parent"]
 
 
 def _split_quote(body: list[str]) -> tuple[str | None, list[str]]:
