@@ -37,10 +37,10 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 #: The gold files separate article and comments with "!@#$%^&*()  COMMENTS"; in
-#: 10 files the marker is mistyped ("#$%^&*()  COMMENTS", "!@#$%$%^&*()  COMMENTS"),
+#: 12 files the marker is mistyped ("#$%^&*()  COMMENTS", "!@ $%^&*()  COMMENTS", "!@#$%^&*()"),
 #: so the CSV left their comments inside `article_text` (has_comments=0). We split
 #: them at the mistyped marker (see `--raw-gold` to score the CSV as it is).
-MISTYPED_MARKER = re.compile(r"(?m)^[ \t]*[!@#$%^&*() ]{4,}[ \t]*COMMENTS[ \t]*$")
+MISTYPED_MARKER = re.compile(r"(?m)^[ \t]*(?:[!@#$%^&][ ]?){3,}[!@#$%^&*() ]*(?:COMMENTS)?[ \t]*$")
 
 
 def gold_parts(row, raw_gold: bool) -> tuple[str, str, int]:
@@ -174,7 +174,7 @@ def main() -> None:
     ap.add_argument("--data", type=Path, default=Path(os.environ.get("MODERATION_DATA", REPO.parent / "shared" / "data")))
     ap.add_argument("--heading", action="store_true", help="put a 'Comments' heading between article and comments")
     ap.add_argument("--errors", type=int, default=0, help="list the N pages with the most misassigned characters")
-    ap.add_argument("--raw-gold", action="store_true", help="do not re-split the 10 rows with a mistyped COMMENTS marker")
+    ap.add_argument("--raw-gold", action="store_true", help="do not re-split the 12 rows with a mistyped COMMENTS marker")
     args = ap.parse_args()
     d = run_dragnet(args.data, args.heading, args.errors, args.raw_gold)
     print(f"dragnet_article_comments: {d['pages']} pages ({'with' if args.heading else 'no'} 'Comments' heading), "

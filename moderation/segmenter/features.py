@@ -18,7 +18,8 @@ WEIGHTS = {
     "indented_long_item": 1.0,  #: "  1. a long comment ..." / "    • a long reply ..."
     "indented_short_item": 0.2,  #: a short indented list item (articles have those too)
     "name_beside_timestamp": 0.8,
-    "dated_byline": 1.0,  #: a short line that is a date plus a few words ("Lisa November 7, 2012 at 4:42 PM")  #: "Jane Doe" directly above or below "12 May 2022 10:14"
+    "dated_byline": 1.0,
+    "name_above_indented_text": 0.6,  #: "Gibbo" then, indented deeper, what Gibbo wrote  #: a short line that is a date plus a few words ("Lisa November 7, 2012 at 4:42 PM")  #: "Jane Doe" directly above or below "12 May 2022 10:14"
     "prose_per_line": -0.06,  #: every prose line is a little evidence for "still the article"
     "prose_per_char": -1 / 5000,
 }
@@ -105,4 +106,8 @@ def line_features(lines: list[Line]) -> list[LineInfo]:
         neighbours = [infos[j] for j in (i - 1, i + 1) if 0 <= j < len(infos)]
         if any(n.role == "timestamp" or (n.role == "start" and "author" not in n.groups) for n in neighbours):
             info.role, info.weight = "name", WEIGHTS["name_beside_timestamp"]
+            continue
+        nxt = next((infos[j] for j in range(i + 1, min(i + 3, len(infos))) if infos[j].role != "blank"), None)
+        if nxt is not None and nxt.role == "text" and nxt.line.indent >= info.line.indent + 2:
+            info.role, info.weight = "name", WEIGHTS["name_above_indented_text"]
     return infos

@@ -149,7 +149,7 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("level", "level", r"^level\s+(?P<depth>\d{1,2})\s*$", 1.5, None, ("reddit",)),
     _p("reply_to", "reply_to", r"^(?:in\s+)?reply(?:ing)?\s+to\s+(?P<parent>@?[^\s].{0,40}?)\s*:?$", 0.8, None, ("newspaper",)),
     _p("says", "start",
-       rf"^(?P<author>{NAME})\s+(?:says\s*:?|said\s*(?:\.\.\.|…)|commented\s*:)\s*(?:(?:on\s+)?(?P<when>{WHEN})\s*:?)?$",
+       rf"^(?P<author>{NAME})\s+(?:says\s*[:,]?|said\s*(?:\.\.\.|…|,)|commented\s*:)\s*(?:(?:on\s+)?(?P<when>{WHEN})\s*:?)?$",
        1.5, None, ("wordpress", "blogger")),
     _p("slashdot", "start",
        rf"^by\s+(?P<author>[^()]{{1,40}}?)\s+\(\d+\)(?:\s+on\s+(?P<when>.+?))?(?:\s*\(#\d+\))?(?:\s+(?:journal|homepage))*\s*$",
