@@ -7,7 +7,7 @@ from moderation.segmenter.article import join_paragraphs, split_article
 from moderation.segmenter.boundary import MIN_THREAD_EVIDENCE, thread_start
 from moderation.segmenter.features import line_features
 from moderation.segmenter.lines import decode_page, split_lines
-from moderation.segmenter.thread import plan_thread, split_thread
+from moderation.segmenter.thread import LEAD, plan_thread, split_thread
 
 
 def segment_page(text: str | bytes, source: str | None = None) -> Page:
@@ -31,7 +31,7 @@ def segment_lines(text: str | bytes, source: str | None = None) -> tuple[Page, d
     infos = line_features(lines)
     first = next(i for i, info in enumerate(infos) if info.role != "blank")
     # The first line is the headline unless it is itself thread evidence.
-    search_from = first if infos[first].weight > 0 else first + 1
+    search_from = first if _opens_a_page(infos[first]) else first + 1
     if search_from > first:
         _quiet_article_head(infos, search_from)
     k = thread_start(infos, search_from)
@@ -56,6 +56,15 @@ def segment_lines(text: str | bytes, source: str | None = None) -> tuple[Page, d
     page = Page(title=title, article=article, boilerplate=boilerplate + thread_boiler,
                 comments=comments, source=source)
     return page, ledger
+
+
+def _opens_a_page(info) -> bool:
+    """A page of comments alone starts with a comment header; a dateline or a
+    name on the first line is a headline."""
+    if info.weight <= 0:
+        return False
+    return info.role in ("thread_header", "level", "item") or (
+        info.role == "start" and info.match.pattern.name in LEAD)
 
 
 #: Prose this long is article body; before it, bylines and datelines are article head.

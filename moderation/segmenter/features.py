@@ -74,6 +74,19 @@ def _dated_byline(text: str) -> LineMatch | None:
     return LineMatch(_DATED_BYLINE, groups)
 
 
+def _items_need_replies(infos: list[LineInfo]) -> None:
+    """Indented numbered items are a thread (the seed layout) only when some are
+    answered by deeper bulleted replies; an article's indented list has none."""
+    numbered = [i.line.indent for i in infos if i.role == "item" and i.weight > 0
+                and i.match.pattern.name == "numbered_item"]
+    replies = numbered and any(i.role == "item" and i.match.pattern.name == "bullet_item"
+                               and i.line.indent > min(numbered) for i in infos)
+    if not replies:
+        for i in infos:
+            if i.role == "item" and i.weight > 0:
+                i.weight = 0.0
+
+
 def line_features(lines: list[Line]) -> list[LineInfo]:
     infos: list[LineInfo] = []
     for line in lines:
@@ -99,6 +112,7 @@ def line_features(lines: list[Line]) -> list[LineInfo]:
             else:
                 w = WEIGHTS["prose_per_line"]
         infos.append(LineInfo(line, role, w, m))
+    _items_need_replies(infos)
     # A short name-like prose line directly beside a bare timestamp is a header.
     for i, info in enumerate(infos):
         if info.role != "text" or not _name_like(info.line.text):
