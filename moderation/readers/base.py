@@ -87,22 +87,36 @@ class DumpReader(Iterator[Record]):
     def _run(self, records: Iterable[Record]) -> Iterator[Record]:
         resolver = self._resolver
         context = self._context
+        # Posts the reader skipped (deleted, spam) go through the resolver so
+        # their replies get the right depth, but are not handed on.
+        hidden: set[int] = set()
+
+        def shown(released: Iterable[Comment]) -> Iterator[Comment]:
+            for comment in released:
+                if hidden and id(comment) in hidden:
+                    hidden.discard(id(comment))
+                else:
+                    yield comment
+
         try:
             for record in records:
                 if isinstance(record, Comment):
-                    yield from resolver.feed(record)
-                else:
+                    yield from shown(resolver.feed(record))
+                elif isinstance(record, ReadError):
                     yield record
+                else:  # a Skipped post
+                    hidden.add(id(record.comment))
+                    yield from shown(resolver.feed(record.comment))
         except GeneratorExit:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure becomes a reported error, the batch goes on
-            yield from resolver.flush()
+            yield from shown(resolver.flush())
             where = f" after line {context.line}" if context.line else ""
             log.debug("reader failure in %s", self.source, exc_info=True)
             line = context.line + 1 if context.line else None
             yield ReadError(self.source, line, f"stopped reading{where}: {_describe(exc)}")
         else:
-            yield from resolver.flush()
+            yield from shown(resolver.flush())
         finally:
             self.stats.orphans = resolver.orphans
             if self._cleanup is not None:
@@ -148,6 +162,8 @@ def blank_to_none(value: Any) -> str | None:
             value = int(value)
     if isinstance(value, bool):
         return str(value).lower()
+    if hasattr(value, "isoformat"):  # datetime values from Parquet
+        return value.isoformat()
     text = str(value).strip()
     if not text or text in ("NULL", "null", "None", "\\N", "NaN", "nan"):
         return None

@@ -9,7 +9,7 @@ from moderation.readers.columns import ColumnMap
 from moderation.readers.decoding import EncodingGuess, guess_encoding, normalise_encoding
 from moderation.readers.sniff import DUMP_FORMATS, canonical_format, detect_format, is_binary, sniff_content
 from moderation.readers.sources import DEFAULT_CHUNK_SIZE, PathOrFile, Source, open_source, source_name
-from moderation.readers.threads import DepthResolver
+from moderation.readers.threads import DEFAULT_WINDOW, DepthResolver
 from moderation.records import ReadError
 
 
@@ -22,6 +22,7 @@ def read_dump(
     *,
     name: str | None = None,
     include_deleted: bool = False,
+    depth_window: int = DEFAULT_WINDOW,
 ) -> DumpReader:
     """Stream the comments of a dump, with a ReadError for each record that cannot be read.
 
@@ -33,7 +34,8 @@ def read_dump(
     names the columns of tabular dumps (detected otherwise). `chunk_size` is
     the number of bytes read at a time. Deleted and spam posts of Disqus and
     WordPress exports are counted in `stats.skipped`, not yielded, unless
-    `include_deleted`.
+    `include_deleted`. `depth_window` bounds how many comment ids are
+    remembered for computing reply depth (see moderation.readers.threads).
 
     Nothing raises for bad input: a file that cannot be read at all yields a
     single ReadError naming it. The returned iterator's `stats` (comments,
@@ -43,7 +45,7 @@ def read_dump(
     stats = ReadStats()
     context = ReaderContext(label, stats)
     records = _records(path, label, format, encoding, columns, chunk_size, context, include_deleted)
-    return DumpReader(label, records, context=context, resolver=DepthResolver())
+    return DumpReader(label, records, context=context, resolver=DepthResolver(window=depth_window))
 
 
 def _records(

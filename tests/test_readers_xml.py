@@ -1,0 +1,219 @@
+"""Disqus export XML, WordPress WXR, Parquet, HTML bodies, and XML attacks."""
+
+from __future__ import annotations
+
+import gzip
+import io
+import time
+from pathlib import Path
+
+import pytest
+
+from moderation.readers import ColumnMap, iter_inputs, read_dump
+from moderation.readers.htmltext import html_to_text
+from moderation.records import Comment, ReadError
+
+DUMPS = Path(__file__).resolve().parent / "fixtures" / "dumps"
+
+
+def read(name, **kwargs):
+    reader = read_dump(DUMPS / name, **kwargs)
+    records = list(reader)
+    assert reader.stats.records == len(records) == reader.stats.comments + reader.stats.errors
+    return records, reader.stats
+
+
+def rows(records):
+    return [(c.id, c.parent_id, c.depth, c.author, c.thread, c.thread_title, c.text, c.quote) for c in records]
+
+
+DISQUS_ROWS = [
+    ("9001", None, 0, "Ann Other", "7001", "Frontline report: the long winter",
+     "They are vermin & should be treated as such.\n\nSecond paragraph <3", None),
+    ("9002", "9001", 1, "Zoë", "7001", "Frontline report: the long winter", "That is dehumanising, Ann.", "They are vermin"),
+    ("9004", "9003", 3, "Bob", "7001", "Frontline report: the long winter", "A reply to a deleted comment, line\nbreak.", None),
+    ("9006", None, 0, "Eve", "7002", "Budget & tax: what changes", "Plain text with an escaped & entity and markup", None),
+]
+
+
+@pytest.mark.parametrize("name", ["disqus.xml", "disqus_latin1.xml"])
+def test_disqus_export(name):
+    records, stats = read(name)
+    assert rows(records) == DISQUS_ROWS
+    assert records[0].timestamp == "2024-03-01T10:05:00Z"
+    assert records[0].line == 35 and records[0].source == str(DUMPS / name)
+    # The deleted and the spam post are accounted for, not scored.
+    assert stats.skipped == {"deleted": 1, "spam": 1}
+    assert stats.comments == 4 and stats.errors == 0
+
+
+def test_disqus_include_deleted_yields_every_post():
+    records, stats = read("disqus.xml", include_deleted=True)
+    assert [c.id for c in records] == ["9001", "9002", "9003", "9004", "9005", "9006"]
+    assert [c.depth for c in records] == [0, 1, 2, 3, 0, 0]
+    assert not stats.skipped
+
+
+WXR_ROWS = [
+    ("101", None, 0, "José", "42", "Frontline report", "They are cockroaches.\nSecond line & more.", None),
+    ("102", "101", 1, "Bob", "42", "Frontline report", "Disagree, strongly.", None),  # pending approval: scored
+    ("105", "102", 2, "Dee", "42", "Frontline report", "Reply to Bob", None),
+    # Stored escaped in WordPress: decoded once, so the reader sees the literal tags.
+    ("201", None, 0, "Eve", "43", "Budget & tax", "Tax <b>them</b> &amp; move on", None),
+]
+
+
+@pytest.mark.parametrize("name", ["wordpress.xml", "wordpress.wxr.gz"])
+def test_wordpress_wxr(name):
+    records, stats = read(name)
+    assert rows(records) == WXR_ROWS
+    assert records[0].timestamp == "2024-03-01 10:05:00"  # comment_date_gmt, not local time
+    assert stats.skipped == {"spam": 1, "pingback": 1}
+
+
+def test_the_wxr_article_body_is_never_a_comment():
+    records, _ = read("wordpress.xml", include_deleted=True)
+    assert all("article itself" not in c.text for c in records)
+    assert [c.id for c in records] == ["101", "102", "103", "104", "105", "201"]
+
+
+def test_wxr_declared_utf8_but_written_in_cp1252_reads_without_mojibake():
+    records, _ = read("wordpress_cp1252.xml")
+    assert records[0].author == "José “quoted”"
+    assert rows(records)[1:] == WXR_ROWS[1:]
+
+
+def test_xml_format_detected_from_content_not_name(tmp_path):
+    path = tmp_path / "export.bin"
+    path.write_bytes(gzip.compress((DUMPS / "disqus.xml").read_bytes()))
+    records = list(read_dump(path))
+    assert [c.id for c in records] == ["9001", "9002", "9004", "9006"]
+
+
+@pytest.mark.parametrize("name", ["disqus_bomb.xml", "wxr_xxe.xml"])
+def test_entity_bombs_and_external_entities_are_refused_quickly(name):
+    start = time.perf_counter()
+    records, stats = read(name)
+    assert time.perf_counter() - start < 1.0
+    (err,) = records
+    assert isinstance(err, ReadError) and err.source == str(DUMPS / name)
+    assert err.message.startswith("refused") and "entities" in err.message
+    assert "root:" not in err.message  # nothing from /etc/passwd
+
+
+def test_a_bomb_forced_as_the_other_xml_format_is_refused_too():
+    (err,) = list(read_dump(DUMPS / "disqus_bomb.xml", format="wxr"))
+    assert err.message.startswith("refused")
+
+
+def test_truncated_xml_keeps_records_before_the_error():
+    records, stats = read("disqus_truncated.xml")
+    assert [r.id for r in records if isinstance(r, Comment)] == ["9001", "9002"]
+    err = records[-1]
+    assert isinstance(err, ReadError) and err.line == 67
+    assert "malformed XML at line 67" in err.message and "not read" in err.message
+
+
+def test_wrong_xml_root_is_reported(tmp_path):
+    path = tmp_path / "other.xml"
+    path.write_text('<?xml version="1.0"?><catalog><post>x</post></catalog>', encoding="utf-8")
+    (err,) = list(read_dump(path, format="disqus"))
+    assert "not a Disqus export" in err.message
+    (err,) = list(read_dump(path, format="wxr"))
+    assert "not a WordPress export" in err.message
+
+
+def test_disqus_from_stdin():
+    records = list(iter_inputs(["-"], stdin=io.BytesIO((DUMPS / "disqus.xml").read_bytes())))
+    assert [c.id for c in records] == ["9001", "9002", "9004", "9006"]
+    assert records[0].source == "<stdin>"
+
+
+def _disqus_export(path: Path, posts: int) -> Path:
+    head = '<?xml version="1.0" encoding="utf-8"?>\n<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">\n'
+    thread = '<thread dsq:id="1"><title>T</title></thread>\n'
+    body = "".join(
+        f'<post dsq:id="{i}"><message><![CDATA[<p>comment {i} {"x" * 200}</p>]]></message>'
+        f"<isDeleted>false</isDeleted><isSpam>false</isSpam><author><name>a{i}</name></author>"
+        f'<thread dsq:id="1" />{f"<parent dsq:id={chr(34)}{i - 1}{chr(34)} />" if i % 2 else ""}</post>\n'
+        for i in range(posts)
+    )
+    path.write_text(head + thread + body + "</disqus>\n", encoding="utf-8")
+    return path
+
+
+def _peak(path: Path) -> tuple[int, int]:
+    import tracemalloc
+
+    tracemalloc.start()
+    count = 0
+    for record in read_dump(path, chunk_size=64 * 1024, depth_window=500):
+        assert isinstance(record, Comment)
+        count += 1
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    return count, peak
+
+
+def test_streaming_xml_memory_does_not_grow_with_the_export(tmp_path):
+    # The parse target keeps one post at a time; with the depth window bounded
+    # too, four times the posts must not take more memory.
+    small = _peak(_disqus_export(tmp_path / "small.xml", 1_000))
+    large = _peak(_disqus_export(tmp_path / "large.xml", 4_000))
+    assert small[0] == 1_000 and large[0] == 4_000
+    assert large[1] < small[1] * 1.3, (small, large)
+
+
+# --- Parquet ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["comments.parquet", "comments.parquet.gz"])
+def test_parquet(name):
+    records, _ = read(name)
+    assert [(c.id, c.parent_id, c.depth, c.author, c.thread_title) for c in records] == [
+        ("c1", None, 0, "Ann", "Frontline report"),
+        ("c2", "c1", 1, "Bob", "Frontline report"),
+        ("c3", "c2", 2, "Zoë", "Frontline report"),
+        ("c4", "c1", 1, "Dee", "Frontline report"),
+        ("c5", None, 0, "Eve", "Budget day"),
+        ("c6", "c5", 1, None, "Budget day"),
+    ]
+    assert records[0].timestamp == "2024-03-01T10:05:00+00:00"
+    assert [c.line for c in records] == [1, 2, 3, 4, 5, 6]
+
+
+def test_parquet_column_map_and_errors():
+    (err,) = list(read_dump(DUMPS / "comments.parquet", columns=ColumnMap(text="nope")))
+    assert "no column named 'nope'" in err.message
+    records = list(read_dump(DUMPS / "comments.parquet", columns=ColumnMap(text="author")))
+    assert records[0].text == "Ann" and records[5].text == ""
+    (err,) = list(read_dump(DUMPS / "corrupt.parquet"))
+    assert "not a readable Parquet file" in err.message
+
+
+# --- HTML bodies -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("markup", "text", "quote"),
+    [
+        ("<p>One &amp; two</p><p>Three</p>", "One & two\n\nThree", None),
+        ("a<br>b<br/>c", "a\nb\nc", None),
+        ("&amp;lt; stays an entity once decoded", "&lt; stays an entity once decoded", None),
+        ("I <3 you", "I <3 you", None),
+        ("<script>alert(1)</script><style>p{}</style>kept", "kept", None),
+        ("<blockquote><p>quoted words</p></blockquote><p>my words</p>", "my words", "quoted words"),
+        ("<p>first</p><blockquote>later quote</blockquote>", "first\n\nlater quote", None),
+        ("plain text, untouched\nsecond line", "plain text, untouched\nsecond line", None),
+        ("<ul><li>one</li><li>two</li></ul>", "one\ntwo", None),
+        ("<a href='x'>link text</a> and <img alt='a cat'>", "link text and a cat", None),
+        ("", "", None),
+    ],
+)
+def test_html_to_text(markup, text, quote):
+    assert html_to_text(markup, split_quote=True) == (text, quote)
+
+
+def test_html_to_text_survives_absurd_nesting():
+    text, _ = html_to_text("<div>" * 20_000 + "deep" + "</div>" * 20_000)
+    assert text == "deep"
