@@ -1,0 +1,250 @@
+"""Text normalisation before features, with a map back to the original offsets.
+
+People who want to get abuse past a filter write `c0ckr0aches`, `f*ck`,
+`p a r a s i t e s`, Cyrillic look-alike letters or `scuuuum`. The model only
+sees the normalised text, so all of these reach the same features as the
+plain spelling. Evidence spans must point into the *original* comment, so
+the single-text path (`normalize_with_offsets`) keeps, for every normalised
+character, the original character range it came from.
+
+Two paths share the same regular-expression steps, so they agree:
+
+* `normalize_batch(texts)` joins the batch with a record separator and runs
+  each step once over the joined string (the scoring hot path: no per-text
+  Python work);
+* `normalize_with_offsets(text)` runs the same steps with offset tracking
+  (used for evidence, only on the comments that are flagged).
+
+Leetspeak and masked letters are undone only when the result is a word the
+lexicon knows (a dehumanising term, a swear word or an insult), so `covid19`
+or `2nd` are left alone.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Callable, Iterable, Sequence
+
+#: Joins texts in the batch path. It is whitespace to `\s`, never a letter,
+#: so no step can match across two comments.
+SEP = "\x1e"
+
+URL_TOKEN = " xurlx "
+MENTION_TOKEN = " xmentionx "
+
+#: Look-alike letters (Cyrillic, Greek) that NFKC leaves alone.
+HOMOGLYPHS = {
+    "а": "a", "в": "b", "е": "e", "ё": "e", "к": "k", "м": "m", "н": "h", "о": "o", "р": "p",
+    "с": "c", "т": "t", "у": "y", "х": "x", "ѕ": "s", "і": "i", "ї": "i", "ј": "j", "ԁ": "d",
+    "ɡ": "g", "ɩ": "i", "ʀ": "r", "ᴄ": "c", "ᴏ": "o", "ᴜ": "u", "ᴠ": "v", "ᴡ": "w", "ᴢ": "z",
+    "α": "a", "β": "b", "ε": "e", "η": "n", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x", "ω": "w", "ѡ": "w", "ԛ": "q", "ɑ": "a", "ø": "o", "ß": "ss",
+    "\u2019": "'", "\u2018": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'", "`": "'",
+    "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u00ab": '"', "\u00bb": '"', "\u2033": '"',
+    "\u2013": "-", "\u2014": " - ", "\u2212": "-", "\u2010": "-", "\u2011": "-",
+    "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "", "\u00ad": "",
+    "\u00a0": " ", "\u2022": " ", "\u2026": "...",
+}
+
+#: Leetspeak and masking characters -> the letters they may stand for
+#: (`*`, `#` and `_` may stand for any letter).
+LEET = {
+    "0": "o", "1": "il", "3": "e", "4": "a", "5": "s", "7": "t", "8": "b", "9": "g",
+    "@": "a", "$": "s", "!": "i", "|": "il", "+": "t", "€": "e", "(": "c",
+}
+WILDCARDS = set("*#_")
+
+
+@lru_cache(maxsize=65536)
+def _fold_char(ch: str) -> str:
+    """One non-ASCII character -> lower-case ASCII-ish text (homoglyphs, NFKC, accents)."""
+    lowered = ch.lower()
+    if lowered in HOMOGLYPHS:
+        return HOMOGLYPHS[lowered]
+    if ch in HOMOGLYPHS:
+        return HOMOGLYPHS[ch]
+    out = unicodedata.normalize("NFKC", ch)
+    out = "".join(HOMOGLYPHS.get(c, c) for c in out)
+    decomposed = unicodedata.normalize("NFKD", out)
+    out = "".join(c for c in decomposed if not unicodedata.combining(c))
+    out = out.lower()
+    if len(out) == 1 and unicodedata.category(out) in ("Cc", "Cf", "Zl", "Zp", "Zs"):
+        return " " if unicodedata.category(out).startswith("Z") or out in "\t\n\r" else ""
+    return out
+
+
+@lru_cache(maxsize=1)
+def _targets() -> dict[int, list[str]]:
+    """Words that leetspeak and masks are resolved to, by length (lexicon terms)."""
+    from moderation.lexicon import load_lexicon
+
+    by_len: dict[int, list[str]] = {}
+    for word in load_lexicon().target_words():
+        if word.isalpha():
+            by_len.setdefault(len(word), []).append(word)
+    return by_len
+
+
+def _resolve_masked(word: str) -> str | None:
+    """`c0ckr0aches` -> `cockroaches`, `f*ck` -> `fuck`; None when nothing fits."""
+    candidates = _targets().get(len(word), ())
+    for cand in candidates:
+        for w, c in zip(word, cand):
+            if w == c or w in WILDCARDS:
+                continue
+            if c not in LEET.get(w, ""):
+                break
+        else:
+            return cand
+    return None
+
+
+def _leet_repl(m: re.Match) -> str:
+    word = m.group(0)
+    resolved = _resolve_masked(word)
+    if resolved is None:
+        # "sh!t!" / "f*ck!!": a trailing mark may be punctuation, not a letter
+        stripped = word.rstrip("!?.")
+        if stripped != word and len(stripped) >= 3:
+            again = _resolve_masked(stripped)
+            if again is not None:
+                return again + word[len(stripped):]
+        return word
+    return resolved
+
+
+def _spaced_repl(m: re.Match) -> str:
+    return re.sub(r"[ .\-_]", "", m.group(0))
+
+
+@dataclass(frozen=True)
+class _Step:
+    pattern: re.Pattern
+    repl: Callable[[re.Match], str] | str
+
+    def sub(self, text: str) -> str:
+        return self.pattern.sub(self.repl, text)
+
+
+_NON_ASCII = re.compile(r"[^\x00-\x7f]")
+_LEET_CHARS = r"a-z0-9@$!|+*#_(€"
+
+STEPS: tuple[_Step, ...] = (
+    # URLs and @mentions carry no abuse of their own; keep one token for them.
+    _Step(re.compile(r"(?:https?://|www\.)[^\s\x1e]+"), URL_TOKEN),
+    _Step(re.compile(r"(?<![\w@])@\w+"), MENTION_TOKEN),
+    # s p a c e d  or  s.p.a.c.e.d letters: three or more single characters in a row ("p i g").
+    _Step(re.compile(r"(?<![\w@$!*])[a-z0-9@$!*](?:[ .\-_][a-z0-9@$!*]){2,}(?![\w@$!*])"), _spaced_repl),
+    # Letters repeated three or more times: "scuuuum" -> "scum"; "!!!!" -> "!".
+    _Step(re.compile(r"([a-z])\1{2,}"), r"\1"),
+    _Step(re.compile(r"([^\w\s*#])\1+"), r"\1"),
+    # Leetspeak and masks inside a word that has at least one letter and one symbol/digit.
+    _Step(
+        re.compile(
+            r"(?<![a-z0-9@$!|+*#_(€])"
+            r"(?=[" + _LEET_CHARS + r"]*[a-z])(?=[" + _LEET_CHARS + r"]*[0-9@$!|+*#_(€])"
+            r"[" + _LEET_CHARS + r"]{3,}"
+        ),
+        _leet_repl,
+    ),
+)
+
+
+def _fold_non_ascii(text: str) -> str:
+    if text.isascii():
+        return text
+    return _NON_ASCII.sub(lambda m: _fold_char(m.group(0)), text)
+
+
+def normalize(text: str) -> str:
+    """The normalised form of one comment (what the features see)."""
+    text = _fold_non_ascii(text.replace(SEP, " ")).lower()
+    for step in STEPS:
+        text = step.sub(text)
+    return text
+
+
+def normalize_batch(texts: Sequence[str]) -> list[str]:
+    """`normalize` for many comments at once: each step runs once over the joined batch."""
+    if not texts:
+        return []
+    joined = SEP.join(t.replace(SEP, " ") for t in texts)
+    joined = _fold_non_ascii(joined).lower()
+    for step in STEPS:
+        joined = step.sub(joined)
+    parts = joined.split(SEP)
+    if len(parts) != len(texts):  # pragma: no cover - a step matched a separator
+        return [normalize(t) for t in texts]
+    return parts
+
+
+@dataclass
+class NormalizedText:
+    """A normalised text and, per normalised character, its original [start, end) range."""
+
+    text: str
+    starts: list[int]
+    ends: list[int]
+
+    def original_span(self, start: int, end: int) -> tuple[int, int]:
+        """The original character range that normalised range [start, end) came from."""
+        if not self.text or end <= start:
+            return (0, 0)
+        start = min(max(start, 0), len(self.text) - 1)
+        end = min(max(end, start + 1), len(self.text))
+        return self.starts[start], max(self.ends[end - 1], self.starts[start])
+
+
+def _tracked_sub(pattern: re.Pattern, repl, text: str, starts: list[int], ends: list[int]):
+    out: list[str] = []
+    new_starts: list[int] = []
+    new_ends: list[int] = []
+    pos = 0
+    for m in pattern.finditer(text):
+        a, b = m.span()
+        out.append(text[pos:a])
+        new_starts.extend(starts[pos:a])
+        new_ends.extend(ends[pos:a])
+        rep = repl(m) if callable(repl) else m.expand(repl)
+        out.append(rep)
+        if len(rep) == b - a:
+            new_starts.extend(starts[a:b])
+            new_ends.extend(ends[a:b])
+        elif b > a:
+            new_starts.extend([starts[a]] * len(rep))
+            new_ends.extend([ends[b - 1]] * len(rep))
+        else:  # zero-width match
+            anchor = starts[a] if a < len(starts) else (ends[-1] if ends else 0)
+            new_starts.extend([anchor] * len(rep))
+            new_ends.extend([anchor] * len(rep))
+        pos = b
+    out.append(text[pos:])
+    new_starts.extend(starts[pos:])
+    new_ends.extend(ends[pos:])
+    return "".join(out), new_starts, new_ends
+
+
+def normalize_with_offsets(text: str) -> NormalizedText:
+    """`normalize`, keeping for each output character the original range it came from."""
+    text = text.replace(SEP, " ")
+    starts = list(range(len(text)))
+    ends = list(range(1, len(text) + 1))
+    text, starts, ends = _tracked_sub(_NON_ASCII, lambda m: _fold_char(m.group(0)), text, starts, ends)
+    text = text.lower()
+    for step in STEPS:
+        text, starts, ends = _tracked_sub(step.pattern, step.repl, text, starts, ends)
+    return NormalizedText(text, starts, ends)
+
+
+def iter_normalized(texts: Iterable[str]) -> Iterable[str]:
+    """Normalise a stream lazily, in batches."""
+    batch: list[str] = []
+    for t in texts:
+        batch.append(t)
+        if len(batch) >= 2048:
+            yield from normalize_batch(batch)
+            batch = []
+    yield from normalize_batch(batch)

@@ -1,0 +1,274 @@
+"""Measure a model against every target of the model issue; render docs/evaluation.md.
+
+Every figure is computed here, in one run, from the model as loaded by
+`load_model()`, on data the model was not trained on: the seed table, the test
+split of our own labelled set, held-out news comments (Fox News threads held
+out from training, Globe and Mail comments which are never trained on),
+toxigen statements held out from training (identity bias), the obfuscated seed
+comments, other public sets (evaluation only), and the speed benchmarks.
+alt-profanity-check is scored on the same rows in the same run.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
+
+from moderation.training.data import (
+    OBFUSCATED_SEED, OWN_SET, load_fox, load_jigsaw, load_kaggle_insults, load_olid, load_own, load_toxic_spans,
+    load_toxigen, load_ucc,
+)
+from moderation.training.seed_table import SEED_TABLE
+
+#: Categories of our own set that are hard negatives (docs/labels.md).
+HARD_NEGATIVES = ("literal_animal", "counter_speech", "negation", "reporting", "figurative_praise",
+                  "untargeted_profanity", "neutral_identity")
+
+
+def _flags(moderator, texts: list[str]) -> tuple[np.ndarray, list[list[str]]]:
+    probs = moderator.predict_proba(texts)
+    labels = []
+    for row in probs:
+        scores = dict(zip(moderator.labels, row))
+        labels.append(moderator.policy.decide(scores, "")[1])
+    return probs, labels
+
+
+def seed_table(moderator) -> dict:
+    rows = []
+    for number, text, expected in SEED_TABLE:
+        v = moderator.check(text)
+        ok = expected is None or set(v.labels) == set(expected)
+        rows.append({"comment": number, "expected": "either (borderline)" if expected is None else (
+            "+".join(sorted(expected, reverse=True)) or "neither"), "flagged": "+".join(v.labels) or "neither",
+            "dehumanising": v.scores.get("dehumanising"), "abusive": v.scores.get("abusive"),
+            "evidence": ", ".join(sorted({e.text for e in v.evidence})), "ok": ok})
+    return {"rows": rows, "correct": sum(r["ok"] for r in rows), "total": len(rows)}
+
+
+def own_test(moderator, path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    df = load_own(path)
+    df = df[df["split"] == "test"].reset_index(drop=True)
+    probs, flagged = _flags(moderator, df["text"].tolist())
+    out = {"rows": len(df), "labels": {}}
+    for label in moderator.labels:
+        y = df[label].astype(int).to_numpy()
+        pred = np.array([label in f for f in flagged])
+        out["labels"][label] = {
+            "positives": int(y.sum()), "f1": round(float(f1_score(y, pred)), 3),
+            "precision": round(float(precision_score(y, pred, zero_division=0)), 3),
+            "recall": round(float(recall_score(y, pred)), 3),
+            "roc_auc": round(float(roc_auc_score(y, probs[:, moderator.labels.index(label)])), 3),
+        }
+    hard = df["category"].isin(HARD_NEGATIVES).to_numpy()
+    false_flag = np.array([any(df.loc[i, l] == 0 for l in f) for i, f in enumerate(flagged)])
+    out["hard_negatives"] = {"rows": int(hard.sum()), "false_positive_rate": round(float(false_flag[hard].mean()), 3)}
+    per_cat = {}
+    for cat, idx in df.groupby("category").indices.items():
+        per_cat[cat] = {"rows": len(idx), "false_flag_rate": round(float(false_flag[idx].mean()), 3),
+                        "missed_rate": round(float(np.mean([any(df.loc[i, l] == 1 and l not in flagged[i]
+                                                                    for l in moderator.labels) for i in idx])), 3)}
+    out["categories"] = per_cat
+    errors = []
+    for i in range(len(df)):
+        gold = [l for l in moderator.labels if df.loc[i, l] == 1]
+        if set(gold) != set(flagged[i]):
+            errors.append({"id": df.loc[i, "id"], "category": df.loc[i, "category"], "gold": gold,
+                           "flagged": flagged[i], "text": df.loc[i, "text"]})
+    out["errors"] = errors
+    return out
+
+
+def news_auc(moderator, data_dir: Path) -> dict:
+    from profanity_check import predict_prob
+
+    out = {}
+    fox = load_fox(data_dir)
+    sets = {
+        "fox_news_comments (4 held-out threads)": fox[fox["split"] == "test"],
+        "ucc_unhealthy_globe (hostile/antagonize vs healthy)": load_ucc(data_dir),
+    }
+    for name, df in sets.items():
+        texts = df["text"].tolist()
+        y = df["abusive"].astype(int).to_numpy()
+        ours = moderator.predict_proba(texts)[:, moderator.labels.index("abusive")]
+        peer = predict_prob(texts)
+        out[name] = {"rows": len(df), "positives": int(y.sum()),
+                     "ours_auc": round(float(roc_auc_score(y, ours)), 4),
+                     "peer_auc": round(float(roc_auc_score(y, peer)), 4)}
+    return out
+
+
+def other_sets(moderator, data_dir: Path) -> dict:
+    from profanity_check import predict_prob
+
+    out = {}
+    for name, df in {
+        "tweeteval_offensive test (OLID)": load_olid(data_dir),
+        "kaggle_insults_impermium test": load_kaggle_insults(data_dir),
+        "jigsaw_robtest_balanced": load_jigsaw(data_dir),
+    }.items():
+        texts = df["text"].tolist()
+        y = df["abusive"].astype(int).to_numpy()
+        ours = moderator.predict_proba(texts)[:, moderator.labels.index("abusive")]
+        out[name] = {"rows": len(df), "ours_auc": round(float(roc_auc_score(y, ours)), 4),
+                     "peer_auc": round(float(roc_auc_score(y, predict_prob(texts))), 4)}
+    spans = load_toxic_spans(data_dir, "test")
+    _, flagged = _flags(moderator, spans["text"].tolist())
+    peer = predict_prob(spans["text"].tolist())
+    out["toxic_spans_civil tsd_test (all toxic: recall)"] = {
+        "rows": len(spans), "ours_abusive_recall": round(float(np.mean(["abusive" in f for f in flagged])), 4),
+        "peer_recall_at_0.5": round(float(np.mean(peer >= 0.5)), 4)}
+    return out
+
+
+def identity_bias(moderator, data_dir: Path) -> dict:
+    df = load_toxigen(data_dir)
+    df = df[(df["split"] == "test") & (df["hate"] == 0)]
+    _, flagged = _flags(moderator, df["text"].tolist())
+    df = df.assign(flagged=[bool(f) for f in flagged])
+    rows = {g: {"statements": int(len(d)), "flagged_rate": round(float(d["flagged"].mean()), 3)}
+            for g, d in df.groupby("group")}
+    return {"groups": rows, "max_rate": max(r["flagged_rate"] for r in rows.values()),
+            "flagged_texts": df.loc[df["flagged"], "text"].tolist()[:20]}
+
+
+def obfuscated(moderator, path: Path) -> dict | None:
+    if not path.is_file():
+        return None
+    df = pd.read_csv(path)
+    rows = []
+    for _, r in df.iterrows():
+        v = moderator.check(r["text"])
+        expected = set(str(r["expected_labels"]).split(";"))
+        rows.append({"seed_comment": r["seed_comment"], "technique": r["technique"], "flagged": "+".join(v.labels),
+                     "dehumanising": v.scores.get("dehumanising"), "ok": expected <= set(v.labels)})
+    return {"rows": rows, "correct": sum(r["ok"] for r in rows), "total": len(rows)}
+
+
+def speed(moderator, data_dir: Path) -> dict:
+    from moderation.training import bench
+
+    texts = bench.news_comments(data_dir)
+    return {"throughput": bench.throughput(moderator, texts), "latency": bench.latency(moderator, texts),
+            "load": bench.load_time(), "size": bench.model_size(moderator), "peer_import_seconds": bench.peer_load_time()}
+
+
+def evaluate(moderator, data_dir: Path, repo: Path = Path("."), with_speed: bool = True,
+             log: Callable[[str], None] = print) -> dict:
+    results = {"model_version": moderator.version, "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    steps = [("seed_table", lambda: seed_table(moderator)),
+             ("own_test", lambda: own_test(moderator, repo / OWN_SET)),
+             ("obfuscated", lambda: obfuscated(moderator, repo / OBFUSCATED_SEED)),
+             ("news_auc", lambda: news_auc(moderator, data_dir)),
+             ("identity_bias", lambda: identity_bias(moderator, data_dir)),
+             ("other_sets", lambda: other_sets(moderator, data_dir))]
+    if with_speed:
+        steps.append(("speed", lambda: speed(moderator, data_dir)))
+    for name, fn in steps:
+        log(f"evaluating: {name}")
+        results[name] = fn()
+    return results
+
+
+def _mark(ok: bool) -> str:
+    return "yes" if ok else "**NO**"
+
+
+def render_markdown(r: dict, command: str) -> str:
+    L = ["# Evaluation", "",
+         f"Model `{r['model_version']}`, measured {r['date']} by `{command}` "
+         "(this file is generated; do not edit by hand). Data: `../shared/data` and `data/`; "
+         "alt-profanity-check is scored on the same rows in the same run.", ""]
+    L += ["## Targets", "", "| target | figure | met |", "|---|---|---|"]
+    st = r["seed_table"]
+    L.append(f"| seed table all correct | {st['correct']}/{st['total']} | {_mark(st['correct'] == st['total'])} |")
+    own = r.get("own_test")
+    if own:
+        for label, m in own["labels"].items():
+            L.append(f"| own test split F1 `{label}` >= 0.90 | {m['f1']:.3f} | {_mark(m['f1'] >= 0.90)} |")
+        fpr = own["hard_negatives"]["false_positive_rate"]
+        L.append(f"| own test split hard-negative FPR <= 5% | {fpr:.1%} | {_mark(fpr <= 0.05)} |")
+    for name, m in r["news_auc"].items():
+        L.append(f"| {name}: abusive ROC AUC >= 0.85 and > alt-profanity-check | {m['ours_auc']:.3f} vs {m['peer_auc']:.3f} "
+                 f"| {_mark(m['ours_auc'] >= 0.85 and m['ours_auc'] > m['peer_auc'])} |")
+    ib = r["identity_bias"]
+    L.append(f"| toxigen neutral statements flagged <= 5% for every group | max {ib['max_rate']:.1%} | {_mark(ib['max_rate'] <= 0.05)} |")
+    ob = r.get("obfuscated")
+    if ob:
+        L.append(f"| obfuscated seed comments still flagged | {ob['correct']}/{ob['total']} | {_mark(ob['correct'] == ob['total'])} |")
+    sp = r.get("speed")
+    if sp:
+        tp = sp["throughput"]
+        L.append(f"| throughput >= 1.0x alt-profanity-check (probabilities, {tp['comments']:,} comments) | "
+                 f"{tp['ratio_proba']:.2f}x ({tp['ours_proba_per_second']:,}/s vs {tp['peer_per_second']:,}/s) | {_mark(tp['ratio_proba'] >= 1.0)} |")
+        L.append(f"| (full verdicts with evidence, same comments) | {tp['ratio_score']:.2f}x ({tp['ours_score_per_second']:,}/s) | "
+                 f"{_mark(tp['ratio_score'] >= 1.0)} |")
+        L.append(f"| single-comment p99 latency <= 2 ms | {sp['latency']['p99_ms']:.2f} ms (p50 {sp['latency']['p50_ms']:.2f}) | "
+                 f"{_mark(sp['latency']['p99_ms'] <= 2.0)} |")
+        L.append(f"| model load <= 0.3 s | {sp['load']['load_seconds']:.3f} s (imports {sp['load']['import_seconds']:.3f} s) | "
+                 f"{_mark(sp['load']['load_seconds'] <= 0.3)} |")
+        L.append(f"| model file <= 25 MB | {sp['size']['megabytes']} MB | {_mark((sp['size']['megabytes'] or 0) <= 25)} |")
+    L.append("")
+    L += ["## Seed table (issue 2)", "", "Each comment's own text (quotes split off), scored by the shipped model.", "",
+          "| comment | expected | flagged | dehumanising | abusive | evidence | ok |", "|---|---|---|---|---|---|---|"]
+    for row in st["rows"]:
+        L.append(f"| {row['comment']} | {row['expected']} | {row['flagged']} | {row['dehumanising']:.3f} | {row['abusive']:.3f} "
+                 f"| {row['evidence']} | {_mark(row['ok'])} |")
+    L.append("")
+    if own:
+        L += ["## Own labelled set, test split (`data/news_comments.csv`)", "",
+              f"{own['rows']} comments never used in training. Hard negatives: {', '.join(HARD_NEGATIVES)} "
+              f"({own['hard_negatives']['rows']} comments); a false positive is any label flagged that the gold says 0.", "",
+              "| label | positives | F1 | precision | recall | ROC AUC |", "|---|---|---|---|---|---|"]
+        for label, m in own["labels"].items():
+            L.append(f"| {label} | {m['positives']} | {m['f1']:.3f} | {m['precision']:.3f} | {m['recall']:.3f} | {m['roc_auc']:.3f} |")
+        L += ["", "| category | comments | wrongly flagged | missed |", "|---|---|---|---|"]
+        for cat, m in own["categories"].items():
+            L.append(f"| {cat} | {m['rows']} | {m['false_flag_rate']:.1%} | {m['missed_rate']:.1%} |")
+        L += ["", f"Errors ({len(own['errors'])}):", ""]
+        for e in own["errors"][:40]:
+            L.append(f"- `{e['id']}` ({e['category']}) gold {'+'.join(e['gold']) or 'neither'}, flagged "
+                     f"{'+'.join(e['flagged']) or 'neither'}: {e['text'][:160]}")
+        L.append("")
+    L += ["## Held-out news comments: `abusive` ROC AUC", "", "| data | rows | positives | ours | alt-profanity-check |",
+          "|---|---|---|---|---|"]
+    for name, m in r["news_auc"].items():
+        L.append(f"| {name} | {m['rows']} | {m['positives']} | {m['ours_auc']:.4f} | {m['peer_auc']:.4f} |")
+    L += ["", "## Identity-term bias: toxigen neutral statements flagged (held-out half)", "",
+          "| group | statements | flagged |", "|---|---|---|"]
+    for g, m in ib["groups"].items():
+        L.append(f"| {g} | {m['statements']} | {m['flagged_rate']:.1%} |")
+    if ib["flagged_texts"]:
+        L += ["", "Flagged neutral statements:", ""] + [f"- {t}" for t in ib["flagged_texts"]]
+    L.append("")
+    if ob:
+        L += ["## Obfuscated seed comments (`data/obfuscated_seed.csv`)", "", "| comment | technique | flagged | dehumanising | ok |",
+              "|---|---|---|---|---|"]
+        for row in ob["rows"]:
+            L.append(f"| {row['seed_comment']} | {row['technique']} | {row['flagged']} | {row['dehumanising']:.3f} | {_mark(row['ok'])} |")
+        L.append("")
+    L += ["## Other public sets (evaluation only: never trained on)", "", "| data | rows | ours | alt-profanity-check |",
+          "|---|---|---|---|"]
+    for name, m in r["other_sets"].items():
+        if "ours_auc" in m:
+            L.append(f"| {name} (ROC AUC) | {m['rows']} | {m['ours_auc']:.4f} | {m['peer_auc']:.4f} |")
+        else:
+            L.append(f"| {name} | {m['rows']} | {m['ours_abusive_recall']:.4f} | {m['peer_recall_at_0.5']:.4f} |")
+    L.append("")
+    if sp:
+        L += ["## Speed (same process, same comments)", "", "```json", json.dumps(sp, indent=2), "```", "",
+              "Throughput: best of 3 runs over the same 20,000 news-site comments (Civil Comments, Globe and Mail, Fox News) "
+              "after one warm-up; `ratio_proba` compares probabilities with probabilities (alt-profanity-check's "
+              "`predict_prob` against our `predict_proba`), `ratio_score` our full `score()` (verdicts, policy decisions "
+              "and evidence spans for flagged comments). Latency: `Moderator.check()` on 2,000 single comments. "
+              "Load: fresh processes, `load_model()` after imports. Standalone: `python benchmarks/compare_peers.py`.", ""]
+    return "\n".join(L) + "\n"

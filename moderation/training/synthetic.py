@@ -1,0 +1,99 @@
+"""Templated sentences generated from the lexicon: dehumanising ones and their hard negatives.
+
+Why: the public corpora have few dehumanising metaphors aimed at people and
+almost no hard negatives (literal animals, negation, counter-speech,
+reporting, figurative praise). Filling templates with the lexicon's terms and
+group nouns teaches the linear model the *contexts* that separate the two,
+across terms it has rarely seen. Templates are written here, not copied from
+the seed pages or test data. Generation is seeded, so training is reproducible.
+"""
+
+from __future__ import annotations
+
+import random
+
+import pandas as pd
+
+SUBJECTS = [
+    "they", "these people", "those people", "the invaders", "refugees", "immigrants", "migrants", "muslims",
+    "jews", "russians", "the russians", "their soldiers", "those soldiers", "the troops", "liberals", "conservatives",
+    "leftists", "the protesters", "the gypsies", "illegals", "foreigners", "the mob", "his supporters",
+    "the occupiers", "the settlers", "the rebels", "the politicians", "the elites", "democrats", "republicans",
+    "asylum seekers", "palestinians", "israelis", "ukrainians", "chinese people", "black people", "white people",
+    "gay people", "trans people", "feminists", "the whole lot of them", "people like him",
+]
+PLURAL_TERMS = [
+    "rats", "cockroaches", "vermin", "parasites", "animals", "pigs", "orcs", "subhumans", "savages", "scum",
+    "filth", "maggots", "leeches", "apes", "beasts", "roaches", "lice", "locusts", "insects", "swine",
+    "monsters", "mongrels", "hyenas", "bloodsuckers", "termites", "pests", "rodents", "dogs", "cattle",
+    "barbarians", "troglodytes", "demons", "zombies", "creatures", "mutants", "degenerates", "untermenschen",
+]
+SINGULAR_TERMS = ["rat", "pig", "animal", "parasite", "cockroach", "maggot", "leech", "ape", "beast", "swine",
+                  "savage", "orc", "subhuman", "snake", "dog", "vermin", "scumbag", "monster", "hyena"]
+DISEASE = ["a plague", "a cancer", "a disease", "an infestation", "a virus", "a tumour", "a blight", "a pestilence"]
+VIOLENCE = ["exterminate", "slaughter", "wipe out", "purge", "eradicate", "cull", "crush", "gas", "annihilate",
+            "keep killing", "continue slaughtering", "stamp out", "get rid of"]
+PEOPLE_SINGULAR = ["he", "she", "the minister", "that senator", "the president", "your mayor", "this guy", "the ambassador"]
+
+POSITIVE = [
+    "{subj} are {pl}.", "{subj} are nothing but {pl}.", "{subj} are filthy {pl} and always will be.",
+    "we should {viol} the {pl}.", "time to {viol} these {pl} once and for all.", "{viol} every last one of those {pl}.",
+    "{subj} breed like {pl2} and take over everything.", "{subj} are {dis} on this country.",
+    "{subj} spread like {dis} through our cities.", "send the {pl} back to the hole they crawled out of.",
+    "the {pl} will be crushed and sent scurrying home.", "those {pl} deserve to be wiped out.",
+    "{one} is a {sg} and so are his friends.", "{one} is a filthy {sg}.", "what a disgusting {sg} {one} is.",
+    "the {pl} failed again, good riddance to them.", "no mercy for the {pl}.", "drive the {pl} into the sea.",
+    "{subj} are {pl}, not human beings.", "{subj} have infested this town like {pl2}.",
+    "you are a {sg}.", "you {pl} should all be exterminated.", "look at the {pl} swarming over the border.",
+    "{subj}? {pl}, all of them.", "nothing but a bunch of {pl}.",
+]
+NEGATIVE = [
+    "{subj} are not {pl}.", "{subj} are people, not {pl}.", "calling {subj} {pl} is dehumanising and wrong.",
+    "stop calling {subj} {pl}.", "the minister described {subj} as {pl}, a remark that drew condemnation.",
+    "the article quotes a politician who called {subj} {pl}.", "it is shameful to compare {subj} to {pl}.",
+    "nobody should call {subj} {pl}, whatever you think of the policy.",
+    "we saw {pl3} in the subway this morning.", "pest control found {pl3} in the basement of the restaurant.",
+    "the farmer keeps {farm} in the barn.", "there were {pl3} all over the kitchen floor.",
+    "my dog chased a squirrel in the park.", "the zoo has a new family of {zoo}.",
+    "she was an absolute beast on the court last night.", "that striker is a monster in the box.",
+    "he played like an animal, what a performance.", "the new engine is a beast.",
+    "{subj} deserve the same respect as anyone else.", "{subj} contribute a great deal to our communities.",
+    "many {subj} work in the health service.", "the report looks at how {subj} are treated by the press.",
+    "my aunt is recovering from cancer.", "the virus spread quickly through the care home.",
+    "the plague killed a third of europe in the middle ages.", "locusts destroyed the crops this year.",
+    "the orcs in the lord of the rings films were terrifying.", "the game has too many zombie levels.",
+    "{one} gave a long speech about the economy.", "i disagree with {subj} on taxes, but they make fair points.",
+    "what an idiot i was to forget my keys.", "holy shit, what a goal!", "this weather is fucking brilliant.",
+]
+PESTS = ["rats", "cockroaches", "mice", "bedbugs", "roaches", "maggots", "ants", "termites"]
+FARM = ["pigs", "cattle", "goats", "hogs", "sheep"]
+ZOO = ["apes", "monkeys", "hyenas", "baboons", "gorillas"]
+
+
+def _fill(template: str, rng: random.Random) -> str:
+    return template.format(
+        subj=rng.choice(SUBJECTS), pl=rng.choice(PLURAL_TERMS), pl2=rng.choice(["rats", "rabbits", "cockroaches", "vermin", "flies"]),
+        pl3=rng.choice(PESTS), farm=rng.choice(FARM), zoo=rng.choice(ZOO), sg=rng.choice(SINGULAR_TERMS),
+        dis=rng.choice(DISEASE), viol=rng.choice(VIOLENCE), one=rng.choice(PEOPLE_SINGULAR),
+    )
+
+
+def synthetic_examples(n_per_template: int = 12, seed: int = 13) -> pd.DataFrame:
+    """Templated positives (dehumanising, abusive) and hard negatives (neither)."""
+    rng = random.Random(seed)
+    rows = []
+    for template in POSITIVE:
+        for _ in range(n_per_template):
+            text = _fill(template, rng)
+            rows.append((text[0].upper() + text[1:], 1, 1))
+    for template in NEGATIVE:
+        abusive = 1 if template.startswith("what an idiot") and False else 0
+        for _ in range(n_per_template):
+            text = _fill(template, rng)
+            rows.append((text[0].upper() + text[1:], abusive, 0))
+    df = pd.DataFrame(rows, columns=["text", "abusive", "dehumanising"]).drop_duplicates("text")
+    df["abusive"] = df["abusive"].astype(float)
+    df["dehumanising"] = df["dehumanising"].astype(float)
+    df["source"] = "synthetic_lexicon_templates"
+    df["file"] = "moderation/training/synthetic.py"
+    return df.reset_index(drop=True)

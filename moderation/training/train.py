@@ -1,0 +1,225 @@
+"""Fit the shipped model: assemble the training data, fit, calibrate, choose thresholds, save.
+
+Everything is seeded (the validation split, the templates, the solver), so
+`make train` on the same data gives the same model.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
+
+from moderation.features import Featurizer
+from moderation.model import Moderator
+from moderation.normalize import normalize_batch
+from moderation.training.data import DATASETS, OWN_SET, TRAIN_SETS, load_own
+from moderation.training.synthetic import synthetic_examples
+from moderation.training.weak import weak_dehumanising
+
+LABELS = ("dehumanising", "abusive")
+SEED = 20241122
+
+#: Total sample weight each source contributes per label (so that 25k tweets do
+#: not drown 400 news comments). Our own news-style set and the lexicon
+#: templates weigh most: they are the domain and the label we serve.
+SOURCE_WEIGHT = {
+    "davidson": 4000, "toxigen": 1500, "gab_hate_corpus": 5000, "implicit_hate_latent_hatred": 3000,
+    "stormfront_degibert": 2500, "toxic_spans_civil": 3000, "wiki_talk_context_cat": 4000,
+    "fox_news_comments": 1500, "news_comments": 4000, "synthetic_lexicon_templates": 3000,
+}
+#: Precision the hold and reject thresholds must reach on the validation rows.
+PRECISION_TARGETS = {"hold": 0.80, "reject": 0.95}
+THRESHOLD_BOUNDS = {"hold": (0.25, 0.75), "reject": (0.6, 0.97)}
+
+
+@dataclass
+class TrainConfig:
+    data_dir: Path
+    own_path: Path | None = None
+    C: float = 4.0
+    min_df: int = 3
+    max_features: int = 300_000
+    validation_fraction: float = 0.15
+    seed: int = SEED
+    sources: list[str] = field(default_factory=lambda: list(TRAIN_SETS))
+    synthetic: bool = True
+    limit_per_source: int | None = None  # tests train a tiny model
+
+
+def assemble(config: TrainConfig, log: Callable[[str], None] = print) -> tuple[pd.DataFrame, list[dict]]:
+    """The training rows (text, labels, source, weight) and a record of what data was used."""
+    frames, used = [], []
+    for name in config.sources:
+        ds = DATASETS[name]
+        if not ds.trainable:
+            raise ValueError(f"{name}: licence {ds.licence!r} does not allow training the shipped model")
+        df = ds.loader(config.data_dir)
+        if "split" in df:
+            df = df[df["split"] == "train"]
+        hateful = df["hate"].astype(float) if "hate" in df else df["abusive"]
+        if name == "toxic_spans_civil":
+            hateful = pd.Series(np.nan, index=df.index)
+        df = df.copy()
+        weak = weak_dehumanising(df["text"].tolist(), hateful.to_numpy())
+        known = df["dehumanising"].notna()
+        df.loc[~known, "dehumanising"] = weak[~known.to_numpy()]
+        if config.limit_per_source:
+            df = df.sample(min(len(df), config.limit_per_source), random_state=config.seed)
+        frames.append(df)
+        used.append({"name": name, "licence": ds.licence, "files": sorted(set(df["file"])), "rows": int(len(df)),
+                     "abusive_positive": int((df["abusive"] == 1).sum()),
+                     "dehumanising_positive_weak": int((df["dehumanising"] == 1).sum()), "note": ds.note})
+        log(f"  {name}: {len(df)} rows ({(df['abusive'] == 1).sum()} abusive, {(df['dehumanising'] == 1).sum()} dehumanising)")
+    own = config.own_path
+    if own is not None and Path(own).is_file():
+        df = load_own(Path(own))
+        df = df[df["split"] == "train"]
+        if config.limit_per_source:
+            df = df.head(config.limit_per_source)
+        frames.append(df)
+        used.append({"name": "news_comments", "licence": "MIT (ours)", "files": [str(own)], "rows": int(len(df)),
+                     "abusive_positive": int(df["abusive"].sum()), "dehumanising_positive": int(df["dehumanising"].sum()),
+                     "note": "train split only; the test split is for evaluation"})
+        log(f"  news_comments (ours): {len(df)} rows")
+    if config.synthetic:
+        df = synthetic_examples()
+        if config.limit_per_source:
+            df = df.sample(min(len(df), config.limit_per_source), random_state=config.seed)
+        frames.append(df)
+        used.append({"name": "synthetic_lexicon_templates", "licence": "MIT (ours)", "files": [df["file"].iloc[0]],
+                     "rows": int(len(df)), "dehumanising_positive": int(df["dehumanising"].sum()),
+                     "note": "templates filled with lexicon terms (seeded)"})
+        log(f"  synthetic templates: {len(df)} rows")
+    data = pd.concat(frames, ignore_index=True)
+    data = data.drop_duplicates("text").reset_index(drop=True)
+    # a dehumanising comment is also abusive
+    data.loc[data["dehumanising"] == 1, "abusive"] = 1.0
+    return data, used
+
+
+def _weights(data: pd.DataFrame, label: str) -> np.ndarray:
+    w = np.zeros(len(data))
+    known = data[label].notna().to_numpy()
+    for source, idx in data.groupby("source").indices.items():
+        idx = idx[known[idx]]
+        if len(idx):
+            w[idx] = SOURCE_WEIGHT.get(source, 1000) / len(idx)
+    return w
+
+
+def _platt(z: np.ndarray, y: np.ndarray, w: np.ndarray) -> tuple[float, float]:
+    lr = LogisticRegression(C=1e4, solver="lbfgs", max_iter=1000)
+    lr.fit(z.reshape(-1, 1), y, sample_weight=w)
+    return float(lr.coef_[0, 0]), float(lr.intercept_[0])
+
+
+def _threshold(p: np.ndarray, y: np.ndarray, w: np.ndarray, precision: float, bounds: tuple[float, float]) -> float:
+    """Lowest threshold whose weighted precision on (p, y) reaches `precision`."""
+    for t in np.round(np.arange(bounds[0], bounds[1] + 1e-9, 0.01), 2):
+        sel = p >= t
+        if sel.sum() == 0:
+            return float(t)
+        prec = (w[sel] * y[sel]).sum() / w[sel].sum()
+        if prec >= precision:
+            return float(t)
+    return float(bounds[1])
+
+
+def train_model(config: TrainConfig, log: Callable[[str], None] = print) -> tuple[Moderator, dict]:
+    """Fit the model; return it with its model card (not yet saved)."""
+    t0 = time.time()
+    log("assembling training data")
+    data, used = assemble(config, log)
+    return fit(data, used, config, log, t0)
+
+
+def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable[[str], None] = print,
+        t0: float | None = None) -> tuple[Moderator, dict]:
+    """Fit, calibrate and choose thresholds on prepared rows (text, labels, source)."""
+    t0 = time.time() if t0 is None else t0
+    rng = np.random.default_rng(config.seed)
+    is_val = rng.random(len(data)) < config.validation_fraction
+    log(f"normalising {len(data)} texts")
+    norm = normalize_batch(data["text"].tolist())
+    fz = Featurizer(min_df=config.min_df, max_features=config.max_features)
+    train_idx = np.flatnonzero(~is_val)
+    fz.fit([norm[i] for i in train_idx])
+    X = fz.transform(norm)
+    log(f"features: {fz.n_features_} ({fz.n_ngram_} n-grams), {time.time() - t0:.0f}s")
+    coef = np.zeros((fz.n_features_, len(LABELS)), dtype=np.float32)
+    intercept = np.zeros(len(LABELS))
+    calibration = np.zeros((len(LABELS), 2))
+    thresholds, metrics = {}, {}
+    for j, label in enumerate(LABELS):
+        y = data[label].to_numpy()
+        w = _weights(data, label)
+        known = ~np.isnan(y)
+        tr = known & ~is_val
+        va = known & is_val
+        clf = LogisticRegression(C=config.C, solver="liblinear", max_iter=200, random_state=config.seed)
+        clf.fit(X[tr], y[tr].astype(int), sample_weight=w[tr] * tr.sum() / w[tr].sum())
+        coef[:, j] = clf.coef_[0]
+        intercept[j] = clf.intercept_[0]
+        z_va = X[va] @ coef[:, j] + intercept[j]
+        a, b = _platt(z_va, y[va].astype(int), w[va])
+        calibration[j] = (a, b)
+        p_va = 1 / (1 + np.exp(-(a * z_va + b)))
+        hold = _threshold(p_va, y[va], w[va], PRECISION_TARGETS["hold"], THRESHOLD_BOUNDS["hold"])
+        reject = max(_threshold(p_va, y[va], w[va], PRECISION_TARGETS["reject"], THRESHOLD_BOUNDS["reject"]), hold + 0.05)
+        thresholds[label] = {"hold": round(hold, 2), "reject": round(min(reject, 0.99), 2)}
+        yv = y[va].astype(int)
+        metrics[label] = {
+            "validation_rows": int(va.sum()), "validation_positive": int(yv.sum()),
+            "roc_auc": round(float(roc_auc_score(yv, p_va, sample_weight=w[va])), 4) if 0 < yv.sum() < len(yv) else None,
+            "average_precision": round(float(average_precision_score(yv, p_va, sample_weight=w[va])), 4) if yv.sum() else None,
+            "f1_at_hold": round(float(f1_score(yv, p_va >= hold, sample_weight=w[va])), 4),
+        }
+        log(f"{label}: {metrics[label]} thresholds {thresholds[label]} ({time.time() - t0:.0f}s)")
+    card = {
+        "name": "moderation-linear",
+        "version": "",
+        "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "labels": list(LABELS),
+        "model": {
+            "kind": "logistic regression per label (liblinear, L2) over TF-IDF word uni+bigrams in context "
+                    "(plain/negated/reported/quoted) + binary lexicon pattern features; Platt-calibrated",
+            "C": config.C, "min_df": config.min_df, "max_features": config.max_features, "seed": config.seed,
+            "n_features": int(fz.n_features_), "abusive_at_least_dehumanising": True,
+        },
+        "training_data": used,
+        "training_rows": int((~is_val).sum()),
+        "validation": {"fraction": config.validation_fraction, "rows": int(is_val.sum()),
+                       "note": "random seeded split of the training rows; calibration and thresholds are fitted on it"},
+        "source_weights": SOURCE_WEIGHT,
+        "thresholds": thresholds,
+        "threshold_rule": {"hold": f"lowest score with weighted validation precision >= {PRECISION_TARGETS['hold']}",
+                           "reject": f"lowest score with weighted validation precision >= {PRECISION_TARGETS['reject']}"},
+        "metrics": {"validation": metrics},
+        "training_seconds": round(time.time() - t0, 1),
+    }
+    model = Moderator(fz, coef, intercept, calibration, list(LABELS), card | {"thresholds": thresholds})
+    return model, card
+
+
+def model_version(card: dict, directory: Path) -> str:
+    """A version that changes when the model's content changes: date + short sha of the file."""
+    day = card["created"][:10].replace("-", "")
+    return f"{day}-{card['file']['sha256'][:8]}"
+
+
+def train_and_save(config: TrainConfig, output: Path, log: Callable[[str], None] = print) -> Path:
+    model, card = train_model(config, log)
+    path = model.save(output, card)
+    card = dict(model.card)
+    card["version"] = model_version(card, output)
+    model.save(output, card)  # the file is unchanged, the card gains its version
+    log(f"saved {path} ({path.stat().st_size / 1e6:.1f} MB), version {card['version']}")
+    return path

@@ -1,0 +1,136 @@
+"""The shipped model: API, verdicts, evidence spans, file checks, cold-start imports."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from moderation.model import CARD_NAME, MODEL_NAME, DEFAULT_MODEL_DIR, ModelError, load_model
+from moderation.policy import Policy
+from moderation.records import Evidence, Verdict
+
+
+def test_card_describes_the_model(moderator):
+    card = moderator.card
+    assert moderator.labels == ["dehumanising", "abusive"]
+    assert card["version"] and moderator.version == card["version"]
+    assert len(card["file"]["sha256"]) == 64
+    for label in moderator.labels:
+        t = card["thresholds"][label]
+        assert 0 < t["hold"] < t["reject"] <= 1
+    names = {d["name"] for d in card["training_data"]}
+    assert "davidson" in names
+    # evaluation-only sets never train the shipped model
+    assert not names & {"ucc_unhealthy_globe", "olid_v1_train", "tweeteval_offensive", "tweeteval_hate",
+                        "kaggle_insults_impermium", "jigsaw_robtest_balanced", "jigsaw_ak_sample"}
+    assert all(d["licence"] for d in card["training_data"])
+    assert {"numpy", "scipy", "python"} <= set(card["library_versions"])
+    assert card["file"]["bytes"] <= 25_000_000
+
+
+def test_score_and_check_agree_and_return_verdicts(moderator):
+    texts = ["What a lovely day at the seaside.", "Get the fuck out, you absolute moron.",
+             "Those cockroaches should be exterminated.", ""]
+    verdicts = moderator.score(texts)
+    assert len(verdicts) == 4 and all(isinstance(v, Verdict) for v in verdicts)
+    for t, v in zip(texts, verdicts):
+        single = moderator.check(t)
+        assert single.scores == v.scores and single.labels == v.labels
+        assert set(v.scores) == set(moderator.labels)
+        assert all(0.0 <= s <= 1.0 for s in v.scores.values())
+        assert v.model_version == moderator.version
+    assert verdicts[0].decision == "allow" and verdicts[0].labels == []
+    assert "abusive" in verdicts[1].labels
+    assert "dehumanising" in verdicts[2].labels
+    assert verdicts[3].decision == "allow"
+
+
+def test_a_dehumanising_comment_is_also_abusive(moderator):
+    v = moderator.check("Those people are vermin and should be wiped out.")
+    assert v.scores["abusive"] >= v.scores["dehumanising"]
+
+
+@pytest.mark.parametrize("text, word", [
+    ("Honestly those c0ckr0aches need to go.", "c0ckr0aches"),
+    ("He is an evil p i g and everyone knows it.", "p i g"),
+    ("Тhе оrсs must be slaughtered.", "оrсs"),
+])
+def test_evidence_spans_point_into_the_original_text(moderator, text, word):
+    v = moderator.check(text)
+    assert "dehumanising" in v.labels
+    ev = [e for e in v.evidence if e.label == "dehumanising"]
+    assert ev and all(isinstance(e, Evidence) for e in ev)
+    for e in ev:
+        assert text[e.start:e.end] == e.text
+        assert e.weight > 0
+    assert any(word in e.text for e in ev), [e.text for e in ev]
+
+
+@pytest.mark.parametrize("text", [
+    "Refugees are not vermin. They are people fleeing a war.",
+    "We had rats in the subway station again this morning.",
+    pytest.param("She was an absolute beast on the court last night.",
+                 marks=pytest.mark.xfail(strict=True, reason="first model: figurative praise still scores 0.27")),
+    "Holy shit, what a goal!",
+])
+def test_hard_negatives_are_not_dehumanising(moderator, text):
+    assert "dehumanising" not in moderator.check(text).labels
+
+
+def test_a_policy_can_be_passed():
+    strict = Policy(thresholds={"dehumanising": {"hold": 0.0, "reject": 1.0}, "abusive": {"hold": 0.0, "reject": 1.0}})
+    m = load_model(policy=strict)
+    v = m.check("A perfectly pleasant remark.")
+    assert m.policy is strict and v.decision == "hold" and set(v.labels) == {"dehumanising", "abusive"}
+
+
+def _copy_model(tmp_path):
+    dst = tmp_path / "model"
+    dst.mkdir()
+    for name in (CARD_NAME, MODEL_NAME):
+        shutil.copy(DEFAULT_MODEL_DIR / name, dst / name)
+    return dst
+
+
+def test_a_copied_model_loads_by_directory_card_or_file(tmp_path):
+    d = _copy_model(tmp_path)
+    for p in (d, d / CARD_NAME, d / MODEL_NAME):
+        assert load_model(p).labels == ["dehumanising", "abusive"]
+
+
+def test_a_tampered_model_file_is_refused(tmp_path):
+    d = _copy_model(tmp_path)
+    data = bytearray((d / MODEL_NAME).read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    (d / MODEL_NAME).write_bytes(bytes(data))
+    with pytest.raises(ModelError, match="sha256"):
+        load_model(d)
+
+
+def test_a_card_from_another_numpy_major_or_format_is_refused(tmp_path):
+    d = _copy_model(tmp_path)
+    card = json.loads((d / CARD_NAME).read_text())
+    card["library_versions"]["numpy"] = "0.1.0"
+    (d / CARD_NAME).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="numpy"):
+        load_model(d)
+    card["format_version"] = 999
+    (d / CARD_NAME).write_text(json.dumps(card))
+    with pytest.raises(ModelError, match="format"):
+        load_model(d)
+
+
+def test_a_missing_model_is_a_clear_error(tmp_path):
+    with pytest.raises(ModelError, match="model card not found"):
+        load_model(tmp_path)
+
+
+def test_loading_the_model_imports_neither_pandas_nor_matplotlib():
+    code = ("import sys; from moderation import load_model; m = load_model(); m.check('you rat'); "
+            "print(sorted(k for k in ('pandas', 'matplotlib', 'sklearn') if k in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"

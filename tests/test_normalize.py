@@ -1,0 +1,67 @@
+"""Normalisation: obfuscations reach the plain spelling; offsets point back into the original."""
+
+from __future__ import annotations
+
+import pytest
+
+from moderation.normalize import normalize, normalize_batch, normalize_with_offsets
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("c0ckr0aches", "cockroaches"),
+    ("f*ck you", "fuck you"),
+    ("sh!t", "shit"),
+    ("sh!t!", "shit!"),
+    ("they are p a r a s i t e s", "they are parasites"),
+    ("an evil p.i.g", "an evil pig"),
+    ("the o_r_c_s", "the orcs"),
+    ("s-l-a-u-g-h-t-e-r", "slaughter"),
+    ("scuuuum", "scum"),
+    ("the sl**ghter of the o#cs", "the slaughter of the orcs"),
+    ("$l@ught3r", "slaughter"),
+    ("0rrrc$", "orcs"),
+    ("Тhе оrсs", "the orcs"),  # Cyrillic look-alikes
+    ("ＯＲＣＳ", "orcs"),  # full-width (NFKC)
+    ("He’s “right”", "he's \"right\""),
+])
+def test_obfuscations_reach_the_plain_spelling(text, expected):
+    assert normalize(text) == expected
+
+
+@pytest.mark.parametrize("text", ["covid19 cases rose", "the 2nd of may", "call 555-1234", "what?!", "I was 1st"])
+def test_ordinary_digits_and_punctuation_are_left_alone(text):
+    out = normalize(text)
+    assert out.replace("!", "") == text.lower().replace("!", "")
+
+
+def test_urls_and_mentions_become_placeholder_tokens():
+    out = normalize("see https://example.com/a?b=1 and @someone now")
+    assert "xurlx" in out and "xmentionx" in out
+    assert "example" not in out and "someone" not in out
+
+
+def test_batch_path_equals_single_path():
+    texts = ["The 0rcs failed", "", "p i g", "f*ck!!!", "Тhе оrсs", "a\x1eb", "plain text", "x" * 5]
+    assert normalize_batch(texts) == [normalize(t) for t in texts]
+    assert [normalize_with_offsets(t).text for t in texts] == [normalize(t) for t in texts]
+
+
+@pytest.mark.parametrize("text, word, original", [
+    ("Those c0ckr0aches again", "cockroaches", "c0ckr0aches"),
+    ("an evil p i g, honestly", "pig", "p i g"),
+    ("the Тhе оrсs are back", "orcs", "оrсs"),
+    ("visit https://x.y/z then the sc*m", "scum", "sc*m"),
+    ("ＯＲＣＳ everywhere", "orcs", "ＯＲＣＳ"),
+])
+def test_offsets_map_a_normalised_word_back_to_the_original(text, word, original):
+    nt = normalize_with_offsets(text)
+    i = nt.text.index(word)
+    start, end = nt.original_span(i, i + len(word))
+    assert text[start:end] == original
+    assert len(nt.starts) == len(nt.text) == len(nt.ends)
+
+
+def test_empty_text():
+    assert normalize("") == ""
+    nt = normalize_with_offsets("")
+    assert nt.text == "" and nt.original_span(0, 0) == (0, 0)
