@@ -48,8 +48,9 @@ Item = Comment | ReadError
 Chunk = list  # list[Item]
 
 
-def scan_record(comment: Comment, verdict: dict[str, Any]) -> dict[str, Any]:
-    """One comment and its verdict as the plain JSON record every report format writes."""
+def scan_record(comment: Comment, verdict: tuple) -> dict[str, Any]:
+    """One comment and its verdict (as `verdict_tuple` gives it) as the plain JSON record every format writes."""
+    scores, labels, decision, evidence, reasons, model_version = verdict
     return {
         "source": comment.source,
         "thread": comment.thread,
@@ -61,24 +62,36 @@ def scan_record(comment: Comment, verdict: dict[str, Any]) -> dict[str, Any]:
         "timestamp": comment.timestamp,
         "quote": comment.quote,
         "text": comment.text,
-        "scores": verdict["scores"],
-        "labels": verdict["labels"],
-        "decision": verdict["decision"],
-        "evidence": verdict["evidence"],
-        "reasons": verdict["reasons"],
-        "model_version": verdict["model_version"],
+        "scores": scores,
+        "labels": labels,
+        "decision": decision,
+        "evidence": evidence,
+        "reasons": reasons,
+        "model_version": model_version,
         "line": comment.line,
     }
 
 
-def score_texts(moderator: Any, texts: Sequence[str]) -> list[dict[str, Any]]:
-    """Score one chunk; plain dicts so results travel cheaply between processes."""
+def _evidence_dict(e: Any) -> dict[str, Any]:
+    if isinstance(e, dict):
+        return e
+    return {"label": e.label, "start": e.start, "end": e.end, "text": e.text, "weight": e.weight}
+
+
+def verdict_tuple(v: Any) -> tuple:
+    """A `Verdict` as plain data: cheap to pickle between processes, no dataclass machinery."""
+    return (dict(v.scores), list(v.labels), v.decision, [_evidence_dict(e) for e in v.evidence],
+            list(v.reasons), v.model_version)
+
+
+def score_texts(moderator: Any, texts: Sequence[str]) -> list[tuple]:
+    """Score one chunk with one vectorised call."""
     if not texts:
         return []
-    verdicts = moderator.score(list(texts))
+    verdicts = moderator.score(texts)
     if len(verdicts) != len(texts):
         raise RuntimeError(f"the model returned {len(verdicts)} verdicts for {len(texts)} comments")
-    return [v.to_dict() for v in verdicts]
+    return [verdict_tuple(v) for v in verdicts]
 
 
 # One moderator per worker process, loaded on the worker's first chunk. This is
@@ -86,7 +99,7 @@ def score_texts(moderator: Any, texts: Sequence[str]) -> list[dict[str, Any]]:
 _WORKER_MODEL: dict[str, Any] = {}
 
 
-def _score_in_worker(model_file: str, texts: Sequence[str]) -> list[dict[str, Any]]:
+def _score_in_worker(model_file: str, texts: Sequence[str]) -> list[tuple]:
     moderator = _WORKER_MODEL.get(model_file)
     if moderator is None:
         with open(model_file, "rb") as f:
@@ -320,9 +333,9 @@ class ScanJournal:
         self.finished: dict[str, dict[str, Any]] = {}
         self._records = None
         self._done = None
-        import json
+        from moderation.report.jsonl import json_line_encoder
 
-        self._encode = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+        self._encode = json_line_encoder()
 
     def exists(self) -> bool:
         return self.done_path.exists()
@@ -372,13 +385,13 @@ class ScanJournal:
             self._done.flush()
 
     def write(self, record: dict[str, Any]) -> None:
-        self._records.write((self._encode(record) + "\n").encode("utf-8"))
+        self._records.write(self._encode(record))
 
     def finish_input(self, source: str, summary: ScanSummary, errors: list[ReadError]) -> None:
         self._records.flush()
         entry = {"source": source, "signature": input_signature(source), "offset": self._records.tell(),
                  "summary": summary.to_dict(), "errors": [e.to_dict() for e in errors]}
-        self._done.write(self._encode(entry) + "\n")
+        self._done.write(self._encode(entry).decode("utf-8"))
         self._done.flush()
 
     def close(self) -> None:
@@ -389,7 +402,7 @@ class ScanJournal:
     def records(self) -> Iterator[dict[str, Any]]:
         import json
 
-        with open(self.records_path, encoding="utf-8") as f:
+        with open(self.records_path, "rb") as f:
             for line in f:
                 yield json.loads(line)
 

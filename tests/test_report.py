@@ -11,7 +11,7 @@ import re
 import pytest
 
 from moderation.records import ReadError
-from moderation.report import FORMATS, ReplyContext, ScanSummary, format_summary, open_report
+from moderation.report import FORMATS, ReplyContext, ScanSummary, format_summary, open_report, report_class
 from moderation.report.highlight import merged_spans, segments, terminal_safe
 from moderation.report.markdown import md_escape
 
@@ -20,7 +20,7 @@ from report_records import HOSTILE, record, thread
 
 def render(fmt: str, records=None, *, all_comments: bool = False, errors=(), **options) -> tuple[str | bytes, ScanSummary]:
     records = thread() if records is None else records
-    out = io.BytesIO() if fmt == "parquet" else io.StringIO()
+    out = io.BytesIO() if report_class(fmt).binary else io.StringIO()
     report = open_report(fmt, out, all_comments=all_comments, **options)
     summary, context = ScanSummary(), ReplyContext()
     for r in records:
@@ -31,7 +31,8 @@ def render(fmt: str, records=None, *, all_comments: bool = False, errors=(), **o
     for e in errors:
         summary.add_error(e)
     report.finish(summary)
-    return out.getvalue(), summary
+    value = out.getvalue()
+    return (value.decode("utf-8") if fmt == "jsonl" else value), summary
 
 
 def test_summary_reconciles_and_counts_per_label_decision_source_thread_and_day():

@@ -178,14 +178,14 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
             click.echo(f"nothing to resume for {output}: starting afresh", err=True)
         journal.start(resume=resume and bool(journal.finished))
 
-    stdin = click.get_binary_stream("stdin") if "-" in inputs else None
+    stdin = sys.stdin.buffer if "-" in inputs else None
     result = scan(inputs, moderator, format=format_in, encoding=encoding, columns=columns, stdin=stdin,
                   chunk_size=chunk_size, n_jobs=n_jobs, engine=engine, scheduler=scheduler,
                   skip_sources=set(journal.finished) if journal else (), progress=not quiet and sys.stderr.isatty(),
                   on_error=on_error)
     try:
         if journal is None:
-            out = click.get_binary_stream("stdout") if report_class(fmt).binary else click.get_text_stream("stdout")
+            out = sys.stdout.buffer if report_class(fmt).binary else sys.stdout
             color = fmt == "table" and stdout_tty and "NO_COLOR" not in os.environ
             report = open_report(fmt, out, color=color, all_comments=all_comments)
             _stream(result, report, all_comments)

@@ -43,10 +43,13 @@ def segments(text: str, evidence: Iterable[Mapping[str, Any]], limit: int | None
             m = re.search(r"\s", text[start:min(anchor, start + 30)])
             if m:
                 start += m.end()
+        for s, e in spans:  # never cut through an evidence span
+            if s < end < e:
+                end = e
         if end < len(text):
-            cut = text.rfind(" ", max(start, end - 30), end)
-            last_span_end = max((e for s, e in spans if s < end), default=start)
-            if cut > max(start, last_span_end if last_span_end <= end else start):
+            last = max((e for s, e in spans if e <= end), default=start)
+            cut = text.rfind(" ", max(start, last, end - 40), end)
+            if cut > start:
                 end = cut
     out: list[Segment] = []
     pos = start

@@ -1,0 +1,222 @@
+"""The batch job: `scan()` (Python API) and `moderation scan` (CLI) with the shipped model."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+import moderation.commands.scan as scan_cmd
+from moderation.cli import main
+from moderation.records import Comment, ReadError
+from moderation.scan import RECORD_FIELDS, ScanJournal, scan
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+SEED_001 = EXAMPLES / "001_f6e74c870da5195f.txt"
+
+TEXTS = [
+    "We will continue slaughtering the cockroaches until they go scurrying back.",
+    "Thanks for the thorough reporting on the council budget.",
+    "Get the fuck out of here, you bunch of arseholes.",
+    "The orcs failed to take Kyiv, the scum.",
+    "I disagree with the columnist about the bypass, but it was a fair piece.",
+]
+
+
+def write_dump(path: Path, n: int, start: int = 0, broken_line: int | None = None) -> Path:
+    lines = []
+    for i in range(start, start + n):
+        lines.append(json.dumps({"id": f"c{i}", "thread_id": "article-1", "author": f"reader{i}",
+                                 "created_at": f"2024-03-{1 + i % 28:02d}T10:00:00Z", "body": TEXTS[i % len(TEXTS)]}))
+    if broken_line is not None:
+        lines.insert(broken_line - 1, '{"id": "bad", "body": ')
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+def run(*args: str, input: str | None = None):
+    return CliRunner().invoke(main, ["scan", *args], input=input, catch_exceptions=False)
+
+
+def test_scan_api_scores_every_comment_in_order_and_reconciles(moderator):
+    result = scan([EXAMPLES], moderator)
+    records = list(result)
+    assert len(records) == 9
+    assert all(tuple(r) == RECORD_FIELDS for r in records)
+    assert {r["source"] for r in records} == {str(SEED_001)}
+    assert [r["depth"] for r in records] == [0, 1, 2, 1, 0, 0, 1, 0, 0]
+    s = result.summary
+    assert (s.read, s.comments, s.errors) == (9, 9, 0) and s.reconciles
+    assert s.flagged == sum(r["decision"] != "allow" for r in records) >= 5
+    for r in records:
+        for span in r["evidence"]:
+            assert r["text"][span["start"]:span["end"]] == span["text"]
+
+
+def test_chunk_size_and_jobs_do_not_change_the_records(moderator, tmp_path):
+    dump = write_dump(tmp_path / "dump.jsonl", 50)
+    reference = list(scan([dump, EXAMPLES], moderator))
+    assert list(scan([dump, EXAMPLES], moderator, chunk_size=7)) == reference
+    parallel = scan([dump, EXAMPLES], moderator, chunk_size=7, n_jobs=2)
+    assert list(parallel) == reference
+    assert parallel.summary.to_dict() == scan_summary(moderator, [dump, EXAMPLES])
+
+
+def scan_summary(moderator, inputs):
+    result = scan(inputs, moderator)
+    list(result)
+    return result.summary.to_dict()
+
+
+def test_scan_accepts_comments_and_passes_read_errors_through(moderator):
+    errors = []
+    items = [Comment(id="1", text=TEXTS[0], source="cms"), ReadError("cms", 2, "no text"),
+             Comment(id="3", text=TEXTS[1], source="cms")]
+    result = scan(items, moderator, on_error=errors.append)
+    records = list(result)
+    assert [r["comment_id"] for r in records] == ["1", "3"]
+    assert records[0]["decision"] != "allow" and records[1]["decision"] == "allow"
+    assert errors == [items[1]] == result.errors
+    assert (result.summary.read, result.summary.comments, result.summary.errors) == (3, 2, 1)
+
+
+def test_scan_rejects_bad_arguments(moderator):
+    with pytest.raises(ValueError, match="chunk_size"):
+        scan([EXAMPLES], moderator, chunk_size=0)
+    with pytest.raises(ValueError, match="engine"):
+        scan([EXAMPLES], moderator, engine="spark")
+
+
+def test_cli_table_is_the_default_with_a_summary():
+    result = run(str(EXAMPLES))
+    assert result.exit_code == 0, result.output
+    assert "cockroaches" in result.stdout and "[" in result.stdout  # evidence bracketed off a terminal
+    assert "Crimean war" not in result.stdout
+    assert "comments read: 9" in result.stdout
+    assert result.stderr == ""  # no progress bar off a terminal; the table holds the summary
+
+
+def test_cli_json_all_writes_records_to_stdout_and_summary_to_stderr():
+    result = run(str(EXAMPLES), "--format", "json", "--all")
+    assert result.exit_code == 0, result.output
+    records = json.loads(result.stdout)
+    assert len(records) == 9 and set(records[0]) == set(RECORD_FIELDS)
+    assert "comments read: 9" in result.stderr
+    quiet = run(str(EXAMPLES), "--format", "json", "--quiet")
+    assert quiet.stderr == "" and len(json.loads(quiet.stdout)) == sum(r["decision"] != "allow" for r in records)
+
+
+def test_cli_reports_unreadable_records_with_file_and_line_and_exits_1(tmp_path):
+    dump = write_dump(tmp_path / "dump.jsonl", 4, broken_line=3)
+    result = run(str(dump), "--format", "jsonl", "--all")
+    assert result.exit_code == 1
+    assert f"{dump}:3:" in result.stderr
+    assert len(result.stdout.splitlines()) == 4  # everything else is still scored
+    assert "errors: 1" in result.stderr and "records read 5 = 4 scored + 1 errors" in result.stderr
+
+
+def test_cli_fail_on_sets_exit_codes(tmp_path):
+    clean = tmp_path / "clean.jsonl"
+    clean.write_text(json.dumps({"id": "1", "body": TEXTS[1]}) + "\n", encoding="utf-8")
+    assert run(str(clean), "--fail-on", "hold", "-q").exit_code == 0
+    records = json.loads(run(str(EXAMPLES), "--format", "json").stdout)
+    decisions = {r["decision"] for r in records}
+    hold = run(str(EXAMPLES), "--fail-on", "hold", "-q")
+    reject = run(str(EXAMPLES), "--fail-on", "reject", "-q")
+    assert hold.exit_code == (11 if "reject" in decisions else 10)
+    assert reject.exit_code == (11 if "reject" in decisions else 0)
+
+
+def test_cli_reads_stdin_and_infers_the_format_from_the_output_name(tmp_path):
+    lines = "".join(json.dumps({"id": str(i), "body": t}) + "\n" for i, t in enumerate(TEXTS))
+    out = tmp_path / "report.csv"
+    result = run("-", "--format-in", "jsonl", "--all", "-o", str(out), input=lines)
+    assert result.exit_code == 0, result.output
+    text = out.read_text(encoding="utf-8")
+    assert text.startswith("source,thread,") and text.count("\n") == len(TEXTS) + 1
+    assert "comments read: 5" in result.stderr
+    html = tmp_path / "report.html"
+    assert run(str(EXAMPLES), "-o", str(html)).exit_code == 0
+    assert html.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert not list(tmp_path.glob("*.scan-*"))  # the resume journal is gone after a finished run
+
+
+def test_cli_usage_errors():
+    assert run(str(EXAMPLES), "--resume").exit_code == 2
+    assert run(str(EXAMPLES), "--engine", "dask").exit_code == 2
+    assert run(str(EXAMPLES), "-j", "0").exit_code == 2
+
+
+def _interrupt_after(n: int, monkeypatch):
+    real = scan_cmd.scan
+
+    def interrupting(*args, **kwargs):
+        result = real(*args, **kwargs)
+        items = result.items
+
+        def limited():
+            for i, item in enumerate(items()):
+                if i == n:
+                    raise KeyboardInterrupt
+                yield item
+        result.items = limited
+        return result
+
+    monkeypatch.setattr(scan_cmd, "scan", interrupting)
+
+
+def test_resume_skips_finished_inputs_and_gives_the_same_output(tmp_path, monkeypatch):
+    dumps = tmp_path / "dumps"
+    dumps.mkdir()
+    for i, name in enumerate("abc"):
+        write_dump(dumps / f"{name}.jsonl", 4, start=4 * i)
+    fresh = tmp_path / "fresh.jsonl"
+    assert run(str(dumps), "--all", "-o", str(fresh)).exit_code == 0
+
+    out = tmp_path / "out.jsonl"
+    with monkeypatch.context() as m:
+        _interrupt_after(6, m)  # a.jsonl done, b.jsonl half done
+        stopped = run(str(dumps), "--all", "-o", str(out))
+    assert stopped.exit_code == 130 and "--resume" in stopped.stderr
+    assert not out.exists()
+    journal = ScanJournal(out, {})
+    assert journal.done_path.exists() and journal.records_path.exists()
+
+    seen = []
+    real = scan_cmd.scan
+
+    def counting(*args, **kwargs):
+        result = real(*args, **kwargs)
+        items = result.items
+
+        def counted():
+            for item in items():
+                seen.append(item["source"])
+                yield item
+        result.items = counted
+        return result
+
+    monkeypatch.setattr(scan_cmd, "scan", counting)
+    resumed = run(str(dumps), "--all", "-o", str(out), "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert "resuming: 1 finished input(s) skipped (4 comments)" in resumed.stderr
+    assert sorted(set(seen)) == [str(dumps / "b.jsonl"), str(dumps / "c.jsonl")]  # a.jsonl not read again
+    assert out.read_text(encoding="utf-8") == fresh.read_text(encoding="utf-8")
+    assert "comments read: 12" in resumed.stderr
+    assert not journal.done_path.exists() and not journal.records_path.exists()
+
+
+def test_resume_refuses_a_journal_from_other_options(tmp_path, monkeypatch):
+    dump = write_dump(tmp_path / "a.jsonl", 4)
+    write_dump(tmp_path / "b.jsonl", 4, start=4)
+    out = tmp_path / "out.html"
+    with monkeypatch.context() as m:
+        _interrupt_after(5, m)
+        assert run(str(dump), str(tmp_path / "b.jsonl"), "-o", str(out)).exit_code == 130
+    refused = run(str(dump), str(tmp_path / "b.jsonl"), "-o", str(out), "--all", "--resume")
+    assert refused.exit_code == 1 and "other options" in refused.stderr
+    resumed = run(str(dump), str(tmp_path / "b.jsonl"), "-o", str(out), "--resume")
+    assert resumed.exit_code == 0
+    assert "<!DOCTYPE html>" in out.read_text(encoding="utf-8")
