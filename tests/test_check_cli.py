@@ -1,0 +1,180 @@
+"""`moderation check`: input forms, output formats, exit codes, policy files, errors."""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from moderation.cli import main
+from moderation.commands import check as check_module
+from moderation.commands.check import parse_input
+
+BENIGN = "Thanks for this, a clear and fair piece on a hard subject."
+# "subhumans" is on the shipped suspect list: at least a hold whatever the model scores.
+SUSPECT = "They are subhumans, all of them."
+BANNED = "Go back where you came from, you raghead."
+
+
+@pytest.fixture(scope="module")
+def hook_moderator(moderator):
+    """The session's model (no reload per test) with the hook's default policy, on a copy: others keep theirs."""
+    from moderation.policy import load_policy
+
+    hooked = copy.copy(moderator)
+    hooked.policy = load_policy(card=moderator.card)
+    return hooked
+
+
+@pytest.fixture
+def run(hook_moderator, monkeypatch):
+    """Invoke the CLI in-process as `moderation check` would, with the model already loaded."""
+    monkeypatch.setattr(check_module, "_load", lambda model_path, policy_path: hook_moderator)
+    runner = CliRunner()
+
+    def invoke(*args: str, input: str | None = None):
+        return runner.invoke(main, ["check", *args], input=input)
+
+    return invoke
+
+
+def test_benign_comment_is_allowed_with_exit_0(run):
+    result = run(BENIGN)
+    assert result.exit_code == 0, result.output
+    assert result.output.startswith("ALLOW")
+
+
+def test_suspect_word_holds_with_exit_10_and_names_the_span(run):
+    result = run(SUSPECT, "--format", "json")
+    assert result.exit_code in (10, 11), result.output
+    verdict = json.loads(result.output)
+    matches = [r for r in verdict["reasons"] if r["kind"] == "suspect_word"]
+    assert matches == [{"kind": "suspect_word", "word": "subhuman*", "start": 9, "end": 18,
+                        "text": "subhumans", "action": "hold"}]
+    assert SUSPECT[9:18] == "subhumans"
+
+
+def test_banned_word_rejects_with_exit_11(run):
+    result = run(BANNED)
+    assert result.exit_code == 11, result.output
+    assert result.output.startswith("REJECT")
+    assert "banned word \"raghead*\" matched \"raghead\"" in result.output
+
+
+def test_dehumanising_seed_comment_is_flagged(run):
+    result = run("--format", "json", input="Those cockroaches should be swept out of Europe.")
+    assert result.exit_code in (10, 11), result.output
+    verdict = json.loads(result.output)
+    assert verdict["decision"] in ("hold", "reject")
+    assert verdict["reasons"]
+
+
+def test_stdin_json_object_with_context_is_echoed(run):
+    payload = json.dumps({"id": "c42", "author": "reader1", "thread": 7, "text": BENIGN})
+    result = run("-", "--format", "json", input=payload)
+    assert result.exit_code == 0, result.output
+    verdict = json.loads(result.output)
+    assert (verdict["id"], verdict["author"], verdict["thread"]) == ("c42", "reader1", "7")
+    assert set(verdict) >= {"scores", "labels", "decision", "evidence", "model_version", "reasons"}
+    assert verdict["decision"] == "allow"
+    assert set(verdict["scores"]) >= {"dehumanising", "abusive"}
+
+
+def test_plain_stdin_is_read_as_text(run):
+    result = run("--format", "json", input=SUSPECT + "\n")
+    assert result.exit_code in (10, 11)
+    assert "id" not in json.loads(result.output)
+
+
+def test_input_json_mode_rejects_non_json_and_missing_text(run):
+    result = run("--input", "json", input="not json at all")
+    assert result.exit_code == 1
+    assert "not a JSON object" in result.output
+    result = run("--input", "json", input='{"body": "x"}')
+    assert result.exit_code == 1
+    assert "\"text\" field" in result.output
+
+
+def test_input_text_mode_scores_braces_as_words(run):
+    assert parse_input('{"text": "hi"}', "text") == ('{"text": "hi"}', {})
+    assert parse_input('{not json}', "auto") == ('{not json}', {})
+    assert parse_input('{"text": "hi", "id": 3}', "auto") == ("hi", {"id": "3"})
+
+
+def test_empty_comment_is_an_error(run):
+    result = run("   ")
+    assert result.exit_code == 1
+    assert "empty" in result.output
+
+
+def test_bad_option_is_a_usage_error_exit_2(run):
+    result = run("--format", "yaml", BENIGN)
+    assert result.exit_code == 2
+
+
+def test_scoring_failure_follows_the_fail_mode(hook_moderator, monkeypatch):
+    class Broken:
+        policy, version, labels = hook_moderator.policy, hook_moderator.version, hook_moderator.labels
+
+        def check(self, text, context=None):
+            raise RuntimeError("vectoriser exploded")
+
+    monkeypatch.setattr(check_module, "_load", lambda model_path, policy_path: Broken())
+    result = CliRunner().invoke(main, ["check", "--format", "json", BENIGN])
+    assert result.exit_code == 10  # fail mode "hold" in the default policy
+    verdict = json.loads(result.output)
+    assert verdict["reasons"][0] == {"kind": "error", "action": "hold", "error": "RuntimeError: vectoriser exploded"}
+
+
+def test_help_documents_the_exit_codes():
+    result = CliRunner().invoke(main, ["check", "--help"])
+    assert result.exit_code == 0
+    for line in ("0   allow", "10  hold", "11  reject", "1   error", "2   usage error"):
+        assert line in result.output
+
+
+# --- through the real model loading (policy files, model paths) ---------------------
+
+
+def test_policy_file_changes_the_decision(tmp_path):
+    lenient = tmp_path / "lenient.toml"
+    lenient.write_text("[thresholds.dehumanising]\nhold = 1.0\nreject = 1.0\n"
+                       "[thresholds.abusive]\nhold = 1.0\nreject = 1.0\n[words]\nsuspect = [\"fair\"]\n")
+    result = CliRunner().invoke(main, ["check", "--policy", str(lenient), "--format", "json", BENIGN])
+    assert result.exit_code == 10, result.output
+    verdict = json.loads(result.output)
+    assert [r["kind"] for r in verdict["reasons"]] == ["suspect_word"]
+
+
+def test_broken_policy_file_is_an_error_naming_the_file(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("fail_mode = 'publish'\n")
+    result = CliRunner().invoke(main, ["check", "--policy", str(bad), BENIGN])
+    assert result.exit_code == 1
+    assert str(bad) in result.output and "fail_mode" in result.output
+
+
+def test_untrusted_model_file_is_an_error(tmp_path):
+    fake = tmp_path / "model.joblib"
+    fake.write_bytes(b"not a model")
+    result = CliRunner().invoke(main, ["check", "--model", str(fake), BENIGN])
+    assert result.exit_code == 1
+    assert "Error" in result.output
+
+
+def test_real_process_exit_code_and_light_imports():
+    """As a CMS calls it: a new process, JSON on stdin, the decision in the exit code; no pandas loaded."""
+    code = ("import sys\nfrom moderation.cli import main\n"
+            "try:\n    main()\nfinally:\n"
+            "    print('HEAVY', sorted(m for m in ('pandas', 'matplotlib') if m in sys.modules), file=sys.stderr)\n")
+    proc = subprocess.run([sys.executable, "-c", code, "check", "--format", "json"],
+                          input=json.dumps({"id": "x1", "text": BANNED}), capture_output=True, text=True,
+                          cwd=Path(__file__).resolve().parent.parent, timeout=120)
+    assert proc.returncode == 11, proc.stderr
+    assert json.loads(proc.stdout)["id"] == "x1"
+    assert "HEAVY []" in proc.stderr

@@ -1,0 +1,460 @@
+"""The HTTP service, through a real uvicorn server on a free 127.0.0.1 port: every endpoint, the limits, bad input."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import hmac
+import json
+import socket
+import threading
+import time
+from typing import Any
+
+import httpx
+import pytest
+import uvicorn
+
+from moderation.commands.serve import is_loopback
+from moderation.service import ServiceSettings, create_app, html_to_text, sentence_spans
+
+BENIGN = "Thanks for this, a clear and fair piece on a hard subject."
+SUSPECT = "They are subhumans, all of them."  # on the shipped suspect list: hold or worse
+BANNED = "Go back where you came from, you raghead."  # on the shipped banned list: reject
+
+
+class Server:
+    """uvicorn running an app in a thread, on a free loopback port."""
+
+    def __init__(self, app: Any):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical", access_log=False,
+                                timeout_keep_alive=2)
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+        self.thread.start()
+        deadline = time.time() + 20
+        while not self.server.started:
+            if time.time() > deadline or not self.thread.is_alive():
+                raise RuntimeError("uvicorn did not start")
+            time.sleep(0.01)
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.client = httpx.Client(base_url=self.url, timeout=10)
+
+    def stop(self) -> None:
+        self.client.close()
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture(scope="module")
+def hook_moderator(moderator):
+    """The session's model with the hook's default policy, on a copy so other tests keep theirs."""
+    from moderation.policy import load_policy
+
+    hooked = copy.copy(moderator)
+    hooked.policy = load_policy(card=moderator.card)
+    return hooked
+
+
+@pytest.fixture(scope="module")
+def server(hook_moderator):
+    """The default service around the shipped model and the default policy."""
+    srv = Server(create_app(hook_moderator, ServiceSettings(max_body_bytes=4096, max_comment_chars=1000, max_batch=5)))
+    yield srv
+    srv.stop()
+
+
+class Flaky:
+    """The shipped model, except that it raises on comments containing FAIL (for the fail mode)."""
+
+    def __init__(self, moderator):
+        self._m = moderator
+        self.policy, self.version, self.labels, self.card = moderator.policy, moderator.version, moderator.labels, moderator.card
+
+    def check(self, text, context=None):
+        if "FAIL" in text:
+            raise RuntimeError("model exploded")
+        return self._m.check(text, context)
+
+    def score(self, texts):
+        if any("FAIL" in t for t in texts):
+            raise RuntimeError("model exploded")
+        return self._m.score(texts)
+
+
+@pytest.fixture(scope="module")
+def strict(hook_moderator):
+    """API key and Coral secret set, one pending request per worker, a short timeout, a model that can fail."""
+    settings = ServiceSettings(max_pending=1, timeout=0.5, api_key="s3cret", coral_secret="coral-signing")
+    srv = Server(create_app(Flaky(hook_moderator), settings))
+    yield srv
+    srv.stop()
+
+
+def error_of(response: httpx.Response) -> dict:
+    body = response.json()
+    assert set(body) == {"error"}, body
+    assert set(body["error"]) == {"code", "message", "status"}
+    assert body["error"]["code"] == response.status_code
+    return body["error"]
+
+
+# --- /v1/check and /v1/check:batch ------------------------------------------------
+
+
+def test_check_benign_allows_with_reasons_and_echoes_context(server):
+    r = server.client.post("/v1/check", json={"text": BENIGN, "id": "c1", "author": "ann", "thread": 12})
+    assert r.status_code == 200
+    v = r.json()
+    assert (v["id"], v["author"], v["thread"]) == ("c1", "ann", "12")
+    assert v["decision"] == "allow" and r.headers["x-moderation-decision"] == "allow"
+    assert set(v["scores"]) == set(server_labels(server))
+    assert all(0.0 <= s <= 1.0 for s in v["scores"].values())
+    assert v["reasons"] and v["reasons"][0]["kind"] == "clear"
+    assert v["model_version"]
+
+
+def server_labels(server) -> list[str]:
+    return server.client.get("/version").json()["labels"]
+
+
+def test_check_suspect_word_holds_with_its_span(server):
+    v = server.client.post("/v1/check", json={"text": SUSPECT}).json()
+    assert v["decision"] in ("hold", "reject")
+    match = [r for r in v["reasons"] if r["kind"] == "suspect_word"][0]
+    assert SUSPECT[match["start"]:match["end"]] == "subhumans" == match["text"]
+
+
+def test_check_banned_word_rejects(server):
+    v = server.client.post("/v1/check", json={"text": BANNED}).json()
+    assert v["decision"] == "reject"
+    assert any(r["kind"] == "banned_word" and r["text"] == "raghead" for r in v["reasons"])
+
+
+def test_check_dehumanising_comment_has_evidence_in_its_reasons(server):
+    text = "These orcs are not human, they are cockroaches to be exterminated."
+    v = server.client.post("/v1/check", json={"text": text}).json()
+    assert v["decision"] in ("hold", "reject")
+    score_reasons = [r for r in v["reasons"] if r["kind"] == "score"]
+    assert score_reasons, v
+    for reason in score_reasons:
+        assert "evidence" in reason
+        for span in reason["evidence"]:
+            assert text[span["start"]:span["end"]] == span["text"]
+
+
+def test_batch_keeps_order_and_context(server):
+    comments = [{"text": BENIGN, "id": "a"}, {"text": BANNED, "id": "b"}, {"text": SUSPECT}]
+    r = server.client.post("/v1/check:batch", json={"comments": comments})
+    assert r.status_code == 200
+    verdicts = r.json()["verdicts"]
+    assert [v.get("id") for v in verdicts] == ["a", "b", None]
+    assert verdicts[0]["decision"] == "allow" and verdicts[1]["decision"] == "reject"
+    single = server.client.post("/v1/check", json={"text": BANNED}).json()
+    assert verdicts[1]["scores"] == single["scores"]
+
+
+def test_batch_limits_and_item_errors(server):
+    r = server.client.post("/v1/check:batch", json={"comments": [{"text": "x"}] * 6})
+    assert r.status_code == 413 and "limit is 5" in error_of(r)["message"]
+    r = server.client.post("/v1/check:batch", json={"comments": [{"text": "ok"}, {"txt": "no"}]})
+    assert r.status_code == 400 and "comments[1].text" in error_of(r)["message"]
+    r = server.client.post("/v1/check:batch", json={"items": []})
+    assert r.status_code == 400 and "\"comments\" is required" in error_of(r)["message"]
+    assert server.client.post("/v1/check:batch", json={"comments": []}).json() == {"verdicts": []}
+
+
+# --- bad input and limits ---------------------------------------------------------
+
+
+@pytest.mark.parametrize("body, message", [
+    (b"{\"text\": ", "malformed JSON"),
+    (b"", "empty request body"),
+    (b"[1, 2]", "request body must be a JSON object"),
+    (b"{\"text\": 5}", "text is required and must be a string"),
+    (b"{\"text\": \"   \"}", "text is empty"),
+    (b"{\"text\": \"hi\", \"id\": {\"a\": 1}}", "id must be a string or a number"),
+    (b"\xff\xfe{}", "not UTF-8"),
+])
+def test_bad_input_is_400_with_a_clear_message(server, body, message):
+    r = server.client.post("/v1/check", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 400
+    assert message in error_of(r)["message"]
+
+
+def test_malformed_json_message_gives_the_position(server):
+    r = server.client.post("/v1/check", content=b"{\n  \"text\": 'single quotes'\n}")
+    assert error_of(r)["message"] == "malformed JSON: Expecting value at line 2 column 11"
+
+
+def test_body_over_the_limit_is_413_by_header_and_by_stream(server):
+    r = server.client.post("/v1/check", content=json.dumps({"text": "a " * 3000}))
+    assert r.status_code == 413 and "--max-body-bytes" in error_of(r)["message"]
+
+    def chunks():  # no Content-Length: the limit is enforced while reading
+        for _ in range(10):
+            yield b" " * 1000
+
+    r = server.client.post("/v1/check", content=chunks())
+    assert r.status_code == 413
+
+
+def test_comment_over_the_length_limit_is_413_and_under_it_scored_whole(server):
+    r = server.client.post("/v1/check", json={"text": "word " * 201})  # 1005 characters, limit 1000
+    assert r.status_code == 413 and "--max-comment-chars" in error_of(r)["message"]
+    text = "fine words " * 89 + "subhumans"  # 988 characters, the match at the very end
+    v = server.client.post("/v1/check", json={"text": text}).json()
+    assert any(r["kind"] == "suspect_word" and r["start"] == len(text) - 9 for r in v["reasons"])
+
+
+def test_unknown_path_and_wrong_method_are_json_errors(server):
+    r = server.client.get("/v2/nothing")
+    assert r.status_code == 404 and error_of(r)["status"] == "NOT_FOUND"
+    r = server.client.get("/v1/check")
+    assert r.status_code == 405
+
+
+# --- Perspective ------------------------------------------------------------------
+
+
+def test_perspective_documented_request_gets_the_documented_response_shape(server):
+    # The request example of Perspective's documentation (AnalyzeComment).
+    request = {"comment": {"text": "What kind of idiot name is foo?"}, "languages": ["en"],
+               "requestedAttributes": {"TOXICITY": {}}}
+    r = server.client.post("/v1alpha1/comments:analyze", json=request)
+    assert r.status_code == 200
+    body = r.json()
+    assert set(body) == {"attributeScores", "languages", "detectedLanguages"}
+    assert body["languages"] == ["en"]
+    toxicity = body["attributeScores"]["TOXICITY"]
+    assert set(toxicity) == {"spanScores", "summaryScore"}
+    assert toxicity["summaryScore"]["type"] == "PROBABILITY"
+    assert 0.0 <= toxicity["summaryScore"]["value"] <= 1.0
+    assert toxicity["spanScores"] == [{"begin": 0, "end": 31, "score": toxicity["summaryScore"]}]
+
+
+def test_perspective_attributes_map_to_our_labels(server):
+    text = "They are vermin and cockroaches, subhuman orcs."
+    ours = server.client.post("/v1/check", json={"text": text}).json()["scores"]
+    request = {"comment": {"text": text}, "clientToken": "tok-1",
+               "requestedAttributes": {"TOXICITY": {}, "IDENTITY_ATTACK": {}, "INSULT": {}, "DEHUMANISING": {}}}
+    body = server.client.post("/v1alpha1/comments:analyze", json=request).json()
+    scores = {k: v["summaryScore"]["value"] for k, v in body["attributeScores"].items()}
+    assert scores["DEHUMANISING"] == pytest.approx(ours["dehumanising"], abs=1e-6)
+    assert scores["IDENTITY_ATTACK"] == pytest.approx(ours["dehumanising"], abs=1e-6)
+    assert scores["INSULT"] == pytest.approx(ours["abusive"], abs=1e-6)
+    assert scores["TOXICITY"] == pytest.approx(max(ours.values()), abs=1e-6)
+    assert body["clientToken"] == "tok-1"
+
+
+def test_perspective_span_annotations_score_each_sentence(server):
+    text = "Lovely weather in Kyiv today. They are cockroaches!"
+    request = {"comment": {"text": text}, "requestedAttributes": {"DEHUMANISING": {}}, "spanAnnotations": True}
+    spans = server.client.post("/v1alpha1/comments:analyze", json=request).json()["attributeScores"]["DEHUMANISING"]["spanScores"]
+    assert [(s["begin"], s["end"]) for s in spans] == [(0, 29), (30, 51)]
+    assert spans[1]["score"]["value"] > spans[0]["score"]["value"]
+
+
+def test_perspective_score_threshold_omits_low_attributes(server):
+    request = {"comment": {"text": BENIGN}, "requestedAttributes": {"TOXICITY": {"scoreThreshold": 0.99}}}
+    assert server.client.post("/v1alpha1/comments:analyze", json=request).json()["attributeScores"] == {}
+
+
+@pytest.mark.parametrize("request_body, message", [
+    ({"comment": {"text": "hi"}, "requestedAttributes": {"THREAT": {}}}, "Unknown attribute: THREAT"),
+    ({"comment": {"text": "hi"}, "requestedAttributes": {"FLIRTATION": {}}}, "Unknown attribute: FLIRTATION"),
+    ({"comment": {"text": "hi"}, "languages": ["de"], "requestedAttributes": {"TOXICITY": {}}},
+     "Attribute TOXICITY does not support request languages: de"),
+    ({"comment": {"text": "hi"}}, "requestedAttributes is required"),
+    ({"comment": {}, "requestedAttributes": {"TOXICITY": {}}}, "comment.text is required"),
+    ({"requestedAttributes": {"TOXICITY": {}}}, "comment must be a JSON object"),
+    ({"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {"scoreType": "STD_DEV_SCORE"}}}, "scoreType"),
+])
+def test_perspective_errors_are_400_like_perspective(server, request_body, message):
+    r = server.client.post("/v1alpha1/comments:analyze", json=request_body)
+    assert r.status_code == 400
+    error = error_of(r)
+    assert message in error["message"] and error["status"] == "INVALID_ARGUMENT"
+
+
+# --- Coral and WordPress ----------------------------------------------------------
+
+
+def coral_request(body: str) -> dict:
+    # The shape of Coral's documented External Moderation Request.
+    return {"action": "NEW", "comment": {"body": body, "parentID": None},
+            "author": {"id": "baf4e943", "role": "COMMENTER"}, "story": {"id": "245b3856", "url": "http://localhost/a/"},
+            "site": {"id": "a4bede88"}, "tenantID": "19ba5794", "tenantDomain": "localhost"}
+
+
+def test_coral_allow_is_204_hold_is_withheld_reject_is_rejected(server):
+    r = server.client.post("/v1/coral", json=coral_request(BENIGN))
+    assert r.status_code == 204 and r.content == b""
+    r = server.client.post("/v1/coral", json=coral_request("<p>They are <b>subhumans</b>, all of them.</p>"))
+    assert r.status_code == 200
+    assert r.json()["actions"] == [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}]
+    assert r.json()["status"] in ("SYSTEM_WITHHELD", "REJECTED")
+    r = server.client.post("/v1/coral", json=coral_request(BANNED))
+    assert r.json() == {"actions": [{"actionType": "FLAG", "reason": "COMMENT_DETECTED_TOXIC"}], "status": "REJECTED"}
+
+
+def test_coral_too_long_comment_gets_the_fail_mode_not_an_error(server):
+    r = server.client.post("/v1/coral", json=coral_request("word " * 300))
+    assert r.status_code == 200 and r.json()["status"] == "SYSTEM_WITHHELD"
+    r = server.client.post("/v1/coral", json={"action": "NEW"})
+    assert r.status_code == 400 and "comment must be a JSON object" in error_of(r)["message"]
+
+
+def test_html_to_text_keeps_what_a_reader_sees():
+    assert html_to_text("<p>You <b>orcs</b> &amp; co</p>") == "You orcs & co"
+    assert html_to_text("plain &lt;3") == "plain <3"
+    assert html_to_text("no markup") == "no markup"
+
+
+def test_wordpress_answers_pre_comment_approved_values(server):
+    base = {"comment_post_ID": 42, "comment_author": "Ann", "comment_author_email": "a@example.org", "comment_parent": 0}
+    r = server.client.post("/v1/wordpress/pre_comment_approved", json={**base, "comment_content": BENIGN})
+    assert r.status_code == 200 and r.json()["approved"] == 1 and r.json()["thread"] == "42"
+    r = server.client.post("/v1/wordpress/pre_comment_approved", json={**base, "comment_content": BANNED})
+    assert r.json()["approved"] == "trash" and r.json()["decision"] == "reject"
+    held = server.client.post("/v1/wordpress/pre_comment_approved", json={**base, "comment_content": SUSPECT}).json()
+    assert held["approved"] in (0, "trash")
+    r = server.client.post("/v1/wordpress/pre_comment_approved", json=base)
+    assert r.status_code == 400 and "comment_content" in error_of(r)["message"]
+
+
+# --- healthz and version ------------------------------------------------------------
+
+
+def test_healthz_and_version(server, moderator):
+    assert server.client.get("/healthz").json()["status"] == "ok"
+    v = server.client.get("/version").json()
+    assert v["model_version"] == moderator.version
+    assert v["labels"] == list(moderator.labels)
+    assert v["card"]["thresholds"] == moderator.card["thresholds"]
+    assert v["policy"]["fail_mode"] == "hold" and v["policy"]["banned_words"] > 0
+    assert v["limits"]["max_comment_chars"] == 1000
+    assert v["api_key_required"] is False
+    assert "DEHUMANISING" in v["perspective_attributes"]
+
+
+# --- the strict server: API key, Coral signature, pending bound, timeout, fail mode ---
+
+
+def test_api_key_is_required_when_set(strict):
+    c = strict.client
+    assert c.get("/healthz").status_code == 200  # load balancers need no key
+    r = c.post("/v1/check", json={"text": BENIGN})
+    assert r.status_code == 401 and error_of(r)["status"] == "UNAUTHENTICATED"
+    assert c.post("/v1/check", json={"text": BENIGN}, headers={"X-API-Key": "wrong"}).status_code == 401
+    assert c.post("/v1/check", json={"text": BENIGN}, headers={"X-API-Key": "s3cret"}).status_code == 200
+    assert c.post("/v1/check", json={"text": BENIGN}, headers={"Authorization": "Bearer s3cret"}).status_code == 200
+    perspective = {"comment": {"text": BENIGN}, "requestedAttributes": {"TOXICITY": {}}}
+    assert c.post("/v1alpha1/comments:analyze?key=s3cret", json=perspective).status_code == 200
+    assert c.get("/version", headers={"X-API-Key": "s3cret"}).json()["api_key_required"] is True
+
+
+def test_coral_signature_is_checked_when_a_secret_is_set(strict):
+    body = json.dumps(coral_request(BANNED)).encode()
+    signature = hmac.new(b"coral-signing", body, hashlib.sha256).hexdigest()
+    headers = {"X-API-Key": "s3cret", "content-type": "application/json"}
+    r = strict.client.post("/v1/coral", content=body, headers={**headers, "X-Coral-Signature": f"sha256=bad,sha256={signature}"})
+    assert r.status_code == 200 and r.json()["status"] == "REJECTED"
+    r = strict.client.post("/v1/coral", content=body, headers={**headers, "X-Coral-Signature": "sha256=" + "0" * 64})
+    assert r.status_code == 401
+    assert strict.client.post("/v1/coral", content=body, headers=headers).status_code == 401
+
+
+def test_scoring_failure_answers_with_the_fail_mode(strict):
+    headers = {"X-API-Key": "s3cret"}
+    v = strict.client.post("/v1/check", json={"text": "FAIL on purpose"}, headers=headers).json()
+    assert v["decision"] == "hold" and v["scores"] == {}
+    assert v["reasons"][0] == {"kind": "error", "action": "hold", "error": "RuntimeError: model exploded"}
+    verdicts = strict.client.post("/v1/check:batch", json={"comments": [{"text": "FAIL"}, {"text": BANNED}]},
+                                  headers=headers).json()["verdicts"]
+    assert [v["decision"] for v in verdicts] == ["hold", "reject"]  # banned words apply without the model
+    r = strict.client.post("/v1alpha1/comments:analyze", json={"comment": {"text": "FAIL"}, "requestedAttributes": {"TOXICITY": {}}},
+                           headers=headers)
+    assert r.status_code == 500 and "scoring failed" in error_of(r)["message"]
+
+
+def test_slow_body_times_out_408_and_holds_the_only_pending_slot_503(strict):
+    """A client that sends half its body occupies the one pending slot: the next request gets 503, it gets 408."""
+    with socket.create_connection(("127.0.0.1", strict.port)) as slow:
+        slow.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nX-API-Key: s3cret\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 100\r\n\r\n{\"text\": ")
+        time.sleep(0.1)
+        r = strict.client.post("/v1/check", json={"text": BENIGN}, headers={"X-API-Key": "s3cret"})
+        assert r.status_code == 503 and r.headers["retry-after"] == "1"
+        assert "busy" in error_of(r)["message"]
+        slow.settimeout(5)
+        answer = slow.recv(4096)
+        assert answer.startswith(b"HTTP/1.1 408"), answer
+    time.sleep(0.05)
+    assert strict.client.post("/v1/check", json={"text": BENIGN}, headers={"X-API-Key": "s3cret"}).status_code == 200
+
+
+# --- helpers --------------------------------------------------------------------------
+
+
+def test_sentence_spans_cover_sentences_without_spaces():
+    text = "One. Two!  Three?\nFour"
+    assert [text[b:e] for b, e in sentence_spans(text)] == ["One.", "Two!", "Three?", "Four"]
+    assert sentence_spans("   ") == [(0, 3)]
+
+
+def test_loopback_detection():
+    assert is_loopback("127.0.0.1") and is_loopback("localhost") and is_loopback("::1")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.4") and not is_loopback("example.org")
+
+
+def test_serve_refuses_a_public_address_without_an_api_key(monkeypatch):
+    from click.testing import CliRunner
+
+    from moderation.cli import main
+
+    monkeypatch.delenv("MODERATION_API_KEY", raising=False)
+    result = CliRunner().invoke(main, ["serve", "--host", "0.0.0.0", "--port", "0"])
+    assert result.exit_code == 2
+    assert "needs an API key" in result.output
+
+
+def test_moderation_serve_command_with_two_workers_answers(tmp_path):
+    """The real command line in a subprocess: two worker processes, a policy file, the API key from the environment."""
+    import os
+    import subprocess
+    import sys
+
+    policy = tmp_path / "policy.toml"
+    policy.write_text('fail_mode = "reject"\n[words]\nbanned = ["kumquat*"]\n')
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, TEST_KEY="k3y")
+    proc = subprocess.Popen(
+        [sys.executable, "-c", "from moderation.cli import main; main()", "serve", "--port", str(port), "--workers", "2",
+         "--policy", str(policy), "--api-key-env", "TEST_KEY", "--log-level", "warning", "--no-access-log"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.time() + 60
+        while True:
+            assert proc.poll() is None, proc.stderr.read().decode()
+            try:
+                if httpx.get(base + "/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            assert time.time() < deadline, "moderation serve did not start"
+            time.sleep(0.1)
+        headers = {"X-API-Key": "k3y"}
+        assert httpx.post(base + "/v1/check", json={"text": "hi"}).status_code == 401
+        v = httpx.post(base + "/v1/check", json={"text": "Kumquats, all of them"}, headers=headers).json()
+        assert v["decision"] == "reject" and any(r.get("word") == "kumquat*" for r in v["reasons"])
+        assert httpx.get(base + "/version", headers=headers).json()["policy"]["fail_mode"] == "reject"
+    finally:
+        proc.terminate()
+        proc.wait(20)
