@@ -27,6 +27,7 @@ import pickle
 import sys
 import tempfile
 from collections import deque
+from dataclasses import dataclass
 from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterable, Iterator, Sequence
@@ -219,28 +220,46 @@ class ScanResult:
         self.summary = ScanSummary()
         self.errors: list[ReadError] = []
 
-    def items(self) -> Iterator[dict[str, Any] | ReadError]:
-        """Records and read errors in input order (what a resumable writer needs)."""
+    def items(self, input_ends: bool = False) -> Iterator[dict[str, Any] | ReadError | InputDone]:
+        """Records and read errors in input order; with `input_ends`, an `InputDone` after each input.
+
+        The summary is kept per input and merged into `summary` when the input
+        ends, so each record is counted once however the results are used.
+        """
         if self._started:
             raise RuntimeError("a ScanResult can be iterated only once")
         self._started = True
         summary, errors, on_error, bar = self.summary, self.errors, self._on_error, self._progress
+        current: Any = _NO_INPUT
+        part, part_errors = ScanSummary(), []
         try:
             for chunk, verdicts in self._scored:
                 it = iter(verdicts)
                 for item in chunk:
+                    source = item.source
+                    if source != current:
+                        if current is not _NO_INPUT:
+                            summary.merge(part)
+                            if input_ends:
+                                yield InputDone(current, part, part_errors)
+                        current, part, part_errors = source, ScanSummary(), []
                     if type(item) is ReadError:
-                        summary.add_error(item)
+                        part.add_error(item)
+                        part_errors.append(item)
                         errors.append(item)
                         if on_error is not None:
                             on_error(item)
                         yield item
                         continue
                     record = scan_record(item, next(it))
-                    summary.add(record)
+                    part.add(record)
                     yield record
                 if bar is not None:
                     bar.update(len(chunk))
+            if current is not _NO_INPUT:
+                summary.merge(part)
+                if input_ends:
+                    yield InputDone(current, part, part_errors)
             if self.reader_stats is not None:
                 summary.skipped.update(self.reader_stats.skipped)
         finally:
@@ -251,6 +270,18 @@ class ScanResult:
         for item in self.items():
             if type(item) is not ReadError:
                 yield item
+
+
+_NO_INPUT = object()
+
+
+@dataclass
+class InputDone:
+    """Marks the end of one input in `ScanResult.items(input_ends=True)`: its summary and read errors."""
+
+    source: str
+    summary: ScanSummary
+    errors: list[ReadError]
 
 
 def scan(

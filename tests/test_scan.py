@@ -156,8 +156,8 @@ def _interrupt_after(n: int, monkeypatch):
         result = real(*args, **kwargs)
         items = result.items
 
-        def limited():
-            for i, item in enumerate(items()):
+        def limited(**kwargs):
+            for i, item in enumerate(items(**kwargs)):
                 if i == n:
                     raise KeyboardInterrupt
                 yield item
@@ -177,7 +177,7 @@ def test_resume_skips_finished_inputs_and_gives_the_same_output(tmp_path, monkey
 
     out = tmp_path / "out.jsonl"
     with monkeypatch.context() as m:
-        _interrupt_after(6, m)  # a.jsonl done, b.jsonl half done
+        _interrupt_after(7, m)  # a.jsonl done (4 records and its end), b.jsonl half done
         stopped = run(str(dumps), "--all", "-o", str(out))
     assert stopped.exit_code == 130 and "--resume" in stopped.stderr
     assert not out.exists()
@@ -191,9 +191,10 @@ def test_resume_skips_finished_inputs_and_gives_the_same_output(tmp_path, monkey
         result = real(*args, **kwargs)
         items = result.items
 
-        def counted():
-            for item in items():
-                seen.append(item["source"])
+        def counted(**kwargs):
+            for item in items(**kwargs):
+                if isinstance(item, dict):
+                    seen.append(item["source"])
                 yield item
         result.items = counted
         return result

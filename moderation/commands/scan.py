@@ -17,7 +17,7 @@ import click
 
 from moderation.records import ReadError
 from moderation.report import FORMATS, SUFFIXES, ReplyContext, ScanSummary, format_summary, open_report, report_class
-from moderation.scan import DEFAULT_CHUNK_SIZE, ENGINES, JournalError, ScanJournal, scan
+from moderation.scan import DEFAULT_CHUNK_SIZE, ENGINES, InputDone, JournalError, ScanJournal, scan
 
 #: Exit codes (docs/architecture.md).
 EXIT_ERROR, EXIT_HOLD, EXIT_REJECT = 1, 10, 11
@@ -222,30 +222,20 @@ def _stream(result, report, all_comments: bool) -> None:
 
 
 def _journal(result, journal: ScanJournal, all_comments: bool, needs_context: bool) -> None:
-    """Records to the journal, closing each input as the next one starts."""
+    """Records to the journal; each input is marked finished once all its records are in."""
     context = ReplyContext() if needs_context else None
-    current: Any = object()
-    part, part_errors = ScanSummary(), []
-    for item in result.items():
-        source = item.source if type(item) is ReadError else item["source"]
-        if source != current:
-            if part.read:
-                journal.finish_input(current, part, part_errors)
-            current, part, part_errors = source, ScanSummary(), []
-        if type(item) is ReadError:
-            part.add_error(item)
-            part_errors.append(item)
-            continue
-        part.add(item)
-        if all_comments or item["decision"] != "allow":
+    for item in result.items(input_ends=True):
+        kind = type(item)
+        if kind is dict:
+            if all_comments or item["decision"] != "allow":
+                if context is not None:
+                    journal.write({**item, "_parent": context.parent_of(item)})
+                else:
+                    journal.write(item)
             if context is not None:
-                journal.write({**item, "_parent": context.parent_of(item)})
-            else:
-                journal.write(item)
-        if context is not None:
-            context.remember(item)
-    if part.read:
-        journal.finish_input(current, part, part_errors)
+                context.remember(item)
+        elif kind is InputDone:
+            journal.finish_input(item.source, item.summary, item.errors)
 
 
 def _write_output(journal: ScanJournal, fmt: str, output: str, summary: ScanSummary, all_comments: bool) -> None:
