@@ -175,7 +175,7 @@ def main() -> int:
     base = f"http://127.0.0.1:{port}"
     env = {k: v for k, v in os.environ.items() if k != "MODERATION_API_KEY"}
     server = subprocess.Popen(
-        [sys.executable, "-m", "moderation.cli", "serve", "--host", "127.0.0.1", "--port", str(port),
+        [sys.executable, "-c", "from moderation.cli import main; main()", "serve", "--host", "127.0.0.1", "--port", str(port),
          "--workers", str(args.workers), "--no-access-log", "--log-level", "warning"],
         cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
@@ -197,13 +197,14 @@ def main() -> int:
         # warm up every worker's code paths, then measure
         asyncio.run(run_phase(base, args.clients, 2.0, None, 2000))
         report = {"model_version": version["model_version"], "workers": args.workers, "clients": args.clients,
-                  "cpus": os.cpu_count(), "rss_mb": {"before": round(rss_mb(server.pid), 1)}, "phases": []}
+                  "cpus": os.cpu_count(), "loadavg_1min_before": round(os.getloadavg()[0], 2), "rss_mb": {"before": round(rss_mb(server.pid), 1)}, "phases": []}
         for phase in args.phases.split(","):
             rate = None if phase == "saturation" else args.rate
             result = asyncio.run(run_phase(base, args.clients, args.duration, rate, args.max_requests))
             result["rss_mb_after"] = round(rss_mb(server.pid), 1)
             report["phases"].append(result)
         report["rss_mb"]["after"] = round(rss_mb(server.pid), 1)
+        report["loadavg_1min_after"] = round(os.getloadavg()[0], 2)
     finally:
         server.terminate()
         try:
@@ -215,7 +216,8 @@ def main() -> int:
         print(json.dumps(report, indent=2))
         return 0
     print(f"moderation serve, model {report['model_version']}, {args.workers} worker(s), "
-          f"{args.clients} clients over loopback, {args.duration:g} s per phase, {report['cpus']} CPUs")
+          f"{args.clients} clients over loopback, {args.duration:g} s per phase, {report['cpus']} CPUs, "
+          f"1-min load average {report['loadavg_1min_before']} before, {report['loadavg_1min_after']} after")
     print(f"server RSS before: {report['rss_mb']['before']} MB")
     for r in report["phases"]:
         print(f"- {r['mode']}: {r['ok']} ok / {r['requests']} requests in {r['seconds']} s = {r['req_per_s']} req/s; "

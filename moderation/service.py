@@ -56,6 +56,8 @@ ERROR_STATUS = {400: "INVALID_ARGUMENT", 401: "UNAUTHENTICATED", 404: "NOT_FOUND
 
 CONTEXT_FIELDS = ("id", "author", "thread")
 
+_timeout = getattr(asyncio, "timeout", None)
+
 
 @dataclass
 class ServiceSettings:
@@ -154,7 +156,11 @@ async def read_body(request: Request, hook: Hook) -> bytes:
                 raise ApiError(413, f"request body is over the limit of {limit} bytes (--max-body-bytes)")
 
     try:
-        await asyncio.wait_for(receive_all(), hook.settings.timeout)
+        if _timeout is not None:  # 3.11+: no extra task per request
+            async with _timeout(hook.settings.timeout):
+                await receive_all()
+        else:
+            await asyncio.wait_for(receive_all(), hook.settings.timeout)
     except asyncio.TimeoutError:
         raise ApiError(408, f"request body not received within {hook.settings.timeout:g} s") from None
     except ClientDisconnect:
