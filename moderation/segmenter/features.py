@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from moderation.segmenter.lines import Line
-from moderation.segmenter.patterns import PATTERNS, WHEN_SEARCH, LineMatch, match_line
+from moderation.segmenter.patterns import DATED_BYLINE, WHEN_KEYS, WHEN_SEARCH, LineMatch, match_line
 
 #: Weights of the context-dependent features (the rest live with their pattern).
 WEIGHTS = {
@@ -30,7 +30,7 @@ BYLINE_MAX_CHARS = 120
 _BYLINE_NOISE = re.compile(
     r"\b(?:posted|submitted|written|by|on|at|says|said|wrote|writes|responded|replied|to|in reply|reply|permalink|"
     r"quote|report|like|journal|homepage|edited|\d+\s+recs?|recs?)\b|\(#?\d+\)|[|/@:,•·~–—\-]+", re.I)
-_DATED_BYLINE = next(p for p in PATTERNS if p.name == "name_when")
+_DATED_BYLINE = DATED_BYLINE
 
 
 @dataclass
@@ -57,7 +57,7 @@ def _name_like(text: str) -> bool:
 def _dated_byline(text: str) -> LineMatch | None:
     """A date plus at most a name's worth of words: a comment's byline, whatever
     the site's separators ("Sumit singh9/25/12 12:10 AM", "on 2012-10-09 at 9:03 am Fernando")."""
-    if len(text) > BYLINE_MAX_CHARS:
+    if len(text) > BYLINE_MAX_CHARS or not WHEN_KEYS.search(text):
         return None
     m = WHEN_SEARCH.search(text)
     if m is None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 #: few hundred KB at most; anything bigger is a dump or a mistake.
 MAX_PAGE_CHARS = 20_000_000
 
-_ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad"), None)
+_ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
@@ -25,7 +25,7 @@ class SegmenterError(ValueError):
     """A page the segmenter cannot read (empty, binary, too large)."""
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class Line:
     """One input line: its 1-based number, original text and cleaned view."""
 
@@ -70,10 +70,14 @@ def split_lines(text: str, source: str | None = None) -> list[Line]:
         raise SegmenterError(f"{where}: looks like a binary file (control characters), not a saved page")
     if text.startswith("\ufeff"):
         text = text[1:]
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _ZERO_WIDTH.sub("", text)
+    clean_text = _SPACES.sub(" ", text)  # one-for-one, so lines stay aligned
     lines = []
-    for number, raw in enumerate(text.replace("\r\n", "\n").replace("\r", "\n").split("\n"), start=1):
-        raw = raw.translate(_ZERO_WIDTH).rstrip()
-        clean = _SPACES.sub(" ", raw).expandtabs(4)
+    for number, (raw, clean) in enumerate(zip(text.split("\n"), clean_text.split("\n")), start=1):
+        raw = raw.rstrip()
+        if "\t" in clean:
+            clean = clean.expandtabs(4)
         stripped = clean.strip()
         indent = len(clean) - len(clean.lstrip()) if stripped else 0
         lines.append(Line(number, raw, stripped, indent))

@@ -47,6 +47,7 @@ WHEN = (rf"(?:{DATE}(?:,?\s*(?:at|@|-|\||/)?\s*{CLOCK})?|{SHORT_DATE},?\s*(?:at|
         rf"|{CLOCK}(?:,?\s*(?:on\s+)?{DATE})?|{AGO})")
 #: Unanchored, for lines where a date sits among a name and separators.
 WHEN_SEARCH = re.compile(WHEN, re.I)
+
 NAME = r"[^\s•·|:][^•·|\n]{0,48}?"
 
 #: Boilerplate kinds (see records.BOILERPLATE_KINDS).
@@ -62,10 +63,24 @@ class LinePattern:
     kind: str | None = None  #: boilerplate kind, for boilerplate-ish roles
     layouts: tuple[str, ...] = field(default=())  #: documentation only
     max_len: int = 200  #: longer lines never match (prose is not furniture)
+    #: speed only: the lower-cased line must hold one of these (or match this regex) ...
+    keywords: tuple[str, ...] | re.Pattern[str] = ()
+    starts: tuple[str, ...] = ()  #: ... or start with one of these
+
+    def gate(self, text: str, low: str) -> bool:
+        if isinstance(self.keywords, re.Pattern):
+            return self.keywords.search(text) is not None
+        return any(k in low for k in self.keywords) or (bool(self.starts) and low.startswith(self.starts))
 
 
-def _p(name, role, pattern, weight=0.0, kind=None, layouts=(), max_len=200, flags=re.I):
-    return LinePattern(name, role, re.compile(pattern, flags), weight, kind, tuple(layouts), max_len)
+def _p(name, role, pattern, weight=0.0, kind=None, layouts=(), max_len=200, flags=re.I, keywords=(), starts=()):
+    if not isinstance(keywords, re.Pattern):
+        keywords = tuple(keywords)
+    return LinePattern(name, role, re.compile(pattern, flags), weight, kind, tuple(layouts), max_len, keywords, tuple(starts))
+
+
+#: Keywords that are a regex: every WHEN has a clock, a year, a numeric date or an "ago".
+WHEN_KEYS = re.compile(r"\d[:./-]\d|\d{4}|\bago\b|yesterday|today|just now", re.I)
 
 
 #: Every pattern, tried in order; the first match gives a line its role.
@@ -97,7 +112,7 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("newsletter", "boilerplate",
        r"^(?:sign up (?:to|for)\b.*|subscribe (?:to|now)\b.*|get (?:the|our) .*newsletter.*|.*\bnewsletter\b.*(?:sign up|subscribe|inbox).*|"
        r"(?:enter your email|by signing up|we use your sign-up)\b.*|.*\bdelivered (?:straight )?to your inbox\b.*)$",
-       0.0, ADVERT, ("all",), 160),
+       0.0, ADVERT, ("all",), 160, keywords=("sign", "subscri", "newsletter", "inbox", "email")),
     _p("nav_heading", "nav_heading",
        r"^(?:related(?: articles| stories| coverage| content| topics| posts)?|most (?:read|popular|viewed|shared|commented)|"
        r"more (?:from|on|in|stories|like this)\b.*|more on this story|you (?:may|might) also like|trending(?: now)?|"
@@ -120,7 +135,10 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"|.{0,80}(?:/|\bvia\s|\bfor\s)\s*(?:getty(?: images)?|afp|reuters|ap(?: photo)?|shutterstock|alamy|epa(?:-efe)?|pa(?: media| wire| images)?|"
        r"bloomberg|anadolu(?: agency)?|sipa(?: usa)?|zuma(?: press| wire)?|rex(?: features)?|corbis|nurphoto|xinhua|tass|imago|dpa)\b.{0,60}"
        r"|(?:getty images|afp|reuters|ap photo|shutterstock|alamy|epa|pa media|pa wire)(?:\s*(?:/|via)\s*.{0,60})?)\s*$",
-       0.0, CREDIT, ("all",), 140),
+       0.0, CREDIT, ("all",), 140,
+       keywords=("/", " via ", " for "),
+       starts=("photo", "image", "picture", "credit", "source", "illustration", "video", "(photo", "(image", "(picture",
+               "getty", "afp", "reuters", "ap photo", "shutterstock", "alamy", "epa", "pa media", "pa wire")),
     # -- thread furniture (only boilerplate once the thread has started) --
     _p("votes", "furniture",
        r"^(?:[-+]?\d+\s*)?(?:[△▽▲▼↑↓⬆⬇👍👎]\s*\d*\s*)+(?:[•·|]\s*(?:reply|share\s*›?|flag|report|edit)\s*)*(?:[•·|]\s*)?(?:reply|share\s*›?)?.*$"
@@ -150,14 +168,14 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("reply_to", "reply_to", r"^(?:in\s+)?reply(?:ing)?\s+to\s+(?P<parent>@?[^\s].{0,40}?)\s*:?$", 0.8, None, ("newspaper",)),
     _p("says", "start",
        rf"^(?P<author>{NAME})\s+(?:says\s*[:,]?|said\s*(?:\.\.\.|…|,)|commented\s*:)\s*(?:(?:on\s+)?(?P<when>{WHEN})\s*:?)?$",
-       1.5, None, ("wordpress", "blogger")),
+       1.5, None, ("wordpress", "blogger"), 120, keywords=("says", "said", "commented")),
     _p("slashdot", "start",
        rf"^by\s+(?P<author>[^()]{{1,40}}?)\s+\(\d+\)(?:\s+on\s+(?P<when>.+?))?(?:\s*\(#\d+\))?(?:\s+(?:journal|homepage))*\s*$",
        1.5, None, ("slashdot",)),
     _p("disqus_header", "start",
        rf"^(?P<author>{NAME})(?:\s+[→>➦↪]\s*(?P<parent>[^•·]{{2,40}}?))?\s*[•·]\s*(?P<when>{AGO}|{WHEN}|edited\b.*|{SHORT_AGO}(?:\s+ago)?)"
        rf"(?:\s*[•·]\s*edited.*)?$",
-       1.5, None, ("disqus", "reddit")),
+       1.5, None, ("disqus", "reddit"), 120, keywords=("•", "·")),
     _p("posted_trailer", "trailer",
        rf"^posted by:\s*(?P<author>{NAME})\s*\|\s*(?P<when>{WHEN})\.?$", 1.5, None, ("typepad",)),
     _p("posted_by", "start",
@@ -166,12 +184,6 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("by_trailer", "trailer",
        rf"^(?:by|—|--|-|~)\s*(?P<author>{NAME})\s+(?:on|at|[|,•·-])\s*(?P<when>{WHEN})\.?\s*(?:[|•·]\s*(?:reply|permalink|report|link)\s*)*$",
        1.5, None, ("typepad", "blog")),
-    _p("name_when", "start",
-       rf"^(?P<author>{NAME})\s*(?:\||,|-|–|—|on)\s*(?P<when>{WHEN})\s*$",
-       1.0, None, ("newspaper", "disqus")),
-    _p("when_name", "start",
-       rf"^(?P<when>{WHEN})\s*(?:\||,|-|–|—|by)\s*(?P<author>{NAME})\s*$",
-       1.0, None, ("newspaper",)),
     _p("timestamp", "timestamp",
        rf"^(?:(?:posted|published|updated|added|commented)(?:\s+on)?:?\s*)?(?P<when>{WHEN})\.?\s*(?:\(edited\))?$",
        0.6, None, ("all",), 80),
@@ -179,6 +191,11 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("numbered_item", "item", r"^(?P<marker>\d{1,4}[.)])\s+(?P<rest>\S.*)$", 0.0, None, ("seed",), 100_000),
     _p("bullet_item", "item", r"^(?P<marker>[•◦▪‣●○·∙*–-])\s+(?P<rest>\S.*)$", 0.0, None, ("seed",), 100_000),
 )
+
+#: A short line that is a date plus at most a name ("Jane Doe | 5 April 2023 09:12",
+#: "Sumit singh9/25/12 12:10 AM", "on 2012-10-09 at 9:03 am Fernando"). Found by
+#: `features._dated_byline` (one date search, then a word count), not by this regex.
+DATED_BYLINE = LinePattern("dated_byline", "start", WHEN_SEARCH, 1.0, None, ("newspaper", "disqus", "blogs"), 120)
 
 #: "@Name" at the start of a comment names the comment it replies to.
 AT_REPLY = re.compile(r"^@(?P<parent>[\w.\-]+(?:\s[A-Z][\w.\-]*)?)")
@@ -190,15 +207,61 @@ class LineMatch:
     groups: dict[str, str]
 
 
+def _combine(patterns: tuple[LinePattern, ...]) -> re.Pattern[str]:
+    """Patterns as one alternation, tried in order by the regex engine (one C
+    call per line instead of one Python call per pattern). Named groups are
+    prefixed with the pattern's index; a branch's max_len is a lookahead."""
+    branches = []
+    for i, p in enumerate(patterns):
+        body = re.sub(r"\(\?P<(\w+)>", lambda m: f"(?P<p{i}__{m.group(1)}>", p.regex.pattern)
+        guard = f"(?=.{{0,{p.max_len}}}$)" if p.max_len < 200 else ""
+        branches.append(f"(?P<p{i}>{guard}(?:{body}))")
+    return re.compile("|".join(branches), re.I)
+
+
+def _stages(patterns: tuple[LinePattern, ...]) -> list[tuple[LinePattern | None, tuple[LinePattern, ...], re.Pattern[str], int]]:
+    """Runs of patterns without a gate become one combined regex; a gated
+    pattern stands alone and is tried only when its gate passes."""
+    stages, run = [], []
+    for p in patterns:
+        if p.keywords or p.starts:
+            if run:
+                stages.append((None, tuple(run), _combine(tuple(run)), max(q.max_len for q in run)))
+                run = []
+            stages.append((p, (p,), _combine((p,)), p.max_len))
+        else:
+            run.append(p)
+    if run:
+        stages.append((None, tuple(run), _combine(tuple(run)), max(q.max_len for q in run)))
+    return stages
+
+
+#: Lines up to this long are tried against every pattern; longer ones only
+#: against the patterns that allow them (the comment items).
+SHORT_LINE = max(p.max_len for p in PATTERNS if p.max_len < 100_000)
+_SHORT = _stages(PATTERNS)
+_LONG = _stages(tuple(p for p in PATTERNS if p.max_len > SHORT_LINE))
+
+
 def match_line(text: str) -> LineMatch | None:
     """The first pattern that matches a cleaned line, with its named groups."""
     if not text:
         return None
+    low = None
     n = len(text)
-    for pattern in PATTERNS:
-        if n > pattern.max_len:
+    for gated, patterns, regex, max_len in (_SHORT if n <= SHORT_LINE else _LONG):
+        if n > max_len:
             continue
-        m = pattern.regex.match(text)
-        if m:
-            return LineMatch(pattern, {k: v for k, v in m.groupdict().items() if v})
+        if gated is not None:
+            if low is None:
+                low = text.lower()
+            if not gated.gate(text, low):
+                continue
+        m = regex.match(text)
+        if m is None:
+            continue
+        name = m.lastgroup
+        prefix = f"{name}__"
+        groups = {k[len(prefix):]: v for k, v in m.groupdict().items() if v and k.startswith(prefix)}
+        return LineMatch(patterns[int(name[1:])], groups)
     return None
