@@ -26,6 +26,7 @@ import os
 import pickle
 import sys
 import tempfile
+import time
 from collections import deque
 from dataclasses import dataclass
 from itertools import chain
@@ -81,8 +82,8 @@ def _evidence_dict(e: Any) -> dict[str, Any]:
 
 def verdict_tuple(v: Any) -> tuple:
     """A `Verdict` as plain data: cheap to pickle between processes, no dataclass machinery."""
-    return (dict(v.scores), list(v.labels), v.decision, [_evidence_dict(e) for e in v.evidence],
-            list(v.reasons), v.model_version)
+    return (v.scores, v.labels, v.decision, [_evidence_dict(e) for e in v.evidence] if v.evidence else [],
+            v.reasons, v.model_version)
 
 
 def score_texts(moderator: Any, texts: Sequence[str]) -> list[tuple]:
@@ -255,7 +256,7 @@ class ScanResult:
                     part.add(record)
                     yield record
                 if bar is not None:
-                    bar.update(len(chunk))
+                    bar.update(chunk)
             if current is not _NO_INPUT:
                 summary.merge(part)
                 if input_ends:
@@ -322,12 +323,7 @@ def scan(
         scored = _engine_local(moderator, chunks)
     else:
         scored = _engine_joblib(moderator, chunks, n_jobs)
-    bar = None
-    if progress:
-        from tqdm.auto import tqdm
-
-        bar = tqdm(file=sys.stderr, unit=" records", unit_scale=True, mininterval=0.5, desc="scanning",
-                   dynamic_ncols=True)
+    bar = ScanProgress(inputs if _are_paths(inputs) else None, skip_sources) if progress else None
     return ScanResult(scored, bar, on_error, getattr(items, "stats", None))
 
 
@@ -338,6 +334,77 @@ def input_signature(source: str) -> dict[str, Any] | None:
     except OSError:
         return None
     return {"size": st.st_size, "mtime_ns": st.st_mtime_ns}
+
+
+def _are_paths(inputs: Any) -> bool:
+    if isinstance(inputs, (str, os.PathLike)):
+        return True
+    return isinstance(inputs, (list, tuple)) and all(isinstance(p, (str, os.PathLike)) for p in inputs)
+
+
+def _count_lines(path: str) -> int | None:
+    if path.endswith(".gz"):
+        return None
+    try:
+        with open(path, "rb") as f:
+            return sum(block.count(b"\n") for block in iter(lambda: f.read(1 << 20), b"")) or 1
+    except OSError:
+        return None
+
+
+class ScanProgress:
+    """A tqdm bar on stderr: records so far and their rate, with an ETA over the input bytes.
+
+    Readers do not report byte positions, so the position inside the current
+    file is estimated from the line number of its latest record over the
+    file's line count (counted once, when the file is reached; the cost is a
+    fast newline count, paid only when the bar is shown).
+    """
+
+    def __init__(self, inputs: Any, skip: Collection[str] = ()):
+        from tqdm.auto import tqdm
+
+        self.sizes: dict[str, int] = {}
+        if inputs is not None:
+            from moderation.readers import expand_paths
+
+            paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else inputs
+            for path in expand_paths([os.fspath(p) for p in paths]):
+                if path != "-" and path not in skip:
+                    try:
+                        self.sizes[path] = os.path.getsize(path)
+                    except OSError:
+                        pass
+        total = sum(self.sizes.values()) if self.sizes and "-" not in (inputs or ()) else None
+        self.bar = tqdm(total=total, file=sys.stderr, unit="B", unit_scale=True, unit_divisor=1024,
+                        mininterval=0.5, desc="scanning", dynamic_ncols=True, leave=False)
+        self.records = 0
+        self.done_bytes = 0
+        self.current: str | None = None
+        self.current_lines: int | None = None
+        self.started = time.monotonic()
+
+    def update(self, chunk: Chunk) -> None:
+        self.records += len(chunk)
+        last = chunk[-1]
+        if last.source != self.current:
+            if self.current is not None:
+                self.done_bytes += self.sizes.get(self.current, 0)
+            self.current = last.source
+            self.current_lines = _count_lines(last.source) if last.source in self.sizes else None
+        position = self.done_bytes
+        size = self.sizes.get(self.current or "", 0)
+        if self.current_lines and last.line:
+            position += int(size * min(1.0, last.line / self.current_lines))
+        if self.bar.total is not None:
+            self.bar.update(max(0, min(position, self.bar.total) - self.bar.n))
+        rate = self.records / max(1e-9, time.monotonic() - self.started)
+        self.bar.set_postfix_str(f"{self.records:,} records, {rate:,.0f}/s", refresh=False)
+        if self.bar.total is None:
+            self.bar.update(0)
+
+    def close(self) -> None:
+        self.bar.close()
 
 
 class JournalError(RuntimeError):

@@ -221,3 +221,21 @@ def test_resume_refuses_a_journal_from_other_options(tmp_path, monkeypatch):
     resumed = run(str(dump), str(tmp_path / "b.jsonl"), "-o", str(out), "--resume")
     assert resumed.exit_code == 0
     assert "<!DOCTYPE html>" in out.read_text(encoding="utf-8")
+
+
+def test_progress_estimates_position_from_lines_and_counts_records(tmp_path):
+    from moderation.scan import ScanProgress
+
+    dump = write_dump(tmp_path / "dump.jsonl", 10)
+    other = write_dump(tmp_path / "other.jsonl", 10)
+    progress = ScanProgress([dump, other])
+    try:
+        size = dump.stat().st_size
+        assert progress.bar.total == size + other.stat().st_size
+        progress.update([Comment(id="5", text="x", source=str(dump), line=5)])
+        assert progress.bar.n == size // 2
+        progress.update([Comment(id="1", text="x", source=str(other), line=1)])
+        assert progress.bar.n == size + other.stat().st_size // 10
+        assert progress.records == 2
+    finally:
+        progress.close()
