@@ -104,6 +104,11 @@ def line_features(lines: list[Line]) -> list[LineInfo]:
             continue
         role, w = m.pattern.role, m.pattern.weight
         if role == "item":
+            rest = m.groups.get("rest", "")
+            byline = _dated_byline(rest) if "(" not in rest and "?" not in rest else None
+            if byline is not None:  # "1. William Kirk - August 8, 2012": a numbered comment header
+                infos.append(LineInfo(line, "start", WEIGHTS["dated_byline"], byline))
+                continue
             if line.indent > 0:
                 long = len(line.text) >= LONG_ITEM_CHARS
                 w = WEIGHTS["indented_long_item" if long else "indented_short_item"]

@@ -169,6 +169,8 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("says", "start",
        rf"^(?P<author>{NAME})\s+(?:says\s*[:,]?|said\s*(?:\.\.\.|…|,)|commented\s*:)\s*(?:(?:on\s+)?(?P<when>{WHEN})\s*:?)?$",
        1.5, None, ("wordpress", "blogger"), 120, keywords=("says", "said", "commented")),
+    _p("wrote", "start", rf"^(?P<author>{NAME})\s+(?:wrote|writes|commented|replied|responded)\s*:\s*$",
+       1.0, None, ("blogs",), 60, keywords=("wrote", "writes", "commented", "replied", "responded")),
     _p("slashdot", "start",
        rf"^by\s+(?P<author>[^()]{{1,40}}?)\s+\(\d+\)(?:\s+on\s+(?P<when>.+?))?(?:\s*\(#\d+\))?(?:\s+(?:journal|homepage))*\s*$",
        1.5, None, ("slashdot",)),

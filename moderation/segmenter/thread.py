@@ -53,7 +53,7 @@ def _clean_when(when: str | None) -> str | None:
     return when.strip().rstrip(".").strip() if when else None
 
 
-LEAD = {"says", "disqus_header", "slashdot", "posted_by", "level"}
+LEAD = {"says", "wrote", "disqus_header", "slashdot", "posted_by", "level"}
 TRAIL = {"by_trailer", "posted_trailer"}
 HEADERISH = {"lead", "meta", "name", "trailer", "reply_to"}
 
