@@ -105,3 +105,89 @@ def test_cli_missing_file():
     result = cli("segment", "/no/such/page.txt")
     assert result.exit_code == 1
     assert "cannot read" in result.output
+
+
+def _tree(page):
+    return [(c.id, c.parent_id, c.depth, c.quote, c.text) for c in page.comments]
+
+
+SEED_TEXT = SEED_001.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("variant", ["crlf", "tabs", "nbsp", "zero_width", "bom"])
+def test_whitespace_accidents_give_the_same_page(variant):
+    text = SEED_TEXT
+    if variant == "crlf":
+        text = text.replace("\n", "\r\n")
+    elif variant == "tabs":  # indentation by tabs: 2 -> 1 tab, 4 -> 2 tabs, 6 -> 3 tabs
+        text = "\n".join("\t" * ((len(l) - len(l.lstrip(" "))) // 2) + l.lstrip(" ") for l in text.split("\n"))
+    elif variant == "nbsp":
+        text = "\n".join("\u00a0" * (len(l) - len(l.lstrip(" "))) + l.lstrip(" ") for l in text.split("\n"))
+    elif variant == "zero_width":
+        text = text.replace("1. ", "1.\u200b ").replace("• ", "•\u200b ").replace("Getty", "Get\u200bty")
+    elif variant == "bom":
+        text = "\ufeff" + text
+    page = segment_page(text)
+    expected = segment_page(SEED_TEXT)
+    assert _tree(page) == _tree(expected)
+    assert page.title == expected.title
+    assert [(b.kind, b.line) for b in page.boilerplate] == [(b.kind, b.line) for b in expected.boilerplate]
+
+
+def test_page_of_only_comments():
+    text = ("Maggie_K • 3 hours ago\nAbout time.\n24 △ ▽ • Reply • Share ›\n\n"
+            "    Rob • 2 hours ago\n    Agreed, it took years.\n    2 △ ▽ • Reply • Share ›\n")
+    page = segment_page(text)
+    assert page.article == "" and page.title == ""
+    assert [(c.id, c.parent_id, c.author, c.text) for c in page.comments] == [
+        ("c1", None, "Maggie_K", "About time."), ("c1.1", "c1", "Rob", "Agreed, it took years.")]
+
+
+def test_page_of_only_boilerplate():
+    page = segment_page("Advertisement\n\nShare on Facebook\nShare on Twitter\n\n© 2023 The Ledger\n")
+    assert page.article == "" and page.comments == []
+    assert [b.kind for b in page.boilerplate] == ["advert", "share", "share", "footer"]
+
+
+def test_five_megabyte_page_is_segmented():
+    paragraph = ("The council met on Tuesday to discuss the budget, and the debate went on well into the evening. " * 4).strip()
+    text = "Budget night\n\n" + "\n\n".join([paragraph] * 13_000) + "\n\n3 Comments\n\nAnn • 1 hour ago\nLong night.\n"
+    assert len(text) > 5_000_000
+    page = segment_page(text)
+    assert [c.text for c in page.comments] == ["Long night."]
+    assert page.article.count("\n\n") == 13_000
+
+
+def test_absurdly_large_input_is_refused(monkeypatch):
+    from moderation.segmenter import lines
+
+    monkeypatch.setattr(lines, "MAX_PAGE_CHARS", 1000)
+    with pytest.raises(SegmenterError, match="larger than any saved page"):
+        segment_page("x" * 1001, "big.txt")
+
+
+def test_undecodable_bytes_are_read_not_refused():
+    page = segment_page("Caf\xe9 owners protest\n\nThe owners of the caf\xe9 said rents had doubled.\n".encode("cp1252"))
+    assert page.title == "Café owners protest"
+
+
+def test_cli_html_page(tmp_path):
+    html = """<html><head><title>Council approves homes</title></head><body>
+    <article><h1>Council approves homes</h1>
+    <p>Councillors approved plans for 400 new homes on the former bus depot site on Tuesday night.</p>
+    <p>The scheme includes a primary school, a park along the canal and 120 homes for social rent.</p>
+    <p>Opponents said the development would overload local roads at rush hour.</p></article>
+    <section id="comments" class="comments"><h2>3 Comments</h2>
+    <div class="comment"><p>Maggie_K • 3 hours ago</p><p>About time. My daughter has waited six years.</p></div>
+    <div class="comment"><p>JennyW • 40 minutes ago</p><p>These developers are parasites feeding on the town.</p></div>
+    </section></body></html>"""
+    path = tmp_path / "page.html"
+    path.write_text(html, encoding="utf-8")
+    result = cli("segment", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    page = json.loads(result.output)
+    assert "400 new homes" in page["article"]
+    assert "parasites" not in page["article"]
+    texts = [c["text"] for c in page["comments"]]
+    assert any("parasites" in t for t in texts) and any("About time" in t for t in texts)
+    assert all("ago" not in t for t in texts)
