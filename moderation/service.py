@@ -58,6 +58,9 @@ CONTEXT_FIELDS = ("id", "author", "thread")
 
 _timeout = getattr(asyncio, "timeout", None)
 
+#: Most single-comment requests scored in one vectorised call (see Hook.check_soon).
+MICRO_BATCH = 32
+
 
 @dataclass
 class ServiceSettings:
@@ -99,8 +102,43 @@ class Hook:
         self.attributes = {name: [lbl for lbl in lbls if lbl in labels]
                            for name, lbls in self.policy.perspective_attributes.items()}
         self.attributes = {name: lbls for name, lbls in self.attributes.items() if lbls}
+        self._waiting: list[tuple[str, dict[str, Any] | None, asyncio.Future]] = []
+        self._flush_scheduled = False
 
     # -- scoring ----------------------------------------------------------------
+
+    async def check_soon(self, text: str, context: dict[str, Any] | None = None):
+        """One comment -> Verdict, scored together with the others that arrived in the same loop turn.
+
+        Under load many requests are ready at once; one vectorised `score` call
+        over them costs about 40% less CPU per comment than one `check` each
+        (benchmarks/bench_http.py), and adds no wait when a request is alone:
+        the flush runs as soon as the handlers already runnable have queued.
+        """
+        loop = asyncio.get_running_loop()
+        future = loop.create_future()
+        self._waiting.append((text, context, future))
+        if not self._flush_scheduled:
+            self._flush_scheduled = True
+            loop.call_soon(self._flush)
+        return await future
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        waiting, self._waiting = self._waiting[:MICRO_BATCH], self._waiting[MICRO_BATCH:]
+        if self._waiting:
+            self._flush_scheduled = True
+            asyncio.get_running_loop().call_soon(self._flush)
+        if len(waiting) == 1:
+            verdicts = [self.check(waiting[0][0], waiting[0][1])]
+        else:
+            try:
+                verdicts = [attach_evidence(v) for v in self.moderator.score([text for text, _, _ in waiting])]
+            except Exception:  # one bad comment must not fail its neighbours: score them one by one
+                verdicts = [self.check(text, context) for text, context, _ in waiting]
+        for (_, _, future), verdict in zip(waiting, verdicts):
+            if not future.done():  # the client may have gone away
+                future.set_result(verdict)
 
     def check(self, text: str, context: dict[str, Any] | None = None):
         """One comment -> Verdict; if the model raises, the policy's fail mode answers."""
@@ -262,7 +300,7 @@ async def check(request: Request, hook: Hook) -> Response:
     body = need_object(await read_json(request, hook), "request body")
     text = comment_text(body.get("text"), "text", hook)
     context = context_of(body, "request body")
-    verdict = hook.check(text, context)
+    verdict = await hook.check_soon(text, context)
     return JSONResponse({**context, **verdict.to_dict()}, headers={"X-Moderation-Decision": verdict.decision})
 
 
@@ -333,7 +371,7 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
             raise ApiError(400, f"requestedAttributes.{name}.scoreThreshold must be a number")
         attributes[key] = (hook.attributes[key], threshold)
 
-    verdict = hook.check(text)
+    verdict = await hook.check_soon(text)
     span_annotations = bool(body.get("spanAnnotations"))
     spans = sentence_spans(text) if span_annotations else [(0, len(text))]
     if span_annotations and len(spans) > 1:
@@ -415,7 +453,7 @@ async def coral(request: Request, hook: Hook) -> Response:
     else:
         context = {"id": comment.get("id"), "author": (body.get("author") or {}).get("id"),
                    "thread": (body.get("story") or {}).get("id")}
-        verdict = hook.check(text, {k: str(v) for k, v in context.items() if v})
+        verdict = await hook.check_soon(text, {k: str(v) for k, v in context.items() if v})
     headers = {"X-Moderation-Decision": verdict.decision}
     if verdict.decision == "allow":
         return Response(status_code=204, headers=headers)
@@ -453,7 +491,7 @@ async def wordpress(request: Request, hook: Hook) -> Response:
     elif not text.strip():
         raise ApiError(400, "comment_content is empty")
     else:
-        verdict = hook.check(text, context)
+        verdict = await hook.check_soon(text, context)
     answer = {"approved": hook.policy.wordpress[verdict.decision], **context, **verdict.to_dict()}
     return JSONResponse(answer, headers={"X-Moderation-Decision": verdict.decision})
 

@@ -458,3 +458,38 @@ def test_moderation_serve_command_with_two_workers_answers(tmp_path):
     finally:
         proc.terminate()
         proc.wait(20)
+
+
+def test_concurrent_requests_are_micro_batched_and_each_gets_its_own_verdict(server):
+    """32 requests at once: scored together, but each answer is its own comment's, equal to a lone check."""
+    import asyncio
+
+    texts = [BENIGN, SUSPECT, BANNED, "They are cockroaches and should be treated as such."] * 8
+
+    async def all_at_once():
+        async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
+            return await asyncio.gather(*(client.post("/v1/check", json={"text": t, "id": i}) for i, t in enumerate(texts)))
+
+    answers = [r.json() for r in asyncio.run(all_at_once())]
+    assert [a["id"] for a in answers] == [str(i) for i in range(len(texts))]
+    for text in set(texts):
+        alone = server.client.post("/v1/check", json={"text": text}).json()
+        for answer, sent in zip(answers, texts):
+            if sent == text:
+                assert answer["scores"] == alone["scores"] and answer["decision"] == alone["decision"]
+                assert answer["reasons"] == alone["reasons"]
+
+
+def test_a_failing_comment_in_a_micro_batch_fails_alone(hook_moderator):
+    import asyncio
+
+    from moderation.service import Hook
+
+    hook = Hook(Flaky(hook_moderator), ServiceSettings())
+
+    async def together():
+        return await asyncio.gather(*(hook.check_soon(t) for t in (BENIGN, "FAIL here", BANNED)))
+
+    verdicts = asyncio.run(together())
+    assert [v.decision for v in verdicts] == ["allow", "hold", "reject"]
+    assert verdicts[1].reasons[0]["kind"] == "error" and verdicts[0].scores
