@@ -78,7 +78,7 @@ def make_dump(path: Path, n: int, seed: int = 7) -> None:
 
 def run_scan(dump: Path, out: Path, extra: list[str], one_core: bool = False) -> dict:
     """One CLI run in a fresh process: wall time and the process's peak RSS."""
-    cmd = [PYTHON, "-m", "moderation.cli", "scan", str(dump), "--all", "--format", "jsonl", "-o", str(out),
+    cmd = [PYTHON, "-c", "from moderation.cli import main; main()", "scan", str(dump), "--all", "--format", "jsonl", "-o", str(out),
            "--quiet", *extra]
     if one_core and shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
@@ -93,7 +93,9 @@ def run_scan(dump: Path, out: Path, extra: list[str], one_core: bool = False) ->
         raise SystemExit(f"scan failed ({' '.join(cmd)}):\n{err}")
     with open(out, "rb") as f:
         lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
-    return {"seconds": wall, "records": lines, "peak_rss_mb": usage.ru_maxrss / 1024}
+    # CPU seconds of the scan process and the workers it reaped (loky workers; not Dask's own processes)
+    cpu = usage.ru_utime + usage.ru_stime
+    return {"seconds": wall, "records": lines, "peak_rss_mb": usage.ru_maxrss / 1024, "cpu": cpu}
 
 
 def startup_seconds() -> float:
@@ -125,6 +127,8 @@ def main() -> None:
             print(f"generated {big} ({big.stat().st_size / 1e6:.0f} MB) in {time.perf_counter() - t:.1f}s", flush=True)
         out = Path(tmp) / "out.jsonl"
         results: dict[str, dict] = {}
+        print(f"load average before: {os.getloadavg()[0]:.2f} (figures are wall-clock; other processes slow them)",
+              flush=True)
         startup = startup_seconds()
         print(f"startup (python + imports + model load): {startup:.2f}s", flush=True)
 
@@ -134,7 +138,7 @@ def main() -> None:
             results[name] = r
             print(f"{name:<34} {r['records']:>9,} records {r['seconds']:>8.1f}s {rate:>10,.0f}/s"
                   f"  (excl. startup {r['records'] / max(1e-9, r['seconds'] - startup):,.0f}/s)"
-                  f"  peak RSS {r['peak_rss_mb']:,.0f} MB", flush=True)
+                  f"  peak RSS {r['peak_rss_mb']:,.0f} MB  cpu {r['cpu']:.1f}s", flush=True)
 
         report("local -j 1 (one core)", run_scan(big, out, extra, one_core=True))
         report("local -j 2", run_scan(big, out, ["-j", "2", *extra]))

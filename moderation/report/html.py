@@ -66,7 +66,7 @@ h2 { font-size: 1.15rem; margin: 1.75rem 0 .5rem; }
 table.counts { border-collapse: collapse; background: #fff; font-size: .9rem; }
 table.counts th, table.counts td { border: 1px solid var(--line); padding: .25rem .6rem; text-align: left; }
 table.counts td.n { text-align: right; font-variant-numeric: tabular-nums; }
-.charts { display: flex; flex-wrap: wrap; gap: 1rem; }
+.charts { display: flex; flex-wrap: wrap; gap: 1rem; margin-top: 1rem; }
 .chart { margin: 0; background: #fff; border: 1px solid var(--line); border-radius: 8px; padding: .5rem; }
 .chart figcaption { font-size: .85rem; color: var(--muted); }
 .filters { position: sticky; top: 0; background: #fafafa; border-bottom: 1px solid var(--line);
@@ -155,7 +155,7 @@ _TEMPLATE = """<!DOCTYPE html>
 {% for thread in threads %}
 <section class="thread">
 <h3>{{ thread.title or thread.thread or thread.source }}</h3>
-<p class="meta">{{ thread.source }}{% if thread.thread and thread.title %} · thread {{ thread.thread }}{% endif %} · {{ thread.comments }} comments, {{ thread.flagged }} flagged</p>
+<p class="meta">{{ thread.source }}{% if thread.thread and thread.title and thread.thread != thread.title %} · thread {{ thread.thread }}{% endif %} · {{ thread.comments }} comments, {{ thread.flagged }} flagged</p>
 {% for c in thread.entries %}
 <article class="comment {{ c.decision }}" data-labels="{{ c.labels|join(' ') }}" data-decision="{{ c.decision }}" id="c-{{ loop.index }}-{{ c.comment_id }}" style="margin-left: {{ c.indent }}rem">
 <div><span class="badge {{ c.decision }}">{{ c.decision }}</span>
@@ -185,6 +185,12 @@ def _environment():
     return jinja2.Environment(autoescape=True, trim_blocks=False, lstrip_blocks=False)
 
 
+def _short_parent(parent: Mapping[str, Any] | None, limit: int = 240) -> Mapping[str, Any] | None:
+    if parent is None or len(parent["text"]) <= limit:
+        return parent
+    return {**parent, "text": parent["text"][: limit - 1].rstrip() + "…"}
+
+
 def _reason_text(reasons: list[Mapping[str, Any]]) -> str:
     parts = []
     for r in reasons:
@@ -209,7 +215,7 @@ def histogram_svg(summary: ScanSummary) -> str:
     labels = [label for label in summary.label_names if label in summary.histograms]
     if not labels:
         return ""
-    w, h, left, bottom, top = 520, 220, 40, 30, 22
+    w, h, left, bottom, top = 480, 220, 40, 30, 22
     plot_w, plot_h = w - left - 10, h - bottom - top
     peak = max(max(summary.histograms[label]) for label in labels) or 1
     scale = math.log10(peak + 1)
@@ -248,7 +254,7 @@ def timeline_svg(summary: ScanSummary) -> str:
         step = -(-len(days) // 120)
         days = [(days[i][0], [sum(c[0] for _, c in days[i:i + step]), sum(c[1] for _, c in days[i:i + step])])
                 for i in range(0, len(days), step)]
-    w, h, left, bottom, top = 520, 220, 40, 30, 22
+    w, h, left, bottom, top = 480, 220, 40, 30, 22
     plot_w, plot_h = w - left - 10, h - bottom - top
     peak = max(c[0] for _, c in days) or 1
     bw = plot_w / len(days)
@@ -265,7 +271,9 @@ def timeline_svg(summary: ScanSummary) -> str:
             out.append(f'<rect x="{x:.1f}" y="{top + plot_h - fh:.1f}" width="{max(bw - 1, 1):.1f}" height="{fh:.1f}" '
                        f'fill="#b3261e"><title>{escape(day)}: {flagged:,} flagged</title></rect>')
     for i in sorted({0, len(days) // 2, len(days) - 1}):
-        out.append(f'<text x="{left + (i + 0.5) * bw:.1f}" y="{h - 10}" font-size="10" text-anchor="middle" '
+        anchor = "start" if i == 0 else "end" if i == len(days) - 1 else "middle"
+        x = left if i == 0 else left + plot_w if i == len(days) - 1 else left + (i + 0.5) * bw
+        out.append(f'<text x="{x:.1f}" y="{h - 10}" font-size="10" text-anchor="{anchor}" '
                    f'fill="#666">{escape(days[i][0])}</text>')
     out.append(f'<rect x="{left + 10}" y="4" width="10" height="10" fill="#90a4ae"/><text x="{left + 24}" y="13" font-size="11">comments</text>'
                f'<rect x="{left + 110}" y="4" width="10" height="10" fill="#b3261e"/><text x="{left + 124}" y="13" font-size="11">flagged</text>')
@@ -298,7 +306,7 @@ class HTMLReport(Report):
             "timestamp": record["timestamp"], "depth": record["depth"] or 0,
             "indent": min(int(record["depth"] or 0), 6) * 1.5, "decision": record["decision"],
             "labels": list(record["labels"]), "scores": list(record["scores"].items()),
-            "quote": record["quote"], "segments": parts, "parent": parent,
+            "quote": record["quote"], "segments": parts, "parent": _short_parent(parent),
             "reasons": _reason_text(record["reasons"]),
         })
 

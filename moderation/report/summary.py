@@ -60,7 +60,8 @@ class ScanSummary:
         """Count one scored record."""
         self.comments += 1
         decision = record["decision"]
-        self.decisions[decision] += 1
+        decisions = self.decisions
+        decisions[decision] = decisions.get(decision, 0) + 1
         flagged = decision != "allow"
         source = record["source"] or "-"
         counts = self.sources.get(source)
@@ -74,14 +75,16 @@ class ScanSummary:
             if record.get("thread_title"):
                 self.thread_titles[key] = record["thread_title"]
         thread[0] += 1
+        histograms = self.histograms
         for label, score in record["scores"].items():
-            bins = self.histograms.get(label)
+            bins = histograms.get(label)
             if bins is None:
-                bins = self.histograms[label] = [0] * HISTOGRAM_BINS
-            bins[min(int(score * HISTOGRAM_BINS), HISTOGRAM_BINS - 1)] += 1
-        timestamp = record.get("timestamp")
+                bins = histograms[label] = [0] * HISTOGRAM_BINS
+            b = int(score * HISTOGRAM_BINS)
+            bins[b if b < HISTOGRAM_BINS else HISTOGRAM_BINS - 1] += 1
+        timestamp = record["timestamp"]
         day = None
-        if timestamp and _DATE.match(timestamp):
+        if timestamp and len(timestamp) >= 10 and timestamp[4] == "-" and _DATE.match(timestamp):
             day = timestamp[:10]
             per_day = self.days.get(day)
             if per_day is None:
