@@ -214,6 +214,19 @@ def test_html_to_text(markup, text, quote):
     assert html_to_text(markup, split_quote=True) == (text, quote)
 
 
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<p>a</p><p>b</p>", "x<p>y", "a<br>b<br />c", "<p>one <b>bold</b> and <em>em</em></p>\n<p>two</p>",
+        "  <P>upper</P>  ", "<p>a</p>\n\n\n<p>b</p>", "<strong>x</strong><i>y</i>", "line\n<br/>\nnext",
+    ],
+)
+def test_the_simple_markup_shortcut_agrees_with_the_parser(markup):
+    from moderation.readers.htmltext import parse_html
+
+    assert html_to_text(markup) == parse_html(markup)
+
+
 def test_html_to_text_survives_absurd_nesting():
     text, _ = html_to_text("<div>" * 20_000 + "deep" + "</div>" * 20_000)
     assert text == "deep"

@@ -151,10 +151,20 @@ def _describe(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {text}"
 
 
+_NULLS = frozenset({"", "NULL", "null", "None", "\\N", "NaN", "nan"})
+
+
 def blank_to_none(value: Any) -> str | None:
     """Ids and names as strings; empty, null-ish and NaN values become None."""
     if value is None:
         return None
+    if type(value) is str:  # the common case, kept cheap
+        if value in _NULLS:
+            return None
+        if value[0].isspace() or value[-1].isspace():
+            value = value.strip()
+            return None if value in _NULLS else value
+        return value
     if isinstance(value, float):
         if value != value:  # NaN
             return None
@@ -165,6 +175,4 @@ def blank_to_none(value: Any) -> str | None:
     if hasattr(value, "isoformat"):  # datetime values from Parquet
         return value.isoformat()
     text = str(value).strip()
-    if not text or text in ("NULL", "null", "None", "\\N", "NaN", "nan"):
-        return None
-    return text
+    return None if text in _NULLS else text

@@ -42,6 +42,10 @@ class _NeedMore(Exception):
     pass
 
 
+_UNSET = object()
+raw_decode = json.JSONDecoder().raw_decode
+
+
 class _Buffer:
     """Decoded text with a read position, refilled from the stream on demand."""
 
@@ -161,12 +165,25 @@ def read_json_array(
             yield context.error(buf.line, "a comma is missing between two elements")
         start_line = buf.line
         context.line = start_line
+        record = _UNSET
         while True:
+            text, pos = buf.text, buf.pos
+            # Fast path: the C decoder parses the element and says where it ends.
             try:
-                end = _value_end(buf.text, buf.pos)
+                value, end = raw_decode(text, pos)
+            except ValueError:
+                pass
+            else:
+                if end < len(text) or buf.eof:
+                    record = value
+                    break
+            # Slow path (a malformed element, or one running past the buffer):
+            # find its end structurally, reading more if needed.
+            try:
+                end = _value_end(text, pos)
                 break
             except _NeedMore:
-                if len(buf.text) - buf.pos > MAX_RECORD:
+                if len(text) - pos > MAX_RECORD:
                     yield context.error(
                         start_line,
                         f"the element starting here is over {MAX_RECORD // (1024 * 1024)} MiB or its brackets never close; stopped reading",
@@ -175,18 +192,20 @@ def read_json_array(
                 if not buf.fill():
                     yield context.error(start_line, "truncated: the file ends inside this element")
                     return
-        element = buf.text[buf.pos : end]
+        bad_bytes = buf.text.find(MARK, buf.pos, end) >= 0
+        element = buf.text[buf.pos : end] if record is _UNSET and not bad_bytes else None
         buf.advance(end)
         expect_value = False
-        if MARK in element:
+        if bad_bytes:
             yield context.error(start_line, "undecodable bytes in this element; try --encoding")
             continue
-        try:
-            record = json.loads(element)
-        except ValueError as exc:
-            detail = f"{exc.msg} at line {start_line + exc.lineno - 1}" if isinstance(exc, json.JSONDecodeError) else str(exc)
-            yield context.error(start_line, f"not valid JSON: {detail}")
-            continue
+        if record is _UNSET:
+            try:
+                record = json.loads(element)
+            except ValueError as exc:
+                detail = f"{exc.msg} at line {start_line + exc.lineno - 1}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                yield context.error(start_line, f"not valid JSON: {detail}")
+                continue
         result = mapper.to_comment(record, start_line)
         yield context.error(start_line, result) if isinstance(result, str) else result
     trailing = buf.skip_space()

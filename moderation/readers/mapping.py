@@ -66,32 +66,34 @@ class RecordMapper:
             chosen = self._resolve(record)
         except ColumnError as exc:
             return str(exc)
-        text = _lookup(record, chosen["text"])
+        text_key = chosen["text"]
+        text = record[text_key] if text_key in record else _lookup(record, text_key)
         if text is None:
             text = ""
-        elif not isinstance(text, str):
+        elif type(text) is not str:
             if isinstance(text, (int, float)) and not isinstance(text, bool):
                 text = str(text)
             else:
-                return f"the text field {chosen['text']!r} holds a {type(text).__name__}, not a string"
-
-        def field(name: str) -> str | None:
+                return f"the text field {text_key!r} holds a {type(text).__name__}, not a string"
+        values = {}
+        for name in ("id", "parent", "author", "timestamp", "thread", "title"):
             key = chosen.get(name)
             if key is None:
-                return None
-            value = _lookup(record, key)
+                values[name] = None
+                continue
+            value = record[key] if key in record else _lookup(record, key)
             if isinstance(value, (dict, list)):
-                return _as_name(value) if name == "author" else None
-            return blank_to_none(value)
-
+                values[name] = _as_name(value) if name == "author" else None
+            else:
+                values[name] = blank_to_none(value)
         return Comment(
-            id=field("id") or str(line),
+            id=values["id"] or str(line),
             text=text,
-            parent_id=field("parent"),
-            author=field("author"),
-            timestamp=field("timestamp"),
-            thread=field("thread"),
-            thread_title=field("title"),
+            parent_id=values["parent"],
+            author=values["author"],
+            timestamp=values["timestamp"],
+            thread=values["thread"],
+            thread_title=values["title"],
             source=self.source,
             line=line,
         )

@@ -1,12 +1,15 @@
 """Disqus export XML and WordPress WXR, streamed safely.
 
-Both are parsed incrementally with defusedxml's expat parser, fed one chunk
-at a time: entity declarations (the billion-laughs bomb), external entities
-and external DTDs are refused at the declaration, before anything expands,
-and nothing is ever fetched from the network. Only the record being read is
-held in memory: a small parse target builds the subtree of one Disqus
-`<post>`/`<thread>` or one WordPress `<wp:comment>` and hands it over; the
-article bodies in a WXR `<content:encoded>` are never even kept.
+Both are parsed incrementally with lxml's `iterparse` (libxml2, C speed,
+about three times the throughput of the pure-Python expat path), configured
+the way the lxml and defusedxml documentation advise for untrusted XML: no
+entity resolution, no DTD loading, no network, `huge_tree` off (libxml2's
+own limits on text size and entity amplification stay on). On top of that a
+document that carries a DTD at all (`<!DOCTYPE ... [<!ENTITY ...>]>`, the
+billion-laughs bomb, an external entity) is refused before any record is
+read: exports never need one. Only the record being read is held in memory:
+each finished `<post>` or `<wp:comment>` is cleared and dropped from the
+tree once read; a WXR article body (`<content:encoded>`) is dropped unread.
 
 An XML document cannot be resynchronised after a syntax error, so a
 malformed or truncated export yields every record before the error and then
@@ -32,8 +35,7 @@ from __future__ import annotations
 import codecs
 import functools
 import re
-import xml.etree.ElementTree as ET
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from moderation.readers.base import ReaderContext, Record, blank_to_none
 from moderation.readers.decoding import guess_encoding
@@ -59,172 +61,115 @@ def _local(tag: str) -> str:
     return tag.rsplit("}", 1)[-1] if "}" in tag else tag.split(":")[-1]
 
 
-def _attr(element: ET.Element, name: str) -> str | None:
+def _attr(element, name: str) -> str | None:
     for key, value in element.attrib.items():
         if _local(key) == name:
             return value
     return None
 
 
-def _child(element: ET.Element, name: str) -> ET.Element | None:
+def _children(element) -> dict:
+    """Local name -> child element (the first of each name); comments and PIs ignored."""
+    kids = {}
     for child in element:
-        if _local(child.tag) == name:
-            return child
-    return None
+        tag = child.tag
+        if isinstance(tag, str):
+            kids.setdefault(_local(tag), child)
+    return kids
 
 
-def _text(element: ET.Element, name: str) -> str | None:
-    child = _child(element, name)
-    return child.text if child is not None else None
-
-
-class _WrongRoot(Exception):
-    """Raised from the parse target: the document is XML, but not the export expected."""
-
-
-class _Target:
-    """An expat parse target that builds only the subtrees worth keeping.
-
-    `capture(depth, local_name, path)` says whether an element starts a
-    subtree to build; finished subtrees queue up in `ready` with the line
-    their start tag is on. `on_start` sees every element above capture depth.
-    """
-
-    def __init__(self, capture: Callable[[int, str], bool], on_start: Callable[[int, str, dict], None] | None = None,
-                 root: str | None = None):
-        self.capture = capture
-        self.expected_root = root
-        self.on_start = on_start
-        self.parser = None  # set once the parser exists: its expat object gives line numbers
-        self.depth = 0
-        self.stack: list[ET.Element] = []
-        self.texts: list[list[str]] = []
-        self.start_line = 0
-        self.ready: list[tuple[int, ET.Element]] = []
-        self.root_tag: str | None = None
-
-    def start(self, tag: str, attrib: dict) -> None:
-        self.depth += 1
-        if self.depth == 1:
-            self.root_tag = tag
-            if self.expected_root and _local(tag) != self.expected_root:
-                raise _WrongRoot(_local(tag))
-        if self.stack:
-            element = ET.SubElement(self.stack[-1], tag, attrib)
-            self.stack.append(element)
-            self.texts.append([])
-            return
-        local = _local(tag)
-        if self.capture(self.depth, local):
-            self.start_line = self.parser.CurrentLineNumber if self.parser is not None else 0
-            self.stack.append(ET.Element(tag, attrib))
-            self.texts.append([])
-        elif self.on_start is not None:
-            self.on_start(self.depth, local, attrib)
-
-    def data(self, text: str) -> None:
-        if self.texts:
-            self.texts[-1].append(text)
-
-    def end(self, tag: str) -> None:
-        self.depth -= 1
-        if not self.stack:
-            return
-        element = self.stack.pop()
-        element.text = "".join(self.texts.pop())
-        if not self.stack:
-            self.ready.append((self.start_line, element))
-
-    def close(self) -> None:
+def _text(element) -> str | None:
+    if element is None:
         return None
+    if len(element):  # mixed content: join it all
+        return "".join(element.itertext())
+    return element.text
 
 
-def _open_parser(target: _Target, transcode: bool):
-    from defusedxml.ElementTree import DefusedXMLParser
+class _Transcoded:
+    """A file-like view of a legacy-encoded stream as UTF-8 bytes, for the parser."""
 
-    parser = DefusedXMLParser(
-        target=target,
-        encoding="utf-8" if transcode else None,
-        forbid_dtd=False,
-        forbid_entities=True,
-        forbid_external=True,
-    )
-    target.parser = parser.parser
-    return parser
+    def __init__(self, stream, encoding: str, chunk_size: int):
+        self.stream = stream
+        self.decoder = codecs.getincrementaldecoder(encoding)("strict")
+        self.chunk_size = chunk_size
+
+    def read(self, size: int = -1) -> bytes:
+        data = self.stream.read(self.chunk_size if size is None or size < 0 else size)
+        return self.decoder.decode(data, final=not data).encode("utf-8")
 
 
-def _parse(
-    source: Source,
-    context: ReaderContext,
-    target: _Target,
-    encoding: str | None,
-    chunk_size: int,
-) -> Iterator[tuple[int, ET.Element] | ReadError]:
-    """Feed the document to the parser chunk by chunk; yield finished subtrees, then any error."""
-    from defusedxml import DefusedXmlException
-
-    transcoder = None
-    declared = _DECLARED.search(source.head[:200])
-    declared_name = declared.group(1).decode("ascii").lower() if declared else "utf-8"
+def _parse_source(source: Source, encoding: str | None, chunk_size: int):
+    """The stream to parse and the encoding to force (None: the document's own)."""
     if encoding:
-        transcoder = codecs.getincrementaldecoder(encoding)("strict")
-    elif declared_name.replace("_", "-") in ("utf-8", "utf8", "us-ascii", "ascii"):
-        guess = guess_encoding(source.head)
-        if guess.settled and codecs.lookup(guess.encoding).name not in ("utf-8", "utf-8-sig"):
-            # Declared UTF-8 but written in a legacy encoding (old WordPress plugins do this).
-            transcoder = codecs.getincrementaldecoder(guess.encoding)("strict")
-    parser = _open_parser(target, transcode=transcoder is not None)
-    stream = source.stream
+        return _Transcoded(source.stream, encoding, chunk_size), "utf-8"
+    declared = _DECLARED.search(source.head[:200])
+    declared_name = declared.group(1).decode("ascii").lower().replace("_", "-") if declared else "utf-8"
+    guess = guess_encoding(source.head)
+    name = codecs.lookup(guess.encoding).name
+    if name in ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"):
+        return source.stream, None  # libxml2 reads these from the byte-order mark
+    if declared_name in ("utf-8", "utf8", "us-ascii", "ascii") and guess.settled and name not in ("utf-8", "utf-8-sig"):
+        # Declared UTF-8 but written in a legacy encoding (old WordPress plugins do this).
+        return _Transcoded(source.stream, guess.encoding, chunk_size), "utf-8"
+    return source.stream, None
+
+
+def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], root: str,
+              encoding: str | None, chunk_size: int) -> Iterator[object]:
+    """End events for `tags` (lxml elements), or ReadErrors; the DTD check comes first."""
+    from lxml import etree
+
+    stream, forced = _parse_source(source, encoding, chunk_size)
+    events = etree.iterparse(
+        stream, events=("end",), tag=tags, encoding=forced, resolve_entities=False, load_dtd=False,
+        no_network=True, huge_tree=False, remove_comments=True, remove_pis=True, recover=False,
+    )
+    checked = False
+    kind = "Disqus export (<disqus>)" if root == "disqus" else "WordPress export (<rss>)"
     try:
-        while True:
-            data = stream.read(chunk_size)
-            if transcoder is not None:
-                text = transcoder.decode(data, final=not data)
-                data_out = text.encode("utf-8")
-                if data_out:
-                    parser.feed(data_out)
-            elif data:
-                parser.feed(data)
-            while target.ready:
-                yield target.ready.pop(0)
-            if not data:
-                break
-        parser.close()
-    except DefusedXmlException as exc:
-        while target.ready:
-            yield target.ready.pop(0)
-        yield context.error(_line(target), f"refused: the XML declares entities or external references ({exc.__class__.__name__}); exports never need them, and they are how XML bombs and file-disclosure attacks work")
-        return
-    except ET.ParseError as exc:
-        while target.ready:
-            yield target.ready.pop(0)
-        line, column = exc.position
-        message = str(exc).split(":")[0]
+        for event, element in events:
+            if not checked:
+                checked = True
+                tree = element.getroottree()
+                if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
+                    yield context.error(
+                        element.sourceline,
+                        "refused: the XML carries a DTD (<!DOCTYPE>); exports never need one, and DTD entities "
+                        "are how entity-expansion bombs and external-entity attacks work",
+                    )
+                    return
+                top = tree.getroot()
+                if _local(top.tag) != root:
+                    yield context.error(top.sourceline, f"not a {kind}: the root element is <{_local(top.tag)}>")
+                    return
+            yield element
+        if not checked and events.root is not None and _local(events.root.tag) != root:
+            yield context.error(events.root.sourceline, f"not a {kind}: the root element is <{_local(events.root.tag)}>")
+    except etree.XMLSyntaxError as exc:
+        line, column = exc.position if exc.position else (exc.lineno, 0)
+        message = exc.msg or str(exc)
+        if "amplification" in message or "entity" in message.lower() and "loop" in message.lower():
+            yield context.error(line, f"refused: the XML declares entities that expand without bound ({message}); exports never need entity declarations")
+            return
         hint = ""
-        if "no element found" in message:
+        if "Premature end" in message or "EndTag" in message and line and not message:
             message = "the document ends early (truncated file?)"
-        elif "invalid token" in message or "not well-formed" in message:
+        if "not proper UTF-8" in message or "Input is not proper" in message or "invalid" in message.lower() and "char" in message.lower():
             hint = "; if the export is not UTF-8, give its encoding (e.g. cp1252)"
-        yield context.error(line, f"malformed XML at line {line}, column {column + 1}: {message}{hint}; records after this point are not read")
-        return
-    except _WrongRoot as exc:
-        kind = "Disqus export (<disqus>)" if target.expected_root == "disqus" else "WordPress export (<rss>)"
-        yield context.error(_line(target), f"not a {kind}: the root element is <{exc.args[0]}>")
-        return
+        message = message.split(", line ")[0].splitlines()[0]
+        yield context.error(line, f"malformed XML at line {line}, column {column}: {message}{hint}; records after this point are not read")
     except UnicodeDecodeError as exc:
-        while target.ready:
-            yield target.ready.pop(0)
-        yield context.error(_line(target), f"bytes that do not decode as {exc.encoding}; records after this point are not read")
-        return
-    while target.ready:
-        yield target.ready.pop(0)
+        yield context.error(context.line, f"bytes that do not decode as {exc.encoding}; records after this point are not read")
 
 
-def _line(target: _Target) -> int | None:
-    try:
-        return target.parser.CurrentLineNumber if target.parser is not None else None
-    except Exception:  # noqa: BLE001
-        return None
+def _drop(element) -> None:
+    """Free a finished element and the siblings before it (the lxml iterparse idiom)."""
+    element.clear()
+    parent = element.getparent()
+    if parent is not None:
+        while element.getprevious() is not None:
+            del parent[0]
 
 
 def _true(value: str | None) -> bool:
@@ -232,50 +177,49 @@ def _true(value: str | None) -> bool:
 
 
 def read_disqus(source: Source, context: ReaderContext, encoding: str | None, include_deleted: bool, chunk_size: int) -> Iterator[Record | Skipped]:
-    target = _Target(capture=lambda depth, local: depth == 2, root="disqus")
     titles: dict[str, str | None] = {}
-    for item in _parse(source, context, target, encoding, chunk_size):
-        if isinstance(item, ReadError):
-            yield item
+    for element in _elements(source, context, ("{*}post", "{*}thread"), "disqus", encoding, chunk_size):
+        if isinstance(element, ReadError):
+            yield element
             continue
-        line, element = item
+        parent = element.getparent()
+        if parent is None or parent.getparent() is not None:
+            continue  # a post's own <thread dsq:id/> reference, read with the post
+        line = element.sourceline
         context.line = line
-        kind = _local(element.tag)
-        if kind == "thread":
+        kids = _children(element)
+        if _local(element.tag) == "thread":
             thread_id = _attr(element, "id")
             if thread_id is not None:
-                titles[thread_id] = blank_to_none(_text(element, "title")) or blank_to_none(_text(element, "link"))
-            continue
-        if kind != "post":
+                titles[thread_id] = blank_to_none(_text(kids.get("title"))) or blank_to_none(_text(kids.get("link")))
+            _drop(element)
             continue
         post_id = _attr(element, "id")
         if post_id is None:
+            _drop(element)
             yield context.error(line, "a <post> without a dsq:id attribute")
             continue
-        kids = {_local(child.tag): child for child in element}
-        thread_el = kids.get("thread")
-        parent_el = kids.get("parent")
+        thread_el, parent_el, author_el = kids.get("thread"), kids.get("parent"), kids.get("author")
         thread_id = _attr(thread_el, "id") if thread_el is not None else None
-        author_el = kids.get("author")
         author = None
         if author_el is not None:
-            author = blank_to_none(_text(author_el, "name")) or blank_to_none(_text(author_el, "username"))
-        message = kids.get("message")
-        text, quote = html_to_text(message.text if message is not None else None, split_quote=True)
+            names = _children(author_el)
+            author = blank_to_none(_text(names.get("name"))) or blank_to_none(_text(names.get("username")))
+        text, quote = html_to_text(_text(kids.get("message")), split_quote=True)
         comment = Comment(
             id=post_id,
             text=text,
             quote=quote,
             parent_id=_attr(parent_el, "id") if parent_el is not None else None,
             author=author,
-            timestamp=blank_to_none(kids["createdAt"].text) if "createdAt" in kids else None,
+            timestamp=blank_to_none(_text(kids.get("createdAt"))),
             thread=thread_id,
             thread_title=titles.get(thread_id) if thread_id is not None else None,
             source=context.source,
             line=line,
         )
-        deleted, spam = kids.get("isDeleted"), kids.get("isSpam")
-        reason = "deleted" if deleted is not None and _true(deleted.text) else "spam" if spam is not None and _true(spam.text) else None
+        reason = "deleted" if _true(_text(kids.get("isDeleted"))) else "spam" if _true(_text(kids.get("isSpam"))) else None
+        _drop(element)
         if reason and not include_deleted:
             context.skip(reason)
             yield Skipped(comment, reason)
@@ -286,36 +230,37 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
 #: comment_approved values that mean the comment is not live and not awaiting review.
 _WXR_SKIP_STATUS = {"spam": "spam", "trash": "trash", "post-trashed": "trash"}
 _WXR_COMMENT_TYPES = {"", "comment", "review"}
+_WXR_TAGS = ("{*}item", "{*}comment", "{*}title", "{*}link", "{*}post_id", "{*}guid", "{*}encoded")
 
 
 def read_wxr(source: Source, context: ReaderContext, encoding: str | None, include_deleted: bool, chunk_size: int) -> Iterator[Record | Skipped]:
     article: dict[str, str | None] = {}
-
-    def on_start(depth: int, local: str, attrib: dict) -> None:
+    for element in _elements(source, context, _WXR_TAGS, "rss", encoding, chunk_size):
+        if isinstance(element, ReadError):
+            yield element
+            continue
+        local = _local(element.tag)
+        parent = element.getparent()
         if local == "item":
             article.clear()
-
-    # Inside an <item> (depth 3): keep its title, link, post id and comments; skip the article body.
-    def capture(depth: int, local: str) -> bool:
-        return depth == 4 and local in ("title", "link", "post_id", "comment", "guid")
-
-    target = _Target(capture=capture, on_start=on_start, root="rss")
-    for item in _parse(source, context, target, encoding, chunk_size):
-        if isinstance(item, ReadError):
-            yield item
+            _drop(element)
             continue
-        line, element = item
-        local = _local(element.tag)
+        if parent is None or _local(parent.tag) != "item":
+            continue  # the channel's own <title>/<link>
         if local != "comment":
-            article[local] = blank_to_none(element.text)
+            if local == "encoded":
+                element.clear()  # the article body: never scored, never kept
+            else:
+                article[local] = blank_to_none(_text(element))
             continue
+        line = element.sourceline
         context.line = line
-        kids = {_local(child.tag): child.text for child in element}
+        kids = {name: _text(child) for name, child in _children(element).items()}
+        _drop(element)
         comment_id = blank_to_none(kids.get("comment_id"))
         if comment_id is None:
             yield context.error(line, "a <wp:comment> without a wp:comment_id")
             continue
-        thread = article.get("post_id") or article.get("link") or article.get("guid")
         text, quote = html_to_text(kids.get("comment_content"), split_quote=True)
         comment = Comment(
             id=comment_id,
@@ -324,7 +269,7 @@ def read_wxr(source: Source, context: ReaderContext, encoding: str | None, inclu
             parent_id=blank_to_none(kids.get("comment_parent")),
             author=blank_to_none(kids.get("comment_author")),
             timestamp=blank_to_none(kids.get("comment_date_gmt")) or blank_to_none(kids.get("comment_date")),
-            thread=thread,
+            thread=article.get("post_id") or article.get("link") or article.get("guid"),
             thread_title=article.get("title"),
             source=context.source,
             line=line,
