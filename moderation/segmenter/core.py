@@ -35,11 +35,15 @@ def segment_lines(text: str | bytes, source: str | None = None) -> tuple[Page, d
     if search_from > first:
         _quiet_article_head(infos, search_from)
     k = thread_start(infos, search_from)
+    plan = None
     if k is None:
         k = len(infos)
     else:
         k = _skip_to_thread_header(infos, k)
-        k = _extend_back_over_first_comment(infos, k, search_from)
+        plan = plan_thread(infos[k:])
+        k2 = _extend_back_over_first_comment(infos, k, search_from, plan)
+        if k2 != k:
+            k, plan = k2, None
     article_lines, boilerplate = split_article(infos[:k])
     title = ""
     first_article = next((t for _, t in article_lines if t), "")
@@ -47,7 +51,7 @@ def segment_lines(text: str | bytes, source: str | None = None) -> tuple[Page, d
         title = first_article
     article = join_paragraphs(article_lines)
     comments, thread_boiler, owner = split_thread(infos[k:], thread=title or source,
-                                                  thread_title=title or None, source=source)
+                                                  thread_title=title or None, source=source, plan=plan)
     ledger: dict[int, str] = {n: "article" for n, t in article_lines if t}
     ledger.update((b.line, f"boilerplate:{b.kind}") for b in boilerplate + thread_boiler)
     for number, who in owner.items():
@@ -91,11 +95,11 @@ def _skip_to_thread_header(infos, k: int) -> int:
     return k
 
 
-def _extend_back_over_first_comment(infos, k: int, floor: int) -> int:
+def _extend_back_over_first_comment(infos, k: int, floor: int, plan) -> int:
     """When the thread signs comments *below* their text ("Posted by: NAME | DATE"),
     the first comment's text lies before the first signal: take back as many
     paragraphs as the thread's other comments have (their median), at least one."""
-    roles, units = plan_thread(infos[k:])
+    roles, units = plan
     if not units or units[0].opens:
         return k
     first = next(i for i, r in enumerate(roles) if r != "blank" and not r.startswith("boilerplate:"))

@@ -33,7 +33,7 @@ _BYLINE_NOISE = re.compile(
 _DATED_BYLINE = DATED_BYLINE
 
 
-@dataclass
+@dataclass(slots=True)
 class LineInfo:
     line: Line
     role: str  #: a pattern role, "name", "text" or "blank"

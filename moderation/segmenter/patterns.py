@@ -46,7 +46,10 @@ SHORT_AGO = r"\d+\s?(?:s|m|min|h|hr|d|w|mo|y|yr)"
 WHEN = (rf"(?:{DATE}(?:,?\s*(?:at|@|-|\||/)?\s*{CLOCK})?|{SHORT_DATE},?\s*(?:at|@|-)?\s*{CLOCK}"
         rf"|{CLOCK}(?:,?\s*(?:on\s+)?{DATE})?|{AGO})")
 #: Unanchored, for lines where a date sits among a name and separators.
-WHEN_SEARCH = re.compile(WHEN, re.I)
+#: (The lookahead lets the engine skip, cheaply, positions where no date can start.)
+WHEN_SEARCH = re.compile(
+    r"(?=[\d@]|(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|an?\s|one\s|just|yesterday|today))"
+    rf"(?:{WHEN})", re.I)
 
 NAME = r"[^\s•·|:][^•·|\n]{0,48}?"
 

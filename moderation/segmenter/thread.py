@@ -149,9 +149,11 @@ def plan_thread(infos: list[LineInfo]) -> tuple[list[str], list[Unit]]:
 
 
 def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | None,
-                 source: str | None) -> tuple[list[Comment], list[BoilerplateLine], dict[int, str]]:
-    """Comments and thread boilerplate; plus, per line number, who owns it."""
-    roles, units = plan_thread(infos)
+                 source: str | None, plan: tuple[list[str], list[Unit]] | None = None,
+                 ) -> tuple[list[Comment], list[BoilerplateLine], dict[int, str]]:
+    """Comments and thread boilerplate; plus, per line number, who owns it.
+    `plan` is `plan_thread(infos)` when the caller already has it."""
+    roles, units = plan if plan is not None else plan_thread(infos)
     unit_at = {u.lines[0]: u for u in units}
     in_unit = {j for u in units for j in u.lines}
     drafts: list[_Draft] = []
