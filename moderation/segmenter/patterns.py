@@ -124,6 +124,10 @@ PATTERNS: tuple[LinePattern, ...] = (
        0.0, NAVIGATION, ("all",)),
     _p("read_more", "boilerplate", r"^(?:read more|related|see also|more|watch|listen|read|click here)\s*:\s*.+$|^(?:read more|click here)\b.*$",
        0.0, NAVIGATION, ("all",), 160),
+    _p("trackback", "boilerplate",
+       r"^(?:tracked on\b.*|trackbacks?\b.*|pingbacks?\b.*|(?:trackback )?url for this entry:?.*|"
+       r"listed below are links to (?:weblogs|blogs|sites) that reference.*|links to this (?:post|entry):?)$",
+       0.0, NAVIGATION, ("typepad", "blogger"), 160),
     _p("breadcrumb", "boilerplate", r"^(?:home|news|world|uk|us|politics|sport|business)\s*(?:[>›»/|]\s*[\w&' -]+\s*){1,5}$",
        0.0, NAVIGATION, ("all",), 120),
     _p("footer", "boilerplate",
