@@ -254,3 +254,17 @@ def test_cli_parquet_to_a_redirected_stdout_and_markdown_to_a_file(tmp_path):
     assert run(str(SEED_001), "-o", str(md)).exit_code == 0
     text = md.read_text(encoding="utf-8")
     assert text.startswith("# Moderation report") and "## Summary" in text and "**cockroaches**" in text
+
+
+def test_cli_policy_file_changes_the_decisions_and_a_bad_one_is_exit_1(tmp_path):
+    lenient = tmp_path / "lenient.toml"
+    lenient.write_text("version = 1\n[thresholds.dehumanising]\nhold = 0.9999\nreject = 0.99999\n"
+                       "[thresholds.abusive]\nhold = 0.9999\nreject = 0.99999\n[words]\nbanned = []\nsuspect = []\n",
+                       encoding="utf-8")
+    strict_run = json.loads(run(str(SEED_001), "--format", "json", "-q").stdout)
+    lenient_run = json.loads(run(str(SEED_001), "--format", "json", "-q", "--policy", str(lenient)).stdout)
+    assert len(lenient_run) < len(strict_run)
+    bad = tmp_path / "bad.toml"
+    bad.write_text("x = [", encoding="utf-8")
+    result = run(str(SEED_001), "--policy", str(bad))
+    assert result.exit_code == 1 and "bad.toml" in result.stderr

@@ -28,15 +28,22 @@ class ScanError(click.ClickException):
 
 
 def _load(model_path: str | None, policy_path: str | None):
-    from moderation.model import load_model
-    from moderation.policy import PolicyError
+    """The model with the policy in force (as `moderation check` loads it); a file we cannot trust is exit 1.
+
+    The policy is `--policy FILE` over the model card's thresholds, or the
+    shipped default policy (card thresholds, word lists, fail mode hold).
+    """
+    from moderation.model import ModelError, load_model
+    from moderation.policy import PolicyError, load_policy
 
     try:
-        return load_model(path=model_path, policy=policy_path)
+        moderator = load_model(path=model_path)
+        moderator.policy = load_policy(policy_path, card=moderator.card)
     except PolicyError as exc:
         raise ScanError(str(exc)) from None
-    except (OSError, ValueError) as exc:
+    except (ModelError, OSError, ValueError) as exc:
         raise ScanError(f"cannot load the model: {exc}") from None
+    return moderator
 
 
 def _columns(**names: str | None):
