@@ -200,7 +200,8 @@ def main() -> None:
             parser.error(f"unknown format {f!r}")
     workdir = Path(args.dir or tempfile.mkdtemp(prefix="bench_readers_"))
     workdir.mkdir(parents=True, exist_ok=True)
-    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores; dumps in {workdir}")
+    print(f"python {sys.version.split()[0]}, {os.cpu_count()} cores, load average {os.getloadavg()[0]:.1f} "
+          f"(other work on the machine slows every figure); dumps in {workdir}")
     print(f"{'format':8} {'comments':>9} {'file MB':>8} {'seconds':>8} {'comments/s':>11} {'peak RSS MB':>12} {'net of imports MB':>18}")
     results = []
     try:
@@ -223,6 +224,7 @@ def main() -> None:
     finally:
         if not args.keep and args.dir is None:
             shutil.rmtree(workdir, ignore_errors=True)
+    print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     if len(sizes) > 1:
         print("\npeak RSS growth from the smallest to the largest dump (net of imports):")
         for fmt in formats:

@@ -188,6 +188,11 @@ def test_whole_file_failures_are_one_error_naming_the_file(name, message):
     assert stats.errors == 1 and stats.comments == 0
 
 
+def test_a_binary_file_forced_as_csv_is_still_one_error():
+    (err,) = list(read_dump(DUMPS / "binary.csv", format="csv"))
+    assert "binary file" in err.message
+
+
 def test_a_directory_given_to_read_dump_is_an_error_not_an_exception():
     (err,) = list(read_dump(DUMPS))
     assert "directory" in err.message

@@ -104,7 +104,7 @@ def _dispatch(
 
         yield from read_parquet(source, context, columns, chunk_size)
         return
-    if forced is None and is_binary(head):
+    if is_binary(head):  # even with a forced format: binary is not a text dump
         yield ReadError(label, None, "binary file: not a comment dump this tool reads")
         return
     if fmt is None:

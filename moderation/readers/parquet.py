@@ -36,7 +36,7 @@ def read_parquet(source: Source, context: ReaderContext, columns: ColumnMap | No
         target = spool
     try:
         try:
-            file = pq.ParquetFile(target)
+            file = pq.ParquetFile(target, buffer_size=max(chunk_size, 64 * 1024), pre_buffer=False)
         except Exception as exc:  # noqa: BLE001 - pyarrow raises several types for corrupt files
             yield context.error(None, f"not a readable Parquet file: {exc}")
             return
