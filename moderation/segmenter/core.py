@@ -35,6 +35,9 @@ def segment_lines(text: str | bytes, source: str | None = None) -> tuple[Page, d
     if search_from > first:
         _quiet_article_head(infos, search_from)
     k = thread_start(infos, search_from)
+    while k is not None and infos[k].role == "thread_header" and _far_from_comments(infos, k):
+        infos[k].weight = 0.0  # a "52 comments" link under the headline, not the section heading
+        k = thread_start(infos, search_from)
     plan = None
     if k is None:
         k = len(infos)
@@ -83,6 +86,22 @@ def _quiet_article_head(infos, start: int) -> None:
             return
         if info.weight > 0:
             info.weight = 0.0
+
+
+#: A comment-section heading is followed by comments: some signal within this much text.
+HEADER_REACH_CHARS = 2500
+
+
+def _far_from_comments(infos, k: int) -> bool:
+    chars = 0
+    for info in infos[k + 1:]:
+        if info.weight > 0:
+            return False
+        if info.role == "text":
+            chars += len(info.line.text)
+            if chars > HEADER_REACH_CHARS:
+                return True
+    return False
 
 
 def _skip_to_thread_header(infos, k: int) -> int:
