@@ -393,6 +393,28 @@ def test_iter_inputs_sends_pages_through_the_segmenter(tmp_path, monkeypatch):
     assert calls[1] == ("text", "Headline — café\n\nComments\n", str(page))  # decoded from cp1252
 
 
+def test_iter_inputs_reads_a_page_from_stdin(monkeypatch):
+    import sys
+    import types
+
+    from moderation.records import Page
+
+    seen = []
+
+    def segment_page(text, source=None):
+        seen.append((text, source))
+        return Page(title="Piped", article="Body", comments=[Comment(id="c1", text="hello")])
+
+    fake = types.ModuleType("moderation.segmenter")
+    fake.segment_page = segment_page
+    fake.segment_html = segment_page
+    monkeypatch.setitem(sys.modules, "moderation.segmenter", fake)
+    text = "Headline\n\nThe article body.\n\nComments\n1. hello\n"
+    (c,) = list(iter_inputs(["-"], stdin=io.BytesIO(text.encode("utf-16"))))
+    assert seen == [(text, "<stdin>")]
+    assert (c.source, c.thread, c.thread_title) == ("<stdin>", "Piped", "Piped")
+
+
 def test_iter_inputs_reports_a_page_the_segmenter_cannot_handle(tmp_path, monkeypatch):
     import sys
     import types

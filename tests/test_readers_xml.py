@@ -230,3 +230,17 @@ def test_the_simple_markup_shortcut_agrees_with_the_parser(markup):
 def test_html_to_text_survives_absurd_nesting():
     text, _ = html_to_text("<div>" * 20_000 + "deep" + "</div>" * 20_000)
     assert text == "deep"
+
+
+def test_truncated_gzip_xml_keeps_the_posts_before_the_damage(tmp_path):
+    path = _disqus_export(tmp_path / "big.xml", 3_000)
+    packed = gzip.compress(path.read_bytes())
+    cut = tmp_path / "cut.xml.gz"
+    cut.write_bytes(packed[: len(packed) // 2])
+    reader = read_dump(cut)
+    records = list(reader)
+    good = [r for r in records if isinstance(r, Comment)]
+    assert 500 < len(good) < 3_000
+    assert [c.id for c in good] == [str(i) for i in range(len(good))]
+    assert isinstance(records[-1], ReadError) and "gzip data is corrupt or truncated" in records[-1].message
+    assert reader.stats.records == len(good) + 1

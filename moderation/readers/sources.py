@@ -23,6 +23,7 @@ HEAD_SIZE = 64 * 1024
 DEFAULT_CHUNK_SIZE = 1024 * 1024
 
 GZIP_MAGIC = b"\x1f\x8b"
+_PIECE = 64 * 1024
 
 PathOrFile = Union[str, "os.PathLike[str]", BinaryIO]
 
@@ -43,7 +44,9 @@ class _Prefixed(io.RawIOBase):
             buffer[:n] = self._head[:n]
             self._head = self._head[n:]
             return n
-        data = self._rest.read(len(buffer))
+        # At most 64 KiB per read: a gzip stream that turns out truncated
+        # loses what its failing read had decompressed, so keep that small.
+        data = self._rest.read(min(len(buffer), _PIECE))
         n = len(data)
         buffer[:n] = data
         return n
