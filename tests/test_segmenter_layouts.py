@@ -44,7 +44,7 @@ def test_every_page_has_gold():
 
 def test_fixtures_cover_every_layout():
     names = " ".join(p.stem for p in PAGES)
-    for layout in ("seed", "disqus", "wordpress", "reddit", "newspaper", "postedby", "typepad", "blogger", "article_only"):
+    for layout in ("seed", "disqus", "wordpress", "reddit", "newspaper", "postedby", "typepad", "blogger", "article_only", "mixture"):
         assert layout in names, layout
 
 
@@ -70,7 +70,7 @@ def test_conservation_every_line_in_exactly_one_place(path):
             assert c.line <= n
             homes = (c.text or "") + "\n" + (c.quote or "")
             meta = " ".join(x for x in (c.author, c.timestamp) if x)
-            assert line in homes or line.lstrip("•◦*-0123456789.) ") in homes or any(
+            assert line in homes or line.lstrip("•◦*-0123456789.) ") in homes or line.lstrip("> ") in homes or any(
                 part and part in line for part in (c.author, c.timestamp)) or "reply" in line.lower() or (
                 line == f"level {c.depth + 1}"), (n, line, meta)
     # nothing is in two places: article lines never appear in comment text

@@ -137,6 +137,9 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"(?:this )?(?:discussion|thread) (?:is|has been) closed.*|"
        r"(?:we|you) (?:are|were) (?:unable|not able) to (?:load|show).*comments.*)$",
        0.0, FOOTER, ("all",)),
+    _p("caption", "boilerplate",
+       r"^(?:image caption|caption|image|picture|photo(?:graph)?)\s*:\s*(?:\S+\s+){4,}\S.*$",
+       0.0, CAPTION, ("all",), 300, keywords=("caption", "image", "picture", "photo")),
     _p("credit", "boilerplate",
        r"^(?:(?:photo(?:graph)?|image|picture|credit|source|illustration|video)s?\s*(?:credit)?\s*:\s*.{2,80}|\(?(?:photo|image|picture)s?:?\s.{2,60}\)?"
        r"|.{0,80}(?:/|\bvia\s|\bfor\s)\s*(?:getty(?: images)?|afp|reuters|ap(?: photo)?|shutterstock|alamy|epa(?:-efe)?|pa(?: media| wire| images)?|"
@@ -147,6 +150,12 @@ PATTERNS: tuple[LinePattern, ...] = (
        starts=("photo", "image", "picture", "credit", "source", "illustration", "video", "(photo", "(image", "(picture",
                "getty", "afp", "reuters", "ap photo", "shutterstock", "alamy", "epa", "pa media", "pa wire")),
     # -- thread furniture (only boilerplate once the thread has started) --
+    _p("link_words", "furniture",
+       r"^(?:(?:reply|replies|report(?: abuse| comment)?|recommend(?:ed|s)?|likes?|dislikes?|share|flag|permalink|edit|delete|"
+       r"quote|save|follow|upvote|downvote|vote up|vote down|give award|link|parent|embed|helpful|not helpful)"
+       r"(?:\s*\(?[-+]?\d[\d,]*\)?)?\s*(?:[|•·/›]\s*)?){2,8}$",
+       0.7, NAVIGATION, ("newspaper", "disqus", "reddit"), 160,
+       keywords=("reply", "report", "recommend", "like", "share", "flag", "permalink", "vote", "save", "quote")),
     _p("votes", "furniture",
        r"^(?:[-+]?\d+\s*)?(?:[△▽▲▼↑↓⬆⬇👍👎]\s*\d*\s*)+(?:[•·|]\s*(?:reply|share\s*›?|flag|report|edit)\s*)*(?:[•·|]\s*)?(?:reply|share\s*›?)?.*$"
        r"|^(?:[-+]?\d[\d,.]*k?\s+(?:points?|votes?|likes?|upvotes?|recommends?|recommendations?)\b.*)$"
@@ -158,7 +167,9 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"(?:\s*[•·|›]*\s*(?:reply|share|report|save|flag|follow|permalink|embed|edit|give award|link|parent|like|\d+)\s*›?)*\s*$",
        0.7, NAVIGATION, ("disqus", "reddit", "wordpress", "newspaper"), 120),
     _p("sort_login", "furniture",
-       r"^(?:sort by\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|" 
+       r"^(?:sort by\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
+       r"(?:(?:newest|oldest|best|top|most (?:recommended|liked|popular|replied)|featured|all comments|"
+       r"(?:readers'?|staff|editors'?) picks)\s*(?:[|•·/]\s*)?){2,6}|" 
        r"(?:recommend|favorite|tweet|share)\s*\d*|\d+\s*(?:recommend|favorite)s?|"
        r"(?:start|join) the discussion.*|log in with|or sign up with disqus.*|name|"
        r"subscribe|privacy|do not sell my data|add disqus to your site.*|powered by disqus|"
