@@ -39,7 +39,7 @@ UNK, SEP_ID = 0, 1
 PUNCT = tuple('.!?;:,()"')
 CTX_PLAIN, CTX_NEG, CTX_REPORTED, CTX_QUOTED = 0, 1, 2, 3
 NEG_WINDOW = 4
-REPORT_WINDOW = 4
+REPORT_WINDOW = 6
 CUE_WINDOW = 4
 _SHIFT = np.int64(1) << np.int64(40)
 KIND_UNIGRAM, KIND_BIGRAM, KIND_BIGRAM_CTX, KIND_LEXICON = 1, 2, 3, 4
@@ -68,6 +68,8 @@ LEXICON_FEATURES: tuple[str, ...] = (
     "insult",
     "insult:second_person",
     "insult:human",
+    "threat:second_person",
+    "insult:count2",
 )
 _LEX_INDEX = {name: i for i, name in enumerate(LEXICON_FEATURES)}
 
@@ -140,7 +142,7 @@ class Featurizer:
                 dh_cat[i] = cat_index[cat]
         flags = {}
         for name in ("human", "group", "literal", "praise", "negator", "reporting", "violence", "breed",
-                     "profanity", "insult", "second_person"):
+                     "profanity", "insult", "second_person", "threat"):
             arr = np.zeros(n, dtype=bool)
             for w in lex[name]:
                 i = self._vocab.get(w)
@@ -148,7 +150,7 @@ class Featurizer:
                     arr[i] = True
             flags[name] = arr
         for name, words in (("determiner", _DETERMINERS), ("copula", _COPULAS), ("self", _SELF),
-                            ("praise_term", _PRAISE_TERMS), ("like", {"like", "rabbits", "rats", "cockroaches"})):
+                            ("praise_term", _PRAISE_TERMS), ("like", {"like", "rabbits", "rats", "cockroaches", "flies", "bacteria", "vermin"})):
             arr = np.zeros(n, dtype=bool)
             for w in words:
                 i = self._vocab.get(w)
@@ -267,7 +269,7 @@ class Featurizer:
         is_dh = cat > 0
         plain = ctx == CTX_PLAIN
         if is_dh.any() or f["profanity"][ids].any() or f["insult"][ids].any() or f["violence"][ids].any() \
-                or f["breed"][ids].any():
+                or f["breed"][ids].any() or f["threat"][ids].any():
             cs_cache: dict[str, np.ndarray] = {}
 
             def near(flag_name: str, before: int, after: int, flag: np.ndarray | None = None) -> np.ndarray:
@@ -321,7 +323,7 @@ class Featurizer:
             viol = f["violence"][ids] & plain
             emit("violence:dh", viol & near("_dh_plain", CUE_WINDOW, CUE_WINDOW, dh_plain))
             emit("violence:human", viol & near("_human_any", 3, 3, f["human"][ids] | f["group"][ids]))
-            emit("breed:like", f["breed"][ids] & plain & near("like", 0, 2))
+            emit("breed:like", f["breed"][ids] & plain & near("like", 0, 6))
             prof = f["profanity"][ids] & plain
             second = f["second_person"][ids]
             emit("profanity", prof)
@@ -330,6 +332,10 @@ class Featurizer:
             emit("insult", ins)
             emit("insult:second_person", ins & near("second_person", 5, 5, second))
             emit("insult:human", ins & human_near)
+            emit("threat:second_person", f["threat"][ids] & plain & near("second_person", 4, 4, second))
+            if ins.any():
+                icount = np.bincount(doc[ins], minlength=int(doc[-1]) + 1)
+                emit("insult:count2", ins & (icount[doc] >= 2))
 
         codes = np.concatenate(code_list) if code_list else np.zeros(0, np.int64)
         pos = np.concatenate(pos_list) if pos_list else np.zeros(0, np.int64)

@@ -73,8 +73,7 @@ def test_evidence_spans_point_into_the_original_text(moderator, text, word):
 @pytest.mark.parametrize("text", [
     "Refugees are not vermin. They are people fleeing a war.",
     "We had rats in the subway station again this morning.",
-    pytest.param("She was an absolute beast on the court last night.",
-                 marks=pytest.mark.xfail(strict=True, reason="first model: figurative praise still scores 0.27")),
+    "She was an absolute beast on the court last night.",
     "Holy shit, what a goal!",
 ])
 def test_hard_negatives_are_not_dehumanising(moderator, text):

@@ -76,7 +76,8 @@ def load_toxigen(root: Path) -> pd.DataFrame:
         st = _toxigen_statements(f)
         lab = 1 if kind == "hate" else 0
         split = ["test" if _hash_fraction(s) < 0.5 else "train" for s in st]
-        frames.append(_frame(st, [lab] * len(st), [0 if lab == 0 else NAN] * len(st), source="toxigen",
+        # hateful statements are mostly stereotypes without insult: `abusive` unknown; neutral ones are 0/0
+        frames.append(_frame(st, [0 if lab == 0 else NAN] * len(st), [0 if lab == 0 else NAN] * len(st), source="toxigen",
                              file=str(f.relative_to(root)), group=[group] * len(st), hate=[lab] * len(st),
                              split=split))
     return pd.concat(frames, ignore_index=True)
@@ -112,16 +113,42 @@ def load_stormfront(root: Path) -> pd.DataFrame:
     df = pd.read_csv(f)
     df = df[df["label"].isin(["hate", "noHate"])]
     lab = (df["label"] == "hate").astype(int)
-    return _frame(df["text"], lab, source="stormfront_degibert", file=str(f.relative_to(root)), hate=lab.tolist())
+    # hate sentences generalise about groups, often without insult: `abusive` unknown, noHate is 0
+    ab = lab.map({1: NAN, 0: 0.0})
+    return _frame(df["text"], ab, source="stormfront_degibert", file=str(f.relative_to(root)), hate=lab.tolist())
 
 
-def load_toxic_spans(root: Path, part: str = "train") -> pd.DataFrame:
-    """Civil Comments (news sites), all rated toxic, with toxic character spans."""
+def load_toxic_spans(root: Path, part: str = "train", clean_sentences: bool = False) -> pd.DataFrame:
+    """Civil Comments (news sites), all rated toxic, with toxic character spans.
+
+    With `clean_sentences`, also the sentences of those comments that hold no
+    toxic span, as `abusive` 0 (source `toxic_spans_civil_clean`): the only
+    non-toxic news-site text in these data, so that the model learns the
+    toxic words rather than the news-comment register.
+    """
     f = root / "toxic_spans_civil" / f"SemEval2021_data_tsd_{part}.csv"
     df = pd.read_csv(f)
     spans = [ast.literal_eval(s) for s in df["spans"]]
-    return _frame(df["text"], [1] * len(df), source="toxic_spans_civil", file=str(f.relative_to(root)),
-                  spans=spans, hate=[NAN] * len(df))
+    out = _frame(df["text"], [1] * len(df), source="toxic_spans_civil", file=str(f.relative_to(root)),
+                 spans=spans, hate=[NAN] * len(df))
+    if not clean_sentences:
+        return out
+    clean = []
+    for text, sp in zip(df["text"], spans):
+        if not sp:
+            continue
+        marked = set(sp)
+        for m in _SENTENCE.finditer(text):
+            a, b = m.span()
+            sentence = m.group(0).strip()
+            if len(sentence.split()) >= 6 and not any(i in marked for i in range(a, b)):
+                clean.append(sentence)
+    neg = _frame(clean, [0] * len(clean), source="toxic_spans_civil_clean", file=str(f.relative_to(root)),
+                 hate=[0] * len(clean))
+    return pd.concat([out, neg], ignore_index=True)
+
+
+_SENTENCE = __import__("re").compile(r"[^.!?\n]+[.!?]*")
 
 
 def load_wiki_talk(root: Path) -> pd.DataFrame:

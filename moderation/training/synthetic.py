@@ -63,8 +63,65 @@ NEGATIVE = [
     "the plague killed a third of europe in the middle ages.", "locusts destroyed the crops this year.",
     "the orcs in the lord of the rings films were terrifying.", "the game has too many zombie levels.",
     "{one} gave a long speech about the economy.", "i disagree with {subj} on taxes, but they make fair points.",
-    "what an idiot i was to forget my keys.", "holy shit, what a goal!", "this weather is fucking brilliant.",
+    "what an idiot i was to forget my keys.", "this weather is fucking brilliant.",
 ]
+NEGATIVE += [
+    # literal animals, pests and illness, with the lexicon's own words
+    "{pl3} got into the {place} again.", "the council sent pest control to deal with the {pl3} in the {place}.",
+    "we keep {farm} and chickens on the farm.", "the {zoo} at the zoo were fascinating to watch.",
+    "a stray dog bit a child in the park yesterday.", "our cat caught a rat in the garden.",
+    "the vet said our dog had picked up ticks and fleas.", "{pl3} spread disease, so keep food sealed in the {place}.",
+    "the farm lost half its {farm} to disease this winter.", "there is a plague of {pl3} in the {place} this summer.",
+    "exterminators came to deal with the {pl3} in the {place}.", "they culled the {farm} after the outbreak.",
+    "the fish below the dam are full of parasites.", "mosquitoes carry the virus into new regions.",
+    "{pl3} can survive almost anything, even the cold.", "the slaughterhouse processes {farm} from the whole county.",
+    "leeches are still used in some hospitals.", "my grandmother's cancer is in remission.",
+    "rats the size of cats on the platform this morning.", "vermin control is part of running a {place}.",
+    # figurative praise
+    "{one} is a beast in the gym.", "that keeper was an animal out there tonight.", "the team played like lions.",
+    "the new striker is a monster in the box.", "what a beast of a performance from the whole side.",
+    "she is a shark in the courtroom.", "he works like a machine, never tired.",
+    # counter-speech and reporting
+    "calling {subj} {pl} is exactly how genocide starts.", "comparing {subj} to {pl} is disgusting.",
+    "the propaganda portrayed {subj} as {pl}.", "history shows where calling people {pl} leads.",
+    "{subj} are human beings, not {pl}.", "the tweet called {subj} {pl} and was rightly deleted.",
+    "the mp was suspended after saying {subj} were {pl}.", "we should never talk about {subj} as if they were {pl}.",
+    # untargeted swearing
+    "this {prof} weather, third washed-out weekend in a row.", "{prof}, I missed the bus again.",
+    "holy shit, what a save!", "the traffic today was fucking awful.", "bloody hell, that was close.",
+    "oh shit, I forgot my keys again.", "damn, that match was intense.", "what the hell happened to the trains today?",
+    "bollocks, I missed the deadline.", "that was a shit film, honestly.", "fuck me, that is a huge fish.",
+    "jesus fucking christ, that footage is scary.", "shit happens, the council will fix it.",
+    "ah shit, here we go again.", "fuck, I feel old.", "what the fuck is going on with the trains.",
+    # neutral statements that name a group
+    "{grp} celebrated the festival in the park.", "the report says {grp} face discrimination at work.",
+    "{grp} have lived in this town for generations.", "my neighbours are {grp} and they are lovely.",
+    "{grp} deserve equal rights and equal pay.", "the charity helps {grp} find housing.",
+    "a survey of {grp} found most felt welcome here.", "{grp} are over-represented among nurses and doctors.",
+]
+POSITIVE += [
+    # abusive and dehumanising: families the public data rarely show
+    "{subj} are a plague of locusts stripping the country bare.", "fumigate the place, it is crawling with {pl}.",
+    "{subj} are bottom-feeders, every last one.", "{subj} multiply like bacteria.", "{subj} are ticks on the body politic.",
+    "the estate is a nest of {pl}, smoke them out.", "{subj} are vultures circling every tragedy.",
+    "nuke them all, {subj} are {pl} anyway.", "take out the trash: {subj} first.", "{subj} are feral {pl}.",
+]
+ABUSIVE_ONLY = [
+    "you are a {ins}.", "shut up, you {ins}.", "{one} is a lying {ins}.", "go fuck yourself, {one}.",
+    "what a {ins} you are.", "only a {ins} would write that.", "you absolute {ins}, read the article.",
+    "{one} should be locked up, the {ins}.", "get lost, {ins}.", "i know where you live. keep talking.",
+    "i'll break your {body} if i see you.", "watch your back, {ins}.", "come and say that to my face.",
+    "you'll regret posting that. i'll find you.", "someone should give {one} a good kicking.",
+    "i'll be waiting outside for you tonight.", "you are the thickest {ins} on this site.",
+]
+BODY = ["legs", "nose", "jaw", "arms", "neck"]
+INSULTS = ["idiot", "moron", "clown", "loser", "imbecile", "prick", "wanker", "twat", "fool", "coward", "liar", "hypocrite",
+           "dickhead", "arsehole", "cretin", "halfwit", "muppet", "bellend", "tosser", "numpty"]
+GROUPS = ["muslims", "jews", "christians", "black people", "asian people", "immigrants", "refugees", "gay men",
+          "lesbians", "trans people", "disabled people", "women", "mexicans", "arabs", "chinese students",
+          "native americans", "latinos", "people with mental illness", "bisexual people", "hindus", "sikhs", "roma families"]
+PLACES = ["kitchen", "basement", "restaurant", "barn", "subway", "station", "warehouse", "farm", "school canteen", "attic"]
+PROFANITY = ["fucking", "bloody", "shitty", "damn", "crappy"]
 PESTS = ["rats", "cockroaches", "mice", "bedbugs", "roaches", "maggots", "ants", "termites"]
 FARM = ["pigs", "cattle", "goats", "hogs", "sheep"]
 ZOO = ["apes", "monkeys", "hyenas", "baboons", "gorillas"]
@@ -75,6 +132,7 @@ def _fill(template: str, rng: random.Random) -> str:
         subj=rng.choice(SUBJECTS), pl=rng.choice(PLURAL_TERMS), pl2=rng.choice(["rats", "rabbits", "cockroaches", "vermin", "flies"]),
         pl3=rng.choice(PESTS), farm=rng.choice(FARM), zoo=rng.choice(ZOO), sg=rng.choice(SINGULAR_TERMS),
         dis=rng.choice(DISEASE), viol=rng.choice(VIOLENCE), one=rng.choice(PEOPLE_SINGULAR),
+        ins=rng.choice(INSULTS), grp=rng.choice(GROUPS), place=rng.choice(PLACES), prof=rng.choice(PROFANITY), body=rng.choice(BODY),
     )
 
 
@@ -91,6 +149,10 @@ def synthetic_examples(n_per_template: int = 12, seed: int = 13) -> pd.DataFrame
         for _ in range(n_per_template):
             text = _fill(template, rng)
             rows.append((text[0].upper() + text[1:], abusive, 0))
+    for template in ABUSIVE_ONLY:
+        for _ in range(n_per_template):
+            text = _fill(template, rng)
+            rows.append((text[0].upper() + text[1:], 1, 0))
     df = pd.DataFrame(rows, columns=["text", "abusive", "dehumanising"]).drop_duplicates("text")
     df["abusive"] = df["abusive"].astype(float)
     df["dehumanising"] = df["dehumanising"].astype(float)

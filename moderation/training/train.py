@@ -15,12 +15,12 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import average_precision_score, f1_score, roc_auc_score
+from sklearn.metrics import average_precision_score, f1_score, precision_score, roc_auc_score
 
 from moderation.features import Featurizer
 from moderation.model import Moderator
 from moderation.normalize import normalize_batch
-from moderation.training.data import DATASETS, OWN_SET, TRAIN_SETS, load_own
+from moderation.training.data import DATASETS, OWN_SET, TRAIN_SETS, _hash_fraction, load_own
 from moderation.training.synthetic import synthetic_examples
 from moderation.training.weak import weak_dehumanising
 
@@ -31,13 +31,13 @@ SEED = 20241122
 #: not drown 400 news comments). Our own news-style set and the lexicon
 #: templates weigh most: they are the domain and the label we serve.
 SOURCE_WEIGHT = {
-    "davidson": 4000, "toxigen": 1500, "gab_hate_corpus": 5000, "implicit_hate_latent_hatred": 3000,
-    "stormfront_degibert": 2500, "toxic_spans_civil": 3000, "wiki_talk_context_cat": 4000,
-    "fox_news_comments": 1500, "news_comments": 4000, "synthetic_lexicon_templates": 3000,
+    "davidson": 1000, "toxigen": 1500, "gab_hate_corpus": 5000, "implicit_hate_latent_hatred": 3000,
+    "stormfront_degibert": 2500, "toxic_spans_civil": 3000, "toxic_spans_civil_clean": 3000,
+    "wiki_talk_context_cat": 4000, "fox_news_comments": 1500, "news_comments": 12000, "synthetic_lexicon_templates": 5000,
 }
 #: Precision the hold and reject thresholds must reach on the validation rows.
-PRECISION_TARGETS = {"hold": 0.80, "reject": 0.95}
-THRESHOLD_BOUNDS = {"hold": (0.25, 0.75), "reject": (0.6, 0.97)}
+PRECISION_TARGETS = {"hold": 0.85, "reject": 0.97}
+THRESHOLD_BOUNDS = {"hold": (0.3, 0.8), "reject": (0.6, 0.97)}
 
 
 @dataclass
@@ -48,6 +48,7 @@ class TrainConfig:
     min_df: int = 3
     max_features: int = 300_000
     validation_fraction: float = 0.15
+    calibration_fraction: float = 0.3  # of our own train split: calibration + thresholds, in the domain we serve
     seed: int = SEED
     sources: list[str] = field(default_factory=lambda: list(TRAIN_SETS))
     synthetic: bool = True
@@ -61,12 +62,12 @@ def assemble(config: TrainConfig, log: Callable[[str], None] = print) -> tuple[p
         ds = DATASETS[name]
         if not ds.trainable:
             raise ValueError(f"{name}: licence {ds.licence!r} does not allow training the shipped model")
-        df = ds.loader(config.data_dir)
+        df = ds.loader(config.data_dir, clean_sentences=True) if name == "toxic_spans_civil" else ds.loader(config.data_dir)
         if "split" in df:
             df = df[df["split"] == "train"]
         hateful = df["hate"].astype(float) if "hate" in df else df["abusive"]
         if name == "toxic_spans_civil":
-            hateful = pd.Series(np.nan, index=df.index)
+            hateful = pd.Series(np.where(df["source"] == "toxic_spans_civil_clean", 0.0, np.nan), index=df.index)
         df = df.copy()
         weak = weak_dehumanising(df["text"].tolist(), hateful.to_numpy())
         known = df["dehumanising"].notna()
@@ -77,11 +78,16 @@ def assemble(config: TrainConfig, log: Callable[[str], None] = print) -> tuple[p
         used.append({"name": name, "licence": ds.licence, "files": sorted(set(df["file"])), "rows": int(len(df)),
                      "abusive_positive": int((df["abusive"] == 1).sum()),
                      "dehumanising_positive_weak": int((df["dehumanising"] == 1).sum()), "note": ds.note})
+        if name == "toxic_spans_civil":
+            n_clean = int((df["source"] == "toxic_spans_civil_clean").sum())
+            used[-1]["note"] = f"tsd_train comments ({len(df) - n_clean}, abusive) + {n_clean} of their sentences with no toxic span (not abusive); tsd_test held out"
         log(f"  {name}: {len(df)} rows ({(df['abusive'] == 1).sum()} abusive, {(df['dehumanising'] == 1).sum()} dehumanising)")
     own = config.own_path
     if own is not None and Path(own).is_file():
         df = load_own(Path(own))
-        df = df[df["split"] == "train"]
+        df = df[df["split"] == "train"].copy()
+        # a fixed part of the train split calibrates the scores and sets the thresholds (never fitted on)
+        df["calibration"] = [_hash_fraction(str(i)) < config.calibration_fraction for i in df["id"]]
         if config.limit_per_source:
             df = df.head(config.limit_per_source)
         frames.append(df)
@@ -147,6 +153,10 @@ def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable
     t0 = time.time() if t0 is None else t0
     rng = np.random.default_rng(config.seed)
     is_val = rng.random(len(data)) < config.validation_fraction
+    is_cal = data["calibration"].fillna(False).to_numpy(dtype=bool) if "calibration" in data else np.zeros(len(data), bool)
+    if is_cal.sum() < 20:  # no own set: calibrate on the random validation rows
+        is_cal = is_val.copy()
+    is_val |= is_cal
     log(f"normalising {len(data)} texts")
     norm = normalize_batch(data["text"].tolist())
     fz = Featurizer(min_df=config.min_df, max_features=config.max_features)
@@ -168,19 +178,27 @@ def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable
         clf.fit(X[tr], y[tr].astype(int), sample_weight=w[tr] * tr.sum() / w[tr].sum())
         coef[:, j] = clf.coef_[0]
         intercept[j] = clf.intercept_[0]
-        z_va = X[va] @ coef[:, j] + intercept[j]
-        a, b = _platt(z_va, y[va].astype(int), w[va])
+        ca = known & is_cal
+        z_ca = X[ca] @ coef[:, j] + intercept[j]
+        a, b = _platt(z_ca, y[ca].astype(int), np.ones(ca.sum()))
         calibration[j] = (a, b)
+        z_va = X[va] @ coef[:, j] + intercept[j]
         p_va = 1 / (1 + np.exp(-(a * z_va + b)))
-        hold = _threshold(p_va, y[va], w[va], PRECISION_TARGETS["hold"], THRESHOLD_BOUNDS["hold"])
-        reject = max(_threshold(p_va, y[va], w[va], PRECISION_TARGETS["reject"], THRESHOLD_BOUNDS["reject"]), hold + 0.05)
+        p_t, y_t, w_t = 1 / (1 + np.exp(-(a * z_ca + b))), y[ca], np.ones(ca.sum())
+        hold = _threshold(p_t, y_t, w_t, PRECISION_TARGETS["hold"], THRESHOLD_BOUNDS["hold"])
+        reject = max(_threshold(p_t, y_t, w_t, PRECISION_TARGETS["reject"], THRESHOLD_BOUNDS["reject"]), hold + 0.05)
         thresholds[label] = {"hold": round(hold, 2), "reject": round(min(reject, 0.99), 2)}
+        yc = y_t.astype(int)
+        cal_metrics = {"calibration_rows": int(ca.sum()), "calibration_positive": int(yc.sum()),
+                       "f1_at_hold": round(float(f1_score(yc, p_t >= hold)), 4),
+                       "precision_at_hold": round(float(precision_score(yc, p_t >= hold, zero_division=0)), 4)}
         yv = y[va].astype(int)
         metrics[label] = {
             "validation_rows": int(va.sum()), "validation_positive": int(yv.sum()),
             "roc_auc": round(float(roc_auc_score(yv, p_va, sample_weight=w[va])), 4) if 0 < yv.sum() < len(yv) else None,
             "average_precision": round(float(average_precision_score(yv, p_va, sample_weight=w[va])), 4) if yv.sum() else None,
             "f1_at_hold": round(float(f1_score(yv, p_va >= hold, sample_weight=w[va])), 4),
+            "calibration_set": cal_metrics,
         }
         log(f"{label}: {metrics[label]} thresholds {thresholds[label]} ({time.time() - t0:.0f}s)")
     card = {
@@ -197,11 +215,16 @@ def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable
         "training_data": used,
         "training_rows": int((~is_val).sum()),
         "validation": {"fraction": config.validation_fraction, "rows": int(is_val.sum()),
-                       "note": "random seeded split of the training rows; calibration and thresholds are fitted on it"},
+                       "calibration_rows": int(is_cal.sum()),
+                       "note": "random seeded split of the training rows, plus the calibration part of our own train "
+                               "split; none of it is fitted on. Platt calibration and thresholds use the calibration part"},
         "source_weights": SOURCE_WEIGHT,
         "thresholds": thresholds,
         "threshold_rule": {"hold": f"lowest score with weighted validation precision >= {PRECISION_TARGETS['hold']}",
-                           "reject": f"lowest score with weighted validation precision >= {PRECISION_TARGETS['reject']}"},
+                           "reject": f"lowest score with weighted validation precision >= {PRECISION_TARGETS['reject']}",
+                           "on": f"the calibration part of our own train split ({config.calibration_fraction:.0%} by id hash), "
+                                 "or the random validation rows without it",
+                           "bounds": THRESHOLD_BOUNDS},
         "metrics": {"validation": metrics},
         "training_seconds": round(time.time() - t0, 1),
     }

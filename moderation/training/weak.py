@@ -35,7 +35,7 @@ def lexicon_featurizer() -> Featurizer:
     words = set()
     for ws in lex.lists.values():
         words |= ws
-    words |= _DETERMINERS | _COPULAS | _SELF | _PRAISE_TERMS | {"like", "rabbits", "rats", "cockroaches"} | set(PUNCT)
+    words |= _DETERMINERS | _COPULAS | _SELF | _PRAISE_TERMS | {"like", "rabbits", "rats", "cockroaches", "flies", "bacteria", "vermin"} | set(PUNCT)
     tokens = ["<unk>", SEP] + sorted(words - {SEP})
     codes = KIND_LEXICON * _SHIFT + np.arange(len(LEXICON_FEATURES), dtype=np.int64)
     return Featurizer(lexicon=lex).set_state(tokens, codes, np.ones(len(codes), np.float32))

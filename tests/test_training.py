@@ -1,0 +1,97 @@
+"""The training path on a tiny model (no full retraining here), and the data loaders."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from moderation.model import load_model
+from moderation.training.data import DATASETS, TRAIN_SETS, fox_heldout, load_fox, load_toxigen
+from moderation.training.synthetic import synthetic_examples
+from moderation.training.train import LABELS, TrainConfig, fit
+
+
+@pytest.fixture(scope="module")
+def tiny_data() -> pd.DataFrame:
+    df = synthetic_examples(n_per_template=3, seed=1)
+    extra = pd.DataFrame({
+        "text": ["you are a complete idiot", "what a lovely article, thanks", "shut up you moron",
+                 "the council meets on tuesday", "nobody asked you, loser", "great photos of the coast"] * 5,
+        "abusive": [1.0, 0.0, 1.0, 0.0, 1.0, 0.0] * 5, "dehumanising": [0.0] * 30, "source": "tiny", "file": "-"})
+    extra["text"] = [f"{t} ({i})" for i, t in enumerate(extra["text"])]
+    return pd.concat([df, extra], ignore_index=True)
+
+
+def _fit(data, tmp_path=None):
+    config = TrainConfig(data_dir=tmp_path or ".", min_df=1, validation_fraction=0.3, seed=3)
+    return fit(data, [{"name": "tiny", "licence": "MIT", "files": [], "rows": len(data)}], config, log=lambda m: None)
+
+
+def test_a_tiny_model_trains_saves_loads_and_scores(tiny_data, tmp_path):
+    model, card = _fit(tiny_data)
+    assert model.labels == list(LABELS)
+    for label in LABELS:
+        t = card["thresholds"][label]
+        assert 0 < t["hold"] < t["reject"] < 1
+        assert card["metrics"]["validation"][label]["validation_rows"] > 0
+    card["version"] = "tiny-test"
+    model.save(tmp_path, card)
+    loaded = load_model(tmp_path)
+    assert loaded.version == "tiny-test"
+    texts = ["they are vermin and should be exterminated", "what a lovely day by the sea"]
+    assert np.allclose(loaded.predict_proba(texts), model.predict_proba(texts), atol=1e-6)
+    p = loaded.predict_proba(texts)
+    assert p[0, 0] > p[1, 0]  # dehumanising ranks the metaphor first
+
+
+def test_training_is_reproducible(tiny_data):
+    a, _ = _fit(tiny_data)
+    b, _ = _fit(tiny_data)
+    assert np.array_equal(a.coef, b.coef)
+    assert a.card["thresholds"] == b.card["thresholds"]
+
+
+def test_only_redistributable_sets_train_the_shipped_model():
+    assert set(TRAIN_SETS) == {"davidson", "toxigen", "gab_hate_corpus", "implicit_hate_latent_hatred",
+                               "stormfront_degibert", "toxic_spans_civil", "wiki_talk_context_cat", "fox_news_comments"}
+    for name in ("ucc_unhealthy_globe", "tweeteval_offensive", "kaggle_insults_impermium", "jigsaw_robtest_balanced"):
+        assert not DATASETS[name].trainable
+
+
+def test_an_evaluation_only_set_is_refused_for_training(tmp_path):
+    from moderation.training.train import assemble
+
+    with pytest.raises(ValueError, match="licence"):
+        assemble(TrainConfig(data_dir=tmp_path, sources=["ucc_unhealthy_globe"], synthetic=False))
+
+
+def test_synthetic_templates_are_seeded_and_never_copy_the_seed_page():
+    from moderation.training.seed_table import SEED_TABLE
+
+    a, b = synthetic_examples(), synthetic_examples()
+    assert a["text"].tolist() == b["text"].tolist()
+    assert set(a["dehumanising"]) == {0.0, 1.0}
+    seed_text = " ".join(t.lower() for _, t, _ in SEED_TABLE)
+    assert not any(t.lower() in seed_text for t in a["text"])
+
+
+@pytest.mark.data
+def test_fox_threads_are_split_by_article(shared_data):
+    fox = load_fox(shared_data)
+    assert len(fox) == 1528
+    per_thread = fox.groupby("thread")["split"].nunique()
+    assert (per_thread == 1).all()  # a thread is wholly train or wholly test
+    assert 0.2 < (fox["split"] == "test").mean() < 0.6
+    assert all(fox_heldout(t) == (s == "test") for t, s in zip(fox["thread"], fox["split"]))
+
+
+@pytest.mark.data
+def test_toxigen_loader_dedupes_statements_and_holds_half_out(shared_data):
+    tg = load_toxigen(shared_data)
+    assert tg["text"].is_unique or tg.duplicated(["text", "group"]).sum() == 0
+    assert 600 < len(tg) < 800
+    assert tg["group"].nunique() >= 13
+    assert set(tg["split"]) == {"train", "test"}
+    neutral = tg[tg["hate"] == 0]
+    assert (neutral["abusive"] == 0).all() and (neutral["dehumanising"] == 0).all()
