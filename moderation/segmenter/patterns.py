@@ -139,7 +139,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        0.0, FOOTER, ("all",)),
     _p("caption", "boilerplate",
        r"^(?:image caption|caption|image|picture|photo(?:graph)?)\s*:\s*(?:\S+\s+){4,}\S.*$",
-       0.0, CAPTION, ("all",), 300, keywords=("caption", "image", "picture", "photo")),
+       0.0, CAPTION, ("all",), 200),
     _p("credit", "boilerplate",
        r"^(?:(?:photo(?:graph)?|image|picture|credit|source|illustration|video)s?\s*(?:credit)?\s*:\s*.{2,80}|\(?(?:photo|image|picture)s?:?\s.{2,60}\)?"
        r"|.{0,80}(?:/|\bvia\s|\bfor\s)\s*(?:getty(?: images)?|afp|reuters|ap(?: photo)?|shutterstock|alamy|epa(?:-efe)?|pa(?: media| wire| images)?|"
@@ -154,8 +154,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"^(?:(?:reply|replies|report(?: abuse| comment)?|recommend(?:ed|s)?|likes?|dislikes?|share|flag|permalink|edit|delete|"
        r"quote|save|follow|upvote|downvote|vote up|vote down|give award|link|parent|embed|helpful|not helpful)"
        r"(?:\s*\(?[-+]?\d[\d,]*\)?)?\s*(?:[|•·/›]\s*)?){2,8}$",
-       0.7, NAVIGATION, ("newspaper", "disqus", "reddit"), 160,
-       keywords=("reply", "report", "recommend", "like", "share", "flag", "permalink", "vote", "save", "quote")),
+       0.7, NAVIGATION, ("newspaper", "disqus", "reddit"), 160),
     _p("votes", "furniture",
        r"^(?:[-+]?\d+\s*)?(?:[△▽▲▼↑↓⬆⬇👍👎]\s*\d*\s*)+(?:[•·|]\s*(?:reply|share\s*›?|flag|report|edit)\s*)*(?:[•·|]\s*)?(?:reply|share\s*›?)?.*$"
        r"|^(?:[-+]?\d[\d,.]*k?\s+(?:points?|votes?|likes?|upvotes?|recommends?|recommendations?)\b.*)$"
@@ -240,6 +239,7 @@ def _combine(patterns: tuple[LinePattern, ...]) -> re.Pattern[str]:
 
 
 def _stages(patterns: tuple[LinePattern, ...]) -> list[tuple[LinePattern | None, tuple[LinePattern, ...], re.Pattern[str], int]]:
+    # (gated pattern or None, patterns, combined regex, longest line any of them accepts)
     """Runs of patterns without a gate become one combined regex; a gated
     pattern stands alone and is tried only when its gate passes."""
     stages, run = [], []
@@ -272,11 +272,20 @@ def match_line(text: str) -> LineMatch | None:
     for gated, patterns, regex, max_len in (_SHORT if n <= SHORT_LINE else _LONG):
         if n > max_len:
             continue
-        if gated is not None:
+        if gated is not None:  # inlined LinePattern.gate: this loop is the hot path
             if low is None:
                 low = text.lower()
-            if not gated.gate(text, low):
-                continue
+            keys = gated.keywords
+            if isinstance(keys, re.Pattern):
+                if keys.search(text) is None:
+                    continue
+            else:
+                for k in keys:
+                    if k in low:
+                        break
+                else:
+                    if not (gated.starts and low.startswith(gated.starts)):
+                        continue
         m = regex.match(text)
         if m is None:
             continue
