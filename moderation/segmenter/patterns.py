@@ -189,7 +189,7 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("wrote", "start", rf"^(?P<author>{NAME})\s+(?:wrote|writes|commented|replied|responded)\s*:\s*$",
        1.0, None, ("blogs",), 60, keywords=("wrote", "writes", "commented", "replied", "responded")),
     _p("slashdot", "start",
-       rf"^by\s+(?P<author>[^()]{{1,40}}?)\s+\(\d+\)(?:\s+on\s+(?P<when>.+?))?(?:\s*\(#\d+\))?(?:\s+(?:journal|homepage))*\s*$",
+       r"^by\s+(?P<author>[^()]{1,40}?)\s+\(\d+\)(?:\s+on\s+(?P<when>.+?))?(?:\s*\(#\d+\))?(?:\s+(?:journal|homepage))*\s*$",
        1.5, None, ("slashdot",)),
     _p("disqus_header", "start",
        rf"^(?P<author>{NAME})(?:\s+[→>➦↪]\s*(?P<parent>[^•·]{{2,40}}?))?\s*[•·]\s*(?P<when>{AGO}|{WHEN}|edited\b.*|{SHORT_AGO}(?:\s+ago)?)"

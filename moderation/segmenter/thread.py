@@ -1,13 +1,16 @@
 """Splitting a thread (a run of lines) into comments with their reply tree.
 
-Works on roles, not on sites: a comment opens at a header (`start`, `level`,
-a name beside a timestamp, a leading timestamp), at a numbered or bulleted
-item (when the thread has no headers: the seed layout), or at the first text
-after a trailer closed the previous one. Depth comes from, in order: an
-explicit level, a "Reply to NAME" / "@NAME" naming an earlier commenter, the
-item kind (numbered items are top level), else indentation relative to the
-enclosing comments (a stack). Vote, reply and share lines are boilerplate;
-timestamps and author lines are the comment's metadata, never its `text`.
+Works on roles, not on sites. Adjacent metadata lines (author, time, level,
+"Reply to NAME") form a `Unit`; a unit with a header line ("NAME says:",
+"user • 3 hours ago") opens a comment, one with a signature ("Posted by: NAME
+| DATE") closes one, and units of bare dates and names are decided per page
+(text after the last unit: headers above; none: signatures below). In threads
+without units, numbered and bulleted items open comments (the seed layout).
+Depth comes from, in order: an explicit level, a parent named by "Reply to
+NAME" / "user → parent" / "@NAME", the item kind (numbered items are top
+level), else indentation against the stack of open ancestors. Vote, reply and
+share lines are boilerplate; timestamps and authors are the comment's
+metadata, never its `text`.
 """
 
 from __future__ import annotations
@@ -53,7 +56,9 @@ def _clean_when(when: str | None) -> str | None:
     return when.strip().rstrip(".").strip() if when else None
 
 
+#: Header patterns that always sit above their comment's text.
 LEAD = {"says", "wrote", "disqus_header", "slashdot", "posted_by", "level"}
+#: Signature patterns that always sit below it.
 TRAIL = {"by_trailer", "posted_trailer"}
 HEADERISH = {"lead", "meta", "name", "trailer", "reply_to"}
 
