@@ -29,13 +29,14 @@ def format_page_text(page: Page) -> str:
     words = len(page.article.split())
     out += ["", f"Article ({words} words):", textwrap.indent(page.article, "  ") if page.article else "  (none)"]
     out += ["", f"Boilerplate ({len(page.boilerplate)} lines):"]
-    out += [f"  {b.line:>5}  {b.kind:<10}  {b.text}" for b in page.boilerplate] or ["  (none)"]
+    out += [f"  {'' if b.line is None else b.line:>5}  {b.kind:<10}  {b.text}" for b in page.boilerplate] or ["  (none)"]
     out += ["", f"Comments ({len(page.comments)}):"]
     for c in page.comments:
         pad = "  " * (c.depth + 1)
         meta = ", ".join(x for x in (c.author, c.timestamp) if x)
         parent = f" reply to {c.parent_id}" if c.parent_id else ""
-        out.append(f"{pad}[{c.id}] line {c.line}{parent}{' — ' + meta if meta else ''}")
+        where = f" line {c.line}" if c.line is not None else ""
+        out.append(f"{pad}[{c.id}]{where}{parent}{' — ' + meta if meta else ''}")
         if c.quote:
             out.append(textwrap.indent(c.quote, pad + "  > "))
         out.append(textwrap.indent(c.text or "(no text)", pad + "  ", lambda _: True))

@@ -1,18 +1,99 @@
-"""HTML pages: trafilatura finds the article and the comment block, then the
-same thread splitter as for plain text splits the block into comments.
+"""HTML pages: trafilatura finds the article; the comment section is rendered
+to indented text and split by the same thread splitter as plain text.
 
 trafilatura (optional extra `html`) is maintained, fast and good at telling
-main text from furniture in HTML, but it returns all comments as one block of
-lines; splitting that block is our job.
+main text from furniture in HTML, so it gives the title and article body. Its
+comment output is one block of paragraphs without authors, dates or nesting,
+which would merge every commenter into one comment. So when the page has a
+recognisable comment section (elements whose class or id says "comment"), we
+render that section ourselves with selectolax (trafilatura's own HTML parser
+dependency family; fast): one line per block, comment items indented by their
+nesting depth, author and date lines kept. The thread splitter then finds
+headers, depth and furniture exactly as on a saved text page. Without such a
+section we fall back to trafilatura's comment block, one comment per
+paragraph (never merging different commenters into one comment).
 """
 
 from __future__ import annotations
 
-from moderation.records import Page
+import re
+
+from moderation.records import Comment, Page
 from moderation.segmenter.article import join_paragraphs, split_article
 from moderation.segmenter.features import line_features
 from moderation.segmenter.lines import SegmenterError, decode_page, split_lines
 from moderation.segmenter.thread import split_thread
+
+_SKIP = {"script", "style", "noscript", "template", "svg", "form", "textarea", "select", "button", "iframe",
+         "input", "img", "video", "audio", "canvas", "object", "head"}
+_BLOCK = {"p", "div", "li", "ol", "ul", "h1", "h2", "h3", "h4", "h5", "h6", "article", "section", "footer",
+          "header", "blockquote", "pre", "table", "tr", "dd", "dt", "dl", "figure", "figcaption", "aside",
+          "main", "nav", "address", "hr", "br", "cite", "time"}
+#: A class token or id that marks one comment (WordPress li.comment, Drupal .comment, ...).
+_ITEM_CLASS = re.compile(r"^(?:comment|comment-item|comments?-item|c-comment|commentitem|comment-container|"
+                         r"comment_container|comment-thread-item|reader-comment|user-comment)$", re.I)
+_ITEM_ID = re.compile(r"^(?:comment|li-comment|div-comment|c)[-_]?\d+$", re.I)
+#: A class or id that marks the comment section.
+_SECTION = re.compile(r"comment|disqus|discussion|respons|replies|reactions", re.I)
+INDENT = "    "
+
+
+def _is_item(node) -> bool:
+    attrs = node.attributes
+    if _ITEM_ID.match(attrs.get("id") or ""):
+        return True
+    return any(_ITEM_CLASS.match(token) for token in (attrs.get("class") or "").split())
+
+
+def _comment_section(tree):
+    """The element holding the most comment items (the outermost on a tie)."""
+    best, best_items = None, 0
+    for node in tree.css("[id], [class]"):
+        label = f"{node.attributes.get('id') or ''} {node.attributes.get('class') or ''}"
+        if not _SECTION.search(label) or _is_item(node):
+            continue
+        items = sum(1 for n in node.css("[id], [class]") if _is_item(n))
+        if items > best_items:
+            best, best_items = node, items
+    return best
+
+
+def _render(section) -> str:
+    """Block elements become lines; comment items indent their content one level."""
+    lines: list[str] = []
+    buffer: list[str] = []
+
+    def flush(depth: int) -> None:
+        text = " ".join("".join(buffer).split())
+        buffer.clear()
+        if text:
+            lines.append(INDENT * depth + text)
+
+    def walk(node, depth: int) -> None:
+        for child in node.iter(include_text=True):
+            tag = child.tag
+            if tag == "-text":
+                buffer.append(child.text(deep=False))
+                continue
+            if tag in _SKIP or tag.startswith("#"):
+                continue
+            item = _is_item(child)
+            block = item or tag in _BLOCK
+            if block:
+                flush(depth)
+            if item and lines and lines[-1]:
+                lines.append("")
+            walk(child, depth + 1 if item else depth)
+            if block:
+                flush(depth + 1 if item else depth)
+            if tag == "p":
+                lines.append("")
+
+    walk(section, 0)
+    flush(0)
+    # A comment's first level has no indent: depth 1 -> 0 columns.
+    out = [line[len(INDENT):] if line.startswith(INDENT) else line for line in lines]
+    return "\n".join(out)
 
 
 def segment_html(html: str | bytes, source: str | None = None) -> Page:
@@ -29,17 +110,32 @@ def segment_html(html: str | bytes, source: str | None = None) -> Page:
         raise SegmenterError(f"{source or 'page'}: no article text found in the HTML")
     title = (getattr(doc, "title", None) or "").strip()
     body = getattr(doc, "text", None) or ""
-    comments_text = getattr(doc, "comments", None) or ""
     article_lines, boilerplate = ([], [])
     if body.strip():
         article_lines, boilerplate = split_article(line_features(split_lines(body, source)))
     article = join_paragraphs(article_lines)
     if title and not article.startswith(title):
         article = f"{title}\n\n{article}" if article else title
-    comments = []
-    if comments_text.strip():
-        infos = line_features(split_lines(comments_text, source))
-        comments, thread_boiler, _ = split_thread(infos, thread=title or source,
-                                                  thread_title=title or None, source=source)
+    thread, thread_title = title or source, title or None
+    comments: list[Comment] = []
+    rendered = _rendered_section(text)
+    if rendered:
+        infos = line_features(split_lines(rendered, source))
+        comments, thread_boiler, _ = split_thread(infos, thread=thread, thread_title=thread_title, source=source)
+        for item in (*comments, *thread_boiler):
+            item.line = None  # a line of our rendering, not of the HTML file: say nothing rather than mislead
         boilerplate += thread_boiler
+    else:
+        paragraphs = [p.strip() for p in (getattr(doc, "comments", None) or "").split("\n") if p.strip()]
+        comments = [Comment(id=f"c{i}", text=p, thread=thread, thread_title=thread_title, source=source)
+                    for i, p in enumerate(paragraphs, 1)]
     return Page(title=title, article=article, boilerplate=boilerplate, comments=comments, source=source)
+
+
+def _rendered_section(html: str) -> str:
+    try:
+        from selectolax.lexbor import LexborHTMLParser
+    except ImportError:  # pragma: no cover - selectolax is optional
+        return ""
+    section = _comment_section(LexborHTMLParser(html))
+    return _render(section) if section is not None else ""

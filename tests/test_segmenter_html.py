@@ -1,0 +1,62 @@
+"""HTML pages: article by trafilatura, the comment section rendered and split like text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from moderation.segmenter import SegmenterError, segment_html
+
+HTML = Path(__file__).resolve().parent / "fixtures" / "pages" / "html"
+
+pytest.importorskip("trafilatura")
+pytest.importorskip("selectolax")
+
+
+def test_wordpress_nested_comments_keep_authors_dates_and_depth():
+    page = segment_html((HTML / "wordpress_nested.html").read_text(encoding="utf-8"), "wp.html")
+    assert page.title == "Council approves homes"
+    assert "400 new homes" in page.article and "vermin" not in page.article
+    assert [(c.id, c.parent_id, c.author, c.timestamp, c.text) for c in page.comments] == [
+        ("c1", None, "Janet Hughes", "2 June 2023 at 9:14 pm",
+         "I was there. It was a calm, sensible meeting and the organisers deserve credit."),
+        ("c1.1", "c1", "Gary Bates", "2 June 2023 at 10:02 pm",
+         "These people are vermin and you are inviting them into our town."),
+        ("c2", None, "Paul Okafor", "3 June 2023 at 8:30 am",
+         "Does anyone know whether the liaison group is open to anyone?"),
+    ]
+    assert all(c.source == "wp.html" and c.thread == page.title for c in page.comments)
+    assert {b.kind for b in page.boilerplate} == {"navigation"}  # the count heading and Reply links
+
+
+def test_drupal_div_comments_with_paragraphs_and_links():
+    page = segment_html((HTML / "drupal_divs.html").read_bytes())
+    assert page.title.startswith("Ferry workers to strike")
+    assert [(c.id, c.parent_id, c.author) for c in page.comments] == [
+        ("c1", None, "Island Mum"), ("c1.1", "c1", "Harbour Master"), ("c2", None, "Disgusted of Kirkwall")]
+    assert page.comments[0].text == ("Another strike, another weekend of my kids not seeing their grandparents.\n\n"
+                                     "I support fair pay but this is the third time this year.")
+    assert "Reply" not in " ".join(c.text for c in page.comments)
+    assert "leeches" not in page.article
+
+
+def test_comment_block_without_comment_items_gives_one_comment_per_paragraph():
+    html = """<html><head><title>Bins</title></head><body><article><h1>Bins</h1>
+    <p>Bin collections will move to every two weeks from April, the council said on Tuesday afternoon.</p>
+    <p>The council says the change will save money and push up recycling rates, which have stalled.</p>
+    <p>Households of six or more can apply for a larger bin from the council's website.</p></article>
+    <div id="comments"><p>Two weeks is fine if you actually recycle.</p>
+    <p>The councillors who voted for this are pigs with their snouts in the trough.</p></div></body></html>"""
+    page = segment_html(html)
+    assert [(c.id, c.text) for c in page.comments] == [  # never two commenters merged into one comment
+        ("c1", "Two weeks is fine if you actually recycle."),
+        ("c2", "The councillors who voted for this are pigs with their snouts in the trough."),
+    ]
+    assert "pigs" not in page.article
+
+
+@pytest.mark.parametrize("data", ["", "   ", b""])
+def test_empty_html_is_a_clear_error(data):
+    with pytest.raises(SegmenterError, match="empty"):
+        segment_html(data, "x.html")
