@@ -191,3 +191,10 @@ def test_cli_html_page(tmp_path):
     texts = [c["text"] for c in page["comments"]]
     assert any("parasites" in t for t in texts) and any("About time" in t for t in texts)
     assert all("ago" not in t for t in texts)
+
+
+def test_headline_after_furniture():
+    page = segment_page("Home > News > Local\nAdvertisement\nCouncil approves homes\n\n"
+                        "Councillors approved plans for 400 new homes on the former bus depot site.\n")
+    assert page.title == "Council approves homes"
+    assert [b.kind for b in page.boilerplate] == ["navigation", "advert"]

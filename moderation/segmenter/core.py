@@ -48,10 +48,10 @@ def segment_lines(text: str | bytes, source: str | None = None) -> tuple[Page, d
         if k2 != k:
             k, plan = k2, None
     article_lines, boilerplate = split_article(infos[:k])
-    title = ""
+    # The headline: the first article line (furniture such as a breadcrumb may
+    # come before it), unless that line is already body prose.
     first_article = next((t for _, t in article_lines if t), "")
-    if article_lines and infos[first].line.raw.strip() == first_article:
-        title = first_article
+    title = first_article if len(first_article) <= TITLE_MAX_CHARS else ""
     article = join_paragraphs(article_lines)
     comments, thread_boiler, owner = split_thread(infos[k:], thread=title or source,
                                                   thread_title=title or None, source=source, plan=plan)
@@ -73,6 +73,8 @@ def _opens_a_page(info) -> bool:
     return info.role in ("thread_header", "level", "item") or (
         info.role == "start" and info.match.pattern.name in LEAD)
 
+
+TITLE_MAX_CHARS = 200
 
 #: Prose this long is article body; before it, bylines and datelines are article head.
 HEAD_PROSE_CHARS = 60
