@@ -20,6 +20,8 @@ Roles:
   trailer       a signature after a comment's text ("Posted by: NAME | DATE"): ends it
   timestamp     a line that is only a date/time
   level         an explicit reply level ("level 2")
+  deleted       a deleted comment's placeholder: a comment with empty text, kept so
+                that replies to it keep their place in the tree
   reply_to      "Reply to NAME" / "In reply to NAME": names the parent comment
 """
 
@@ -172,7 +174,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"(?:recommend|favorite|tweet|share)\s*\d*|\d+\s*(?:recommend|favorite)s?|"
        r"(?:start|join) the discussion.*|log in with|or sign up with disqus.*|name|"
        r"subscribe|privacy|do not sell my data|add disqus to your site.*|powered by disqus|"
-       r"this comment (?:was|has been) (?:deleted|removed).*|\[(?:deleted|removed)\])\s*$",
+       r"\[(?:deleted|removed)\])\s*$",
        0.5, NAVIGATION, ("disqus", "reddit")),
     _p("form", "form",
        r"^(?:leave a (?:reply|comment)(?:\s+(?:to \S.*|cancel reply))?|post (?:a )?comment|add (?:a|your) comment|write a comment.*|cancel reply|"
@@ -181,6 +183,10 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"submit(?: comment)?|post|send|\d+ characters? (?:left|remaining))\s*$",
        0.5, FOOTER, ("wordpress", "newspaper", "posted-by")),
     # -- comment headers --------------------------------------------------
+    _p("deleted", "deleted",
+       r"^(?:this comment (?:was|has been|is) (?:deleted|removed|hidden)\b.*|comment (?:deleted|removed)(?: by (?:a )?moderator)?\.?|"
+       r"this comment is awaiting moderation\.?|(?:this )?(?:comment|post) (?:was|has been) removed by (?:a |the )?moderators?\.?)$",
+       1.0, None, ("disqus", "newspaper"), 120, keywords=("deleted", "removed", "hidden", "moderat")),
     _p("level", "level", r"^level\s+(?P<depth>\d{1,2})\s*$", 1.5, None, ("reddit",)),
     _p("reply_to", "reply_to", r"^(?:in\s+)?reply(?:ing)?\s+to\s+(?P<parent>@?[^\s].{0,40}?)\s*:?$", 0.8, None, ("newspaper",)),
     _p("says", "start",

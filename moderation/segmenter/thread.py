@@ -60,7 +60,7 @@ def _clean_when(when: str | None) -> str | None:
 LEAD = {"says", "wrote", "disqus_header", "slashdot", "posted_by", "level"}
 #: Signature patterns that always sit below it.
 TRAIL = {"by_trailer", "posted_trailer"}
-HEADERISH = {"lead", "meta", "name", "trailer", "reply_to"}
+HEADERISH = {"lead", "meta", "name", "trailer", "reply_to", "deleted"}
 
 
 @dataclass
@@ -103,7 +103,7 @@ def plan_thread(infos: list[LineInfo]) -> tuple[list[str], list[Unit]]:
             roles.append("meta")
         elif r == "trailer" or name in TRAIL:
             roles.append("trailer")
-        elif r in ("name", "reply_to"):
+        elif r in ("name", "reply_to", "deleted"):
             roles.append(r)
         elif r == "item":
             roles.append("item")
@@ -123,7 +123,7 @@ def plan_thread(infos: list[LineInfo]) -> tuple[list[str], list[Unit]]:
         if role not in HEADERISH:
             flush()
             continue
-        if role == "lead" and run and not all(infos[j].role == "level" for j in run):
+        if role in ("lead", "deleted") and run and not all(infos[j].role == "level" for j in run):
             flush()
         run.append(i)
     flush()
@@ -139,7 +139,7 @@ def plan_thread(infos: list[LineInfo]) -> tuple[list[str], list[Unit]]:
         leading_page = after > 0.3 * typical if typical else after > 0
         for u in units:
             kinds = {roles[j] for j in u.lines}
-            if "lead" in kinds:
+            if "lead" in kinds or "deleted" in kinds:
                 u.opens = True
             elif "trailer" in kinds:
                 u.opens = False
@@ -228,6 +228,8 @@ def _take_metadata(d: _Draft, info: LineInfo, role: str) -> None:
     if role == "reply_to":
         d.parent_name = g.get("parent")
         return
+    if role == "deleted":
+        return  # the placeholder line is the comment's only content; its text stays empty
     if info.role == "level" and "depth" in g:
         d.depth = int(g["depth"]) - 1
         return
