@@ -76,15 +76,19 @@ def _dated_byline(text: str) -> LineMatch | None:
 
 def _items_need_replies(infos: list[LineInfo]) -> None:
     """Indented numbered items are a thread (the seed layout) only when some are
-    answered by deeper bulleted replies; an article's indented list has none."""
-    numbered = [i.line.indent for i in infos if i.role == "item" and i.weight > 0
+    answered by deeper bulleted replies, or when a reader prompt ("What is your
+    opinion?") follows them; an article's indented list has neither."""
+    numbered = [(k, i.line.indent) for k, i in enumerate(infos) if i.role == "item" and i.weight > 0
                 and i.match.pattern.name == "numbered_item"]
-    replies = numbered and any(i.role == "item" and i.match.pattern.name == "bullet_item"
-                               and i.line.indent > min(numbered) for i in infos)
-    if not replies:
-        for i in infos:
-            if i.role == "item" and i.weight > 0:
-                i.weight = 0.0
+    if numbered:
+        first, indent = numbered[0][0], min(n for _, n in numbered)
+        if any(i.role == "item" and i.match.pattern.name == "bullet_item" and i.line.indent > indent for i in infos):
+            return
+        if any(i.match is not None and i.match.pattern.name == "prompt" for i in infos[numbered[-1][0]:]):
+            return
+    for i in infos:
+        if i.role == "item" and i.weight > 0:
+            i.weight = 0.0
 
 
 def line_features(lines: list[Line]) -> list[LineInfo]:

@@ -132,8 +132,12 @@ PATTERNS: tuple[LinePattern, ...] = (
        0.0, NAVIGATION, ("typepad", "blogger"), 160),
     _p("breadcrumb", "boilerplate", r"^(?:home|news|world|uk|us|politics|sport|business)\s*(?:[>›»/|]\s*[\w&' -]+\s*){1,5}$",
        0.0, NAVIGATION, ("all",), 120),
+    _p("prompt", "boilerplate",
+       r"^(?:what is your opinion|what(?:'s| is) your view|what do you think|have your say|tell us what you think|"
+       r"join the debate|share your (?:thoughts|views|opinion))\W*$",
+       0.0, FOOTER, ("seed", "all"), 60),
     _p("footer", "boilerplate",
-       r"^(?:what is your opinion\??|what do you think\??|have your say\W*|tell us what you think\W*|(?:©|\(c\)|copyright)\s.*|"
+       r"^(?:(?:©|\(c\)|copyright)\s.*|"
        r"all rights reserved.*|terms (?:of|&) (?:use|service).*|privacy policy.*|back to top\W*|"
        r"(?:the )?comments? (?:to this (?:entry|post|article) )?(?:are|is) (?:now )?closed\.?|comments? (?:have|has) been closed.*|"
        r"(?:this )?(?:discussion|thread) (?:is|has been) closed.*|"
