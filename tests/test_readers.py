@@ -145,8 +145,8 @@ def test_malformed_json_array_elements_are_reported_and_reading_goes_on():
     assert [c.id for c in comments(records)] == ["1", "3", "5", "6"]
     errs = errors(records)
     assert [e.line for e in errs] == [3, 5, 7, 8]
-    assert errs[0].message.startswith("not valid JSON")
-    assert "found str" in errs[1].message
+    assert errs[0].message.startswith("element 2: not valid JSON")
+    assert "element 4: expected a JSON object per comment, found str" in errs[1].message
     assert "comma is missing" in errs[2].message
     assert "truncated" in errs[3].message
 

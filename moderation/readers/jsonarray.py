@@ -147,6 +147,7 @@ def read_json_array(
         return
     buf.advance(buf.pos + 1)
     expect_value = True
+    index = 0  # elements seen, for messages: a minified array is all on line 1
     while True:
         ch = buf.skip_space()
         if ch is None:
@@ -165,6 +166,7 @@ def read_json_array(
             yield context.error(buf.line, "a comma is missing between two elements")
         start_line = buf.line
         context.line = start_line
+        index += 1
         record = _UNSET
         while True:
             text, pos = buf.text, buf.pos
@@ -190,24 +192,24 @@ def read_json_array(
                     )
                     return
                 if not buf.fill():
-                    yield context.error(start_line, "truncated: the file ends inside this element")
+                    yield context.error(start_line, f"element {index}: truncated: the file ends inside this element")
                     return
         bad_bytes = buf.text.find(MARK, buf.pos, end) >= 0
         element = buf.text[buf.pos : end] if record is _UNSET and not bad_bytes else None
         buf.advance(end)
         expect_value = False
         if bad_bytes:
-            yield context.error(start_line, "undecodable bytes in this element; try --encoding")
+            yield context.error(start_line, f"element {index}: undecodable bytes; try --encoding")
             continue
         if record is _UNSET:
             try:
                 record = json.loads(element)
             except ValueError as exc:
                 detail = f"{exc.msg} at line {start_line + exc.lineno - 1}" if isinstance(exc, json.JSONDecodeError) else str(exc)
-                yield context.error(start_line, f"not valid JSON: {detail}")
+                yield context.error(start_line, f"element {index}: not valid JSON: {detail}")
                 continue
         result = mapper.to_comment(record, start_line)
-        yield context.error(start_line, result) if isinstance(result, str) else result
+        yield context.error(start_line, f"element {index}: {result}") if isinstance(result, str) else result
     trailing = buf.skip_space()
     if trailing is not None:
         yield context.error(buf.line, "unexpected data after the end of the JSON array (ignored)")
