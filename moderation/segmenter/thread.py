@@ -137,6 +137,14 @@ def plan_thread(infos: list[LineInfo]) -> tuple[list[str], list[Unit]]:
                 for a, b in zip(units, units[1:])]
         typical = sorted(gaps)[len(gaps) // 2] if gaps else 0
         leading_page = after > 0.3 * typical if typical else after > 0
+        # Text indented deeper than the metadata above it belongs to it.
+        deeper = 0
+        for u in units:
+            nxt = next((j for j in range(u.lines[-1] + 1, len(roles)) if roles[j] != "blank"), None)
+            if nxt is not None and roles[nxt] == "text" and infos[nxt].line.indent > infos[u.lines[0]].line.indent:
+                deeper += 1
+        if deeper * 2 >= len(units):
+            leading_page = True
         for u in units:
             kinds = {roles[j] for j in u.lines}
             if "lead" in kinds or "deleted" in kinds:
@@ -272,6 +280,10 @@ def _build_tree(drafts: list[_Draft], thread, thread_title, source) -> list[Comm
         body = [t for _, t in d.body]
         while body and not body[-1]:
             body.pop()
+        if d.author and body and body[0].casefold() == d.author.casefold():
+            body = body[1:]  # the name shown above a signed comment: metadata, not words
+            while body and not body[0]:
+                body = body[1:]
         parent_name = d.parent_name
         if parent_name is None and body:
             m = AT_REPLY.match(body[0])
