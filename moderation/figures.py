@@ -282,8 +282,8 @@ def plot_workload(curves: Mapping[str, pd.DataFrame], thresholds: Mapping[str, f
              title="Held for a moderator vs abuse let through")
     ax_w.set(xlabel=f"comments held per thread of {thread_size} (moderator workload)",
              ylabel=f"{label} comments missed per thread", title="The trade-off (o hold, s reject threshold, * shipped policy)")
-    ax_t.legend(fontsize=7)
-    ax_w.legend(fontsize=7)
+    ax_t.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
+    ax_w.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=2)
     fig.tight_layout()
     return fig
 
