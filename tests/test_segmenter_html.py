@@ -60,3 +60,15 @@ def test_comment_block_without_comment_items_gives_one_comment_per_paragraph():
 def test_empty_html_is_a_clear_error(data):
     with pytest.raises(SegmenterError, match="empty"):
         segment_html(data, "x.html")
+
+
+def test_html_page_of_only_comments_never_puts_them_in_the_article():
+    page = segment_html("<html><head><title>T</title></head><body><div id='comments'><div class='comment'>"
+                        "<p>Ann • 1 hour ago</p><p>Only a comment here.</p></div></div></body></html>")
+    assert [(c.author, c.text) for c in page.comments] == [("Ann", "Only a comment here.")]
+    assert "Only a comment here." not in page.article
+
+
+def test_html_without_article_or_comments_is_a_clear_error():
+    with pytest.raises(SegmenterError, match="no article text and no comments"):
+        segment_html("<html><body></body></html>", "e.html")

@@ -106,19 +106,22 @@ def segment_html(html: str | bytes, source: str | None = None) -> Page:
     if not text.strip():
         raise SegmenterError(f"{source or 'page'}: the page is empty (no text)")
     doc = trafilatura.bare_extraction(text, include_comments=True, with_metadata=True)
-    if doc is None:
-        raise SegmenterError(f"{source or 'page'}: no article text found in the HTML")
+    rendered = _rendered_section(text)
+    if doc is None and not rendered:
+        raise SegmenterError(f"{source or 'page'}: no article text and no comments found in the HTML")
     title = (getattr(doc, "title", None) or "").strip()
     body = getattr(doc, "text", None) or ""
     article_lines, boilerplate = ([], [])
     if body.strip():
         article_lines, boilerplate = split_article(line_features(split_lines(body, source)))
+    if rendered and article_lines:  # trafilatura may take a comment for the article: comments win
+        in_thread = {line.strip() for line in rendered.split("\n") if line.strip()}
+        article_lines = [(n, t) for n, t in article_lines if t not in in_thread]
     article = join_paragraphs(article_lines)
     if title and not article.startswith(title):
         article = f"{title}\n\n{article}" if article else title
     thread, thread_title = title or source, title or None
     comments: list[Comment] = []
-    rendered = _rendered_section(text)
     if rendered:
         infos = line_features(split_lines(rendered, source))
         comments, thread_boiler, _ = split_thread(infos, thread=thread, thread_title=thread_title, source=source)
