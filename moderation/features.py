@@ -41,7 +41,9 @@ CTX_PLAIN, CTX_NEG, CTX_REPORTED, CTX_QUOTED = 0, 1, 2, 3
 NEG_WINDOW = 4
 REPORT_WINDOW = 6
 CUE_WINDOW = 4
-_SHIFT = np.int64(1) << np.int64(40)
+_BITS = np.int64(40)
+_SHIFT = np.int64(1) << _BITS
+_MASK = _SHIFT - 1
 KIND_UNIGRAM, KIND_BIGRAM, KIND_BIGRAM_CTX, KIND_LEXICON = 1, 2, 3, 4
 
 #: The binary lexicon pattern features, in column order.
@@ -77,6 +79,15 @@ _DETERMINERS = {"the", "these", "those", "such", "filthy", "dirty", "bloody", "o
 _COPULAS = {"are", "is", "be", "were", "was", "being", "like", "as", "bunch", "pack", "herd", "horde", "hordes", "nest"}
 _SELF = {"i", "we"}
 _PRAISE_TERMS = {"beast", "beasts", "animal", "animals", "monster", "monsters", "machine", "savage"}
+
+
+class _Vocab(dict):
+    """token -> id; an unknown token is UNK unless it is a lexicon word with two letters swapped."""
+
+    swaps: dict[str, int] = {}
+
+    def __missing__(self, token: str) -> int:
+        return self.swaps.get(token, UNK)
 
 
 @dataclass
@@ -122,14 +133,29 @@ class Featurizer:
         return self
 
     def _prepare(self) -> None:
-        self._vocab = {t: i for i, t in enumerate(self.tokens_)}
+        self._vocab = _Vocab((t, i) for i, t in enumerate(self.tokens_))
         self._vt = np.int64(len(self.tokens_))
         self._tables = self._build_tables()
-        self._swaps = self._build_swaps()
+        self._vocab.swaps = self._build_swaps()
         self.n_ngram_ = int(np.count_nonzero(self.codes_ < KIND_LEXICON * _SHIFT))
         self.n_features_ = len(self.codes_)
         lex_codes = KIND_LEXICON * _SHIFT + np.arange(len(LEXICON_FEATURES), dtype=np.int64)
         self._lex_cols = np.searchsorted(self.codes_, lex_codes)
+        # direct lookup tables: unigram code -> column; which tokens start / end a kept bigram
+        vt = int(self._vt)
+        kinds = self.codes_ >> _BITS
+        payload = self.codes_ & _MASK
+        self._uni_col = np.full(4 * vt, -1, dtype=np.int64)
+        uni = np.flatnonzero(kinds == KIND_UNIGRAM)
+        self._uni_col[payload[uni]] = uni
+        bi = np.flatnonzero((kinds == KIND_BIGRAM) | (kinds == KIND_BIGRAM_CTX))
+        self._bi_start = int(bi[0]) if len(bi) else 0
+        self._bi_codes = self.codes_[bi]
+        self._bi_first = np.zeros(vt, dtype=bool)
+        self._bi_second = np.zeros(vt, dtype=bool)
+        if len(bi):
+            self._bi_first[payload[bi] // vt] = True
+            self._bi_second[payload[bi] % vt] = True
 
     def _build_tables(self) -> _Tables:
         lex = self.lexicon
@@ -187,15 +213,9 @@ class Featurizer:
         swapped (`ocrs`, `slaugther`) gets that word's id.
         """
         joined = SEP.join(normalized) + SEP
-        get = self._vocab.get
         toks = TOKEN_RE.findall(joined)
-        ids = np.fromiter((get(t, UNK) for t in toks), dtype=np.int64, count=len(toks))
-        swaps = self._swaps
-        for i in np.flatnonzero(ids == UNK).tolist():
-            j = swaps.get(toks[i])
-            if j is not None:
-                ids[i] = j
-        return ids
+        # map() over the dict's own __getitem__ runs in C; only unknown tokens reach Python (__missing__)
+        return np.fromiter(map(self._vocab.__getitem__, toks), dtype=np.int64, count=len(toks))
 
     def _build_swaps(self) -> dict[str, int]:
         """Lexicon words with two neighbouring letters swapped -> the word's id (unknown words only)."""
@@ -264,33 +284,37 @@ class Featurizer:
             code_list.append(kind * _SHIFT + ids[b - 1] * self._vt + ids[b])
             pos_list.append(b)
 
-        # ----- lexicon patterns -----
-        cat = t.dh_cat[ids]
-        is_dh = cat > 0
-        plain = ctx == CTX_PLAIN
-        if is_dh.any() or f["profanity"][ids].any() or f["insult"][ids].any() or f["violence"][ids].any() \
-                or f["breed"][ids].any() or f["threat"][ids].any():
-            cs_cache: dict[str, np.ndarray] = {}
+        # ----- lexicon patterns (computed only at the positions of trigger words) -----
+        trig = (t.dh_cat > 0) | f["profanity"] | f["insult"] | f["violence"] | f["breed"] | f["threat"]
+        P = np.flatnonzero(trig[ids]) if n else idx
+        if len(P):
+            iP = ids[P]
+            cat = t.dh_cat[iP]
+            is_dh = cat > 0
+            ctxP = ctx[P]
+            plain = ctxP == CTX_PLAIN
+            loP, hiP = doc_start[P], doc_end[P]
 
-            def near(flag_name: str, before: int, after: int, flag: np.ndarray | None = None) -> np.ndarray:
-                if flag is None:
-                    flag = f[flag_name][ids]
-                cs = cs_cache.get(flag_name)
-                if cs is None:
-                    cs = np.concatenate(([0], np.cumsum(flag)))
-                    cs_cache[flag_name] = cs
-                lo = np.maximum(idx - before, doc_start)
-                hi = np.minimum(idx + after, doc_end)
+            def near(flag: np.ndarray, before: int, after: int) -> np.ndarray:
+                """Whether `flag` (per batch position) is set within the window around each trigger."""
+                cs = np.concatenate(([0], np.cumsum(flag)))
+                lo = np.maximum(P - before, loP)
+                hi = np.minimum(P + after, hiP)
                 return (cs[np.maximum(hi + 1, lo)] - cs[lo]) > 0
 
             def emit(name: str, mask: np.ndarray) -> None:
-                p = np.flatnonzero(mask)
+                p = P[mask]
                 if len(p):
                     code_list.append(np.full(len(p), KIND_LEXICON * _SHIFT + _LEX_INDEX[name], dtype=np.int64))
                     pos_list.append(p)
 
-            human = f["human"][ids] | f["group"][ids]
-            human_near = near("_human", CUE_WINDOW, CUE_WINDOW, human) & plain
+            def prev(flag_name: str, k: int) -> np.ndarray:
+                q = P - k
+                okq = q >= loP
+                return okq & f[flag_name][ids[np.maximum(q, 0)]]
+
+            human_tok = f["human"][ids] | f["group"][ids]
+            human_near = near(human_tok, CUE_WINDOW, CUE_WINDOW) & plain
             dh_plain = is_dh & plain
             for ci, c in enumerate(DH_CATEGORIES, 1):
                 m = dh_plain & (cat == ci)
@@ -298,44 +322,43 @@ class Featurizer:
                 emit(f"{c}:human", m & human_near)
             emit("dh:any", dh_plain)
             emit("dh:human", dh_plain & human_near)
-            emit("dh:group", dh_plain & near("group", CUE_WINDOW, CUE_WINDOW))
-            prev1 = np.concatenate(([False], np.ones(max(n - 1, 0), dtype=bool)))
-            det_prev = np.zeros(n, dtype=bool)
-            cop_prev = np.zeros(n, dtype=bool)
-            if n > 1:
-                det_prev[1:] = f["determiner"][ids][:-1]
-                cop_prev[1:] = f["copula"][ids][:-1]
-            if n > 2:
-                cop_prev[2:] |= f["copula"][ids][:-2]
-            det_prev &= prev1
-            emit("dh:determiner", dh_plain & det_prev)
-            emit("dh:predicative", dh_plain & cop_prev)
-            literal_near = near("literal", 5, 5)
+            emit("dh:group", dh_plain & near(f["group"][ids], CUE_WINDOW, CUE_WINDOW))
+            emit("dh:determiner", dh_plain & prev("determiner", 1))
+            emit("dh:predicative", dh_plain & (prev("copula", 1) | prev("copula", 2)))
             emit("dh:figurative", dh_plain & ~t.flags["_literal_prone_cat"][cat])
-            emit("dh:literal", dh_plain & literal_near)
-            emit("dh:praise", dh_plain & f["praise_term"][ids] & near("praise", 5, 5))
-            emit("dh:negated", is_dh & (ctx == CTX_NEG))
-            emit("dh:reported", is_dh & (ctx == CTX_REPORTED))
-            emit("dh:quoted", is_dh & (ctx == CTX_QUOTED))
+            emit("dh:literal", dh_plain & near(f["literal"][ids], 5, 5))
+            emit("dh:praise", dh_plain & f["praise_term"][iP] & near(f["praise"][ids], 5, 5))
+            emit("dh:negated", is_dh & (ctxP == CTX_NEG))
+            emit("dh:reported", is_dh & (ctxP == CTX_REPORTED))
+            emit("dh:quoted", is_dh & (ctxP == CTX_QUOTED))
+            docP = doc[P]
             if dh_plain.any():
-                dcount = np.bincount(doc[dh_plain], minlength=int(doc[-1]) + 1)
-                emit("dh:two_or_more", dh_plain & (dcount[doc] >= 2))
-            viol = f["violence"][ids] & plain
-            emit("violence:dh", viol & near("_dh_plain", CUE_WINDOW, CUE_WINDOW, dh_plain))
-            emit("violence:human", viol & near("_human_any", 3, 3, f["human"][ids] | f["group"][ids]))
-            emit("breed:like", f["breed"][ids] & plain & near("like", 0, 6))
-            prof = f["profanity"][ids] & plain
-            second = f["second_person"][ids]
+                dcount = np.bincount(docP[dh_plain], minlength=int(docP[-1]) + 1)
+                emit("dh:two_or_more", dh_plain & (dcount[docP] >= 2))
+            viol = f["violence"][iP] & plain
+            if viol.any():
+                dh_tok = np.zeros(n, dtype=bool)
+                dh_tok[P[dh_plain]] = True
+                emit("violence:dh", viol & near(dh_tok, CUE_WINDOW, CUE_WINDOW))
+                emit("violence:human", viol & near(human_tok, 3, 3))
+            brd = f["breed"][iP] & plain
+            if brd.any():
+                emit("breed:like", brd & near(f["like"][ids], 0, 6))
+            second_tok = f["second_person"][ids]
+            prof = f["profanity"][iP] & plain
+            ins = f["insult"][iP] & plain
+            thr = f["threat"][iP] & plain
+            second5 = near(second_tok, 5, 5) if (prof.any() or ins.any()) else np.zeros(len(P), dtype=bool)
             emit("profanity", prof)
-            emit("profanity:second_person", prof & near("second_person", 5, 5, second))
-            ins = f["insult"][ids] & plain
+            emit("profanity:second_person", prof & second5)
             emit("insult", ins)
-            emit("insult:second_person", ins & near("second_person", 5, 5, second))
+            emit("insult:second_person", ins & second5)
             emit("insult:human", ins & human_near)
-            emit("threat:second_person", f["threat"][ids] & plain & near("second_person", 4, 4, second))
+            if thr.any():
+                emit("threat:second_person", thr & near(second_tok, 4, 4))
             if ins.any():
-                icount = np.bincount(doc[ins], minlength=int(doc[-1]) + 1)
-                emit("insult:count2", ins & (icount[doc] >= 2))
+                icount = np.bincount(docP[ins], minlength=int(docP[-1]) + 1)
+                emit("insult:count2", ins & (icount[docP] >= 2))
 
         codes = np.concatenate(code_list) if code_list else np.zeros(0, np.int64)
         pos = np.concatenate(pos_list) if pos_list else np.zeros(0, np.int64)
@@ -390,27 +413,52 @@ class Featurizer:
         return self._matrix(docs, codes, n_docs)
 
     def _columns(self, codes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        cols = np.searchsorted(self.codes_, codes)
-        cols = np.minimum(cols, len(self.codes_) - 1)
-        ok = self.codes_[cols] == codes
-        return cols, ok
+        """Column of each feature code, and whether the model kept that feature."""
+        kinds = codes >> _BITS
+        payload = codes & _MASK
+        cols = np.full(len(codes), -1, dtype=np.int64)
+        uni = kinds == KIND_UNIGRAM
+        cols[uni] = self._uni_col[payload[uni]]
+        lex = kinds == KIND_LEXICON
+        cols[lex] = self._lex_cols[payload[lex]]
+        bi = np.flatnonzero((kinds == KIND_BIGRAM) | (kinds == KIND_BIGRAM_CTX))
+        if len(bi) and len(self._bi_codes):
+            vt = self._vt
+            p = payload[bi]
+            maybe = self._bi_first[p // vt] & self._bi_second[p % vt]
+            bi = bi[maybe]
+            pos = np.searchsorted(self._bi_codes, codes[bi])
+            pos = np.minimum(pos, len(self._bi_codes) - 1)
+            hit = self._bi_codes[pos] == codes[bi]
+            cols[bi[hit]] = pos[hit] + self._bi_start
+        ok = cols >= 0
+        return np.maximum(cols, 0), ok
+
+    def entries(self, docs: np.ndarray, cols: np.ndarray, n_docs: int):
+        """The non-zero feature values of a batch: (row, column, value), plus, per occurrence,
+        the index of its entry and how many occurrences share it (for evidence).
+
+        n-gram values are sublinear TF x IDF, L2-normalised per comment; lexicon
+        pattern values are 1 (not normalised, so one metaphor in a long comment counts).
+        """
+        F = np.int64(self.n_features_)
+        keys = docs * F + cols
+        uniq, inv, cnt = np.unique(keys, return_inverse=True, return_counts=True)
+        rows = uniq // F
+        ucols = uniq - rows * F
+        is_ngram = ucols < self.n_ngram_
+        val = np.where(is_ngram, (1.0 + np.log(cnt, dtype=np.float32)) * self.idf_[ucols], 1.0).astype(np.float32)
+        sq = np.where(is_ngram, val.astype(np.float64) ** 2, 0.0)
+        norms = np.sqrt(np.bincount(rows, weights=sq, minlength=n_docs))
+        norms[norms == 0] = 1.0
+        val = np.where(is_ngram, val / norms[rows], val).astype(np.float32)
+        return rows, ucols, val, inv, cnt
 
     def _matrix(self, docs: np.ndarray, codes: np.ndarray, n_docs: int) -> sp.csr_matrix:
         cols, ok = self._columns(codes)
-        docs, cols = docs[ok], cols[ok]
-        X = sp.csr_matrix((np.ones(len(cols), dtype=np.float32), (docs, cols)),
-                          shape=(n_docs, self.n_features_))
-        X.sum_duplicates()
-        data = X.data
-        is_ngram = X.indices < self.n_ngram_
-        data[is_ngram] = (1.0 + np.log(data[is_ngram])) * self.idf_[X.indices[is_ngram]]
-        data[~is_ngram] = 1.0
-        sq = np.where(is_ngram, data * data, 0.0)
-        rows = np.repeat(np.arange(n_docs), np.diff(X.indptr))
-        norms = np.sqrt(np.bincount(rows, weights=sq, minlength=n_docs))
-        norms[norms == 0] = 1.0
-        data[is_ngram] /= norms[rows[is_ngram]]
-        return X
+        rows, ucols, val, _, _ = self.entries(docs[ok], cols[ok], n_docs)
+        indptr = np.searchsorted(rows, np.arange(n_docs + 1))
+        return sp.csr_matrix((val, ucols, indptr), shape=(n_docs, self.n_features_))
 
     def feature_names(self) -> list[str]:
         """Readable names of the columns (for the model card and debugging)."""

@@ -19,13 +19,14 @@ import hashlib
 import json
 import os
 import platform
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from moderation.features import Featurizer, KIND_BIGRAM, KIND_BIGRAM_CTX, KIND_LEXICON, _SHIFT, token_spans
-from moderation.normalize import normalize_batch, normalize_with_offsets
+from moderation.features import Featurizer, KIND_BIGRAM, KIND_BIGRAM_CTX, token_spans
+from moderation.normalize import NormalizedText, normalize_batch, normalize_with_offsets
 from moderation.policy import Policy, attach_evidence
 from moderation.records import Evidence, Verdict
 
@@ -37,6 +38,22 @@ MODEL_NAME = "moderation-model.npz"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
 #: Evidence: at most this many spans per label.
 MAX_EVIDENCE = 5
+
+
+@dataclass
+class _Analysis:
+    """A featurised batch: feature occurrences (for evidence) and the non-zero values (for scores)."""
+
+    n: int
+    codes: np.ndarray
+    cols: np.ndarray
+    pos: np.ndarray
+    doc_start: np.ndarray
+    rows: np.ndarray
+    ucols: np.ndarray
+    val: np.ndarray
+    inv: np.ndarray
+    cnt: np.ndarray
 
 
 class ModelError(RuntimeError):
@@ -88,16 +105,34 @@ class Moderator:
             self._nested = (self.labels.index("dehumanising"), self.labels.index("abusive"))
 
     # ----- scores -----------------------------------------------------
+    def _analyse(self, normalized: Sequence[str]) -> _Analysis:
+        fz = self.featurizer
+        docs, codes, pos, doc_start = fz.analyse(normalized)
+        cols, ok = fz._columns(codes)
+        docs, codes, cols, pos = docs[ok], codes[ok], cols[ok], pos[ok]
+        rows, ucols, val, inv, cnt = fz.entries(docs, cols, len(normalized))
+        return _Analysis(len(normalized), codes, cols, pos, doc_start, rows, ucols, val, inv, cnt)
+
+    def _decision(self, an: _Analysis) -> np.ndarray:
+        """Raw linear scores (n_texts, n_labels): one weighted bincount per label, no sparse matrix."""
+        z = np.empty((an.n, len(self.labels)))
+        for j in range(len(self.labels)):
+            z[:, j] = np.bincount(an.rows, weights=an.val * self.coef[an.ucols, j], minlength=an.n)
+        return z + self.intercept
+
     def decision_function(self, normalized: Sequence[str]) -> np.ndarray:
         """Raw linear scores (n_texts, n_labels) for already normalised texts."""
-        X = self.featurizer.transform(normalized)
-        return np.asarray(X @ self.coef, dtype=np.float64) + self.intercept
+        if not normalized:
+            return np.zeros((0, len(self.labels)))
+        return self._decision(self._analyse(normalized))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities (n_texts, n_labels), columns in `labels` order."""
         if not texts:
             return np.zeros((0, len(self.labels)))
-        z = self.decision_function(normalize_batch(list(texts)))
+        return self._proba(self.decision_function(normalize_batch(list(texts))))
+
+    def _proba(self, z: np.ndarray) -> np.ndarray:
         a, b = self.calibration[:, 0], self.calibration[:, 1]
         p = 1.0 / (1.0 + np.exp(-(z * a + b)))
         if self._nested is not None:
@@ -109,16 +144,32 @@ class Moderator:
     def score(self, texts: Sequence[str]) -> list[Verdict]:
         """One verdict per text (batch, vectorised); evidence for the flagged labels."""
         texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
+        if len(texts) == 1:
+            return [self._check_one(texts[0])]
         probs = self.predict_proba(texts)
-        verdicts = []
+        decided = []
         for text, row in zip(texts, probs):
             scores = {label: round(float(p), 4) for label, p in zip(self.labels, row)}
-            decision, labels, reasons = self.policy.decide(scores, text)
-            evidence = self.explain(text, labels) if labels else []
-            verdict = Verdict(scores=scores, labels=labels, decision=decision, evidence=evidence,
+            decided.append((scores, *self.policy.decide(scores, text)))
+        evidence = self.explain_batch(texts, [d[2] for d in decided])
+        verdicts = []
+        for (scores, decision, labels, reasons), ev in zip(decided, evidence):
+            verdict = Verdict(scores=scores, labels=labels, decision=decision, evidence=ev,
                               model_version=self.version, reasons=reasons)
-            verdicts.append(attach_evidence(verdict) if evidence else verdict)
+            verdicts.append(attach_evidence(verdict) if ev else verdict)
         return verdicts
+
+    def _check_one(self, text: str) -> Verdict:
+        """One comment: normalise once (with offsets), featurise once, score and explain from that."""
+        nt = normalize_with_offsets(text)
+        an = self._analyse([nt.text])
+        row = self._proba(self._decision(an))[0]
+        scores = {label: round(float(p), 4) for label, p in zip(self.labels, row)}
+        decision, labels, reasons = self.policy.decide(scores, text)
+        evidence = self._evidence([text], [nt], [labels], an)[0] if labels else []
+        verdict = Verdict(scores=scores, labels=labels, decision=decision, evidence=evidence,
+                          model_version=self.version, reasons=reasons)
+        return attach_evidence(verdict) if evidence else verdict
 
     def check(self, text: str, context: Mapping[str, Any] | None = None) -> Verdict:
         """One comment, as the pre-publish hook sees it.
@@ -133,47 +184,75 @@ class Moderator:
     def explain(self, text: str, labels: Sequence[str] | None = None) -> list[Evidence]:
         """The spans of the original text that pushed each label's score up."""
         labels = list(self.labels if labels is None else labels)
-        if not text or not labels:
-            return []
-        nt = normalize_with_offsets(text)
-        fz = self.featurizer
-        docs, codes, pos, _ = fz.analyse([nt.text])
-        if len(codes) == 0:
-            return []
-        cols, ok = fz._columns(codes)
-        codes, cols, pos = codes[ok], cols[ok], pos[ok]
-        X = fz._matrix(np.zeros(len(cols), dtype=np.int64), codes, 1)
-        values = dict(zip(X.indices.tolist(), X.data.tolist()))
-        occurrences = np.bincount(cols, minlength=fz.n_features_)
-        spans = token_spans(nt.text)
-        kinds = codes // _SHIFT
-        out: list[Evidence] = []
-        for label in labels:
-            j = self.labels.index(label)
-            contrib = np.zeros(len(spans) + 1)
-            for c, p, k in zip(cols.tolist(), pos.tolist(), kinds.tolist()):
-                share = values.get(c, 0.0) * float(self.coef[c, j]) / occurrences[c]
-                if k in (KIND_BIGRAM, KIND_BIGRAM_CTX):
-                    contrib[p - 1] += share / 2
-                    contrib[p] += share / 2
-                else:
-                    contrib[p] += share
-            contrib = contrib[: len(spans)]
-            top = [i for i in np.argsort(-contrib)[:MAX_EVIDENCE] if contrib[i] > 0]
-            if not top:
+        return self.explain_batch([text], [labels])[0]
+
+    def explain_batch(self, texts: Sequence[str], labels: Sequence[Sequence[str]]) -> list[list[Evidence]]:
+        """Evidence for many texts at once (one featurisation of the batch).
+
+        A token's contribution to a label is the sum, over the features it
+        takes part in, of feature value x coefficient (a bigram's is split
+        between its two tokens; a lexicon pattern's goes to the metaphor,
+        verb or swear word that triggered it). The top tokens (at most
+        `MAX_EVIDENCE`, each at least 15% of the best) become spans, adjacent
+        tokens merged, mapped back to the original characters.
+        """
+        out: list[list[Evidence]] = [[] for _ in texts]
+        todo = [i for i, (t, ls) in enumerate(zip(texts, labels)) if t and ls]
+        if not todo:
+            return out
+        nts = [normalize_with_offsets(texts[i]) for i in todo]
+        an = self._analyse([nt.text for nt in nts])
+        found = self._evidence([texts[i] for i in todo], nts, [labels[i] for i in todo], an)
+        for i, ev in zip(todo, found):
+            out[i] = ev
+        return out
+
+    def _evidence(self, texts: Sequence[str], nts: Sequence[NormalizedText], labels: Sequence[Sequence[str]],
+                  an: _Analysis) -> list[list[Evidence]]:
+        out: list[list[Evidence]] = [[] for _ in texts]
+        if len(an.cols) == 0:
+            return out
+        todo = list(range(len(texts)))
+        cols, pos, doc_start = an.cols, an.pos, an.doc_start
+        value = an.val[an.inv] / an.cnt[an.inv]
+        kinds = an.codes >> np.int64(40)
+        is_bi = (kinds == KIND_BIGRAM) | (kinds == KIND_BIGRAM_CTX)
+        n_pos = int(pos.max()) + 2
+        label_index = {l: j for j, l in enumerate(self.labels)}
+        contrib_by_label = {}
+        for label in {l for ls in labels for l in ls}:
+            j = label_index[label]
+            share = value * self.coef[cols, j]
+            contrib = np.zeros(n_pos)
+            np.add.at(contrib, pos[~is_bi], share[~is_bi])
+            np.add.at(contrib, pos[is_bi], share[is_bi] / 2)
+            np.add.at(contrib, pos[is_bi] - 1, share[is_bi] / 2)
+            contrib_by_label[label] = contrib
+        starts = np.unique(doc_start)  # first token position of each document (every document ends with a separator)
+        for d, i in enumerate(todo):
+            nt = nts[d]
+            spans = token_spans(nt.text)
+            if not spans:
                 continue
-            best = contrib[top[0]]
-            top = sorted(i for i in top if contrib[i] >= 0.15 * best)
-            groups: list[list[int]] = []
-            for i in top:
-                if groups and i == groups[-1][-1] + 1:
-                    groups[-1].append(i)
-                else:
-                    groups.append([i])
-            for g in groups:
-                start, end = nt.original_span(spans[g[0]][0], spans[g[-1]][1])
-                out.append(Evidence(label=label, start=start, end=end, text=text[start:end],
-                                    weight=round(float(contrib[g].sum()), 4)))
+            s0 = int(starts[d])
+            text = texts[i]
+            for label in labels[i]:
+                contrib = contrib_by_label[label][s0:s0 + len(spans)]
+                top = [k for k in np.argsort(-contrib)[:MAX_EVIDENCE] if contrib[k] > 0]
+                if not top:
+                    continue
+                best = contrib[top[0]]
+                top = sorted(k for k in top if contrib[k] >= 0.15 * best)
+                groups: list[list[int]] = []
+                for k in top:
+                    if groups and k == groups[-1][-1] + 1:
+                        groups[-1].append(k)
+                    else:
+                        groups.append([k])
+                for g in groups:
+                    start, end = nt.original_span(spans[g[0]][0], spans[g[-1]][1])
+                    out[i].append(Evidence(label=label, start=start, end=end, text=text[start:end],
+                                           weight=round(float(contrib[g].sum()), 4)))
         return out
 
     # ----- persistence ------------------------------------------------

@@ -88,6 +88,7 @@ def _targets() -> dict[int, list[str]]:
     return by_len
 
 
+@lru_cache(maxsize=65536)
 def _resolve_masked(word: str) -> str | None:
     """`c0ckr0aches` -> `cockroaches`, `f*ck` -> `fuck`; None when nothing fits."""
     candidates = _targets().get(len(word), ())
@@ -102,24 +103,6 @@ def _resolve_masked(word: str) -> str | None:
     return None
 
 
-def _leet_repl(m: re.Match) -> str:
-    word = m.group(0)
-    resolved = _resolve_masked(word)
-    if resolved is None:
-        # "sh!t!" / "f*ck!!": a trailing mark may be punctuation, not a letter
-        stripped = word.rstrip("!?.")
-        if stripped != word and len(stripped) >= 3:
-            again = _resolve_masked(stripped)
-            if again is not None:
-                return again + word[len(stripped):]
-        return word
-    return resolved
-
-
-def _spaced_repl(m: re.Match) -> str:
-    return re.sub(r"[ .\-_]", "", m.group(0))
-
-
 @dataclass(frozen=True)
 class _Step:
     pattern: re.Pattern
@@ -132,24 +115,54 @@ class _Step:
 _NON_ASCII = re.compile(r"[^\x00-\x7f]")
 _LEET_CHARS = r"a-z0-9@$!|+*#_(€"
 
+_REPEAT = re.compile(r"([a-z])\1{2,}")
+
+
+def _word_repl(word: str) -> str:
+    """A word with symbols or digits: collapse repeats, then resolve leetspeak/masks."""
+    word = _REPEAT.sub(r"\1", word)
+    resolved = _resolve_masked(word)
+    if resolved is not None:
+        return resolved
+    # "sh!t!" / "f*ck!!": a trailing mark may be punctuation, not a letter
+    stripped = word.rstrip("!?.")
+    if stripped != word and len(stripped) >= 3:
+        again = _resolve_masked(stripped)
+        if again is not None:
+            return again + word[len(stripped):]
+    return word
+
+
+def _mention_repl(m: re.Match) -> str:
+    i = m.start()
+    if i > 0 and (m.string[i - 1].isalnum() or m.string[i - 1] in "_@"):
+        return m.group(0)  # an e-mail address or "r@ts": not a mention
+    return MENTION_TOKEN
+
+
+def _spaced_repl(m: re.Match) -> str:
+    return _word_repl(re.sub(r"[ .\-_]", "", m.group(0)))
+
+
+def _leet_repl(m: re.Match) -> str:
+    return _word_repl(m.group(0))
+
+
+#: The steps, in order. Each is one regular expression run once over the whole
+#: (joined) batch; patterns start with a literal or a narrow class where they
+#: can, so the scan skips ahead quickly.
 STEPS: tuple[_Step, ...] = (
     # URLs and @mentions carry no abuse of their own; keep one token for them.
     _Step(re.compile(r"(?:https?://|www\.)[^\s\x1e]+"), URL_TOKEN),
-    _Step(re.compile(r"(?<![\w@])@\w+"), MENTION_TOKEN),
+    _Step(re.compile(r"@\w+"), _mention_repl),
     # s p a c e d  or  s.p.a.c.e.d letters: three or more single characters in a row ("p i g").
     _Step(re.compile(r"(?<![\w@$!*])[a-z0-9@$!*](?:[ .\-_][a-z0-9@$!*]){2,}(?![\w@$!*])"), _spaced_repl),
     # Letters repeated three or more times: "scuuuum" -> "scum"; "!!!!" -> "!".
-    _Step(re.compile(r"([a-z])\1{2,}"), r"\1"),
+    _Step(_REPEAT, r"\1"),
     _Step(re.compile(r"([^\w\s*#])\1+"), r"\1"),
     # Leetspeak and masks inside a word that has at least one letter and one symbol/digit.
-    _Step(
-        re.compile(
-            r"(?<![a-z0-9@$!|+*#_(€])"
-            r"(?=[" + _LEET_CHARS + r"]*[a-z])(?=[" + _LEET_CHARS + r"]*[0-9@$!|+*#_(€])"
-            r"[" + _LEET_CHARS + r"]{3,}"
-        ),
-        _leet_repl,
-    ),
+    _Step(re.compile(r"(?<![a-z0-9@$!|+*#_(€])(?=[a-z0-9]*[@$!|+*#_(€0-9])(?=[" + _LEET_CHARS + r"]*[a-z])"
+                     r"(?=[" + _LEET_CHARS + r"]*[0-9@$!|+*#_(€])[" + _LEET_CHARS + r"]{3,}"), _leet_repl),
 )
 
 
