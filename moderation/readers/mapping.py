@@ -67,7 +67,7 @@ class RecordMapper:
         except ColumnError as exc:
             return str(exc)
         text_key = chosen["text"]
-        text = record[text_key] if text_key in record else _lookup(record, text_key)
+        text = _value(record, text_key)
         if text is None:
             text = ""
         elif type(text) is not str:
@@ -75,25 +75,33 @@ class RecordMapper:
                 text = str(text)
             else:
                 return f"the text field {text_key!r} holds a {type(text).__name__}, not a string"
-        values = {}
-        for name in ("id", "parent", "author", "timestamp", "thread", "title"):
-            key = chosen.get(name)
-            if key is None:
-                values[name] = None
-                continue
-            value = record[key] if key in record else _lookup(record, key)
-            if isinstance(value, (dict, list)):
-                values[name] = _as_name(value) if name == "author" else None
-            else:
-                values[name] = blank_to_none(value)
+        get = chosen.get
+        author = _value(record, get("author"))
         return Comment(
-            id=values["id"] or str(line),
+            id=_scalar(_value(record, get("id"))) or str(line),
             text=text,
-            parent_id=values["parent"],
-            author=values["author"],
-            timestamp=values["timestamp"],
-            thread=values["thread"],
-            thread_title=values["title"],
+            parent_id=_scalar(_value(record, get("parent"))),
+            author=_as_name(author) if isinstance(author, dict) else _scalar(author),
+            timestamp=_scalar(_value(record, get("timestamp"))),
+            thread=_scalar(_value(record, get("thread"))),
+            thread_title=_scalar(_value(record, get("title"))),
             source=self.source,
             line=line,
         )
+
+
+_MISSING = object()
+
+
+def _value(record: dict, key: str | None) -> Any:
+    if key is None:
+        return None
+    value = record.get(key, _MISSING)
+    return _lookup(record, key) if value is _MISSING else value
+
+
+def _scalar(value: Any) -> str | None:
+    """A field value as a string; objects and lists are not ids or names."""
+    if isinstance(value, (dict, list)):
+        return None
+    return blank_to_none(value)
