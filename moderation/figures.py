@@ -310,7 +310,8 @@ def write_figures(output: Path, data_dir: Path | None = None, model_path: Path |
     sets = evaluation_sets(data_dir)
     log(f"scoring {sum(len(d) for d in sets.values()):,} held-out comments from {len(sets)} data sets")
     scored = {name: score_frame(moderator, df) for name, df in sets.items()}
-    news = {k: scored[k] for k in ("news_comments (ours, test)", "fox_news_comments (held-out threads)", "ucc_unhealthy_globe")}
+    threads = ("fox_news_comments (held-out threads)", "ucc_unhealthy_globe")  # real news-site comments
+    news = {k: scored[k] for k in ("news_comments (ours, test)", *threads)}
     figures = {
         "pr_roc_abusive": lambda: plot_pr_roc(scored, "abusive", thresholds["abusive"]),
         "pr_roc_dehumanising": lambda: plot_pr_roc(scored, "dehumanising", thresholds["dehumanising"]),
@@ -319,8 +320,8 @@ def write_figures(output: Path, data_dir: Path | None = None, model_path: Path |
         "obfuscation": lambda: plot_obfuscation(obfuscation_table(moderator), "dehumanising",
                                                 thresholds["dehumanising"]["hold"]),
         "workload": lambda: plot_workload(
-            {k: workload(*_known(news[k], "abusive")) for k in list(news)[1:]},
-            thresholds["abusive"], points={k: operating_point(news[k]) for k in list(news)[1:]}),
+            {k: workload(*_known(news[k], "abusive")) for k in threads},
+            thresholds["abusive"], points={k: operating_point(news[k]) for k in threads}),
     }
     written = []
     for name, draw in figures.items():
