@@ -97,8 +97,22 @@ def test_entity_bombs_and_external_entities_are_refused_quickly(name):
     assert time.perf_counter() - start < 1.0
     (err,) = records
     assert isinstance(err, ReadError) and err.source == str(DUMPS / name)
-    assert err.message.startswith("refused") and "entities" in err.message
+    assert err.message.startswith("refused: the XML carries a DTD") and "entities" in err.message
+    assert err.line == 2  # the <!DOCTYPE> line
     assert "root:" not in err.message  # nothing from /etc/passwd
+
+
+def test_a_dtd_after_a_long_prolog_is_refused_by_the_parser_check(tmp_path):
+    # Beyond the 64 KiB head the text check cannot see it; the in-parse check (or
+    # libxml2's own amplification limit) still refuses before any post is read.
+    bomb = (DUMPS / "disqus_bomb.xml").read_text(encoding="utf-8")
+    first_line, rest = bomb.split("\n", 1)
+    path = tmp_path / "late_bomb.xml"
+    path.write_text(first_line + "\n" + "<!--" + "x" * 70_000 + "-->\n" + rest, encoding="utf-8")
+    start = time.perf_counter()
+    (err,) = list(read_dump(path, format="disqus"))
+    assert time.perf_counter() - start < 1.0
+    assert err.message.startswith("refused")
 
 
 def test_a_bomb_forced_as_the_other_xml_format_is_refused_too():

@@ -120,6 +120,18 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
     """End events for `tags` (lxml elements), or ReadErrors; the DTD check comes first."""
     from lxml import etree
 
+    from moderation.readers.sniff import _as_text
+
+    refusal = (
+        "refused: the XML carries a DTD (<!DOCTYPE>); exports never need one, and DTD entities "
+        "are how entity-expansion bombs and external-entity attacks work"
+    )
+    head = _as_text(source.head)
+    doctype = head.find("<!DOCTYPE")
+    if doctype >= 0:
+        # Checked on the raw text first, so the parser never even sees the declarations.
+        yield context.error(head.count("\n", 0, doctype) + 1, refusal)
+        return
     stream, forced = _parse_source(source, encoding, chunk_size)
     events = etree.iterparse(
         stream, events=("end",), tag=tags, encoding=forced, resolve_entities=False, load_dtd=False,
@@ -133,11 +145,7 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
                 checked = True
                 tree = element.getroottree()
                 if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
-                    yield context.error(
-                        element.sourceline,
-                        "refused: the XML carries a DTD (<!DOCTYPE>); exports never need one, and DTD entities "
-                        "are how entity-expansion bombs and external-entity attacks work",
-                    )
+                    yield context.error(element.sourceline, refusal)
                     return
                 top = tree.getroot()
                 if _local(top.tag) != root:
@@ -148,7 +156,7 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             yield context.error(events.root.sourceline, f"not a {kind}: the root element is <{_local(events.root.tag)}>")
     except etree.XMLSyntaxError as exc:
         line, column = exc.position if exc.position else (exc.lineno, 0)
-        message = exc.msg or str(exc)
+        message = (exc.msg or str(exc)).split(", line ")[0].splitlines()[0]
         if "amplification" in message or "entity" in message.lower() and "loop" in message.lower():
             yield context.error(line, f"refused: the XML declares entities that expand without bound ({message}); exports never need entity declarations")
             return
@@ -157,7 +165,6 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             message = "the document ends early (truncated file?)"
         if "not proper UTF-8" in message or "Input is not proper" in message or "invalid" in message.lower() and "char" in message.lower():
             hint = "; if the export is not UTF-8, give its encoding (e.g. cp1252)"
-        message = message.split(", line ")[0].splitlines()[0]
         yield context.error(line, f"malformed XML at line {line}, column {column}: {message}{hint}; records after this point are not read")
     except UnicodeDecodeError as exc:
         yield context.error(context.line, f"bytes that do not decode as {exc.encoding}; records after this point are not read")
