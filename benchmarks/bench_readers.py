@@ -181,6 +181,40 @@ print(json.dumps({"comments": comments, "errors": errors, "seconds": seconds, "b
 """
 
 
+# The one structure that grows as a dump is read is the depth window (ids of
+# recent comments, for reply depth). Fed synthetic comments with no file I/O,
+# its peak must level off once the window (100,000 ids) is full.
+RESOLVER_CHILD = r"""
+import sys
+from moderation.records import Comment
+from moderation.readers.threads import DepthResolver
+
+def peak_kb():
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+
+n = int(sys.argv[1])
+base = peak_kb()
+resolver = DepthResolver()
+for i in range(n):
+    comment = Comment(id=f"c{i}", text="x", parent_id=f"c{i - 1}" if i % 2 else None, thread=f"t{i // 40}")
+    for _ in resolver.feed(comment):
+        pass
+print((peak_kb() - base) // 1024)
+"""
+
+
+def resolver_plateau(sizes=(200_000, 1_000_000, 2_000_000, 4_000_000)) -> None:
+    if not os.path.exists("/proc/self/status"):
+        return
+    print("\ndepth window alone (DepthResolver fed N comments, peak MB over its baseline):")
+    for n in sizes:
+        out = subprocess.run([sys.executable, "-c", RESOLVER_CHILD, str(n)], check=True, capture_output=True, text=True)
+        print(f"  {n:>9,} comments: {int(out.stdout):4d} MB", flush=True)
+
+
 def measure(path: Path) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, str(path)], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
@@ -192,6 +226,7 @@ def main() -> None:
     parser.add_argument("--formats", default=",".join(FORMATS), help=f"comma-separated, from {', '.join(FORMATS)}")
     parser.add_argument("--dir", default=None, help="where to write the dumps (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the generated dumps")
+    parser.add_argument("--no-resolver", action="store_true", help="skip the depth-window plateau check")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",")]
     formats = [f.strip() for f in args.formats.split(",")]
@@ -231,6 +266,8 @@ def main() -> None:
             small = next(r for r in results if r[0] == fmt and r[1] == sizes[0])
             large = next(r for r in results if r[0] == fmt and r[1] == sizes[-1])
             print(f"  {fmt:8} {small[4]:6.0f} MB -> {large[4]:6.0f} MB ({large[1] // small[1]}x the comments)")
+    if not args.no_resolver:
+        resolver_plateau()
 
 
 if __name__ == "__main__":
