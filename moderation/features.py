@@ -114,8 +114,16 @@ class Featurizer:
     a model file needs no pickle.
     """
 
+    #: How n-gram values are weighted: "sqrt_length" (IDF / sqrt(number of n-grams in
+    #: the comment), summed over repeats: needs no grouping, so scoring is one weighted
+    #: bincount) or "sublinear_l2" (classic (1 + log tf) x IDF, L2-normalised: needs a sort).
+    WEIGHTINGS = ("sqrt_length", "sublinear_l2")
+
     def __init__(self, min_df: int = 3, max_features: int = 400_000, bigrams: bool = True,
-                 lexicon: Lexicon | None = None) -> None:
+                 lexicon: Lexicon | None = None, weighting: str = "sqrt_length") -> None:
+        if weighting not in self.WEIGHTINGS:
+            raise ValueError(f"weighting must be one of {self.WEIGHTINGS}, not {weighting!r}")
+        self.weighting = weighting
         self.min_df = min_df
         self.max_features = max_features
         self.bigrams = bigrams
@@ -273,8 +281,9 @@ class Featurizer:
         valid = (ids != UNK) & ~is_sep
         pos_list = []
         code_list = []
-        # unigrams
-        u = np.flatnonzero(valid)
+        # unigrams; a group noun (muslims, refugees, gay ...) is never a feature on its own, so the
+        # model cannot learn that naming a group is abusive (identity-term bias); its bigrams remain
+        u = np.flatnonzero(valid & ~f["group"][ids])
         code_list.append(KIND_UNIGRAM * _SHIFT + ctx[u] * self._vt + ids[u])
         pos_list.append(u)
         # bigrams (both tokens known, same document)
@@ -441,6 +450,13 @@ class Featurizer:
         n-gram values are sublinear TF x IDF, L2-normalised per comment; lexicon
         pattern values are 1 (not normalised, so one metaphor in a long comment counts).
         """
+        if self.weighting == "sqrt_length":
+            is_ngram = cols < self.n_ngram_
+            length = np.bincount(docs[is_ngram], minlength=n_docs).astype(np.float32)
+            length[length == 0] = 1.0
+            val = np.where(is_ngram, self.idf_[cols] / np.sqrt(length)[docs], np.float32(1.0)).astype(np.float32)
+            ones = np.ones(len(cols), dtype=np.int64)
+            return docs, cols, val, np.arange(len(cols)), ones
         F = np.int64(self.n_features_)
         keys = docs * F + cols
         uniq, inv, cnt = np.unique(keys, return_inverse=True, return_counts=True)
@@ -457,6 +473,10 @@ class Featurizer:
     def _matrix(self, docs: np.ndarray, codes: np.ndarray, n_docs: int) -> sp.csr_matrix:
         cols, ok = self._columns(codes)
         rows, ucols, val, _, _ = self.entries(docs[ok], cols[ok], n_docs)
+        if self.weighting == "sqrt_length":  # repeats are summed by the conversion
+            X = sp.csr_matrix((val, (rows, ucols)), shape=(n_docs, self.n_features_), dtype=np.float32)
+            X.sum_duplicates()
+            return X
         indptr = np.searchsorted(rows, np.arange(n_docs + 1))
         return sp.csr_matrix((val, ucols, indptr), shape=(n_docs, self.n_features_))
 

@@ -272,6 +272,7 @@ class Moderator:
                 intercept=self.intercept,
                 calibration=self.calibration,
                 labels=np.array(self.labels, dtype=str),
+                weighting=np.array([fz.weighting], dtype=str),
             )
         card = dict(card if card is not None else self.card)
         card["format_version"] = FORMAT_VERSION
@@ -329,7 +330,10 @@ def load_model(path: str | os.PathLike | None = None, policy: Policy | None = No
             arrays = {k: z[k] for k in z.files}
     except (ValueError, OSError) as exc:
         raise ModelError(f"{model_path}: not a readable model file: {exc}") from exc
-    featurizer = Featurizer().set_state(arrays["tokens"].tolist(), arrays["codes"], arrays["idf"])
+    weighting = str(arrays["weighting"][0]) if "weighting" in arrays else "sublinear_l2"
+    if weighting not in Featurizer.WEIGHTINGS:
+        raise ModelError(f"{model_path}: unknown feature weighting {weighting!r}")
+    featurizer = Featurizer(weighting=weighting).set_state(arrays["tokens"].tolist(), arrays["codes"], arrays["idf"])
     labels = arrays["labels"].tolist()
     if labels != list(card.get("labels", labels)):
         raise ModelError(f"{model_path}: labels {labels} differ from the card's {card.get('labels')}")

@@ -16,7 +16,7 @@ DEFAULT_DATA = Path("..") / "shared" / "data"
               show_default=True, help="Our own labelled news-style comments (only its train split is used).")
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("models"),
               show_default=True, help="Directory to write the model file and its model card to.")
-@click.option("--C", "C", type=float, default=4.0, show_default=True, help="Inverse L2 regularisation strength.")
+@click.option("--C", "C", type=float, default=0.5, show_default=True, help="Inverse L2 regularisation strength.")
 @click.option("--seed", type=int, default=None, help="Random seed (the default makes `make train` reproducible).")
 def train_command(data_dir: Path, own_path: Path, output: Path, C: float, seed: int | None) -> None:
     """Train the model from the labelled data sets and write it with its model card.

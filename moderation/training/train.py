@@ -44,7 +44,7 @@ THRESHOLD_BOUNDS = {"hold": (0.3, 0.8), "reject": (0.6, 0.97)}
 class TrainConfig:
     data_dir: Path
     own_path: Path | None = None
-    C: float = 4.0
+    C: float = 0.5
     min_df: int = 3
     max_features: int = 300_000
     validation_fraction: float = 0.15
@@ -207,8 +207,9 @@ def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable
         "created": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "labels": list(LABELS),
         "model": {
-            "kind": "logistic regression per label (liblinear, L2) over TF-IDF word uni+bigrams in context "
-                    "(plain/negated/reported/quoted) + binary lexicon pattern features; Platt-calibrated",
+            "kind": "logistic regression per label (liblinear, L2) over IDF-weighted word uni+bigrams in context "
+                    "(plain/negated/reported/quoted) + lexicon pattern features; Platt-calibrated",
+            "weighting": fz.weighting,
             "C": config.C, "min_df": config.min_df, "max_features": config.max_features, "seed": config.seed,
             "n_features": int(fz.n_features_), "abusive_at_least_dehumanising": True,
         },
