@@ -31,7 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from moderation.lexicon import DH_CATEGORIES, LITERAL_PRONE, Lexicon, load_lexicon
-from moderation.normalize import SEP
+from moderation.normalize import SEP, collapse_repeats
 
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:'(?:t|re|ve|ll|d|m)\b)?|[.!?;:,()\"]|\x1e")
 
@@ -87,7 +87,14 @@ class _Vocab(dict):
     swaps: dict[str, int] = {}
 
     def __missing__(self, token: str) -> int:
-        return self.swaps.get(token, UNK)
+        j = self.swaps.get(token)
+        if j is not None:
+            return j
+        collapsed = collapse_repeats(token)
+        if collapsed != token:
+            j = self.get(collapsed)
+            return j if j is not None else self.swaps.get(collapsed, UNK)
+        return UNK
 
 
 @dataclass

@@ -118,6 +118,11 @@ _LEET_CHARS = r"a-z0-9@$!|+*#_(€"
 _REPEAT = re.compile(r"([a-z])\1{2,}")
 
 
+def collapse_repeats(token: str) -> str:
+    """Letters repeated three or more times -> one ("scuuuum" -> "scum", "orcsss" -> "orcs")."""
+    return _REPEAT.sub(r"\1", token)
+
+
 def _word_repl(word: str) -> str:
     """A word with symbols or digits: collapse repeats, then resolve leetspeak/masks."""
     word = _REPEAT.sub(r"\1", word)
@@ -157,9 +162,8 @@ STEPS: tuple[_Step, ...] = (
     _Step(re.compile(r"@\w+"), _mention_repl),
     # s p a c e d  or  s.p.a.c.e.d letters: three or more single characters in a row ("p i g").
     _Step(re.compile(r"(?<![\w@$!*])[a-z0-9@$!*](?:[ .\-_][a-z0-9@$!*]){2,}(?![\w@$!*])"), _spaced_repl),
-    # Letters repeated three or more times: "scuuuum" -> "scum"; "!!!!" -> "!".
-    _Step(_REPEAT, r"\1"),
-    _Step(re.compile(r"([^\w\s*#])\1+"), r"\1"),
+    # (Letters repeated three or more times, "scuuuum", are collapsed when the token
+    # is looked up: `collapse_repeats`, called by the featurizer for unknown tokens only.)
     # Leetspeak and masks inside a word that has at least one letter and one symbol/digit.
     _Step(re.compile(r"(?<![a-z0-9@$!|+*#_(€])(?=[a-z0-9]*[@$!|+*#_(€0-9])(?=[" + _LEET_CHARS + r"]*[a-z])"
                      r"(?=[" + _LEET_CHARS + r"]*[0-9@$!|+*#_(€])[" + _LEET_CHARS + r"]{3,}"), _leet_repl),
@@ -199,8 +203,13 @@ class NormalizedText:
     """A normalised text and, per normalised character, its original [start, end) range."""
 
     text: str
-    starts: list[int]
-    ends: list[int]
+    starts: list[int] | None  # None: the identity map (nothing changed length)
+    ends: list[int] | None
+
+    def __post_init__(self) -> None:
+        if self.starts is None:
+            self.starts = range(len(self.text))  # type: ignore[assignment]
+            self.ends = range(1, len(self.text) + 1)  # type: ignore[assignment]
 
     def original_span(self, start: int, end: int) -> tuple[int, int]:
         """The original character range that normalised range [start, end) came from."""
@@ -211,12 +220,21 @@ class NormalizedText:
         return self.starts[start], max(self.ends[end - 1], self.starts[start])
 
 
-def _tracked_sub(pattern: re.Pattern, repl, text: str, starts: list[int], ends: list[int]):
+def _tracked_sub(pattern: re.Pattern, repl, text: str, starts, ends):
+    """`pattern.sub(repl, text)` that also maps each output character to its original range.
+
+    `starts`/`ends` may be `range` objects (the identity map); they stay so
+    when nothing matches, which is the common case and costs one scan.
+    """
+    first = pattern.search(text)
+    if first is None:
+        return text, starts, ends
+    starts, ends = list(starts), list(ends)
     out: list[str] = []
     new_starts: list[int] = []
     new_ends: list[int] = []
     pos = 0
-    for m in pattern.finditer(text):
+    for m in pattern.finditer(text, first.start()):
         a, b = m.span()
         out.append(text[pos:a])
         new_starts.extend(starts[pos:a])
@@ -243,8 +261,8 @@ def _tracked_sub(pattern: re.Pattern, repl, text: str, starts: list[int], ends: 
 def normalize_with_offsets(text: str) -> NormalizedText:
     """`normalize`, keeping for each output character the original range it came from."""
     text = text.replace(SEP, " ")
-    starts = list(range(len(text)))
-    ends = list(range(1, len(text) + 1))
+    starts: list[int] | range = range(len(text))
+    ends: list[int] | range = range(1, len(text) + 1)
     text, starts, ends = _tracked_sub(_NON_ASCII, lambda m: _fold_char(m.group(0)), text, starts, ends)
     text = text.lower()
     for step in STEPS:
