@@ -24,6 +24,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
+from itertools import accumulate
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable, Sequence
@@ -105,8 +107,14 @@ def _resolve_masked(word: str) -> str | None:
 
 @dataclass(frozen=True)
 class _Step:
+    """One normalisation step. `seed`, when given, is a cheap pattern (it starts with a
+    narrow character class, so the regex engine skips ahead in C) that matches in
+    every text the full pattern would change: the batch path runs the full pattern
+    only on the texts the seed hits."""
+
     pattern: re.Pattern
     repl: Callable[[re.Match], str] | str
+    seed: re.Pattern | None = None
 
     def sub(self, text: str) -> str:
         return self.pattern.sub(self.repl, text)
@@ -161,12 +169,15 @@ STEPS: tuple[_Step, ...] = (
     _Step(re.compile(r"(?:https?://|www\.)[^\s\x1e]+"), URL_TOKEN),
     _Step(re.compile(r"@\w+"), _mention_repl),
     # s p a c e d  or  s.p.a.c.e.d letters: three or more single characters in a row ("p i g").
-    _Step(re.compile(r"(?<![\w@$!*])[a-z0-9@$!*](?:[ .\-_][a-z0-9@$!*]){2,}(?![\w@$!*])"), _spaced_repl),
+    _Step(re.compile(r"(?<![\w@$!*])[a-z0-9@$!*](?:[ .\-_][a-z0-9@$!*]){2,}(?![\w@$!*])"), _spaced_repl,
+          re.compile(r"[^\w@$!*][a-z0-9@$!*][ .\-_][a-z0-9@$!*][ .\-_][a-z0-9@$!*]")),
     # (Letters repeated three or more times, "scuuuum", are collapsed when the token
     # is looked up: `collapse_repeats`, called by the featurizer for unknown tokens only.)
     # Leetspeak and masks inside a word that has at least one letter and one symbol/digit.
     _Step(re.compile(r"(?<![a-z0-9@$!|+*#_(€])(?=[a-z0-9]*[@$!|+*#_(€0-9])(?=[" + _LEET_CHARS + r"]*[a-z])"
-                     r"(?=[" + _LEET_CHARS + r"]*[0-9@$!|+*#_(€])[" + _LEET_CHARS + r"]{3,}"), _leet_repl),
+                     r"(?=[" + _LEET_CHARS + r"]*[0-9@$!|+*#_(€])[" + _LEET_CHARS + r"]{3,}"), _leet_repl,
+          # a word mixing letters and symbols/digits has a symbol next to a letter
+          re.compile(r"[0-9@$!|+*#_(€](?:(?=[a-z])|(?<=[a-z].))")),
 )
 
 
@@ -190,9 +201,29 @@ def normalize_batch(texts: Sequence[str]) -> list[str]:
         return []
     joined = SEP.join(t.replace(SEP, " ") for t in texts)
     joined = _fold_non_ascii(joined).lower()
+    parts: list[str] | None = None
     for step in STEPS:
-        joined = step.sub(joined)
-    parts = joined.split(SEP)
+        if step.seed is None:
+            if parts is not None:
+                joined = SEP.join(parts)
+                parts = None
+            joined = step.sub(joined)
+            continue
+        if parts is None:
+            parts = joined.split(SEP)
+            if len(parts) != len(texts):  # pragma: no cover - a step matched a separator
+                return [normalize(t) for t in texts]
+        else:
+            joined = SEP.join(parts)
+        # (a separator in front, so a seed may start at the first text's first character)
+        # (the last character of a seed match is in the text that needs the step)
+        hits = [m.end() - 2 for m in step.seed.finditer(SEP + joined)]
+        if hits:
+            ends = list(accumulate(len(p) + 1 for p in parts))
+            for d in sorted({bisect_right(ends, h) for h in hits}):
+                parts[d] = step.sub(parts[d])
+    if parts is None:
+        parts = joined.split(SEP)
     if len(parts) != len(texts):  # pragma: no cover - a step matched a separator
         return [normalize(t) for t in texts]
     return parts

@@ -40,8 +40,12 @@ def test_urls_and_mentions_become_placeholder_tokens():
 
 
 def test_batch_path_equals_single_path():
-    texts = ["The 0rcs failed", "", "p i g", "f*ck!!!", "Тhе оrсs", "a\x1eb", "plain text", "x" * 5]
+    texts = ["The 0rcs failed", "", "p i g", "f*ck!!!", "Тhе оrсs", "a\x1eb", "plain text", "x" * 5,
+             "a b c", '"p i g"', "x (o r c s)", "(c0ckroach", "sl**ghter", "2020 was 1st", "o.r.c.s"]
     assert normalize_batch(texts) == [normalize(t) for t in texts]
+    for i in range(len(texts)):  # each text in every position of a batch
+        rotated = texts[i:] + texts[:i]
+        assert normalize_batch(rotated) == [normalize(t) for t in rotated]
     assert [normalize_with_offsets(t).text for t in texts] == [normalize(t) for t in texts]
 
 
