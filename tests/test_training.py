@@ -95,3 +95,35 @@ def test_toxigen_loader_dedupes_statements_and_holds_half_out(shared_data):
     assert set(tg["split"]) == {"train", "test"}
     neutral = tg[tg["hate"] == 0]
     assert (neutral["abusive"] == 0).all() and (neutral["dehumanising"] == 0).all()
+
+
+def test_train_and_evaluate_commands_explain_a_missing_data_directory(tmp_path):
+    from click.testing import CliRunner
+
+    from moderation.cli import main
+
+    runner = CliRunner()
+    for cmd in (["train", "--data", str(tmp_path / "nope"), "--output", str(tmp_path / "m")],
+                ["evaluate", "--data", str(tmp_path / "nope"), "--output", str(tmp_path / "e.md")]):
+        result = runner.invoke(main, cmd)
+        assert result.exit_code == 1
+        assert "data directory not found" in result.output
+    assert not (tmp_path / "m").exists()
+    help_text = runner.invoke(main, ["train", "--help"]).output
+    assert "--data" in help_text and "--output" in help_text
+
+
+@pytest.mark.data
+def test_evaluate_writes_every_target(shared_data, tmp_path):
+    from click.testing import CliRunner
+
+    from moderation.cli import main
+
+    out = tmp_path / "evaluation.md"
+    result = CliRunner().invoke(main, ["evaluate", "--data", str(shared_data), "--output", str(out), "--no-speed"])
+    assert result.exit_code == 0, result.output
+    text = out.read_text()
+    for needle in ("seed table all correct | 9/9 | yes", "own test split F1 `dehumanising`",
+                   "hard-negative FPR", "ucc_unhealthy_globe", "fox_news_comments", "toxigen neutral statements",
+                   "obfuscated seed comments still flagged"):
+        assert needle in text, needle

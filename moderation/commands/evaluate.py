@@ -40,6 +40,11 @@ def evaluate_command(data_dir: Path, model_path: Path | None, output: Path, json
     if not data_dir.is_dir():
         raise click.ClickException(f"{data_dir}: data directory not found (use --data DIR)")
     try:
+        import profanity_check  # noqa: F401  (the peer every figure is compared with)
+    except ImportError as exc:
+        raise click.ClickException("alt-profanity-check is needed for the side-by-side figures: "
+                                   "pip install -e '.[dev]' (or pip install alt-profanity-check)") from exc
+    try:
         moderator = load_model(model_path)
     except ModelError as exc:
         raise click.ClickException(str(exc)) from exc
