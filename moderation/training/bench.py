@@ -7,6 +7,7 @@ Used by `benchmarks/compare_peers.py`, `benchmarks/bench_model.py` and
 from __future__ import annotations
 
 import gc
+import os
 import subprocess
 import sys
 import time
@@ -67,9 +68,25 @@ def latency(moderator, texts: Sequence[str], n: int = 2000) -> dict:
         t0 = time.perf_counter()
         moderator.check(t)
         times[i] = time.perf_counter() - t0
+    # The same comments twice more, keeping each comment's fastest time: separates the
+    # model's own cost from time slices lost to other processes on a busy machine.
+    best = times.copy()
+    for _ in range(2):
+        for i, t in enumerate(texts):
+            t0 = time.perf_counter()
+            moderator.check(t)
+            best[i] = min(best[i], time.perf_counter() - t0)
     ms = times * 1000
+    bms = best * 1000
+    try:
+        load = round(os.getloadavg()[0], 2)
+    except OSError:  # pragma: no cover - not on every platform
+        load = None
     return {"comments": len(texts), "p50_ms": round(float(np.percentile(ms, 50)), 3),
-            "p99_ms": round(float(np.percentile(ms, 99)), 3), "max_ms": round(float(ms.max()), 3)}
+            "p99_ms": round(float(np.percentile(ms, 99)), 3), "max_ms": round(float(ms.max()), 3),
+            "best_of_3_p50_ms": round(float(np.percentile(bms, 50)), 3),
+            "best_of_3_p99_ms": round(float(np.percentile(bms, 99)), 3),
+            "load_average_1min": load, "cpus": os.cpu_count()}
 
 
 _LOAD_SNIPPET = """

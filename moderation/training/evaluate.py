@@ -212,8 +212,12 @@ def render_markdown(r: dict, command: str) -> str:
                  f"{tp['ratio_proba']:.2f}x ({tp['ours_proba_per_second']:,}/s vs {tp['peer_per_second']:,}/s) | {_mark(tp['ratio_proba'] >= 1.0)} |")
         L.append(f"| (full verdicts with evidence, same comments) | {tp['ratio_score']:.2f}x ({tp['ours_score_per_second']:,}/s) | "
                  f"{_mark(tp['ratio_score'] >= 1.0)} |")
-        L.append(f"| single-comment p99 latency <= 2 ms | {sp['latency']['p99_ms']:.2f} ms (p50 {sp['latency']['p50_ms']:.2f}) | "
-                 f"{_mark(sp['latency']['p99_ms'] <= 2.0)} |")
+        lat = sp["latency"]
+        L.append(f"| single-comment p99 latency <= 2 ms | {lat['p99_ms']:.2f} ms (p50 {lat['p50_ms']:.2f}; load average "
+                 f"{lat.get('load_average_1min')} on {lat.get('cpus')} CPUs) | {_mark(lat['p99_ms'] <= 2.0)} |")
+        if "best_of_3_p99_ms" in lat:
+            L.append(f"| (same, each comment's best of 3 runs: the model's own cost without other processes' time slices) "
+                     f"| {lat['best_of_3_p99_ms']:.2f} ms (p50 {lat['best_of_3_p50_ms']:.2f}) | {_mark(lat['best_of_3_p99_ms'] <= 2.0)} |")
         L.append(f"| model load <= 0.3 s | {sp['load']['load_seconds']:.3f} s (imports {sp['load']['import_seconds']:.3f} s) | "
                  f"{_mark(sp['load']['load_seconds'] <= 0.3)} |")
         L.append(f"| model file <= 25 MB | {sp['size']['megabytes']} MB | {_mark((sp['size']['megabytes'] or 0) <= 25)} |")
@@ -269,6 +273,8 @@ def render_markdown(r: dict, command: str) -> str:
               "Throughput: best of 3 runs over the same 20,000 news-site comments (Civil Comments, Globe and Mail, Fox News) "
               "after one warm-up; `ratio_proba` compares probabilities with probabilities (alt-profanity-check's "
               "`predict_prob` against our `predict_proba`), `ratio_score` our full `score()` (verdicts, policy decisions "
-              "and evidence spans for flagged comments). Latency: `Moderator.check()` on 2,000 single comments. "
+              "and evidence spans for flagged comments). Latency: `Moderator.check()` on 2,000 single comments, once "
+              "(p50/p99 as measured) and twice more keeping each comment's fastest time (best-of-3: on a machine shared "
+              "with other jobs, a comment that loses its time slice waits a whole scheduler quantum). "
               "Load: fresh processes, `load_model()` after imports. Standalone: `python benchmarks/compare_peers.py`.", ""]
     return "\n".join(L) + "\n"
