@@ -273,6 +273,7 @@ class Moderator:
                 calibration=self.calibration,
                 labels=np.array(self.labels, dtype=str),
                 weighting=np.array([fz.weighting], dtype=str),
+                bigrams=np.array([fz.bigrams], dtype=bool),
             )
         card = dict(card if card is not None else self.card)
         card["format_version"] = FORMAT_VERSION
@@ -333,7 +334,8 @@ def load_model(path: str | os.PathLike | None = None, policy: Policy | None = No
     weighting = str(arrays["weighting"][0]) if "weighting" in arrays else "sublinear_l2"
     if weighting not in Featurizer.WEIGHTINGS:
         raise ModelError(f"{model_path}: unknown feature weighting {weighting!r}")
-    featurizer = Featurizer(weighting=weighting).set_state(arrays["tokens"].tolist(), arrays["codes"], arrays["idf"])
+    bigrams = bool(arrays["bigrams"][0]) if "bigrams" in arrays else True
+    featurizer = Featurizer(weighting=weighting, bigrams=bigrams).set_state(arrays["tokens"].tolist(), arrays["codes"], arrays["idf"])
     labels = arrays["labels"].tolist()
     if labels != list(card.get("labels", labels)):
         raise ModelError(f"{model_path}: labels {labels} differ from the card's {card.get('labels')}")

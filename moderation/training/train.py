@@ -52,6 +52,7 @@ class TrainConfig:
     seed: int = SEED
     sources: list[str] = field(default_factory=lambda: list(TRAIN_SETS))
     synthetic: bool = True
+    bigrams: bool = True
     limit_per_source: int | None = None  # tests train a tiny model
 
 
@@ -159,7 +160,7 @@ def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable
     is_val |= is_cal
     log(f"normalising {len(data)} texts")
     norm = normalize_batch(data["text"].tolist())
-    fz = Featurizer(min_df=config.min_df, max_features=config.max_features)
+    fz = Featurizer(min_df=config.min_df, max_features=config.max_features, bigrams=config.bigrams)
     train_idx = np.flatnonzero(~is_val)
     fz.fit([norm[i] for i in train_idx])
     X = fz.transform(norm)
@@ -209,7 +210,7 @@ def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable
         "model": {
             "kind": "logistic regression per label (liblinear, L2) over IDF-weighted word uni+bigrams in context "
                     "(plain/negated/reported/quoted) + lexicon pattern features; Platt-calibrated",
-            "weighting": fz.weighting,
+            "weighting": fz.weighting, "bigrams": fz.bigrams,
             "C": config.C, "min_df": config.min_df, "max_features": config.max_features, "seed": config.seed,
             "n_features": int(fz.n_features_), "abusive_at_least_dehumanising": True,
         },
