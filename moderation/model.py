@@ -236,8 +236,9 @@ class Moderator:
                 continue
             s0 = int(starts[d])
             text = texts[i]
+            words = np.array([nt.text[a].isalnum() for a, _ in spans])  # punctuation is never evidence
             for label in labels[i]:
-                contrib = contrib_by_label[label][s0:s0 + len(spans)]
+                contrib = np.where(words, contrib_by_label[label][s0:s0 + len(spans)], 0.0)
                 top = [k for k in np.argsort(-contrib)[:MAX_EVIDENCE] if contrib[k] > 0]
                 if not top:
                     continue
