@@ -44,6 +44,10 @@ evaluate: $(STAMP)
 bench: $(STAMP)
 	for b in benchmarks/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
 
+## notebooks: execute the notebooks in notebooks/ (as CI does), outputs stay stripped in git
+notebooks: $(STAMP)
+	$(BIN)/python -m pytest -q --nbmake notebooks/
+
 ## figures: regenerate the figures the README links to
 figures: $(STAMP)
 	$(BIN)/python -m moderation.figures --output docs/figures

@@ -23,6 +23,7 @@ _EXPORTS = {
     "Policy": "moderation.policy",
     "load_policy": "moderation.policy",
     "read_dump": "moderation.readers",
+    "iter_inputs": "moderation.readers",
     "scan": "moderation.scan",
 }
 

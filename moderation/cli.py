@@ -54,3 +54,7 @@ def main() -> None:
       moderation check "Those people are vermin"    exit code 0 allow, 10 hold, 11 reject
       moderation serve --port 8080              pre-publish hook for a CMS
     """
+
+
+if __name__ == "__main__":  # python -m moderation.cli
+    main()

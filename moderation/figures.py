@@ -14,7 +14,6 @@ Needs matplotlib (the `notebooks` extra) and `../shared/data`
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -23,8 +22,10 @@ from typing import Any, Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-#: The repository (the shipped model and `data/` live here).
-REPO = Path(__file__).resolve().parent.parent
+# REPO (the checkout: the shipped model and `data/`) and default_data_dir are
+# imported from here by the notebooks.
+from moderation.training.paths import REPO, default_data_dir
+
 #: Seed for every sample drawn here (large data sets are sampled for speed).
 SEED = 20261122
 #: Largest number of rows scored per evaluation set (a fixed-seed sample beyond it).
@@ -34,11 +35,6 @@ THREAD_SIZE = 200
 
 LABEL_COLOURS = {"dehumanising": "#b2182b", "abusive": "#2166ac"}
 DECISIONS = ("allow", "hold", "reject")
-
-
-def default_data_dir() -> Path:
-    """Where the public data sets live: `$MODERATION_DATA`, else `../shared/data` beside the repo."""
-    return Path(os.environ.get("MODERATION_DATA") or REPO.parent / "shared" / "data")
 
 
 def _sample(df: pd.DataFrame, max_rows: int | None, seed: int = SEED) -> pd.DataFrame:

@@ -8,12 +8,12 @@ from pathlib import Path
 
 import click
 
-DEFAULT_DATA = Path("..") / "shared" / "data"
+from moderation.training.paths import default_data_dir
 
 
 @click.command("evaluate")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA,
-              show_default=True, help="Directory of the public labelled data sets.")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory of the public labelled data sets [default: $MODERATION_DATA, else ../shared/data].")
 @click.option("--model", "model_path", type=click.Path(path_type=Path), default=None,
               help="A model directory or card (default: the shipped model in models/).")
 @click.option("--output", "-o", type=click.Path(dir_okay=False, path_type=Path), default=Path("docs/evaluation.md"),
@@ -37,8 +37,10 @@ def evaluate_command(data_dir: Path, model_path: Path | None, output: Path, json
     from moderation.model import ModelError, load_model
     from moderation.training.evaluate import evaluate, render_markdown
 
+    given = data_dir is not None
+    data_dir = data_dir if given else default_data_dir()
     if not data_dir.is_dir():
-        raise click.ClickException(f"{data_dir}: data directory not found (use --data DIR)")
+        raise click.ClickException(f"{data_dir}: data directory not found (use --data DIR or set MODERATION_DATA)")
     try:
         import profanity_check  # noqa: F401  (the peer every figure is compared with)
     except ImportError as exc:
@@ -49,7 +51,7 @@ def evaluate_command(data_dir: Path, model_path: Path | None, output: Path, json
     except ModelError as exc:
         raise click.ClickException(str(exc)) from exc
     results = evaluate(moderator, data_dir, with_speed=not no_speed, log=lambda m: click.echo(m, err=True))
-    command = "moderation evaluate --data " + str(data_dir) + (" --no-speed" if no_speed else "")
+    command = "moderation evaluate" + (f" --data {data_dir}" if given else "") + (" --no-speed" if no_speed else "")
     text = render_markdown(results, command)
     if str(output) == "-":
         sys.stdout.write(text)

@@ -6,12 +6,13 @@ from pathlib import Path
 
 import click
 
-DEFAULT_DATA = Path("..") / "shared" / "data"
+from moderation.training.paths import default_data_dir
 
 
 @click.command("train")
-@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_DATA,
-              show_default=True, help="Directory of the public labelled data sets (each with SOURCE.txt).")
+@click.option("--data", "data_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Directory of the public labelled data sets, each with SOURCE.txt "
+                   "[default: $MODERATION_DATA, else ../shared/data].")
 @click.option("--own", "own_path", type=click.Path(dir_okay=False, path_type=Path), default=Path("data/news_comments.csv"),
               show_default=True, help="Our own labelled news-style comments (only its train split is used).")
 @click.option("--output", "-o", type=click.Path(file_okay=False, path_type=Path), default=Path("models"),
@@ -33,8 +34,9 @@ def train_command(data_dir: Path, own_path: Path, output: Path, C: float, seed: 
     """
     from moderation.training.train import SEED, TrainConfig, train_and_save
 
+    data_dir = data_dir if data_dir is not None else default_data_dir()
     if not data_dir.is_dir():
-        raise click.ClickException(f"{data_dir}: data directory not found (use --data DIR)")
+        raise click.ClickException(f"{data_dir}: data directory not found (use --data DIR or set MODERATION_DATA)")
     config = TrainConfig(data_dir=data_dir, own_path=own_path if own_path.is_file() else None, C=C,
                          seed=SEED if seed is None else seed)
     if config.own_path is None:

@@ -1,0 +1,5 @@
+"""`python -m moderation ...` runs the same CLI as the `moderation` command."""
+
+from moderation.cli import main
+
+main(prog_name="moderation")
