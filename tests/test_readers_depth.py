@@ -152,3 +152,26 @@ def test_known_record_counts_per_fixture():
         reader = read_dump(DUMPS / name)
         list(reader)
         assert (reader.stats.comments, reader.stats.errors) == (n_comments, n_errors), name
+
+
+def test_the_default_window_keeps_replies_within_it_and_stays_bounded():
+    from moderation.readers.threads import DEFAULT_WINDOW
+
+    resolver = DepthResolver()
+    out = list(resolver.feed(comment("root")))
+    for i in range(DEFAULT_WINDOW - 1):
+        out.extend(resolver.feed(comment(f"n{i}")))
+    (reply,) = resolver.feed(comment("reply", "root"))  # the last id still in the window: depth kept
+    assert reply.depth == 1 and resolver.orphans == 0
+    # The reply refreshed root: DEFAULT_WINDOW - 1 newer ids later it is still known...
+    for i in range(DEFAULT_WINDOW - 2):
+        out.extend(resolver.feed(comment(f"m{i}")))
+    (again,) = resolver.feed(comment("again", "root"))
+    assert again.depth == 1
+    # ...and once DEFAULT_WINDOW newer ids went by it is forgotten: a later reply is an orphan, not a loss.
+    for i in range(DEFAULT_WINDOW):
+        out.extend(resolver.feed(comment(f"k{i}")))
+    assert resolver.feed(comment("late", "root")) == []  # held: its parent may still come
+    (late,) = resolver.flush()
+    assert late.id == "late" and late.depth == 0 and late.parent_id == "root" and resolver.orphans == 1
+    assert len(resolver._depth) == DEFAULT_WINDOW
