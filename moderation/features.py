@@ -253,7 +253,10 @@ class Featurizer:
 
         Positions index the batch token stream (separators included).
         """
-        ids = self._ids(normalized)
+        return self.analyse_ids(self._ids(normalized))
+
+    def analyse_ids(self, ids: np.ndarray):
+        """`analyse` from the batch's token ids (`_ids`), for callers that also need the ids."""
         n = len(ids)
         t = self._tables
         f = t.flags

@@ -25,8 +25,8 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from moderation.features import Featurizer, KIND_BIGRAM, KIND_BIGRAM_CTX, token_spans
-from moderation.normalize import NormalizedText, normalize_batch, normalize_with_offsets
+from moderation.features import SEP_ID, Featurizer, KIND_BIGRAM, KIND_BIGRAM_CTX, token_spans
+from moderation.normalize import NormalizedText, normalize_batch, normalize_batch_changed, normalize_with_offsets
 from moderation.policy import Policy, attach_evidence
 from moderation.records import Evidence, Verdict
 
@@ -54,6 +54,7 @@ class _Analysis:
     val: np.ndarray
     inv: np.ndarray
     cnt: np.ndarray
+    ids: np.ndarray  # token ids of the batch, each document followed by a separator
 
 
 class ModelError(RuntimeError):
@@ -107,11 +108,12 @@ class Moderator:
     # ----- scores -----------------------------------------------------
     def _analyse(self, normalized: Sequence[str]) -> _Analysis:
         fz = self.featurizer
-        docs, codes, pos, doc_start = fz.analyse(normalized)
+        ids = fz._ids(normalized)
+        docs, codes, pos, doc_start = fz.analyse_ids(ids)
         cols, ok = fz._columns(codes)
         docs, codes, cols, pos = docs[ok], codes[ok], cols[ok], pos[ok]
         rows, ucols, val, inv, cnt = fz.entries(docs, cols, len(normalized))
-        return _Analysis(len(normalized), codes, cols, pos, doc_start, rows, ucols, val, inv, cnt)
+        return _Analysis(len(normalized), codes, cols, pos, doc_start, rows, ucols, val, inv, cnt, ids)
 
     def _decision(self, an: _Analysis) -> np.ndarray:
         """Raw linear scores (n_texts, n_labels): one weighted bincount per label, no sparse matrix."""
@@ -142,20 +144,60 @@ class Moderator:
         return p
 
     def score(self, texts: Sequence[str]) -> list[Verdict]:
-        """One verdict per text (batch, vectorised); evidence for the flagged labels."""
+        """One verdict per text (batch, vectorised); evidence for the flagged labels.
+
+        The batch is normalised and featurised once: scores, policy decisions
+        (`Policy.decide_batch`) and evidence all come from that one analysis.
+        Only flagged comments whose normalisation moved characters (folded
+        Unicode, replaced URLs, leetspeak ...) are normalised again, with
+        offsets, to map their evidence back to the original text.
+        """
         texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
         if len(texts) == 1:
             return [self._check_one(texts[0])]
-        probs = self.predict_proba(texts)
-        decided = []
-        for text, row in zip(texts, probs):
-            scores = {label: round(float(p), 4) for label, p in zip(self.labels, row)}
-            decided.append((scores, *self.policy.decide(scores, text)))
-        evidence = self.explain_batch(texts, [d[2] for d in decided])
+        if not texts:
+            return []
+        normalized, changed = normalize_batch_changed(texts)
+        an = self._analyse(normalized)
+        probs = self._proba(self._decision(an))
+        n_labels = len(self.labels)
+        rounded = [round(p, 4) for p in probs.ravel().tolist()]
+        decide_batch = getattr(self.policy, "decide_batch", None)
+        if decide_batch is not None:
+            decided = decide_batch(self.labels, np.array(rounded).reshape(probs.shape), texts)
+        else:  # a policy object of its own that only has `decide`
+            decided = [self.policy.decide(dict(zip(self.labels, rounded[i * n_labels:(i + 1) * n_labels])), text)
+                       for i, text in enumerate(texts)]
+        # evidence for the flagged comments, from the batch analysis
+        todo, maps, redo = [], [], []
+        for i, (text, (_, labels, _)) in enumerate(zip(texts, decided)):
+            if not (text and labels):
+                continue
+            if i in changed:
+                nt = normalize_with_offsets(text)
+                if nt.text != normalized[i]:  # pragma: no cover - the two paths agree (tests/test_normalize.py)
+                    redo.append(i)
+                    continue
+                maps.append(nt)
+            else:
+                maps.append(None)
+            todo.append(i)
+        evidence: dict[int, list[Evidence]] = {}
+        if todo:
+            found = self._evidence([texts[i] for i in todo], [normalized[i] for i in todo], maps,
+                                   [decided[i][1] for i in todo], an, todo)
+            evidence.update(zip(todo, found))
+        if redo:  # pragma: no cover - see above
+            found = self.explain_batch([texts[i] for i in redo], [decided[i][1] for i in redo])
+            evidence.update(zip(redo, found))
+        version = self.version
+        labels_ = self.labels
         verdicts = []
-        for (scores, decision, labels, reasons), ev in zip(decided, evidence):
-            verdict = Verdict(scores=scores, labels=labels, decision=decision, evidence=ev,
-                              model_version=self.version, reasons=reasons)
+        for i, (decision, labels, reasons) in enumerate(decided):
+            ev = evidence.get(i)
+            verdict = Verdict(scores=dict(zip(labels_, rounded[i * n_labels:(i + 1) * n_labels])), labels=labels,
+                              decision=decision, evidence=ev if ev is not None else [], model_version=version,
+                              reasons=reasons)
             verdicts.append(attach_evidence(verdict) if ev else verdict)
         return verdicts
 
@@ -166,7 +208,7 @@ class Moderator:
         row = self._proba(self._decision(an))[0]
         scores = {label: round(float(p), 4) for label, p in zip(self.labels, row)}
         decision, labels, reasons = self.policy.decide(scores, text)
-        evidence = self._evidence([text], [nt], [labels], an)[0] if labels else []
+        evidence = self._evidence([text], [nt.text], [nt], [labels], an, [0])[0] if labels else []
         verdict = Verdict(scores=scores, labels=labels, decision=decision, evidence=evidence,
                           model_version=self.version, reasons=reasons)
         return attach_evidence(verdict) if evidence else verdict
@@ -202,58 +244,105 @@ class Moderator:
             return out
         nts = [normalize_with_offsets(texts[i]) for i in todo]
         an = self._analyse([nt.text for nt in nts])
-        found = self._evidence([texts[i] for i in todo], nts, [labels[i] for i in todo], an)
+        found = self._evidence([texts[i] for i in todo], [nt.text for nt in nts], nts, [labels[i] for i in todo],
+                               an, range(len(todo)))
         for i, ev in zip(todo, found):
             out[i] = ev
         return out
 
-    def _evidence(self, texts: Sequence[str], nts: Sequence[NormalizedText], labels: Sequence[Sequence[str]],
-                  an: _Analysis) -> list[list[Evidence]]:
+    def _evidence(self, texts: Sequence[str], normalized: Sequence[str], maps: Sequence[NormalizedText | None],
+                  labels: Sequence[Sequence[str]], an: _Analysis, docs: Sequence[int]) -> list[list[Evidence]]:
+        """Evidence for `texts`, which are documents `docs` of the analysed batch `an`.
+
+        `normalized[k]` is the normalised text of `texts[k]`, `maps[k]` its offset map
+        (`normalize_with_offsets`), or None when normalised character j is original character j.
+        """
         out: list[list[Evidence]] = [[] for _ in texts]
         if len(an.cols) == 0:
             return out
-        todo = list(range(len(texts)))
-        cols, pos, doc_start = an.cols, an.pos, an.doc_start
+        cols, pos = an.cols, an.pos
         value = an.val[an.inv] / an.cnt[an.inv]
         kinds = an.codes >> np.int64(40)
         is_bi = (kinds == KIND_BIGRAM) | (kinds == KIND_BIGRAM_CTX)
-        n_pos = int(pos.max()) + 2
+        n_pos = len(an.ids)
+        # a token's share of each feature: unigrams and lexicon patterns whole, bigrams split
+        # between their two tokens; one bincount adds them in the order np.add.at would
+        where = np.concatenate([pos[~is_bi], pos[is_bi], pos[is_bi] - 1])
         label_index = {l: j for j, l in enumerate(self.labels)}
         contrib_by_label = {}
         for label in {l for ls in labels for l in ls}:
-            j = label_index[label]
-            share = value * self.coef[cols, j]
-            contrib = np.zeros(n_pos)
-            np.add.at(contrib, pos[~is_bi], share[~is_bi])
-            np.add.at(contrib, pos[is_bi], share[is_bi] / 2)
-            np.add.at(contrib, pos[is_bi] - 1, share[is_bi] / 2)
-            contrib_by_label[label] = contrib
-        starts = np.unique(doc_start)  # first token position of each document (every document ends with a separator)
-        for d, i in enumerate(todo):
-            nt = nts[d]
-            spans = token_spans(nt.text)
-            if not spans:
+            share = value * self.coef[cols, label_index[label]]
+            half = share[is_bi] / 2
+            contrib_by_label[label] = np.bincount(where, weights=np.concatenate([share[~is_bi], half, half]),
+                                                  minlength=n_pos)
+        sep_pos = np.flatnonzero(an.ids == SEP_ID)
+        first = np.concatenate(([0], sep_pos[:-1] + 1))  # first token position of each document
+        words_all = ~self.featurizer._tables.flags["punct"][an.ids]  # punctuation is never evidence
+        docs = np.asarray(docs, dtype=np.int64)
+        found: list[dict[str, list[tuple[int, int, float]]]] = [{} for _ in texts]  # label -> (first, last, weight)
+        for label, contrib_all in contrib_by_label.items():
+            ks = np.array([k for k, ls in enumerate(labels) if label in ls], dtype=np.int64)
+            if not len(ks):
                 continue
-            s0 = int(starts[d])
-            text = texts[i]
-            words = np.array([nt.text[a].isalnum() for a, _ in spans])  # punctuation is never evidence
-            for label in labels[i]:
-                contrib = np.where(words, contrib_by_label[label][s0:s0 + len(spans)], 0.0)
-                top = [k for k in np.argsort(-contrib)[:MAX_EVIDENCE] if contrib[k] > 0]
-                if not top:
-                    continue
-                best = contrib[top[0]]
-                top = sorted(k for k in top if contrib[k] >= 0.15 * best)
-                groups: list[list[int]] = []
-                for k in top:
-                    if groups and k == groups[-1][-1] + 1:
-                        groups[-1].append(k)
-                    else:
-                        groups.append([k])
-                for g in groups:
-                    start, end = nt.original_span(spans[g[0]][0], spans[g[-1]][1])
-                    out[i].append(Evidence(label=label, start=start, end=end, text=text[start:end],
-                                           weight=round(float(contrib[g].sum()), 4)))
+            s0 = first[docs[ks]]
+            lengths = sep_pos[docs[ks]] - s0
+            owner = np.repeat(np.arange(len(ks)), lengths)
+            offset = np.arange(len(owner)) - np.repeat(np.cumsum(lengths) - lengths, lengths)  # token index in its doc
+            p = s0[owner] + offset
+            c = np.where(words_all[p], contrib_all[p], 0.0)
+            # The old per-document rule: the top MAX_EVIDENCE tokens by contribution (np.argsort(-c)),
+            # kept if > 0 and >= 15% of the best. Here: all documents at once, sorted by (doc, -c);
+            # where the cut at MAX_EVIDENCE falls inside a tie, argsort's own order decides (below).
+            pos_ = c > 0
+            owner, offset, c = owner[pos_], offset[pos_], c[pos_]
+            order = np.lexsort((-c, owner))
+            owner, offset, c = owner[order], offset[order], c[order]
+            n_own = np.bincount(owner, minlength=len(ks))
+            begin = np.cumsum(n_own) - n_own
+            rank = np.arange(len(owner)) - begin[owner]
+            tie = np.flatnonzero(n_own > MAX_EVIDENCE)
+            tie = tie[c[begin[tie] + MAX_EVIDENCE - 1] == c[begin[tie] + MAX_EVIDENCE]]
+            keep = rank < MAX_EVIDENCE
+            if len(tie):
+                keep[np.isin(owner, tie)] = False
+            best = np.zeros(len(ks))
+            has = n_own > 0
+            best[has] = c[begin[has]]
+            keep &= c >= 0.15 * best[owner]
+            sel = np.flatnonzero(keep)
+            sel = sel[np.lexsort((offset[sel], owner[sel]))]
+            o_l, j_l, c_l = owner[sel].tolist(), offset[sel].tolist(), c[sel].tolist()
+            for t in tie.tolist():  # as the per-document code did it
+                k = int(ks[t])
+                a, b = int(s0[t]), int(s0[t] + lengths[t])
+                cc = np.where(words_all[a:b], contrib_all[a:b], 0.0)
+                top = [j for j in np.argsort(-cc)[:MAX_EVIDENCE] if cc[j] > 0]
+                top = sorted(j for j in top if cc[j] >= 0.15 * cc[top[0]])
+                o_l += [t] * len(top)
+                j_l += top
+                c_l += cc[top].tolist()
+            groups_by_owner: dict[int, list[list]] = {}
+            for o, j, v in zip(o_l, j_l, c_l):
+                groups = groups_by_owner.setdefault(o, [])
+                if groups and j == groups[-1][1] + 1:
+                    g = groups[-1]
+                    g[1] = j
+                    g[2].append(v)
+                else:
+                    groups.append([j, j, [v]])
+            for o, groups in groups_by_owner.items():
+                found[int(ks[o])][label] = [(a, b, sum(vs)) for a, b, vs in groups]
+        for k, by_label in enumerate(found):
+            if not by_label:
+                continue
+            text = texts[k]
+            spans = token_spans(normalized[k])
+            nt = maps[k] if maps[k] is not None else NormalizedText(normalized[k], None, None)
+            for label in labels[k]:
+                for a, b, weight in by_label.get(label, ()):
+                    start, end = nt.original_span(spans[a][0], spans[b][1])
+                    out[k].append(Evidence(label=label, start=start, end=end, text=text[start:end],
+                                           weight=round(weight, 4)))
         return out
 
     # ----- persistence ------------------------------------------------

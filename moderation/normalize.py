@@ -25,10 +25,11 @@ from __future__ import annotations
 import re
 import unicodedata
 from bisect import bisect_right
-from itertools import accumulate
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Callable, Iterable, Sequence
+
+import numpy as np
 
 #: Joins texts in the batch path. It is whitespace to `\s`, never a letter,
 #: so no step can match across two comments.
@@ -161,16 +162,18 @@ def _leet_repl(m: re.Match) -> str:
     return _word_repl(m.group(0))
 
 
-#: The steps, in order. Each is one regular expression run once over the whole
-#: (joined) batch; patterns start with a literal or a narrow class where they
-#: can, so the scan skips ahead quickly.
+#: The steps, in order. Each `seed` is a cheap pattern that finds, in the joined
+#: batch, every text the step could change; the full pattern then runs on those
+#: texts only.
 STEPS: tuple[_Step, ...] = (
     # URLs and @mentions carry no abuse of their own; keep one token for them.
-    _Step(re.compile(r"(?:https?://|www\.)[^\s\x1e]+"), URL_TOKEN),
-    _Step(re.compile(r"@\w+"), _mention_repl),
+    _Step(re.compile(r"(?:https?://|www\.)[^\s\x1e]+"), URL_TOKEN, re.compile(r"https?://|www\.")),
+    _Step(re.compile(r"@\w+"), _mention_repl, re.compile(r"@\w")),
     # s p a c e d  or  s.p.a.c.e.d letters: three or more single characters in a row ("p i g").
     _Step(re.compile(r"(?<![\w@$!*])[a-z0-9@$!*](?:[ .\-_][a-z0-9@$!*]){2,}(?![\w@$!*])"), _spaced_repl,
-          re.compile(r"[^\w@$!*][a-z0-9@$!*][ .\-_][a-z0-9@$!*][ .\-_][a-z0-9@$!*]")),
+          # "X.Y.Z" with nothing word-like before X; starts with a separator, the rarer class,
+          # and checks what precedes only where "separator, one character, separator" is found
+          re.compile(r"[ .\-_][a-z0-9@$!*][ .\-_](?<=[^\w@$!*][a-z0-9@$!*][ .\-_][a-z0-9@$!*][ .\-_])[a-z0-9@$!*]")),
     # (Letters repeated three or more times, "scuuuum", are collapsed when the token
     # is looked up: `collapse_repeats`, called by the featurizer for unknown tokens only.)
     # Leetspeak and masks inside a word that has at least one letter and one symbol/digit.
@@ -179,6 +182,15 @@ STEPS: tuple[_Step, ...] = (
           # a word mixing letters and symbols/digits has a symbol next to a letter
           re.compile(r"[0-9@$!|+*#_(€](?:(?=[a-z])|(?<=[a-z].))")),
 )
+
+#: The leetspeak step, as the batch path runs it: its matches are exactly the maximal
+#: runs of `_LEET_CHARS` (3 or more long) holding a letter and a digit or symbol, and
+#: every such run holds a seed hit (a symbol or digit next to a letter), so the batch
+#: path expands each seed hit to its run instead of trying the full pattern (three
+#: lookaheads) at every word of the texts.
+_LEET_STEP = STEPS[3]
+_LEET_SET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!|+*#_(€")
+_LEET_RUN = re.compile("[" + _LEET_CHARS + "]*")
 
 
 def _fold_non_ascii(text: str) -> str:
@@ -197,36 +209,96 @@ def normalize(text: str) -> str:
 
 def normalize_batch(texts: Sequence[str]) -> list[str]:
     """`normalize` for many comments at once: each step runs once over the joined batch."""
-    if not texts:
-        return []
-    joined = SEP.join(t.replace(SEP, " ") for t in texts)
-    joined = _fold_non_ascii(joined).lower()
-    parts: list[str] | None = None
-    for step in STEPS:
-        if step.seed is None:
-            if parts is not None:
-                joined = SEP.join(parts)
-                parts = None
-            joined = step.sub(joined)
+    return normalize_batch_changed(texts)[0]
+
+
+def _hit_docs(seed: re.Pattern, joined: str, ends: list[int]) -> list[int]:
+    """Indices of the texts where `seed` matches (each seed match ends inside the text it flags).
+
+    One `search` per text hit (it jumps to the next text after a hit), not one per match.
+    """
+    j = SEP + joined  # a separator in front, so a seed may start at the first text's first character
+    search = seed.search
+    out: list[int] = []
+    pos = 0
+    while True:
+        m = search(j, pos)
+        if m is None:
+            return out
+        d = bisect_right(ends, m.end() - 2)  # the match's last character, in `joined`
+        if not out or d != out[-1]:
+            out.append(d)
+        pos = max(ends[d] if d < len(ends) else len(j), pos + 1)  # the separator in front of the next text
+
+
+def _leet_batch(joined: str, parts: list[str], ends: list[int], changed: set[int]) -> str:
+    """The leetspeak step over the joined batch, from its seed hits (see `_LEET_STEP`)."""
+    out: list[str] = []
+    last = 0  # joined[:last] is in `out`
+    done = 0  # runs ending before this are handled
+    run_end = _LEET_RUN.match
+    leet = _LEET_SET
+    for m in _LEET_STEP.seed.finditer(joined):
+        h = m.start()
+        if h < done:  # in a run already handled
             continue
-        if parts is None:
-            parts = joined.split(SEP)
-            if len(parts) != len(texts):  # pragma: no cover - a step matched a separator
-                return [normalize(t) for t in texts]
+        a = h
+        while a > 0 and joined[a - 1] in leet:
+            a -= 1
+        b = done = run_end(joined, h).end()
+        if b - a < 3:
+            continue
+        word = joined[a:b]
+        rep = _word_repl(word)
+        if rep != word:
+            out.append(joined[last:a])
+            out.append(rep)
+            last = b
+            changed.add(bisect_right(ends, a))
+    if not out:
+        return joined
+    out.append(joined[last:])
+    return "".join(out)
+
+
+def normalize_batch_changed(texts: Sequence[str]) -> tuple[list[str], set[int]]:
+    """`normalize_batch`, plus the indices of the texts whose normalisation may have moved
+    characters (folded non-ASCII, replaced URLs, mentions, spaced or leetspeak words). In
+    every other text, normalised character k comes from original character k (lower-cased,
+    or a record separator made a space), so their evidence needs no offset map."""
+    if not texts:
+        return [], set()
+    parts = [t.replace(SEP, " ") if SEP in t else t for t in texts]
+    changed: set[int] = set()
+    for i, p in enumerate(parts):
+        if not p.isascii():
+            parts[i] = _fold_non_ascii(p)
+            changed.add(i)
+    joined = SEP.join(parts).lower()
+    parts = joined.split(SEP)
+    if len(parts) != len(texts):  # pragma: no cover - folding produced a separator
+        return [normalize(t) for t in texts], set(range(len(texts)))
+    for step in STEPS:
+        # ends[d]: where text d + 1 starts in `joined`
+        ends = (np.cumsum(np.fromiter(map(len, parts), np.int64, len(parts)) + 1)).tolist()
+        if step is _LEET_STEP:
+            joined = _leet_batch(joined, parts, ends, changed)
         else:
+            hits = _hit_docs(step.seed, joined, ends)
+            edited = False
+            for d in hits:
+                new = step.sub(parts[d])
+                if new != parts[d]:
+                    parts[d] = new
+                    changed.add(d)
+                    edited = True
+            if not edited:
+                continue
             joined = SEP.join(parts)
-        # (a separator in front, so a seed may start at the first text's first character)
-        # (the last character of a seed match is in the text that needs the step)
-        hits = [m.end() - 2 for m in step.seed.finditer(SEP + joined)]
-        if hits:
-            ends = list(accumulate(len(p) + 1 for p in parts))
-            for d in sorted({bisect_right(ends, h) for h in hits}):
-                parts[d] = step.sub(parts[d])
-    if parts is None:
         parts = joined.split(SEP)
-    if len(parts) != len(texts):  # pragma: no cover - a step matched a separator
-        return [normalize(t) for t in texts]
-    return parts
+        if len(parts) != len(texts):  # pragma: no cover - a step matched a separator
+            return [normalize(t) for t in texts], set(range(len(texts)))
+    return parts, changed
 
 
 @dataclass

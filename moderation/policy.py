@@ -20,9 +20,13 @@ from __future__ import annotations
 
 import re
 import sys
+from bisect import bisect_right
 from dataclasses import dataclass, field
+from itertools import accumulate, chain
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
+
+import numpy as np
 
 from moderation.records import DECISIONS, Evidence, Verdict
 
@@ -33,6 +37,9 @@ else:  # pragma: no cover - exercised on 3.10 only
 
 #: How bad each decision is; the comment gets the worst one any reason asks for.
 SEVERITY = {decision: rank for rank, decision in enumerate(DECISIONS)}
+
+#: Joins texts when the word lists scan a whole batch at once (see `WordList.find_batch`).
+_BATCH_SEP = "\x00"
 
 #: The policy shipped with the package (thresholds from the model card, word lists, fail mode).
 DEFAULT_POLICY_PATH = Path(__file__).resolve().parent / "resources" / "default_policy.toml"
@@ -92,6 +99,31 @@ class WordList:
         if self._pattern is None or not text:
             return []
         return [(m.start(), m.end(), m.group(0)) for m in self._pattern.finditer(text)]
+
+    def find_batch(self, texts: Sequence[str]) -> dict[int, list[tuple[int, int, str]]]:
+        """`find` for many texts with one scan of the joined batch: {text index: matches}.
+
+        Texts are joined with NUL, which no entry can match across: it is not a
+        word character (so `\\w*` and the word boundaries stop at it) and not
+        whitespace (so a phrase's `\\s+` does not span two texts).
+        """
+        if self._pattern is None or not texts:
+            return {}
+        if any(_BATCH_SEP in w for w in self.words):  # pragma: no cover - an entry with a NUL in it
+            return {i: found for i, t in enumerate(texts) if (found := self.find(t))}
+        joined = _BATCH_SEP.join(texts)
+        out: dict[int, list[tuple[int, int, str]]] = {}
+        it = self._pattern.finditer(joined)
+        m = next(it, None)
+        if m is None:
+            return out
+        starts = list(accumulate(len(t) + 1 for t in texts))  # start of the next text, per text
+        for m in chain((m,), it):
+            a, b = m.span()
+            d = bisect_right(starts, a)
+            base = starts[d - 1] if d else 0
+            out.setdefault(d, []).append((a - base, b - base, m.group(0)))
+        return out
 
     def entry_for(self, matched: str) -> str:
         """The list entry a matched text came from (for the reason shown to a moderator)."""
@@ -189,6 +221,69 @@ class Policy:
             else:
                 reasons.append({"kind": "clear", "action": "allow", "label": None, "score": None, "threshold": None})
         return decision, labels, reasons
+
+    def decide_batch(self, labels: Sequence[str], scores: np.ndarray,
+                     texts: Sequence[str]) -> list[tuple[str, list[str], list[dict[str, Any]]]]:
+        """`decide` for a batch: `scores` is (n_texts, n_labels), columns in `labels` order.
+
+        Gives exactly what `decide(dict(zip(labels, row)), text)` gives for each
+        row, but compares all scores with the thresholds at once and scans the
+        word lists once over the joined batch, so the per-comment Python work is
+        only building the reasons.
+        """
+        scores = np.asarray(scores, dtype=np.float64)
+        n = len(texts)
+        if scores.shape != (n, len(labels)):
+            raise ValueError(f"scores has shape {scores.shape}, expected ({n}, {len(labels)})")
+        # a label may appear twice in `labels`; as a dict key the last column wins
+        cols = list({label: j for j, label in enumerate(labels)}.items())
+        active = [(label, j, self.thresholds[label]) for label, j in cols if label in self.thresholds]
+        actions = np.zeros((n, len(active)), dtype=np.int8)  # 0 below hold, 1 hold, 2 reject
+        margins = np.full((n, len(active)), np.inf)
+        for k, (label, j, t) in enumerate(active):
+            s = scores[:, j]
+            actions[:, k] = np.where(s >= t["reject"], 2, np.where(s >= t["hold"], 1, 0))
+            margins[:, k] = np.where(actions[:, k] == 0, t["hold"] - s, np.inf)
+        any_action = actions.max(axis=1) if active else np.zeros(n, dtype=np.int8)
+        closest = np.argmin(margins, axis=1) if active else np.zeros(n, dtype=np.int64)
+        has_closest = np.isfinite(margins.min(axis=1)) if active else np.zeros(n, dtype=bool)
+        words = [(kind, wordlist, action, wordlist.find_batch(texts))
+                 for kind, wordlist, action in (("banned_word", self.banned, "reject"),
+                                                ("suspect_word", self.suspect, "hold"))]
+        with_words = set().union(*(found for *_, found in words))
+        score_list = scores.tolist()
+        action_names = ("allow", "hold", "reject")
+        out: list[tuple[str, list[str], list[dict[str, Any]]]] = []
+        for i in range(n):
+            row = score_list[i]
+            if not any_action[i] and i not in with_words:
+                if has_closest[i]:
+                    label, j, t = active[closest[i]]
+                    reason = {"kind": "clear", "action": "allow", "label": label,
+                              "score": round(row[j], 4), "threshold": t["hold"]}
+                else:
+                    reason = {"kind": "clear", "action": "allow", "label": None, "score": None, "threshold": None}
+                out.append(("allow", [], [reason]))
+                continue
+            decision, flagged, reasons = "allow", [], []
+            if any_action[i]:
+                for k, a in enumerate(actions[i].tolist()):
+                    if a:
+                        label, j, t = active[k]
+                        action = action_names[a]
+                        flagged.append(label)
+                        reasons.append({"kind": "score", "label": label, "score": round(row[j], 4),
+                                        "threshold": t[action], "action": action})
+                        decision = _worse(decision, action)
+            for kind, wordlist, action, found in words:
+                for start, end, matched in found.get(i, ()):
+                    reasons.append({"kind": kind, "word": wordlist.entry_for(matched), "start": start, "end": end,
+                                    "text": matched, "action": action})
+                    decision = _worse(decision, action)
+            if not reasons:  # pragma: no cover - any_action or a word match always gives a reason
+                raise AssertionError("no reason for a flagged comment")
+            out.append((decision, flagged, reasons))
+        return out
 
     def fail_verdict(self, error: BaseException | str, model_version: str = "",
                      labels: Sequence[str] = (), text: str = "") -> Verdict:
