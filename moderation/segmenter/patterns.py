@@ -31,26 +31,30 @@ import re
 from dataclasses import dataclass, field
 
 # -- building blocks -------------------------------------------------------
-MONTH = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
-         r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)\.?")
+MONTH = (r"(?:Jan(?:uary|uar)?|Feb(?:ruary|ruar)?|Mar(?:ch)?|Mär(?:z)?|Apr(?:il)?|Ma[yi]|June?|Juni|July?|Juli|Aug(?:ust)?|"
+         r"Sep(?:t(?:ember)?)?|O[ck]t(?:ober)?|Nov(?:ember)?|De[cz](?:ember)?)\.?")
 WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?"
-CLOCK = r"@?\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?|[AP]\.?M\.?)?(?:\s*(?:[A-Z]{2,4}|UTC[+-]?\d*|GMT[+-]?\d*))?"
+CLOCK = (r"@?\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?|[AP]\.?M\.?|h\b|Uhr\b)?"
+         r"(?:\s*(?-i:[A-Z]{2,4}\b)|\s*(?:UTC|GMT)[+-]?\d*)?")
 DAY = r"\d{1,2}(?:st|nd|rd|th)?\.?"
 DATE = (rf"(?:(?:{WEEKDAY}\s+)?(?:{MONTH}\s+{DAY},?\s+\d{{4}}|{DAY}\s+{MONTH},?\s+\d{{4}}"
         rf"|\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]\d{{2}}:\d{{2}}(?::\d{{2}})?Z?)?"
         rf"|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}))")
 #: A date without a year only counts with a clock beside it ("July 23, @08:25PM").
 SHORT_DATE = rf"(?:(?:{WEEKDAY}\s+)?(?:{MONTH}\s+{DAY}|{DAY}\s+{MONTH}))"
-AGO = (r"(?:\d+|an?|one)\s+(?:second|sec|minute|min|hour|hr|day|week|month|year|yr)s?\s+ago"
-       r"|just now|yesterday|today")
-SHORT_AGO = r"\d+\s?(?:s|m|min|h|hr|d|w|mo|y|yr)"
+AGO = (r"(?:\d+|an?|one)\s+(?:second|sec|minute|min|hour|hr|day|week|month|year|yr)s?\.?\s+ago"
+       r"|just now|yesterday|today"
+       r"|vor\s+(?:\d+|einer?|einem)\s+(?:sekunden?|minuten?|stunden?|tag(?:en)?|wochen?|monat(?:en)?|jahr(?:en)?)"
+       r"|gestern|heute")
+SHORT_AGO = r"\d+\s?(?:s|m|min|h|hr|d|w|mo|y|yr)\.?"
 #: A date and/or time, as printed beside a comment.
-WHEN = (rf"(?:{DATE}(?:,?\s*(?:at|@|-|\||/)?\s*{CLOCK})?|{SHORT_DATE},?\s*(?:at|@|-)?\s*{CLOCK}"
+WHEN = (rf"(?:{DATE}(?:,?\s*(?:at|um|@|-|\||/)?\s*{CLOCK})?|{SHORT_DATE},?\s*(?:at|um|@|-)?\s*{CLOCK}"
         rf"|{CLOCK}(?:,?\s*(?:on\s+)?{DATE})?|{AGO})")
 #: Unanchored, for lines where a date sits among a name and separators.
 #: (The lookahead lets the engine skip, cheaply, positions where no date can start.)
 WHEN_SEARCH = re.compile(
-    r"(?=[\d@]|(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec|an?\s|one\s|just|yesterday|today))"
+    r"(?=[\d@]|(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|mär|apr|ma[yi]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|an?\s|one\s|just|"
+    r"yesterday|today|vor\s|gestern|heute))"
     rf"(?:{WHEN})", re.I)
 
 NAME = r"[^\s•·|:][^•·|\n]{0,48}?"
@@ -84,22 +88,26 @@ def _p(name, role, pattern, weight=0.0, kind=None, layouts=(), max_len=200, flag
     return LinePattern(name, role, re.compile(pattern, flags), weight, kind, tuple(layouts), max_len, keywords, tuple(starts))
 
 
-#: Keywords that are a regex: every WHEN has a clock, a year, a numeric date or an "ago".
-WHEN_KEYS = re.compile(r"\d[:./-]\d|\d{4}|\bago\b|yesterday|today|just now", re.I)
 
+#: Thread vocabulary in the languages we have pages for (English, German). A new
+#: language is a few words here, not new patterns.
+COMMENTS = r"(?:comments?|kommentare?)"
+REPLY = r"(?:reply|antworten)"
+SHARE_W = r"(?:share|teilen)"
+REPORT = r"(?:report|melden)"
 
 #: Every pattern, tried in order; the first match gives a line its role.
 PATTERNS: tuple[LinePattern, ...] = (
     # -- the comment section's own header ---------------------------------
     _p("count_comments", "thread_header",
-       r"^(?:\d[\d,.]*k?\s+(?:comments?|responses?|replies|reactions?)|(?:reader\s+)?comments?\s*\(\s*\d[\d,]*\s*\)"
-       r"|(?:show|view|see|read)\s+(?:all\s+)?\d*\s*comments?|comments?|reader comments|join the (?:discussion|conversation)\W*"
+       rf"^(?:(?:all\s+)?\d[\d,.]*k?\s+(?:{COMMENTS}|responses?|replies|reactions?)|(?:reader\s+)?{COMMENTS}\s*\(\s*\d[\d,]*\s*\)"
+       rf"|(?:show|view|see|read)\s+(?:all\s+)?\d*\s*comments?|{COMMENTS}|reader comments|join the (?:discussion|conversation)\W*"
        r"|(?:what (?:our )?readers (?:say|think)))\s*:?\s*$",
        5.0, NAVIGATION, ("disqus", "newspaper", "posted-by", "seed")),
     _p("wp_thoughts_on", "thread_header",
-       r"^(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:thoughts?|responses?|comments?|replies)\s+(?:on|to)\s+[“\"'‘].*$",
+       rf"^(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:thoughts?|responses?|{COMMENTS}|replies)\s+(?:on|to|zu)\s+[“\"'‘„«].*$",
        5.0, NAVIGATION, ("wordpress",)),
-    _p("reddit_sort", "thread_header", r"^(?:sort by:?\s*(?:best|top|new|old(?:est)?|controversial|q&a|newest)\b.*)$",
+    _p("reddit_sort", "thread_header", r"^(?:(?:sort(?:ed)? by|sortieren nach):?\s*(?:best|top|new|old(?:est)?|controversial|q&a|newest|beste|neueste|älteste)\b.*)$",
        3.0, NAVIGATION, ("disqus", "reddit")),
     _p("also_on", "nav_heading", r"^also on\b.*$", 0.5, NAVIGATION, ("disqus",)),
     # -- page furniture anywhere ------------------------------------------
@@ -112,7 +120,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"messenger|copy link|copy|more)\s*[|•·,]?\s*){1,6}$", 0.0, SHARE, ("all",), 60),
     _p("advert", "boilerplate",
        r"^(?:advertisement|advertising|sponsored(?: content| links?)?|story continues below(?: this)? advertisement|ad\b.*feedback|"
-       r"continue reading (?:the main story|below)|promoted stories|paid content|recommended by \w+)\W*$",
+       r"continue reading (?:the main story|below)|promoted stories|paid content|recommended by \w+|anzeige|werbung)\W*$",
        0.0, ADVERT, ("all",)),
     _p("newsletter", "boilerplate",
        r"^(?:sign up (?:to|for)\b.*|subscribe (?:to|now)\b.*|get (?:the|our) .*newsletter.*|.*\bnewsletter\b.*(?:sign up|subscribe|inbox).*|"
@@ -133,14 +141,14 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("breadcrumb", "boilerplate", r"^(?:home|news|world|uk|us|politics|sport|business)\s*(?:[>›»/|]\s*[\w&' -]+\s*){1,5}$",
        0.0, NAVIGATION, ("all",), 120),
     _p("prompt", "boilerplate",
-       r"^(?:what is your opinion|what(?:'s| is) your view|what do you think|have your say|tell us what you think|"
-       r"join the debate|share your (?:thoughts|views|opinion))\W*$",
+       r"^(?:(?:tell us|so|and you)\W*)?(?:what is your opinion|what(?:['’]s| is) your (?:view|take)|what do you think|have your say|"
+       r"tell us what you think|join the debate|share your (?:thoughts|views|opinion)|was (?:meinen|denken) sie)\W*$",
        0.0, FOOTER, ("seed", "all"), 60),
     _p("footer", "boilerplate",
        r"^(?:(?:©|\(c\)|copyright)\s.*|"
        r"all rights reserved.*|terms (?:of|&) (?:use|service).*|privacy policy.*|back to top\W*|"
-       r"(?:the )?comments? (?:to this (?:entry|post|article) )?(?:are|is) (?:now )?closed\.?|comments? (?:have|has) been closed.*|"
-       r"(?:this )?(?:discussion|thread) (?:is|has been) closed.*|"
+       r"(?:the |this )?(?:comments?|discussion|thread|commenting)(?: (?:to|on|for) this (?:entry|post|article|story|page))? "
+       r"(?:are|is|has been|have been) (?:now )?(?:closed|disabled|turned off)(?: (?:for|on) this (?:entry|post|article|story|page))?\.?|"
        r"(?:we|you) (?:are|were) (?:unable|not able) to (?:load|show).*comments.*)$",
        0.0, FOOTER, ("all",)),
     _p("caption", "boilerplate",
@@ -157,19 +165,20 @@ PATTERNS: tuple[LinePattern, ...] = (
                "getty", "afp", "reuters", "ap photo", "shutterstock", "alamy", "epa", "pa media", "pa wire")),
     # -- thread furniture (only boilerplate once the thread has started) --
     _p("link_words", "furniture",
-       r"^(?:(?:reply|replies|report(?: abuse| comment)?|recommend(?:ed|s)?|likes?|dislikes?|share|flag|permalink|edit|delete|"
-       r"quote|save|follow|upvote|downvote|vote up|vote down|give award|link|parent|embed|helpful|not helpful)"
+       rf"^(?:(?:{REPLY}|replies|{REPORT}(?: abuse| comment)?|recommend(?:ed|s)?|likes?|dislikes?|{SHARE_W}|flag|permalink|edit|delete|"
+       r"quote|save|follow|upvote|downvote|vote up|vote down|(?:give )?award|link|parent|embed|helpful|not helpful)"
        r"(?:\s*\(?[-+]?\d[\d,]*\)?)?\s*(?:[|•·/›]\s*)?){2,8}$",
        0.7, NAVIGATION, ("newspaper", "disqus", "reddit"), 160),
     _p("votes", "furniture",
-       r"^(?:[-+]?\d+\s*)?(?:[△▽▲▼↑↓⬆⬇👍👎]\s*\d*\s*)+(?:[•·|]\s*(?:reply|share\s*›?|flag|report|edit)\s*)*(?:[•·|]\s*)?(?:reply|share\s*›?)?.*$"
+       rf"^(?:[-+]?\d+\s*)?(?:[△▽▲▼↑↓⬆⬇👍👎]\s*\d*\s*)+(?:[•·|]\s*(?:{REPLY}|{SHARE_W}\s*›?|flag|{REPORT}|edit)\s*)*(?:[•·|]\s*)?(?:{REPLY}|{SHARE_W}\s*›?)?.*$"
        r"|^(?:[-+]?\d[\d,.]*k?\s+(?:points?|votes?|likes?|upvotes?|recommends?|recommendations?)\b.*)$"
        r"|^(?:(?:like|recommend|upvote|downvote|vote up|vote down)\s*\(?\d*\)?\s*[•·|]?\s*){1,3}$"
-       r"|^(?:reply|reply\s*↓|reply\s*→|report|report (?:comment|abuse)|flag|share\s*›?|permalink|edit|delete|link|parent|"
+       rf"|^(?:{REPLY}(?:\s*[↓→])?|{REPORT}(?: this)?(?: comment| post| abuse)?|flag(?: this)?(?: comment)?|{SHARE_W}\s*›?|permalink|edit|delete|link|parent|"
        r"save|give award|more replies|load more(?: comments| replies)?|show (?:more|\d+ more)?\s*(?:replies|comments)?|"
        r"view (?:more|\d+ more|all)?\s*(?:replies|comments)|see more|continue this thread|"
-       r"hide replies|\d+ (?:more )?repl(?:y|ies)|collapse|expand)"
-       r"(?:\s*[•·|›]*\s*(?:reply|share|report|save|flag|follow|permalink|embed|edit|give award|link|parent|like|\d+)\s*›?)*\s*$",
+       r"hide replies|\d+ (?:more )?repl(?:y|ies)|collapse|expand|(?:weitere|mehr) (?:kommentare|antworten)(?: laden| anzeigen)?)"
+       rf"(?:\s*[•·|›]*\s*(?:{REPLY}|{SHARE_W}|{REPORT}|save|flag|follow|permalink|embed|edit|give award|link|parent|like|\d+)\s*›?)*"
+       r"(?:\s*\(\d+ (?:more )?(?:repl(?:y|ies)|comments?)\))?\s*$",
        0.7, NAVIGATION, ("disqus", "reddit", "wordpress", "newspaper"), 120),
     _p("sort_login", "furniture",
        r"^(?:sort by\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
@@ -184,7 +193,9 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"^(?:leave a (?:reply|comment)(?:\s+(?:to \S.*|cancel reply))?|post (?:a )?comment|add (?:a|your) comment|write a comment.*|cancel reply|"
        r"your email address will not be published.*|required fields are marked.*|(?:name|email|e-mail|website|comment)\s*\*?|"
        r"save my name, email.*|notify me of .*|you must be logged in to post a comment.*|logged in as .*|"
-       r"submit(?: comment)?|post|send|\d+ characters? (?:left|remaining))\s*$",
+       r"submit(?: comment)?|post|send|\d+ characters? (?:left|remaining)|"
+       r"schreibe einen kommentar|hinterlasse einen kommentar|kommentar (?:absenden|schreiben)|kommentar\s*\*?|"
+       r"deine e-mail-adresse wird nicht veröffentlicht.*|erforderliche felder sind .*)\s*$",
        0.5, FOOTER, ("wordpress", "newspaper", "posted-by")),
     # -- comment headers --------------------------------------------------
     _p("deleted", "deleted",
@@ -194,13 +205,21 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("level", "level", r"^level\s+(?P<depth>\d{1,2})\s*$", 1.5, None, ("reddit",)),
     _p("reply_to", "reply_to", r"^(?:in\s+)?reply(?:ing)?\s+to\s+(?P<parent>@?[^\s].{0,40}?)\s*:?$", 0.8, None, ("newspaper",)),
     _p("says", "start",
-       rf"^(?P<author>{NAME})\s+(?:says\s*[:,]?|said\s*(?:\.\.\.|…|,)|commented\s*:)\s*(?:(?:on\s+)?(?P<when>{WHEN})\s*:?)?$",
-       1.5, None, ("wordpress", "blogger"), 120, keywords=("says", "said", "commented")),
+       rf"^(?P<author>{NAME})\s+(?:says\s*[:,]?|said\s*(?:\.\.\.|…|,)|commented\s*:|(?:sagt|schreibt|meint)\s*:)"
+       rf"\s*(?:(?:on\s+|am\s+)?(?P<when>{WHEN})\s*:?)?$",
+       1.5, None, ("wordpress", "blogger"), 120, keywords=("says", "said", "commented", "sagt:", "schreibt:", "meint:")),
+    # "Gwen Adams on March 3, 2023 at 6:12 pm said:" (a bare "NAME said:" is how news quotes people)
+    _p("dated_said", "start", rf"^(?P<author>{NAME})\s+(?:on\s+)?(?P<when>{WHEN})\s+said\s*:$",
+       1.5, None, ("wordpress",), 120, keywords=("said:", "said :")),
     _p("wrote", "start", rf"^(?P<author>{NAME})\s+(?:wrote|writes|commented|replied|responded)\s*:\s*$",
        1.0, None, ("blogs",), 60, keywords=("wrote", "writes", "commented", "replied", "responded")),
     _p("slashdot", "start",
        r"^by\s+(?P<author>[^()]{1,40}?)\s+\(\d+\)(?:\s+on\s+(?P<when>.+?))?(?:\s*\(#\d+\))?(?:\s+(?:journal|homepage))*\s*$",
        1.5, None, ("slashdot",)),
+    _p("reddit_old_header", "start",
+       rf"^\[[–+-]\]\s*(?P<author>\S{{1,40}})\s+[-+]?\d[\d,]*\s+points?\s+(?P<when>{AGO}|{WHEN})"
+       r"(?:\s*\(\d+ (?:child|children)\))?\s*$",
+       1.5, None, ("reddit",), 120, keywords=("point",)),
     _p("disqus_header", "start",
        rf"^(?P<author>{NAME})(?:\s+[→>➦↪]\s*(?P<parent>[^•·]{{2,40}}?))?\s*[•·]\s*(?P<when>{AGO}|{WHEN}|edited\b.*|{SHORT_AGO}(?:\s+ago)?)"
        rf"(?:\s*[•·]\s*edited.*)?$",

@@ -49,7 +49,13 @@ def _clean_author(name: str | None) -> str | None:
         return None
     name = WHEN_SEARCH.sub(" ", name)
     name = " ".join(name.strip().strip(":/|,-").split())
+    if name.startswith(USER_PREFIXES) and len(name) > 2:
+        name = name.split("/", 2)[-1]  # Reddit's "u/name": the name is the user
     return name or None
+
+
+#: Site prefixes printed before a user name.
+USER_PREFIXES = ("u/", "/u/")
 
 
 def _clean_when(when: str | None) -> str | None:
@@ -57,7 +63,7 @@ def _clean_when(when: str | None) -> str | None:
 
 
 #: Header patterns that always sit above their comment's text.
-LEAD = {"says", "wrote", "disqus_header", "slashdot", "posted_by", "level"}
+LEAD = {"says", "dated_said", "wrote", "disqus_header", "reddit_old_header", "slashdot", "posted_by", "level"}
 #: Signature patterns that always sit below it.
 TRAIL = {"by_trailer", "posted_trailer"}
 HEADERISH = {"lead", "meta", "name", "trailer", "reply_to", "deleted"}
