@@ -37,10 +37,12 @@ REPO = Path(__file__).resolve().parent.parent
 
 
 #: The gold files separate article and comments with "!@#$%^&*()  COMMENTS"; in
-#: 12 files the marker is mistyped ("#$%^&*()  COMMENTS", "!@ $%^&*()  COMMENTS", "!@#$%^&*()"),
-#: so the CSV left their comments inside `article_text` (has_comments=0). We split
-#: them at the mistyped marker (see `--raw-gold` to score the CSV as it is).
-MISTYPED_MARKER = re.compile(r"(?m)^[ \t]*(?:[!@#$%^&][ ]?){3,}[!@#$%^&*() ]*(?:COMMENTS)?[ \t]*$")
+#: 13 files the marker is mistyped ("#$%^&*()  COMMENTS", "!@ $%^&*()  COMMENTS", "!@#$%^&*()",
+#: "!@#$%^&*()  COMMNENTS" in R162, "!@#$%^&*()  CORRECTED" in 248), so the CSV left their
+#: comments inside `article_text` (has_comments=0). We split them at the mistyped marker
+#: (see `--raw-gold` to score the CSV as it is). Every mistyped marker holds "^&"; a bare
+#: "###" (R898: a press-release end mark inside the article) is not a marker.
+MISTYPED_MARKER = re.compile(r"(?m)^[ \t]*(?=[^\n]*\^&)(?:[!@#$%^&][ ]?){3,}[!@#$%^&*() ]*[A-Z]*[ \t]*$")
 
 
 def gold_parts(row, raw_gold: bool) -> tuple[str, str, int]:
@@ -97,6 +99,7 @@ def run_dragnet(data: Path, heading: bool, errors: int, raw_gold: bool = False) 
     df = pd.read_csv(data / "dragnet_article_comments" / "dragnet_article_comments.csv", keep_default_na=False)
     counts = {mode: {side: [0, 0, 0] for side in ("article", "comments")} for mode in ("lenient", "strict")}
     false_thread, no_comment_pages, failures, worst, resplit = 0, 0, 0, [], 0
+    false_ids: list[str] = []
     t0 = time.perf_counter()
     for row in df.itertuples():
         article, comments, fixed = gold_parts(row, raw_gold)
@@ -135,10 +138,11 @@ def run_dragnet(data: Path, heading: bool, errors: int, raw_gold: bool = False) 
             no_comment_pages += 1
             if any((p[0] if isinstance(p, tuple) else p) == "comments" for p in pred.values()):
                 false_thread += 1
+                false_ids.append(str(row.doc_id))
         worst.append((page_err, row.doc_id, bool(comments.strip())))
     elapsed = time.perf_counter() - t0
     out = {"pages": len(df), "seconds": elapsed, "failures": failures, "resplit": resplit,
-           "no_comment_pages": no_comment_pages, "false_thread_pages": false_thread}
+           "no_comment_pages": no_comment_pages, "false_thread_pages": false_thread, "false_thread_ids": false_ids}
     for mode in counts:
         for cls, (tp, fp, fn) in counts[mode].items():
             out[f"{mode}_{cls}"] = prf(tp, fp, fn)
@@ -183,7 +187,8 @@ def main() -> None:
         for cls in ("article", "comments"):
             p, r, f = d[f"{mode}_{cls}"]
             print(f"  {mode:7s} {cls:8s}  P {p:.4f}  R {r:.4f}  F1 {f:.4f}")
-    print(f"  pages without comments in gold: {d['no_comment_pages']}, with comment text found: {d['false_thread_pages']}")
+    print(f"  pages without comments in gold: {d['no_comment_pages']}, with comment text found: {d['false_thread_pages']}"
+          + (f" (doc {', '.join(d['false_thread_ids'])})" if d['false_thread_ids'] else ""))
     for err, doc, has in d["worst"]:
         print(f"    worst: doc {doc} (gold has comments: {has}): {err} chars misassigned")
     b = run_bbc(args.data)
