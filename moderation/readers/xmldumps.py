@@ -11,9 +11,14 @@ read: exports never need one. Only the record being read is held in memory:
 each finished `<post>` or `<wp:comment>` is cleared and dropped from the
 tree once read; a WXR article body (`<content:encoded>`) is dropped unread.
 
-An XML document cannot be resynchronised after a syntax error, so a
-malformed or truncated export yields every record before the error and then
-one ReadError with the line and column of the error.
+A syntax error part-way (a bare `&` or `<` in a message, a mismatched tag,
+a control character, bytes that do not decode) is reported as one ReadError
+with its line and column; every record before it has been yielded, and
+reading resumes at the next record's start tag (`<post>`, or `<item>` /
+`<wp:comment>`) with a fresh parser primed with the document's root start
+tag, so only the record holding the error is lost. What cannot be recovered
+is said in docs/dumps.md (an unclosed CDATA section or comment swallows the
+rest of the file; a truncated file ends at the cut).
 
 Disqus: `<thread dsq:id>` elements give each thread's title and link (kept in
 a dict of thread id -> title: one entry per article, not per comment);
@@ -38,7 +43,7 @@ import re
 from collections.abc import Iterator
 
 from moderation.readers.base import ReaderContext, Record, blank_to_none
-from moderation.readers.decoding import guess_encoding
+from moderation.readers.decoding import _MARK_HANDLER, guess_encoding
 from moderation.readers.htmltext import html_to_text
 from moderation.readers.sources import DEFAULT_CHUNK_SIZE, Source
 from moderation.records import Comment, ReadError
@@ -87,37 +92,128 @@ def _text(element) -> str | None:
 
 
 class _Transcoded:
-    """A file-like view of a legacy-encoded stream as UTF-8 bytes, for the parser."""
+    """A file-like view of a stream in another encoding as UTF-8 bytes, for the parser.
+
+    Bytes that do not decode are passed on as one invalid UTF-8 byte (0xFF),
+    so libxml2 reports them at their line and the reader resumes after the
+    record holding them, instead of the whole rest of the file being lost.
+    """
 
     def __init__(self, stream, encoding: str, chunk_size: int):
         self.stream = stream
-        self.decoder = codecs.getincrementaldecoder(encoding)("strict")
+        self.decoder = codecs.getincrementaldecoder(encoding)(_MARK_HANDLER)
         self.chunk_size = chunk_size
 
     def read(self, size: int = -1) -> bytes:
         data = self.stream.read(self.chunk_size if size is None or size < 0 else size)
-        return self.decoder.decode(data, final=not data).encode("utf-8")
+        return self.decoder.decode(data, final=not data).encode("utf-8", "surrogateescape")
+
+
+_WIDE = ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
 
 
 def _parse_source(source: Source, encoding: str | None, chunk_size: int):
-    """The stream to parse and the encoding to force (None: the document's own)."""
+    """(stream to parse, encoding to force on the first parser, encoding of the bytes for a resumed parser)."""
     if encoding:
-        return _Transcoded(source.stream, encoding, chunk_size), "utf-8"
+        return _Transcoded(source.stream, encoding, chunk_size), "utf-8", "utf-8"
     declared = _DECLARED.search(source.head[:200])
     declared_name = declared.group(1).decode("ascii").lower().replace("_", "-") if declared else "utf-8"
     guess = guess_encoding(source.head)
     name = codecs.lookup(guess.encoding).name
-    if name in ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"):
-        return source.stream, None  # libxml2 reads these from the byte-order mark
+    if name in _WIDE:
+        # Transcoded so that resynchronising after an error can search the bytes for a tag.
+        return _Transcoded(source.stream, guess.encoding, chunk_size), "utf-8", "utf-8"
     if declared_name in ("utf-8", "utf8", "us-ascii", "ascii") and guess.settled and name not in ("utf-8", "utf-8-sig"):
         # Declared UTF-8 but written in a legacy encoding (old WordPress plugins do this).
-        return _Transcoded(source.stream, guess.encoding, chunk_size), "utf-8"
-    return source.stream, None
+        return _Transcoded(source.stream, guess.encoding, chunk_size), "utf-8", "utf-8"
+    try:
+        codecs.lookup(declared_name)
+    except LookupError:
+        declared_name = "utf-8"
+    return source.stream, None, declared_name
+
+
+#: The lxml parser settings for untrusted XML: the ones defusedxml's lxml
+#: advice and lxml's own FAQ give. No entity is ever substituted, no DTD is
+#: loaded (so no external entity or external DTD is fetched), no network
+#: access, and huge_tree off keeps libxml2's limits on text-node size, depth
+#: and entity amplification. tests/test_readers_xml_safety.py checks each
+#: attack against these settings alone, without the DOCTYPE refusal on top.
+SAFE_PARSER_OPTIONS = dict(
+    resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, dtd_validation=False,
+    remove_comments=True, remove_pis=True, recover=False,
+)
+
+#: Where reading can resume after a syntax error: the start tag of the next
+#: record. Disqus: a <post>, or a top-level <thread> (not a post's own
+#: self-closing <thread dsq:id/> reference). WordPress: an <item>, or the
+#: next <wp:comment> inside the current one.
+_RESUME = {
+    "disqus": re.compile(rb"<post[\s>/]|<thread\b[^<>]*(?<!/)>"),
+    "rss": re.compile(rb"<item[\s>]|<wp:comment[\s>]"),
+}
+_DEFAULT_ROOT = {
+    "disqus": b'<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">',
+    "rss": (b'<rss version="2.0" xmlns:excerpt="http://wordpress.org/export/1.2/excerpt/" '
+            b'xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wfw="http://wellformedweb.org/CommentAPI/" '
+            b'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">'),
+}
+#: Bytes kept from a chunk's end while searching the next one for a start tag cut in two.
+_TAG_OVERLAP = 64
+_PIECE = 64 * 1024
+
+
+class Resumed:
+    """Yielded by `_elements` when reading resumes after a syntax error.
+
+    `at_item` says it resumed at a new WordPress <item> (the article context
+    of the broken one is gone) rather than at a <wp:comment> inside the same one.
+    """
+
+    __slots__ = ("at_item",)
+
+    def __init__(self, at_item: bool):
+        self.at_item = at_item
+
+
+def _root_tag(head: bytes, root: str) -> bytes:
+    """The document's own root start tag (its namespace declarations), for a resumed parser."""
+    match = re.search(rb"<" + root.encode() + rb"\b[^<>]*>", head)
+    if match and not match.group(0).endswith(b"/>"):
+        return re.sub(rb"\s+", b" ", match.group(0))  # on one line: resumed line numbers stay exact
+    return _DEFAULT_ROOT[root]
+
+
+def _syntax_message(exc) -> tuple[int | None, int, str]:
+    line, column = exc.position if exc.position else (exc.lineno, 0)
+    message = (exc.msg or str(exc)).split(", line ")[0].splitlines()[0]
+    return line, column or 0, message
+
+
+def _offset_of(window: bytes, window_line: int, line: int, column: int) -> int:
+    """The byte offset in `window` of (absolute line, column), at least 0; 0 if the line is before the window."""
+    if line < window_line:
+        return 0
+    offset = 0
+    for _ in range(line - window_line):
+        found = window.find(b"\n", offset)
+        if found < 0:
+            return len(window)
+        offset = found + 1
+    end = window.find(b"\n", offset)
+    end = len(window) if end < 0 else end
+    return min(offset + max(column - 1, 0), end)
 
 
 def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], root: str,
               encoding: str | None, chunk_size: int) -> Iterator[object]:
-    """End events for `tags` (lxml elements), or ReadErrors; the DTD check comes first."""
+    """(element, line offset) pairs for end events of `tags`, ReadErrors, and Resumed markers.
+
+    The DTD check comes first. A syntax error is reported with its line and
+    column, and reading resumes at the next record's start tag (see _RESUME)
+    with a fresh parser that is handed the document's root start tag first;
+    a record's absolute line is its element's sourceline plus the offset.
+    """
     from lxml import etree
 
     from moderation.readers.sniff import _as_text
@@ -132,42 +228,127 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
         # Checked on the raw text first, so the parser never even sees the declarations.
         yield context.error(head.count("\n", 0, doctype) + 1, refusal)
         return
-    stream, forced = _parse_source(source, encoding, chunk_size)
-    events = etree.iterparse(
-        stream, events=("end",), tag=tags, encoding=forced, resolve_entities=False, load_dtd=False,
-        no_network=True, huge_tree=False, remove_comments=True, remove_pis=True, recover=False,
-    )
-    checked = False
+    stream, forced, resume_encoding = _parse_source(source, encoding, chunk_size)
     kind = "Disqus export (<disqus>)" if root == "disqus" else "WordPress export (<rss>)"
-    try:
-        for event, element in events:
-            if not checked:
-                checked = True
+    resume_at = _RESUME[root]
+    root_tag = _root_tag(source.head, root)
+    # Fed in pieces of at most 64 KiB (as lxml's iterparse does): a gzip stream
+    # that turns out truncated loses only what its failing read had decompressed.
+    piece = min(chunk_size, _PIECE)
+
+    def new_parser(forced_encoding):
+        return etree.XMLPullParser(events=("end",), tag=tags, encoding=forced_encoding, **SAFE_PARSER_OPTIONS)
+
+    parser = new_parser(forced)
+    state = {"first": True, "checked": False, "stop": False}
+    offset = 0  # absolute line = parser line + offset
+    prefix_len = 0  # bytes of synthetic prefix on a resumed parser's line 1
+
+    def drain():
+        for _, element in parser.read_events():
+            if state["first"] and not state["checked"]:
+                state["checked"] = True
                 tree = element.getroottree()
                 if tree.docinfo.internalDTD is not None or tree.docinfo.doctype:
+                    state["stop"] = True
                     yield context.error(element.sourceline, refusal)
                     return
                 top = tree.getroot()
                 if _local(top.tag) != root:
+                    state["stop"] = True
                     yield context.error(top.sourceline, f"not a {kind}: the root element is <{_local(top.tag)}>")
                     return
-            yield element
-        if not checked and events.root is not None and _local(events.root.tag) != root:
-            yield context.error(events.root.sourceline, f"not a {kind}: the root element is <{_local(events.root.tag)}>")
-    except etree.XMLSyntaxError as exc:
-        line, column = exc.position if exc.position else (exc.lineno, 0)
-        message = (exc.msg or str(exc)).split(", line ")[0].splitlines()[0]
-        if "amplification" in message or "entity" in message.lower() and "loop" in message.lower():
-            yield context.error(line, f"refused: the XML declares entities that expand without bound ({message}); exports never need entity declarations")
+            yield element, offset
+
+    # The previous piece of data fed to the current parser (no prefix) and the
+    # absolute line of its first byte, for locating an error in the bytes.
+    prev, prev_line = b"", 1
+    line_at = 1  # absolute line of the next byte read from the stream
+    pending: tuple[bytes, bytes, int] | None = None  # (to feed, data without the prefix, its first line)
+    eof = False
+    top = None
+    while True:
+        if pending is not None:
+            to_feed, data, data_line = pending
+            pending = None
+        else:
+            data = stream.read(piece)
+            data_line = line_at
+            line_at += data.count(b"\n")
+            eof = not data
+            to_feed = data
+        try:
+            if to_feed:
+                parser.feed(to_feed)
+            if eof:
+                top = parser.close()
+        except etree.XMLSyntaxError as exc:
+            yield from drain()
+            if state["stop"]:
+                return
+            line, column, message = _syntax_message(exc)
+            if "amplification" in message or "entity" in message.lower() and "loop" in message.lower():
+                yield context.error(line, f"refused: the XML declares entities that expand without bound ({message}); exports never need entity declarations")
+                return
+            absolute = (line or 1) + offset
+            if line == 1:
+                column = max(column - prefix_len, 0)
+            if "Premature end" in message:
+                message += " (the document ends early: truncated file?)"
+            if "Invalid bytes" in message or "not proper UTF-8" in message or "Input is not proper" in message:
+                message += "; if the export is not UTF-8, give its encoding (e.g. --encoding cp1252)"
+            where = f"malformed XML at line {absolute}, column {column}: {message}"
+            at_end = eof  # the error came with the end of the file: a truncated export
+            # Find the next record's start tag after the error, reading on if need be.
+            window = prev + data
+            window_line = prev_line if prev else data_line
+            start = _offset_of(window, window_line, absolute, column)
+            if not state["first"] and not prev:
+                start = max(start, 1)  # past the start tag this parser resumed at: always progress
+            buffer, buffer_line = window[start:], window_line + window.count(b"\n", 0, start)
+            found = -1
+            while True:
+                match = resume_at.search(buffer)
+                if match:
+                    found = match.start()
+                    break
+                if eof:
+                    break
+                more = stream.read(piece)
+                line_at += more.count(b"\n")
+                if not more:
+                    eof = True
+                    continue
+                keep = buffer[-_TAG_OVERLAP:]
+                buffer_line += buffer.count(b"\n", 0, len(buffer) - len(keep))
+                buffer = keep + more
+            if found < 0:
+                if at_end:
+                    yield context.error(absolute, f"{where}; the file ends inside a record (truncated?), which is not read")
+                else:
+                    yield context.error(absolute, f"{where}; the record holding it is not read, and no record starts after it")
+                return
+            resume_line = buffer_line + buffer.count(b"\n", 0, found)
+            yield context.error(absolute, f"{where}; the record holding it is not read, reading resumes at line {resume_line}")
+            at_item = not buffer.startswith(b"<wp:comment", found)
+            prefix = root_tag + (b"<channel>" if root == "rss" else b"") + (b"<item>" if root == "rss" and not at_item else b"")
+            yield Resumed(at_item)
+            parser = new_parser(resume_encoding)
+            state["first"] = False
+            offset = resume_line - 1
+            prefix_len = len(prefix)
+            rest = buffer[found:]
+            pending = (prefix + rest, rest, resume_line)
+            prev, prev_line = b"", resume_line
+            continue
+        prev, prev_line = data, data_line
+        yield from drain()
+        if state["stop"]:
             return
-        hint = ""
-        if "Premature end" in message or "EndTag" in message and line and not message:
-            message = "the document ends early (truncated file?)"
-        if "not proper UTF-8" in message or "Input is not proper" in message or "invalid" in message.lower() and "char" in message.lower():
-            hint = "; if the export is not UTF-8, give its encoding (e.g. cp1252)"
-        yield context.error(line, f"malformed XML at line {line}, column {column}: {message}{hint}; records after this point are not read")
-    except UnicodeDecodeError as exc:
-        yield context.error(context.line, f"bytes that do not decode as {exc.encoding}; records after this point are not read")
+        if eof:
+            if state["first"] and not state["checked"] and top is not None and _local(top.tag) != root:
+                yield context.error(top.sourceline, f"not a {kind}: the root element is <{_local(top.tag)}>")
+            return
 
 
 def _drop(element) -> None:
@@ -185,14 +366,16 @@ def _true(value: str | None) -> bool:
 
 def read_disqus(source: Source, context: ReaderContext, encoding: str | None, include_deleted: bool, chunk_size: int) -> Iterator[Record | Skipped]:
     titles: dict[str, str | None] = {}
-    for element in _elements(source, context, ("{*}post", "{*}thread"), "disqus", encoding, chunk_size):
-        if isinstance(element, ReadError):
-            yield element
-            continue
+    for item in _elements(source, context, ("{*}post", "{*}thread"), "disqus", encoding, chunk_size):
+        if type(item) is not tuple:
+            if isinstance(item, ReadError):
+                yield item
+            continue  # Resumed: a Disqus reader keeps no state inside a record
+        element, offset = item
         parent = element.getparent()
         if parent is None or parent.getparent() is not None:
             continue  # a post's own <thread dsq:id/> reference, read with the post
-        line = element.sourceline
+        line = element.sourceline + offset
         context.line = line
         kids = _children(element)
         if _local(element.tag) == "thread":
@@ -242,10 +425,14 @@ _WXR_TAGS = ("{*}item", "{*}comment", "{*}title", "{*}link", "{*}post_id", "{*}g
 
 def read_wxr(source: Source, context: ReaderContext, encoding: str | None, include_deleted: bool, chunk_size: int) -> Iterator[Record | Skipped]:
     article: dict[str, str | None] = {}
-    for element in _elements(source, context, _WXR_TAGS, "rss", encoding, chunk_size):
-        if isinstance(element, ReadError):
-            yield element
+    for item in _elements(source, context, _WXR_TAGS, "rss", encoding, chunk_size):
+        if type(item) is not tuple:
+            if isinstance(item, ReadError):
+                yield item
+            elif item.at_item:
+                article.clear()  # resumed at a new <item>: the broken one's title and id are gone
             continue
+        element, offset = item
         local = _local(element.tag)
         parent = element.getparent()
         if local == "item":
@@ -260,7 +447,7 @@ def read_wxr(source: Source, context: ReaderContext, encoding: str | None, inclu
             else:
                 article[local] = blank_to_none(_text(element))
             continue
-        line = element.sourceline
+        line = element.sourceline + offset
         context.line = line
         kids = {name: _text(child) for name, child in _children(element).items()}
         _drop(element)

@@ -1,0 +1,139 @@
+"""Disqus and WordPress exports with an XML syntax error part-way: report it, keep the rest.
+
+Each case breaks one record of a good fixture; the records before it are
+yielded, the error names the file and line, reading resumes at the next
+record, and the summary reconciles (records read = comments + errors).
+"""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from moderation.readers import read_dump
+from moderation.records import Comment, ReadError
+
+DUMPS = Path(__file__).resolve().parent / "fixtures" / "dumps"
+
+
+def _read(path, **kwargs):
+    reader = read_dump(path, **kwargs)
+    records = list(reader)
+    assert reader.stats.records == len(records) == reader.stats.comments + reader.stats.errors
+    comments = [r for r in records if isinstance(r, Comment)]
+    errors = [r for r in records if isinstance(r, ReadError)]
+    return comments, errors, reader.stats
+
+
+def _broken(tmp_path, fixture, line, old, new, name=None, joiner="\n"):
+    lines = (DUMPS / fixture).read_text(encoding="utf-8").split("\n")
+    assert old in lines[line - 1], "the fixture changed: update the test"
+    lines[line - 1] = lines[line - 1].replace(old, new, 1)
+    path = tmp_path / (name or fixture)
+    path.write_text(joiner.join(lines), encoding="utf-8")
+    return path
+
+
+@pytest.mark.parametrize("chunk_size", [1 << 20, 97])
+def test_disqus_mismatched_tag_loses_only_that_post(tmp_path, chunk_size):
+    path = _broken(tmp_path, "disqus.xml", 47, "</message>", "</mesage>")
+    comments, errors, stats = _read(path, chunk_size=chunk_size)
+    assert sorted(c.id for c in comments) == ["9001", "9004", "9006"]  # 9002 is the broken one
+    (err,) = errors
+    assert err.source == str(path) and err.line == 47
+    assert "malformed XML at line 47" in err.message and "mismatch" in err.message
+    assert "reading resumes at line 55" in err.message
+    # Line numbers after the resume are the file's own.
+    assert {c.id: c.line for c in comments} == {"9001": 35, "9004": 65, "9006": 84}
+    # 9003 (deleted) replied to the lost 9002: it becomes an orphan, its reply keeps depth 1.
+    assert {c.id: c.depth for c in comments}["9004"] == 1
+    assert stats.skipped == {"deleted": 1, "spam": 1}
+
+
+def test_disqus_bare_ampersand_and_control_character(tmp_path):
+    path = _broken(tmp_path, "disqus.xml", 37, "vermin", "ver\x01min")
+    comments, errors, _ = _read(path)
+    assert sorted(c.id for c in comments) == ["9002", "9004", "9006"]
+    assert [e.line for e in errors] == [37]
+    path = _broken(tmp_path, "disqus.xml", 86, "Plain text", "Plain & text", name="amp.xml")
+    comments, errors, _ = _read(path)
+    assert sorted(c.id for c in comments) == ["9001", "9002", "9004"]
+    (err,) = errors
+    assert err.line == 86 and "EntityRef" in err.message and "no record starts after it" in err.message
+
+
+def test_disqus_error_in_a_thread_keeps_every_post(tmp_path):
+    # Line 16 is inside the first <thread>: its title is lost, not its posts.
+    path = _broken(tmp_path, "disqus.xml", 16, "</message>", "</messag>")
+    comments, errors, _ = _read(path)
+    assert sorted(c.id for c in comments) == ["9001", "9002", "9004", "9006"]
+    assert [e.line for e in errors] == [16]
+    titles = {c.id: c.thread_title for c in comments}
+    assert titles["9006"] == "Budget & tax: what changes"
+
+
+def test_minified_disqus_all_on_one_line_resumes_after_the_error(tmp_path):
+    path = _broken(tmp_path, "disqus.xml", 47, "</message>", "</mesage>", name="min.xml", joiner=" ")
+    comments, errors, _ = _read(path)
+    assert sorted(c.id for c in comments) == ["9001", "9004", "9006"]
+    assert len(errors) == 1 and errors[0].line == 1
+
+
+def test_invalid_utf8_in_one_post_is_that_post_only(tmp_path):
+    data = (DUMPS / "disqus.xml").read_bytes().replace(b"dehumanising, Ann", b"dehumanising, \xff\xfeAnn", 1)
+    path = tmp_path / "bad_bytes.xml"
+    path.write_bytes(data)
+    comments, errors, _ = _read(path)
+    assert sorted(c.id for c in comments) == ["9001", "9004", "9006"]
+    (err,) = errors
+    assert err.line == 47 and "--encoding" in err.message
+
+
+def test_wxr_error_in_one_comment(tmp_path):
+    path = _broken(tmp_path, "wordpress.xml", 47, "</wp:comment_content>", "</wp:comment_contnt>")
+    comments, errors, _ = _read(path)
+    assert sorted(c.id for c in comments) == ["101", "105", "201"]  # 102 is the broken one
+    assert [e.line for e in errors] == [47]
+    by_id = {c.id: c for c in comments}
+    # Resumed inside the same <item>: the article is still known.
+    assert by_id["105"].thread == "42" and by_id["105"].thread_title == "Frontline report"
+    assert by_id["201"].thread_title == "Budget & tax"
+
+
+def test_wxr_error_in_an_article_title_keeps_its_comments(tmp_path):
+    path = _broken(tmp_path, "wordpress.xml", 17, "Frontline report", "Frontline & report")
+    comments, errors, _ = _read(path)
+    assert sorted(c.id for c in comments) == ["101", "102", "105", "201"]
+    assert [e.line for e in errors] == [17]
+    by_id = {c.id: c for c in comments}
+    assert by_id["105"].depth == 2
+    assert by_id["201"].thread_title == "Budget & tax"
+
+
+def test_many_broken_posts_in_a_large_export_each_cost_one_record(tmp_path):
+    posts = []
+    for i in range(2_000):
+        body = f"comment {i} & more" if i % 250 == 7 else f"comment {i}"  # a bare & every 250 posts
+        posts.append(f'<post dsq:id="{i}"><message>{body};</message><thread dsq:id="1"/></post>')
+    xml = ('<?xml version="1.0" encoding="utf-8"?>\n<disqus xmlns="http://disqus.com" '
+           'xmlns:dsq="http://disqus.com/disqus-internals">\n' + "\n".join(posts) + "\n</disqus>\n")
+    path = tmp_path / "big.xml.gz"
+    path.write_bytes(gzip.compress(xml.encode("utf-8")))
+    comments, errors, stats = _read(path, chunk_size=4096)
+    broken = [i for i in range(2_000) if i % 250 == 7]
+    assert len(errors) == len(broken) and stats.records == 2_000
+    assert [e.line for e in errors] == [i + 3 for i in broken]
+    assert sorted(int(c.id) for c in comments) == [i for i in range(2_000) if i not in broken]
+    assert all(c.line == int(c.id) + 3 for c in comments)
+
+
+def test_truncated_export_reports_the_cut(tmp_path):
+    data = (DUMPS / "disqus.xml").read_bytes()
+    path = tmp_path / "cut.xml"
+    path.write_bytes(data[: data.index(b"A reply to a deleted")])
+    comments, errors, _ = _read(path)
+    assert [c.id for c in comments] == ["9001", "9002"]
+    (err,) = errors
+    assert "truncated" in err.message and err.line == 67
