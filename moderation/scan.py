@@ -86,14 +86,60 @@ def verdict_tuple(v: Any) -> tuple:
             v.reasons, v.model_version)
 
 
-def score_texts(moderator: Any, texts: Sequence[str]) -> list[tuple]:
-    """Score one chunk with one vectorised call."""
-    if not texts:
-        return []
+def _score(moderator: Any, texts: Sequence[str]) -> list:
     verdicts = moderator.score(texts)
     if len(verdicts) != len(texts):
         raise RuntimeError(f"the model returned {len(verdicts)} verdicts for {len(texts)} comments")
-    return [verdict_tuple(v) for v in verdicts]
+    return verdicts
+
+
+def score_texts(moderator: Any, texts: Sequence[str]) -> list[tuple]:
+    """Score one chunk with one vectorised call; verdicts as `verdict_tuple`s (what workers send back)."""
+    if not texts:
+        return []
+    return [verdict_tuple(v) for v in _score(moderator, texts)]
+
+
+#: `_records` found read errors or more than one source in a chunk.
+_MIXED = object()
+
+
+def _records(chunk: Chunk, verdicts: list) -> tuple[list, Any]:
+    """The chunk's items with each comment turned into its scan record (read errors stay as they are).
+
+    The hot loop of a scan: one dict per comment, built in one step from the
+    comment and its verdict (a `Verdict` from the local engine, a
+    `verdict_tuple` from workers), with the same fields and values as
+    `scan_record`. Also returns the chunk's one source, or `_MIXED` when it
+    holds read errors or several sources (the caller then goes record by record).
+    """
+    out = []
+    append = out.append
+    it = iter(verdicts)
+    tuples = bool(verdicts) and type(verdicts[0]) is tuple
+    first = chunk[0].source
+    mixed = False
+    for c in chunk:
+        if type(c) is ReadError:
+            mixed = True
+            append(c)
+            continue
+        source = c.source
+        if source != first:
+            mixed = True
+        v = next(it)
+        if tuples:
+            scores, labels, decision, evidence, reasons, model_version = v
+        else:
+            scores, labels, decision, reasons, model_version = v.scores, v.labels, v.decision, v.reasons, v.model_version
+            evidence = [_evidence_dict(e) for e in v.evidence] if v.evidence else []
+        append({
+            "source": source, "thread": c.thread, "thread_title": c.thread_title, "comment_id": c.id,
+            "parent_id": c.parent_id, "depth": c.depth, "author": c.author, "timestamp": c.timestamp,
+            "quote": c.quote, "text": c.text, "scores": scores, "labels": labels, "decision": decision,
+            "evidence": evidence, "reasons": reasons, "model_version": model_version, "line": c.line,
+        })
+    return out, _MIXED if mixed else first
 
 
 # One moderator per worker process, loaded on the worker's first chunk. This is
@@ -127,8 +173,10 @@ def _chunks(items: Iterable[Item], size: int) -> Iterator[Chunk]:
 
 
 def _engine_local(moderator: Any, chunks: Iterable[Chunk]) -> Iterator[tuple[Chunk, list]]:
+    # Verdicts stay objects here (nothing to pickle); `_records` reads them directly.
     for chunk in chunks:
-        yield chunk, score_texts(moderator, _texts(chunk))
+        texts = _texts(chunk)
+        yield chunk, _score(moderator, texts) if texts else []
 
 
 def _engine_joblib(moderator: Any, chunks: Iterable[Chunk], n_jobs: int) -> Iterator[tuple[Chunk, list]]:
@@ -221,11 +269,11 @@ class ScanResult:
         self.summary = ScanSummary()
         self.errors: list[ReadError] = []
 
-    def items(self, input_ends: bool = False) -> Iterator[dict[str, Any] | ReadError | InputDone]:
-        """Records and read errors in input order; with `input_ends`, an `InputDone` after each input.
+    def batches(self, input_ends: bool = False) -> Iterator[list]:
+        """`items()` one chunk at a time: lists of records and read errors (and `InputDone`s with `input_ends`).
 
-        The summary is kept per input and merged into `summary` when the input
-        ends, so each record is counted once however the results are used.
+        The cheap way to consume a large scan (what the CLI does): one
+        generator step per chunk instead of one per record.
         """
         if self._started:
             raise RuntimeError("a ScanResult can be iterated only once")
@@ -235,42 +283,57 @@ class ScanResult:
         part, part_errors = ScanSummary(), []
         try:
             for chunk, verdicts in self._scored:
-                it = iter(verdicts)
-                for item in chunk:
-                    source = item.source
-                    if source != current:
-                        if current is not _NO_INPUT:
-                            summary.merge(part)
-                            if input_ends:
-                                yield InputDone(current, part, part_errors)
-                        current, part, part_errors = source, ScanSummary(), []
-                    if type(item) is ReadError:
-                        part.add_error(item)
-                        part_errors.append(item)
-                        errors.append(item)
-                        if on_error is not None:
-                            on_error(item)
-                        yield item
-                        continue
-                    record = scan_record(item, next(it))
-                    part.add(record)
-                    yield record
+                records, source = _records(chunk, verdicts)
+                if source is not _MIXED and source == current:
+                    # The usual chunk: every record from the input being read, no read errors.
+                    part.add_all(records)
+                else:
+                    out = []
+                    for item in records:
+                        source = item["source"] if type(item) is dict else item.source
+                        if source != current:
+                            if current is not _NO_INPUT:
+                                summary.merge(part)
+                                if input_ends:
+                                    out.append(InputDone(current, part, part_errors))
+                            current, part, part_errors = source, ScanSummary(), []
+                        if type(item) is ReadError:
+                            part.add_error(item)
+                            part_errors.append(item)
+                            errors.append(item)
+                            if on_error is not None:
+                                on_error(item)
+                        else:
+                            part.add(item)
+                        out.append(item)
+                    records = out
                 if bar is not None:
                     bar.update(chunk)
+                yield records
             if current is not _NO_INPUT:
                 summary.merge(part)
                 if input_ends:
-                    yield InputDone(current, part, part_errors)
+                    yield [InputDone(current, part, part_errors)]
             if self.reader_stats is not None:
                 summary.skipped.update(self.reader_stats.skipped)
         finally:
             if bar is not None:
                 bar.close()
 
+    def items(self, input_ends: bool = False) -> Iterator[dict[str, Any] | ReadError | InputDone]:
+        """Records and read errors in input order; with `input_ends`, an `InputDone` after each input.
+
+        The summary is kept per input and merged into `summary` when the input
+        ends, so each record is counted once however the results are used.
+        """
+        for batch in self.batches(input_ends):
+            yield from batch
+
     def __iter__(self) -> Iterator[dict[str, Any]]:
-        for item in self.items():
-            if type(item) is not ReadError:
-                yield item
+        for batch in self.batches():
+            for item in batch:
+                if type(item) is dict:
+                    yield item
 
 
 _NO_INPUT = object()
@@ -484,6 +547,11 @@ class ScanJournal:
 
     def write(self, record: dict[str, Any]) -> None:
         self._records.write(self._encode(record))
+
+    def write_all(self, records: list[dict[str, Any]]) -> None:
+        """Many records in one write (a chunk's worth)."""
+        if records:
+            self._records.write(b"".join(map(self._encode, records)))
 
     def finish_input(self, source: str, summary: ScanSummary, errors: list[ReadError]) -> None:
         self._records.flush()

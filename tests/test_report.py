@@ -181,3 +181,35 @@ def test_every_format_handles_an_empty_scan(fmt):
     out, summary = render(fmt, [])
     assert summary.read == 0
     assert out is not None
+
+
+def test_summary_add_all_counts_exactly_what_add_counts():
+    import random
+
+    from moderation.report.summary import ScanSummary
+
+    rng = random.Random(3)
+    stamps = [None, "", "2024-03-01T10:00:00Z", "2024-03-01", "2024-03-02 09:00", "2024-0x-01T00:00",
+              "٢٠٢٤-03-01", "1710000000", "2024-03-011", "not a date at all"]
+    records = []
+    for i in range(3000):
+        decision = rng.choice(["allow", "allow", "allow", "hold", "reject"])
+        records.append({
+            "source": rng.choice(["a.jsonl", "b.jsonl", None]), "thread": rng.choice(["t1", "t2", None, ""]),
+            "thread_title": rng.choice([None, "", "Title one", "Title two"]),
+            "timestamp": rng.choice(stamps), "decision": decision,
+            "scores": {"abusive": rng.choice([0.0, 1.0, 0.5, rng.random()]), "dehumanising": rng.random()},
+            "labels": [] if decision == "allow" else rng.sample(["abusive", "dehumanising"], rng.randint(1, 2)),
+        })
+    one = ScanSummary()
+    for record in records:
+        one.add(record)
+    many = ScanSummary()
+    i = 0
+    while i < len(records):  # chunks of every size, as scans cut them
+        n = rng.randint(0, 200)
+        many.add_all(records[i:i + n])
+        i += n
+    assert many.to_dict() == one.to_dict()
+    assert list(many.threads) == list(one.threads) and many.thread_titles == one.thread_titles
+    assert many.days and many.flagged == one.flagged > 0

@@ -155,14 +155,17 @@ def _interrupt_after(n: int, monkeypatch):
 
     def interrupting(*args, **kwargs):
         result = real(*args, **kwargs)
-        items = result.items
+        batches = result.batches
 
-        def limited(**kwargs):
-            for i, item in enumerate(items(**kwargs)):
-                if i == n:
+        def limited(**kwargs):  # the first n items (records, errors, input ends), then Ctrl-C
+            i = 0
+            for batch in batches(**kwargs):
+                if i + len(batch) > n:
+                    yield batch[: n - i]
                     raise KeyboardInterrupt
-                yield item
-        result.items = limited
+                i += len(batch)
+                yield batch
+        result.batches = limited
         return result
 
     monkeypatch.setattr(scan_cmd, "scan", interrupting)
@@ -190,14 +193,13 @@ def test_resume_skips_finished_inputs_and_gives_the_same_output(tmp_path, monkey
 
     def counting(*args, **kwargs):
         result = real(*args, **kwargs)
-        items = result.items
+        batches = result.batches
 
         def counted(**kwargs):
-            for item in items(**kwargs):
-                if isinstance(item, dict):
-                    seen.append(item["source"])
-                yield item
-        result.items = counted
+            for batch in batches(**kwargs):
+                seen.extend(item["source"] for item in batch if isinstance(item, dict))
+                yield batch
+        result.batches = counted
         return result
 
     monkeypatch.setattr(scan_cmd, "scan", counting)

@@ -221,28 +221,36 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
 
 def _stream(result, report, all_comments: bool) -> None:
     context = ReplyContext() if report.needs_context else None
+    if context is None:  # one call per chunk, not per record
+        add_all = report.add_all
+        for batch in result.batches():
+            records = [r for r in batch if type(r) is dict and (all_comments or r["decision"] != "allow")]
+            if records:
+                add_all(records)
+        return
     for record in result:
         if all_comments or record["decision"] != "allow":
-            report.add(record, context.parent_of(record) if context is not None else None)
-        if context is not None:
-            context.remember(record)
+            report.add(record, context.parent_of(record))
+        context.remember(record)
 
 
 def _journal(result, journal: ScanJournal, all_comments: bool, needs_context: bool) -> None:
     """Records to the journal; each input is marked finished once all its records are in."""
     context = ReplyContext() if needs_context else None
-    for item in result.items(input_ends=True):
-        kind = type(item)
-        if kind is dict:
-            if all_comments or item["decision"] != "allow":
+    for batch in result.batches(input_ends=True):
+        records = []
+        for item in batch:
+            kind = type(item)
+            if kind is dict:
+                if all_comments or item["decision"] != "allow":
+                    records.append({**item, "_parent": context.parent_of(item)} if context is not None else item)
                 if context is not None:
-                    journal.write({**item, "_parent": context.parent_of(item)})
-                else:
-                    journal.write(item)
-            if context is not None:
-                context.remember(item)
-        elif kind is InputDone:
-            journal.finish_input(item.source, item.summary, item.errors)
+                    context.remember(item)
+            elif kind is InputDone:
+                journal.write_all(records)
+                records = []
+                journal.finish_input(item.source, item.summary, item.errors)
+        journal.write_all(records)
 
 
 def _write_output(journal: ScanJournal, fmt: str, output: str, summary: ScanSummary, all_comments: bool) -> None:

@@ -28,5 +28,14 @@ class Report:
     def add(self, record: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> None:
         raise NotImplementedError
 
+    def add_all(self, records: list[Mapping[str, Any]]) -> None:
+        """Many records with no reply context, in order (formats without `needs_context`).
+
+        The same output as `add` for each; formats on the hot path of huge runs
+        (JSON Lines) override it to write a chunk at once.
+        """
+        for record in records:
+            self.add(record)
+
     def finish(self, summary: ScanSummary) -> None:
         """Write what ends the document (and the summary when `summary_in_output`)."""

@@ -33,3 +33,6 @@ class JSONLinesReport(Report):
 
     def add(self, record: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> None:
         self.out.write(self._encode(record))
+
+    def add_all(self, records: list[Mapping[str, Any]]) -> None:
+        self.out.write(b"".join(map(self._encode, records)))
