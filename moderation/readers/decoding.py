@@ -192,15 +192,57 @@ class LineDecoder:
             )
 
 
+#: Bytes read at a time when splitting a dump into lines.
+_LINE_PIECE = 64 * 1024
+
+
+def physical_lines(stream) -> Iterator[bytes]:
+    """The lines of a byte stream, ending kept: LF, CRLF, and a bare CR (old Mac files, or mixed in) each end one.
+
+    Read 64 KiB at a time and split with `bytes.splitlines` (which knows
+    exactly these three endings), so an old-Mac file is never one gigantic
+    "line", and the cost per line is about that of the stream's own line
+    iterator. A line longer than a piece is gathered in a list and joined
+    once (no quadratic copying); a CR at the end of a piece is held back in
+    case the next piece starts with its LF.
+    """
+    pending: list[bytes] = []  # the start of a line not yet ended
+    # read1: at most one read of the underlying stream, so the bytes before a
+    # failing read (a truncated gzip stream) are handed on before it fails.
+    read = getattr(stream, "read1", stream.read)
+    while True:
+        piece = read(_LINE_PIECE)
+        if not piece:
+            if pending:
+                yield b"".join(pending)
+            return
+        if pending:
+            if b"\n" not in piece and b"\r" not in piece:
+                pending.append(piece)  # still inside one long line
+                continue
+            pending.append(piece)
+            piece = b"".join(pending)
+            pending = []
+        parts = piece.splitlines(True)
+        last = parts[-1]
+        if not last.endswith(b"\n"):  # unended, or ended by a CR an LF may follow
+            pending.append(parts.pop())
+        yield from parts
+
+
 def iter_decoded_lines(stream: io.BufferedReader, guess: EncodingGuess) -> Iterator[DecodedLine]:
-    """Physical lines (ending kept), numbered from 1, with undecodable bytes flagged."""
+    """Physical lines (ending kept), numbered from 1, with undecodable bytes flagged.
+
+    A line ends at LF, CRLF or a bare CR (see physical_lines); `terminated`
+    is False only for a last line with no ending at all.
+    """
     if is_ascii_compatible(guess.encoding):
         decoder = LineDecoder(guess)
         number = 0
-        for raw in stream:
+        for raw in physical_lines(stream):
             number += 1
             text, bad = decoder.decode(raw)
-            yield DecodedLine(number, text, bad, raw.endswith(b"\n"))
+            yield DecodedLine(number, text, bad, raw.endswith((b"\n", b"\r")))
         return
     wrapper = io.TextIOWrapper(stream, encoding=guess.encoding, errors=_MARK_HANDLER, newline="")
     number = 0
@@ -210,7 +252,7 @@ def iter_decoded_lines(stream: io.BufferedReader, guess: EncodingGuess) -> Itera
         if MARK in text:
             bad = f"bytes that do not decode as {guess.encoding}"
             text = text.replace(MARK, "\ufffd")
-        yield DecodedLine(number, text, bad, text.endswith("\n"))
+        yield DecodedLine(number, text, bad, text.endswith(("\n", "\r")))
 
 
 def chunk_decoder(guess: EncodingGuess):

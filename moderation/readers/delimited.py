@@ -56,6 +56,8 @@ def read_delimited(
         for line in lines:
             if line.bad:
                 bad[line.number] = line.bad
+            elif "\x00" in line.text:
+                bad[line.number] = f"a NUL byte at character {line.text.index(chr(0))} of the line (a corrupt record)"
             last["terminated"] = line.terminated
             last["number"] = line.number
             yield line.text
@@ -155,7 +157,8 @@ def _bad_in(bad: dict[int, str], start: int, end: int) -> tuple[int, str] | None
         return None
     for number in range(start, end + 1):
         if number in bad:
-            return number, f"undecodable bytes: {bad[number]}"
+            problem = bad[number]
+            return number, problem if problem.startswith("a NUL byte") else f"undecodable bytes: {problem}"
     return None
 
 
