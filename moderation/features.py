@@ -81,6 +81,120 @@ _SELF = {"i", "we"}
 _PRAISE_TERMS = {"beast", "beasts", "animal", "animals", "monster", "monsters", "machine", "savage"}
 
 
+#: Tokens of up to 16 characters are looked up by their bytes (two little-endian uint64
+#: words) in an open-addressing hash table held in numpy arrays, so a batch's tokens are
+#: looked up with a few vectorised probes; longer or unknown tokens go to the dict.
+_KEY_CHARS = 16
+_TABLE_MULT = np.uint64(0x9E3779B97F4A7C15)
+_HI_MULT = np.uint64(0xC2B2AE3D27D4EB4F)
+#: Character classes for `token_offsets`, by code point (129: anything outside ASCII).
+_C_OTHER, _C_WORD, _C_HYPHEN, _C_SINGLE, _C_APOS = 0, 1, 2, 3, 4
+_CLASS = np.zeros(129, dtype=np.uint8)
+for _c in "abcdefghijklmnopqrstuvwxyz0123456789":
+    _CLASS[ord(_c)] = _C_WORD
+_CLASS[ord("-")] = _C_HYPHEN
+for _c in '.!?;:,()"\x1e':
+    _CLASS[ord(_c)] = _C_SINGLE
+_CLASS[ord("'")] = _C_APOS
+#: What `\w` matches among ASCII characters (index 128: decided per character, see `_isword`).
+_WORD_ASCII = np.zeros(129, dtype=bool)
+for _c in "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_":
+    _WORD_ASCII[ord(_c)] = True
+
+
+def _isword(ch: str) -> bool:
+    """`\\w` for one character (str patterns: Unicode letters and digits, and `_`)."""
+    return ch.isalnum() or ch == "_"
+
+
+def token_offsets(joined: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """[start, end) of every `TOKEN_RE` match in `joined`, found with array operations, and the
+    text's code points.
+
+    `TOKEN_RE.finditer` costs a match object per token (about a third of scoring time);
+    here word runs, hyphen joins and single-character tokens are boolean masks over
+    the code points, and only contractions that chain (`a'd'd`) are resolved one by
+    one. tests/test_normalize.py checks this against `TOKEN_RE`.
+    """
+    if joined.isascii():
+        cp = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
+        cls = _CLASS[cp]
+    else:
+        cp = np.frombuffer(joined.encode("utf-32-le"), dtype=np.uint32)
+        cls = _CLASS[np.minimum(cp, 128)]
+    n = len(cp)
+    isw = cls == _C_WORD
+    core = isw.copy()
+    if n > 2:  # a hyphen between two word characters joins them ("anti-vax")
+        core[1:-1] |= (cls[1:-1] == _C_HYPHEN) & isw[:-2] & isw[2:]
+    edge = np.diff(core.view(np.int8), prepend=np.int8(0), append=np.int8(0))
+    rs = np.flatnonzero(edge == 1)
+    re_ = np.flatnonzero(edge == -1)
+    ps = np.flatnonzero(cls == _C_SINGLE)  # punctuation and the record separator: one character each
+    # contractions: a run, then ' and t/re/ve/ll/d/m, then no word character (`\b`)
+    cand = re_[re_ < n - 1]
+    cand = cand[cls[cand] == _C_APOS]
+    if len(cand):
+        pad = np.concatenate([cp[: n], np.zeros(4, dtype=cp.dtype)])
+        c1, c2 = pad[cand + 1], pad[cand + 2]
+        one = (c1 == ord("t")) | (c1 == ord("d")) | (c1 == ord("m"))
+        two = (((c1 == ord("r")) | (c1 == ord("v"))) & (c2 == ord("e"))) | ((c1 == ord("l")) & (c2 == ord("l")))
+        length = np.where(one, 1, np.where(two, 2, 0))
+        after = cand + 1 + length  # the character that must not be a word character
+        ok = length > 0
+        nxt = np.where(after < n, pad[np.minimum(after, n)], 0)
+        wide = ok & (nxt >= 128)
+        word_after = _WORD_ASCII[np.minimum(nxt, 128)]
+        if wide.any():
+            for i in np.flatnonzero(wide).tolist():
+                word_after[i] = _isword(joined[int(after[i])])
+        ok &= ~word_after
+        cand, length, after = cand[ok], length[ok], after[ok]
+    if len(cand):
+        k = np.searchsorted(re_, cand)  # the run the contraction ends
+        k2 = np.searchsorted(rs, cand + 1)  # the run its letters started
+        whole = re_[k2] == after  # the letters were all of that run (else a "-" went on: "don't-care")
+        if np.isin(k, k2[whole]).any():  # a contraction after a run another contraction swallowed
+            return _token_offsets_chained(joined, cp, rs, re_, ps, cand, length)
+        rs, re_ = rs.copy(), re_.copy()
+        re_[k] = after
+        rs[k2[~whole]] = after[~whole] + 1  # the token after the hyphen
+        keep = np.ones(len(rs), dtype=bool)
+        keep[k2[whole]] = False
+        rs, re_ = rs[keep], re_[keep]
+    starts = np.concatenate([rs, ps])
+    ends = np.concatenate([re_, ps + 1])
+    order = np.argsort(starts, kind="stable")
+    return starts[order], ends[order], cp
+
+
+def _token_offsets_chained(joined: str, cp: np.ndarray, rs: np.ndarray, re_: np.ndarray, ps: np.ndarray,
+                           cand: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """`token_offsets` when contractions chain (`a'd'd`): applied in text order, one by one."""
+    ks, k2s = np.searchsorted(re_, cand).tolist(), np.searchsorted(rs, cand + 1).tolist()
+    rs, re_ = rs.copy(), re_.copy()
+    removed: list[int] = []
+    for e, L, k, k2 in zip(cand.tolist(), length.tolist(), ks, k2s):
+        if removed and removed[-1] == k:  # this run was a previous contraction's letters
+            continue
+        re_[k] = e + 1 + L
+        if re_[k2] == e + 1 + L:
+            removed.append(k2)
+        else:
+            rs[k2] = e + 2 + L
+    rs, re_ = np.delete(rs, removed), np.delete(re_, removed)
+    starts = np.concatenate([rs, ps])
+    ends = np.concatenate([re_, ps + 1])
+    order = np.argsort(starts, kind="stable")
+    return starts[order], ends[order], cp
+
+
+def _slot(lo: np.ndarray, hi: np.ndarray, bits: int) -> np.ndarray:
+    """Home slot in a table of 2**bits slots for tokens with key words (lo, hi)."""
+    h = (lo ^ (hi * _HI_MULT)) * _TABLE_MULT
+    return (h >> np.uint64(64 - bits)).astype(np.int64)
+
+
 class _Vocab(dict):
     """token -> id; an unknown token is UNK unless it is a lexicon word with two letters swapped."""
 
@@ -149,6 +263,7 @@ class Featurizer:
 
     def _prepare(self) -> None:
         self._vocab = _Vocab((t, i) for i, t in enumerate(self.tokens_))
+        self._build_table()
         self._vt = np.int64(len(self.tokens_))
         self._tables = self._build_tables()
         self._vocab.swaps = self._build_swaps()
@@ -227,10 +342,84 @@ class Featurizer:
         An unknown token that is a lexicon word with two neighbouring letters
         swapped (`ocrs`, `slaugther`) gets that word's id.
         """
+        return self._tokens(normalized)[0]
+
+    def _tokens(self, normalized: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`_ids`, and each token's [start, end) within its own normalised text."""
         joined = SEP.join(normalized) + SEP
-        toks = TOKEN_RE.findall(joined)
-        # map() over the dict's own __getitem__ runs in C; only unknown tokens reach Python (__missing__)
-        return np.fromiter(map(self._vocab.__getitem__, toks), dtype=np.int64, count=len(toks))
+        starts, ends, cp = token_offsets(joined)
+        ids = self._lookup(joined, cp, starts, ends)
+        # offsets within each text: the text starts after the previous separator
+        is_sep = ids == SEP_ID
+        sep_at = starts[is_sep]
+        base = np.concatenate(([0], sep_at[:-1] + 1))[np.cumsum(is_sep) - is_sep]
+        return ids, starts - base, ends - base
+
+    def _build_table(self) -> None:
+        """The token hash table (see `_KEY_CHARS`): slot -> token id, and each id's two key words.
+
+        Linear probing, filled in rounds (round k places every token whose home slot + k is
+        free, the lowest id first), so no empty slot lies between a token's home and its slot.
+        """
+        n = len(self.tokens_)
+        keyed = np.array([0 < len(t) <= _KEY_CHARS and t.isascii() for t in self.tokens_] + [False], dtype=bool)
+        raw = b"".join(t.encode("ascii").ljust(16, b"\0") if k else bytes(16)
+                       for t, k in zip(self.tokens_, keyed.tolist()))
+        words = np.frombuffer(raw, dtype="<u8").reshape(n, 2) if n else np.zeros((0, 2), dtype="<u8")
+        lo = np.concatenate([words[:, 0], [np.uint64(2**64 - 1)]])  # the last entry: an empty slot's,
+        hi = np.concatenate([words[:, 1], [np.uint64(2**64 - 1)]])  # never equal to an ASCII token's key
+        bits = max(10, int(np.ceil(np.log2(max(n, 1) * 4))))
+        mask = (1 << bits) - 1
+        slots = np.full(1 << bits, n, dtype=np.int64)
+        pending = np.flatnonzero(keyed)
+        home = _slot(lo[pending], hi[pending], bits)
+        k = 0
+        while len(pending):
+            pos = (home + k) & mask
+            free = np.flatnonzero(slots[pos] == n)
+            taken, first = np.unique(pos[free], return_index=True)
+            slots[taken] = pending[free[first]]
+            left = np.ones(len(pending), dtype=bool)
+            left[free[first]] = False
+            pending, home = pending[left], home[left]
+            k += 1
+        self._slots, self._slot_lo, self._slot_hi = slots, lo, hi
+        self._table_bits, self._max_probe = bits, max(k - 1, 0)
+
+    def _lookup(self, joined: str, cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+        """Token ids of the tokens at [starts, ends) of `joined` (cp: its code points)."""
+        if cp.dtype == np.uint8:
+            buf = cp
+        else:  # characters outside ASCII are never inside a token
+            buf = np.where(cp < 128, cp, 0).astype(np.uint8)
+        buf = np.concatenate([buf, np.zeros(16, dtype=np.uint8)])
+        words = np.ndarray(shape=(len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))  # 8 bytes from each offset
+        lengths = ends - starts
+        n_bytes_lo = np.minimum(lengths, 8)
+        n_bytes_hi = np.clip(lengths - 8, 0, 8)
+        ones = np.uint64(2**64 - 1)
+        lo = words[starts] & (ones >> (np.uint64(64) - (n_bytes_lo * 8).astype(np.uint64)))
+        hi = np.where(n_bytes_hi > 0, words[starts + 8] & (ones >> (np.uint64(64) - (np.maximum(n_bytes_hi, 1) * 8).astype(np.uint64))),
+                      np.uint64(0))
+        n_vocab = len(self.tokens_)
+        ids = np.full(len(starts), -1, dtype=np.int64)
+        pending = np.flatnonzero(lengths <= _KEY_CHARS)
+        mask = (1 << self._table_bits) - 1
+        slot = _slot(lo[pending], hi[pending], self._table_bits)
+        for k in range(self._max_probe + 1):
+            cand = self._slots[(slot + k) & mask]
+            match = (self._slot_lo[cand] == lo[pending]) & (self._slot_hi[cand] == hi[pending])
+            ids[pending[match]] = cand[match]
+            go_on = ~match & (cand != n_vocab)  # an empty slot ends the probe: not in the table
+            pending, slot = pending[go_on], slot[go_on]
+            if not len(pending):
+                break
+        # long tokens and unknown ones: the vocabulary itself (swapped letters, repeats: __missing__)
+        rest = np.flatnonzero(ids < 0)
+        if len(rest):
+            get = self._vocab.__getitem__
+            ids[rest] = [get(joined[a:b]) for a, b in zip(starts[rest].tolist(), ends[rest].tolist())]
+        return ids
 
     def _build_swaps(self) -> dict[str, int]:
         """Lexicon words with two neighbouring letters swapped -> the word's id (unknown words only)."""

@@ -25,7 +25,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from moderation.features import SEP_ID, Featurizer, KIND_BIGRAM, KIND_BIGRAM_CTX, token_spans
+from moderation.features import SEP_ID, Featurizer, KIND_BIGRAM, KIND_BIGRAM_CTX
 from moderation.normalize import NormalizedText, normalize_batch, normalize_batch_changed, normalize_with_offsets
 from moderation.policy import Policy, attach_evidence
 from moderation.records import Evidence, Verdict
@@ -55,6 +55,8 @@ class _Analysis:
     inv: np.ndarray
     cnt: np.ndarray
     ids: np.ndarray  # token ids of the batch, each document followed by a separator
+    tok_start: np.ndarray  # each token's [start, end) within its own normalised text
+    tok_end: np.ndarray
 
 
 class ModelError(RuntimeError):
@@ -108,12 +110,12 @@ class Moderator:
     # ----- scores -----------------------------------------------------
     def _analyse(self, normalized: Sequence[str]) -> _Analysis:
         fz = self.featurizer
-        ids = fz._ids(normalized)
+        ids, tok_start, tok_end = fz._tokens(normalized)
         docs, codes, pos, doc_start = fz.analyse_ids(ids)
         cols, ok = fz._columns(codes)
         docs, codes, cols, pos = docs[ok], codes[ok], cols[ok], pos[ok]
         rows, ucols, val, inv, cnt = fz.entries(docs, cols, len(normalized))
-        return _Analysis(len(normalized), codes, cols, pos, doc_start, rows, ucols, val, inv, cnt, ids)
+        return _Analysis(len(normalized), codes, cols, pos, doc_start, rows, ucols, val, inv, cnt, ids, tok_start, tok_end)
 
     def _decision(self, an: _Analysis) -> np.ndarray:
         """Raw linear scores (n_texts, n_labels): one weighted bincount per label, no sparse matrix."""
@@ -184,7 +186,7 @@ class Moderator:
             todo.append(i)
         evidence: dict[int, list[Evidence]] = {}
         if todo:
-            found = self._evidence([texts[i] for i in todo], [normalized[i] for i in todo], maps,
+            found = self._evidence([texts[i] for i in todo], maps,
                                    [decided[i][1] for i in todo], an, todo)
             evidence.update(zip(todo, found))
         if redo:  # pragma: no cover - see above
@@ -208,7 +210,7 @@ class Moderator:
         row = self._proba(self._decision(an))[0]
         scores = {label: round(float(p), 4) for label, p in zip(self.labels, row)}
         decision, labels, reasons = self.policy.decide(scores, text)
-        evidence = self._evidence([text], [nt.text], [nt], [labels], an, [0])[0] if labels else []
+        evidence = self._evidence([text], [nt], [labels], an, [0])[0] if labels else []
         verdict = Verdict(scores=scores, labels=labels, decision=decision, evidence=evidence,
                           model_version=self.version, reasons=reasons)
         return attach_evidence(verdict) if evidence else verdict
@@ -244,18 +246,17 @@ class Moderator:
             return out
         nts = [normalize_with_offsets(texts[i]) for i in todo]
         an = self._analyse([nt.text for nt in nts])
-        found = self._evidence([texts[i] for i in todo], [nt.text for nt in nts], nts, [labels[i] for i in todo],
-                               an, range(len(todo)))
+        found = self._evidence([texts[i] for i in todo], nts, [labels[i] for i in todo], an, range(len(todo)))
         for i, ev in zip(todo, found):
             out[i] = ev
         return out
 
-    def _evidence(self, texts: Sequence[str], normalized: Sequence[str], maps: Sequence[NormalizedText | None],
+    def _evidence(self, texts: Sequence[str], maps: Sequence[NormalizedText | None],
                   labels: Sequence[Sequence[str]], an: _Analysis, docs: Sequence[int]) -> list[list[Evidence]]:
         """Evidence for `texts`, which are documents `docs` of the analysed batch `an`.
 
-        `normalized[k]` is the normalised text of `texts[k]`, `maps[k]` its offset map
-        (`normalize_with_offsets`), or None when normalised character j is original character j.
+        `maps[k]` is the offset map of `texts[k]` (`normalize_with_offsets`), or None when
+        its normalised character j is its original character j.
         """
         out: list[list[Evidence]] = [[] for _ in texts]
         if len(an.cols) == 0:
@@ -332,15 +333,19 @@ class Moderator:
                     groups.append([j, j, [v]])
             for o, groups in groups_by_owner.items():
                 found[int(ks[o])][label] = [(a, b, sum(vs)) for a, b, vs in groups]
+        tok_start, tok_end = an.tok_start, an.tok_end
+        first_l = first[docs].tolist()
         for k, by_label in enumerate(found):
             if not by_label:
                 continue
             text = texts[k]
-            spans = token_spans(normalized[k])
-            nt = maps[k] if maps[k] is not None else NormalizedText(normalized[k], None, None)
+            s0 = first_l[k]
+            nt = maps[k]
             for label in labels[k]:
                 for a, b, weight in by_label.get(label, ()):
-                    start, end = nt.original_span(spans[a][0], spans[b][1])
+                    start, end = int(tok_start[s0 + a]), int(tok_end[s0 + b])
+                    if nt is not None:
+                        start, end = nt.original_span(start, end)
                     out[k].append(Evidence(label=label, start=start, end=end, text=text[start:end],
                                            weight=round(weight, 4)))
         return out
