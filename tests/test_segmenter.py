@@ -158,6 +158,27 @@ def test_five_megabyte_page_is_segmented():
     assert page.article.count("\n\n") == 13_000
 
 
+@pytest.mark.parametrize("line", ["reply " * 18 + "x", "Reply | " * 14 + "x", "1 " * 55 + "x", "| " * 55 + "reply x"])
+def test_link_word_runs_do_not_backtrack_exponentially(line):
+    """A comment of repeated link words once made the vote pattern backtrack
+    exponentially (12 words: 0.5 s; each more word doubled it). Not a speed test:
+    without possessive loops this line does not finish in any reasonable time."""
+    import signal
+
+    def hang(*_):
+        raise TimeoutError(line)
+
+    old = signal.signal(signal.SIGALRM, hang)
+    signal.alarm(10)
+    try:
+        page = segment_page("Headline\n\nThe council met on Tuesday to discuss the budget, and the debate went on late.\n\n"
+                            "3 comments\n\nAnn • 1 hour ago\n" + line + "\n")
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, old)
+    assert [c.author for c in page.comments] == ["Ann"]
+
+
 def test_absurdly_large_input_is_refused(monkeypatch):
     from moderation.segmenter import lines
 

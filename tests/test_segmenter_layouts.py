@@ -85,7 +85,7 @@ def test_conservation_every_line_in_exactly_one_place(path):
             assert c.line <= n
             homes = (c.text or "") + "\n" + (c.quote or "")
             meta = " ".join(x for x in (c.author, c.timestamp) if x)
-            assert line in homes or line.lstrip("•◦▪‣●○·∙*–-0123456789.) ") in homes or line.lstrip("> ") in homes or any(
+            assert line in homes or line.lstrip("•◦▪‣●○·∙*–↳↪⤷-0123456789.) ") in homes or line.lstrip("> ") in homes or any(
                 part and part in line for part in (c.author, c.timestamp)) or "reply" in line.lower() or ("deleted" in line or "removed" in line) or (
                 line == f"level {c.depth + 1}"), (n, line, meta)
     # nothing is in two places: article lines never appear in comment text

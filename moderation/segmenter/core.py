@@ -31,7 +31,7 @@ def segment_lines(text: str | bytes, source: str | None = None) -> tuple[Page, d
     infos = line_features(lines)
     first = next(i for i, info in enumerate(infos) if info.role != "blank")
     # The first line is the headline unless it is itself thread evidence.
-    search_from = first if _opens_a_page(infos[first]) else first + 1
+    search_from = first if _opens_a_page(infos, first) else first + 1
     if search_from > first:
         _quiet_article_head(infos, search_from)
     k = thread_start(infos, search_from)
@@ -65,11 +65,17 @@ def segment_lines(text: str | bytes, source: str | None = None) -> tuple[Page, d
     return page, ledger
 
 
-def _opens_a_page(info) -> bool:
-    """A page of comments alone starts with a comment header; a dateline or a
-    name on the first line is a headline."""
+def _opens_a_page(infos, first: int) -> bool:
+    """A page of comments alone starts with a comment header; a dateline on the
+    first line is a headline. So is a name above a date, unless the page has no
+    comment-section heading and more such name-and-date headers follow (a
+    page of newspaper-style comments: "Margaret Lowe / 16 March 2023 at 7:45pm")."""
+    info = infos[first]
     if info.weight <= 0:
         return False
+    if info.role == "name":
+        return (not any(i.role == "thread_header" for i in infos)
+                and any(i.role == "name" for i in infos[first + 2:]))
     return info.role in ("thread_header", "level", "item") or (
         info.role == "start" and info.match.pattern.name in LEAD)
 

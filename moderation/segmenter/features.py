@@ -104,7 +104,7 @@ def _items_need_replies(infos: list[LineInfo]) -> None:
     opinion?") follows them; an article's indented list has neither."""
     numbered = [(k, i.line.indent) for k, i in enumerate(infos) if i.role == "item" and i.weight > 0
                 and i.match.pattern.name == "numbered_item"]
-    if numbered:
+    if numbered and not _prose_after(infos, numbered[-1][0], numbered[0][1]):
         first, indent = numbered[0][0], min(n for _, n in numbered)
         if (any(i.role == "item" and i.match.pattern.name == "bullet_item" and i.line.indent > indent for i in infos[first:])
                 or any(i.match is not None and i.match.pattern.name == "prompt" for i in infos[numbered[-1][0]:])):
@@ -132,6 +132,18 @@ def _beside_a_date(infos: list[LineInfo], i: int) -> bool:
         if _bare_date(infos[j]):
             return True
         if infos[j].role == "reply_to" and 0 <= j + step < len(infos) and _bare_date(infos[j + step]):
+            return True
+    return False
+
+
+#: A paragraph this long, not indented under the items, after the last numbered item
+#: means the items were an article list: a thread ends the page.
+PROSE_AFTER_ITEMS_CHARS = 60
+
+
+def _prose_after(infos: list[LineInfo], last: int, indent: int) -> bool:
+    for i in infos[last + 1:]:
+        if i.role == "text" and i.line.indent < indent and len(i.line.text) >= PROSE_AFTER_ITEMS_CHARS:
             return True
     return False
 

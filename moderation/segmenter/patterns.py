@@ -96,6 +96,13 @@ REPLY = r"(?:reply|antworten)"
 SHARE_W = r"(?:share|teilen)"
 REPORT = r"(?:report|melden)"
 
+#: Words (and fixed phrases) a line of thread links is made of: "Reply | Report | 👍 4",
+#: "+18 | −2 • Reply", "Page 1 of 3", "Continue this thread →", "Log in to Reply".
+LINK_TOKEN = (rf"(?:(?:log ?in|sign in|register) to (?:{REPLY}|comment)|continue this thread|next page|previous page|"
+              rf"{REPLY}|replies|{SHARE_W}|{REPORT}|flag|permalink|like[sd]?|dislike|recommend(?:ed|s)?|upvote|downvote|vote|"
+              r"award|save|edit|delete|link|parent|embed|quote|follow|page|of|next|prev(?:ious)?|older|newer|more|"
+              r"points?|votes?)\b")
+
 #: Every pattern, tried in order; the first match gives a line its role.
 PATTERNS: tuple[LinePattern, ...] = (
     # -- the comment section's own header ---------------------------------
@@ -142,7 +149,8 @@ PATTERNS: tuple[LinePattern, ...] = (
        0.0, NAVIGATION, ("all",), 120),
     _p("prompt", "boilerplate",
        r"^(?:(?:tell us|so|and you)\W*)?(?:what is your opinion|what(?:['’]s| is) your (?:view|take)|what do you think|have your say|"
-       r"tell us what you think|join the debate|share your (?:thoughts|views|opinion)|was (?:meinen|denken) sie)\W*$",
+       r"tell us what you think|join the debate|share your (?:thoughts|views|opinion)|was (?:meinen|denken) sie)"
+       r"(?:\s+(?:below|here|in the comments))?\W*$",
        0.0, FOOTER, ("seed", "all"), 60),
     _p("footer", "boilerplate",
        r"^(?:(?:©|\(c\)|copyright)\s.*|"
@@ -177,9 +185,15 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"save|give award|more replies|load more(?: comments| replies)?|show (?:more|\d+ more)?\s*(?:replies|comments)?|"
        r"view (?:more|\d+ more|all)?\s*(?:replies|comments)|see more|continue this thread|"
        r"hide replies|\d+ (?:more )?repl(?:y|ies)|collapse|expand|(?:weitere|mehr) (?:kommentare|antworten)(?: laden| anzeigen)?)"
-       rf"(?:\s*[•·|›]*\s*(?:{REPLY}|{SHARE_W}|{REPORT}|save|flag|follow|permalink|embed|edit|give award|link|parent|like|\d+)\s*›?)*"
+       # (a possessive loop: "reply reply reply ... x" backtracked exponentially)
+       rf"(?:\s*[•·|›]*\s*(?:{REPLY}|{SHARE_W}|{REPORT}|save|flag|follow|permalink|embed|edit|give award|link|parent|like|\d+)\s*›?)*+"
        r"(?:\s*\(\d+ (?:more )?(?:repl(?:y|ies)|comments?)\))?\s*$",
        0.7, NAVIGATION, ("disqus", "reddit", "wordpress", "newspaper"), 120),
+    _p("link_tokens", "furniture",
+       # (possessive loops: no backtracking over runs of digits or separators)
+       rf"^(?:(?:[-+−]?\d[\d,.]*+k?|[•·|/›»«→←()\[\]:])\s*)*+(?:{LINK_TOKEN}|[△▽▲▼↑↓⬆⬇👍👎])"
+       rf"(?:\s*(?:{LINK_TOKEN}|[-+−]?\d[\d,.]*+k?|[△▽▲▼↑↓⬆⬇👍👎•·|/›»«→←()\[\]:]))*+\s*$",
+       0.7, NAVIGATION, ("all",), 80),
     _p("sort_login", "furniture",
        r"^(?:sort by\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
        r"(?:(?:newest|oldest|best|top|most (?:recommended|liked|popular|replied)|featured|all comments|"
@@ -237,7 +251,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        0.6, None, ("all",), 80),
     # -- items opening a comment with its text inline --------------------
     _p("numbered_item", "item", r"^(?P<marker>\d{1,4}[.)])\s+(?P<rest>\S.*)$", 0.0, None, ("seed",), 100_000),
-    _p("bullet_item", "item", r"^(?P<marker>[•◦▪‣●○·∙*–-])\s+(?P<rest>\S.*)$", 0.0, None, ("seed",), 100_000),
+    _p("bullet_item", "item", r"^(?P<marker>[•◦▪‣●○·∙*–↳↪⤷-])\s+(?P<rest>\S.*)$", 0.0, None, ("seed",), 100_000),
 )
 
 #: A short line that is a date plus at most a name ("Jane Doe | 5 April 2023 09:12",
