@@ -69,16 +69,92 @@ def normalise_encoding(name: str) -> str:
         raise LookupError(f"unknown encoding {name!r}") from None
 
 
+#: The accented letters (lower case) of the languages written in the Latin
+#: legacy code pages. A word is plausible in a reading when all its non-ASCII
+#: letters belong to one of these alphabets: "Dvořák" read as cp1252 is
+#: "Dvoøák" (no language has both ø and á), "Łukasz" is "£ukasz" (a symbol).
+_ALPHABETS = (
+    "éèêëàâîïôûùüçœæÿ",  # French
+    "äöüß",  # German
+    "áéíóúñü",  # Spanish
+    "áâãàçéêíóôõú",  # Portuguese
+    "àèéìíòóùú",  # Italian
+    "àèéíïòóúüç",  # Catalan
+    "åäöøæé",  # Danish, Norwegian, Swedish, Finnish
+    "áéíóúýþðæö",  # Icelandic
+    "ëïéèöü",  # Dutch
+    "ąćęłńóśźż",  # Polish
+    "áčďéěíňóřšťúůýž",  # Czech
+    "áäčďéíĺľňóôŕšťúýž",  # Slovak
+    "áéíóöőúüű",  # Hungarian
+    "čćđšž",  # Croatian, Bosnian, Serbian (Latin), Slovene
+    "ăâîșşțţ",  # Romanian
+)
+_ALPHABET_SETS = tuple(frozenset(a) for a in _ALPHABETS)
+
+#: The Latin legacy encodings told apart by word plausibility, in order of
+#: preference when the evidence is even: Western first (most exports), then
+#: Central European (Windows, then ISO).
+LATIN_CANDIDATES = ("cp1252", "cp1250", "iso8859-2")
+_EDGE = "\u00bf\u00a1\u00ab\u00bb\u201c\u201d\u201e\u2018\u2019\u2026\u2013\u2014\u00b7\u00b0"
+_TOKEN = None
+
+
+def _plausible_words(text: str) -> int:
+    """How many words with non-ASCII letters read as some real language's alphabet (minus those that do not)."""
+    global _TOKEN
+    if _TOKEN is None:
+        import re
+
+        _TOKEN = re.compile(r"[^\s!-@\[-`{-~]*[^\x00-\x7f][^\s!-@\[-`{-~]*")
+    score = 0
+    for word in _TOKEN.findall(text):
+        word = word.strip(_EDGE)
+        accented = {ch for ch in word.lower() if ch > "\x7f"}
+        if not accented:
+            continue
+        if all(ch.isalpha() for ch in accented) and any(accented <= alphabet for alphabet in _ALPHABET_SETS):
+            score += 1
+        else:
+            score -= 1
+    return score
+
+
+def latin_guess(sample: bytes) -> tuple[str, int]:
+    """(cp1252, cp1250 or ISO-8859-2; its score) for a legacy sample: the reading with the most plausible words.
+
+    Ties go to cp1252, so French, German or Spanish text (whose accents read as
+    other real letters in cp1250: è as č) stays Western unless some word says
+    otherwise. A reading that cannot decode the sample at all is out. The
+    score is plausible minus implausible words; above 0, the text is Latin.
+    """
+    best, best_score = "cp1252", None
+    for encoding in LATIN_CANDIDATES:
+        try:
+            text = sample.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+        score = _plausible_words(text)
+        if best_score is None or score > best_score:
+            best, best_score = encoding, score
+    return best, best_score or 0
+
+
 def _legacy_guess(sample: bytes) -> str:
+    sample = sample[:HEAD_LIMIT]
+    latin, score = latin_guess(sample)
+    if score > 0:
+        # Words that read as a Latin-script language: charset-normalizer tells
+        # scripts apart well, but Latin code pages badly (it reads French as
+        # cp1250 or cp775, and one Polish name as Big5).
+        return latin
     try:
         from charset_normalizer import from_bytes
     except ImportError:  # pragma: no cover - charset-normalizer is in the `dumps` extra
-        return "cp1252"
-    best = from_bytes(sample[:HEAD_LIMIT]).best()
-    if best is None:
-        return "cp1252"
-    if all(any(k in alphabet for k in _LATIN_RANGES) for alphabet in best.alphabets):
-        return "cp1252"
+        return latin
+    best = from_bytes(sample).best()
+    if best is None or all(any(k in alphabet for k in _LATIN_RANGES) for alphabet in best.alphabets):
+        return latin
     return best.encoding
 
 
