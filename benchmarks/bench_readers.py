@@ -11,6 +11,7 @@ whether memory grows with the input: it must not.
     .venv/bin/python benchmarks/bench_readers.py                 # 200k and 2M, every format
     .venv/bin/python benchmarks/bench_readers.py --sizes 200000  # quicker
     .venv/bin/python benchmarks/bench_readers.py --formats csv,jsonl --sizes 200000,2000000
+    .venv/bin/python benchmarks/bench_readers.py --attacks       # how fast XML bombs are refused
 
 Files go to a temporary directory (about 5 GB at 2M comments, all formats),
 removed at the end unless --keep.
@@ -165,7 +166,7 @@ def peak_kb():
 from moderation.readers import read_dump
 from moderation.records import Comment
 import moderation.readers.xmldumps, moderation.readers.parquet, moderation.readers.htmltext  # imports before the baseline
-import pyarrow.parquet, defusedxml.ElementTree, selectolax.lexbor, charset_normalizer
+import pyarrow.parquet, lxml.etree, selectolax.lexbor, charset_normalizer
 base = peak_kb()
 path = sys.argv[1]
 start = time.perf_counter()
@@ -215,6 +216,48 @@ def resolver_plateau(sizes=(200_000, 1_000_000, 2_000_000, 4_000_000)) -> None:
         print(f"  {n:>9,} comments: {int(out.stdout):4d} MB", flush=True)
 
 
+def _attack_files(workdir: Path) -> dict[str, tuple[Path, str | None]]:
+    """The XML attacks, as files: (path, format to force or None)."""
+    fixtures = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "dumps"
+    bomb = (fixtures / "disqus_bomb.xml").read_text(encoding="utf-8")
+    prolog, rest = bomb.split("\n", 1)
+    files = {
+        "billion laughs (DOCTYPE in the head)": (fixtures / "disqus_bomb.xml", None),
+        "external entity file:///etc/passwd": (fixtures / "wxr_xxe.xml", None),
+    }
+    late = workdir / "late_bomb.xml"
+    late.write_text(prolog + "\n<!--" + "x" * 70_000 + "-->\n" + rest, encoding="utf-8")
+    files["billion laughs after 70 KB (parser check)"] = (late, "disqus")
+    quadratic = workdir / "quadratic.xml"
+    quadratic.write_text('<?xml version="1.0"?>\n<!--' + "x" * 70_000 + '-->\n<!DOCTYPE disqus [<!ENTITY a "'
+                         + "x" * 50_000 + '">]>\n<disqus><post><message>' + "&a;" * 50_000
+                         + "</message></post></disqus>\n", encoding="utf-8")
+    files["quadratic blowup after 70 KB (parser check)"] = (quadratic, "disqus")
+    external = workdir / "external_dtd.xml"
+    external.write_text('<?xml version="1.0"?>\n<!--' + "x" * 70_000 + '-->\n<!DOCTYPE disqus SYSTEM '
+                        '"http://192.0.2.1/evil.dtd">\n<disqus><post><message>&ext;</message></post></disqus>\n',
+                        encoding="utf-8")
+    files["external DTD over HTTP after 70 KB"] = (external, "disqus")
+    return files
+
+
+def attack_timings(workdir: Path, repeats: int = 5) -> None:
+    """How fast each XML attack is refused by read_dump (best and worst of `repeats`, in this process)."""
+    from moderation.readers import read_dump
+    from moderation.records import ReadError
+
+    print(f"\nXML attacks (read_dump until refused; best / worst of {repeats}; load average {os.getloadavg()[0]:.1f}):")
+    for name, (path, fmt) in _attack_files(workdir).items():
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            records = list(read_dump(path, format=fmt))
+            times.append(time.perf_counter() - start)
+        (record,) = records
+        assert isinstance(record, ReadError) and record.message.startswith("refused"), (name, record)
+        print(f"  {name:46} {min(times) * 1000:7.2f} ms / {max(times) * 1000:7.2f} ms   -> {record.message[:60]}...")
+
+
 def measure(path: Path) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, str(path)], check=True, capture_output=True, text=True)
     return json.loads(out.stdout)
@@ -227,7 +270,13 @@ def main() -> None:
     parser.add_argument("--dir", default=None, help="where to write the dumps (default: a temporary directory)")
     parser.add_argument("--keep", action="store_true", help="keep the generated dumps")
     parser.add_argument("--no-resolver", action="store_true", help="skip the depth-window plateau check")
+    parser.add_argument("--attacks", action="store_true",
+                        help="only time how fast the XML attacks (bombs, external entities and DTDs) are refused")
     args = parser.parse_args()
+    if args.attacks:
+        with tempfile.TemporaryDirectory(prefix="bench_attacks_") as scratch:
+            attack_timings(Path(scratch))
+        return
     sizes = [int(s) for s in args.sizes.split(",")]
     formats = [f.strip() for f in args.formats.split(",")]
     for f in formats:
