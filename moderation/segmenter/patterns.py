@@ -28,6 +28,7 @@ Roles:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 # -- building blocks -------------------------------------------------------
@@ -272,12 +273,12 @@ class LineMatch:
 def _combine(patterns: tuple[LinePattern, ...]) -> re.Pattern[str]:
     """Patterns as one alternation, tried in order by the regex engine (one C
     call per line instead of one Python call per pattern). Named groups are
-    prefixed with the pattern's index; a branch's max_len is a lookahead."""
+    prefixed with the pattern's index. Every pattern here accepts the line's
+    length (see `_BY_LENGTH`), so branches need no length guard."""
     branches = []
     for i, p in enumerate(patterns):
         body = re.sub(r"\(\?P<(\w+)>", lambda m: f"(?P<p{i}__{m.group(1)}>", p.regex.pattern)
-        guard = f"(?=.{{0,{p.max_len}}}$)" if p.max_len < 200 else ""
-        branches.append(f"(?P<p{i}>{guard}(?:{body}))")
+        branches.append(f"(?P<p{i}>(?:{body}))")
     return re.compile("|".join(branches), re.I)
 
 
@@ -302,8 +303,11 @@ def _stages(patterns: tuple[LinePattern, ...]) -> list[tuple[LinePattern | None,
 #: Lines up to this long are tried against every pattern; longer ones only
 #: against the patterns that allow them (the comment items).
 SHORT_LINE = max(p.max_len for p in PATTERNS if p.max_len < 100_000)
-_SHORT = _stages(PATTERNS)
-_LONG = _stages(tuple(p for p in PATTERNS if p.max_len > SHORT_LINE))
+#: Speed: one set of stages per line-length band, holding only the patterns whose
+#: max_len admits lines of that band (a line of 150 characters never meets the
+#: 80-character patterns, and no branch scans the line to check its length).
+_LENGTHS = sorted({p.max_len for p in PATTERNS})
+_BY_LENGTH = [_stages(tuple(p for p in PATTERNS if p.max_len >= limit)) for limit in _LENGTHS]
 
 
 def match_line(text: str) -> LineMatch | None:
@@ -312,9 +316,10 @@ def match_line(text: str) -> LineMatch | None:
         return None
     low = None
     n = len(text)
-    for gated, patterns, regex, max_len in (_SHORT if n <= SHORT_LINE else _LONG):
-        if n > max_len:
-            continue
+    band = bisect_left(_LENGTHS, n)
+    if band == len(_LENGTHS):
+        return None
+    for gated, patterns, regex, max_len in _BY_LENGTH[band]:
         if gated is not None:  # inlined LinePattern.gate: this loop is the hot path
             if low is None:
                 low = text.lower()
