@@ -279,8 +279,9 @@ class Moderator:
         sep_pos = np.flatnonzero(an.ids == SEP_ID)
         first = np.concatenate(([0], sep_pos[:-1] + 1))  # first token position of each document
         words_all = ~self.featurizer._tables.flags["punct"][an.ids]  # punctuation is never evidence
+        tok_start, tok_end = an.tok_start, an.tok_end
         docs = np.asarray(docs, dtype=np.int64)
-        found: list[dict[str, list[tuple[int, int, float]]]] = [{} for _ in texts]  # label -> (first, last, weight)
+        found: list[dict[str, list[tuple[int, int, float]]]] = [{} for _ in texts]  # label -> (start, end, weight)
         for label, contrib_all in contrib_by_label.items():
             ks = np.array([k for k, ls in enumerate(labels) if label in ls], dtype=np.int64)
             if not len(ks):
@@ -312,42 +313,48 @@ class Moderator:
             keep &= c >= 0.15 * best[owner]
             sel = np.flatnonzero(keep)
             sel = sel[np.lexsort((offset[sel], owner[sel]))]
-            o_l, j_l, c_l = owner[sel].tolist(), offset[sel].tolist(), c[sel].tolist()
-            for t in tie.tolist():  # as the per-document code did it
-                k = int(ks[t])
-                a, b = int(s0[t]), int(s0[t] + lengths[t])
-                cc = np.where(words_all[a:b], contrib_all[a:b], 0.0)
-                top = [j for j in np.argsort(-cc)[:MAX_EVIDENCE] if cc[j] > 0]
-                top = sorted(j for j in top if cc[j] >= 0.15 * cc[top[0]])
-                o_l += [t] * len(top)
-                j_l += top
-                c_l += cc[top].tolist()
-            groups_by_owner: dict[int, list[list]] = {}
-            for o, j, v in zip(o_l, j_l, c_l):
-                groups = groups_by_owner.setdefault(o, [])
-                if groups and j == groups[-1][1] + 1:
-                    g = groups[-1]
-                    g[1] = j
-                    g[2].append(v)
-                else:
-                    groups.append([j, j, [v]])
-            for o, groups in groups_by_owner.items():
-                found[int(ks[o])][label] = [(a, b, sum(vs)) for a, b, vs in groups]
-        tok_start, tok_end = an.tok_start, an.tok_end
-        first_l = first[docs].tolist()
+            o, j, c = owner[sel], offset[sel], c[sel]
+            if len(tie):  # as the per-document code did it
+                extra_o, extra_j, extra_c = [o], [j], [c]
+                for t in tie.tolist():
+                    a, b = int(s0[t]), int(s0[t] + lengths[t])
+                    cc = np.where(words_all[a:b], contrib_all[a:b], 0.0)
+                    top = [i for i in np.argsort(-cc)[:MAX_EVIDENCE] if cc[i] > 0]
+                    top = np.array(sorted(i for i in top if cc[i] >= 0.15 * cc[top[0]]), dtype=np.int64)
+                    extra_o.append(np.full(len(top), t))
+                    extra_j.append(top)
+                    extra_c.append(cc[top])
+                o, j, c = np.concatenate(extra_o), np.concatenate(extra_j), np.concatenate(extra_c)
+                order = np.lexsort((j, o))
+                o, j, c = o[order], j[order], c[order]
+            if not len(o):
+                continue
+            # adjacent tokens make one span; its weight adds their contributions left to right
+            new = np.ones(len(o), dtype=bool)
+            new[1:] = (o[1:] != o[:-1]) | (j[1:] != j[:-1] + 1)
+            g0 = np.flatnonzero(new)
+            size = np.diff(np.append(g0, len(o)))
+            weight = c[g0].copy()
+            for step in range(1, int(size.max())):
+                more = size > step
+                weight[more] += c[g0[more] + step]
+            g_owner = o[g0]
+            tok0 = first[docs[ks[g_owner]]]
+            a_l = tok_start[tok0 + j[g0]].tolist()
+            b_l = tok_end[tok0 + j[g0 + size - 1]].tolist()
+            for k, a, b, w in zip(ks[g_owner].tolist(), a_l, b_l, weight.tolist()):
+                found[k].setdefault(label, []).append((a, b, w))
         for k, by_label in enumerate(found):
             if not by_label:
                 continue
             text = texts[k]
-            s0 = first_l[k]
             nt = maps[k]
+            ev = out[k]
             for label in labels[k]:
-                for a, b, weight in by_label.get(label, ()):
-                    start, end = int(tok_start[s0 + a]), int(tok_end[s0 + b])
+                for start, end, weight in by_label.get(label, ()):
                     if nt is not None:
                         start, end = nt.original_span(start, end)
-                    out[k].append(Evidence(label=label, start=start, end=end, text=text[start:end],
-                                           weight=round(weight, 4)))
+                    ev.append(Evidence(label, start, end, text[start:end], round(weight, 4)))
         return out
 
     # ----- persistence ------------------------------------------------
