@@ -99,7 +99,8 @@ REPORT = r"(?:report|melden)"
 
 #: Words (and fixed phrases) a line of thread links is made of: "Reply | Report | 👍 4",
 #: "+18 | −2 • Reply", "Page 1 of 3", "Continue this thread →", "Log in to Reply".
-LINK_TOKEN = (rf"(?:(?:log ?in|sign in|register) to (?:{REPLY}|comment)|continue this thread|next page|previous page|"
+LINK_TOKEN = (rf"(?:(?:log ?in|sign in|register) to (?:{REPLY}|comment)|(?:{REPLY}|{REPORT}|flag) (?:to )?this (?:comment|post)|"
+              r"continue this thread|next page|previous page|"
               rf"{REPLY}|replies|{SHARE_W}|{REPORT}|flag|permalink|like[sd]?|dislike|recommend(?:ed|s)?|upvote|downvote|vote|"
               r"award|save|edit|delete|link|parent|embed|quote|follow|page|of|next|prev(?:ious)?|older|newer|more|"
               r"points?|votes?)\b")
@@ -218,7 +219,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"this comment is awaiting moderation\.?|(?:this )?(?:comment|post) (?:was|has been) removed by (?:a |the )?moderators?\.?)$",
        1.0, None, ("disqus", "newspaper"), 120, keywords=("deleted", "removed", "hidden", "moderat")),
     _p("level", "level", r"^level\s+(?P<depth>\d{1,2})\s*$", 1.5, None, ("reddit",)),
-    _p("reply_to", "reply_to", r"^(?:in\s+)?reply(?:ing)?\s+to\s+(?P<parent>@?[^\s].{0,40}?)\s*:?$", 0.8, None, ("newspaper",)),
+    _p("reply_to", "reply_to", r"^(?:in\s+)?reply(?:ing)?\s+to\s+(?!this\s+(?:comment|post)\b)(?P<parent>@?[^\s].{0,40}?)\s*:?$", 0.8, None, ("newspaper",)),
     _p("says", "start",
        rf"^(?P<author>{NAME})\s+(?:says\s*[:,]?|said\s*(?:\.\.\.|…|,)|commented\s*:|(?:sagt|schreibt|meint)\s*:)"
        rf"\s*(?:(?:on\s+|am\s+)?(?P<when>{WHEN})\s*:?)?$",
