@@ -120,30 +120,43 @@ def _plausible_words(text: str) -> int:
     return score
 
 
-def latin_guess(sample: bytes) -> tuple[str, int]:
+_C1 = None
+
+
+def latin_guess(sample: bytes) -> tuple[str, int | None]:
     """(cp1252, cp1250 or ISO-8859-2; its score) for a legacy sample: the reading with the most plausible words.
 
     Ties go to cp1252, so French, German or Spanish text (whose accents read as
     other real letters in cp1250: è as č) stays Western unless some word says
-    otherwise. A reading that cannot decode the sample at all is out. The
-    score is plausible minus implausible words; above 0, the text is Latin.
+    otherwise. A reading that cannot decode the sample, or turns a byte into
+    a C1 control character (ISO-8859-2 does for 0x80-0x9F; no real text holds
+    one), is out. The score is plausible minus implausible words; above 0, the
+    text is Latin. None when no reading is possible: cp1252 is returned so
+    that the bytes that do not decode are reported, not guessed at.
     """
+    global _C1
+    if _C1 is None:
+        import re
+
+        _C1 = re.compile("[\x80-\x9f]")
     best, best_score = "cp1252", None
     for encoding in LATIN_CANDIDATES:
         try:
             text = sample.decode(encoding)
         except UnicodeDecodeError:
             continue
+        if _C1.search(text):
+            continue
         score = _plausible_words(text)
         if best_score is None or score > best_score:
             best, best_score = encoding, score
-    return best, best_score or 0
+    return best, best_score
 
 
 def _legacy_guess(sample: bytes) -> str:
     sample = sample[:HEAD_LIMIT]
     latin, score = latin_guess(sample)
-    if score > 0:
+    if score is not None and score > 0:
         # Words that read as a Latin-script language: charset-normalizer tells
         # scripts apart well, but Latin code pages badly (it reads French as
         # cp1250 or cp775, and one Polish name as Big5).
@@ -155,7 +168,15 @@ def _legacy_guess(sample: bytes) -> str:
     best = from_bytes(sample).best()
     if best is None or all(any(k in alphabet for k in _LATIN_RANGES) for alphabet in best.alphabets):
         return latin
+    if best.language == "Unknown" or codecs.lookup(best.encoding).name in _WIDE:
+        # A non-Latin guess it cannot back with a language (one stray byte in
+        # an ASCII file "is" Big5 or UTF-16 to it): keep the strict Latin
+        # reading, so the stray byte is reported rather than turned into a CJK character.
+        return latin
     return best.encoding
+
+
+_WIDE = frozenset({"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"})
 
 
 HEAD_LIMIT = 64 * 1024

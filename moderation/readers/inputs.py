@@ -22,7 +22,7 @@ from moderation.readers.base import ReadStats, Record
 from moderation.readers.columns import ColumnMap
 from moderation.readers.decoding import decode_bytes
 from moderation.readers.dump import read_dump
-from moderation.readers.sniff import PAGE_FORMATS, canonical_format, detect_format, extension_format, is_binary
+from moderation.readers.sniff import DUMP_FORMATS, PAGE_FORMATS, canonical_format, detect_format, extension_format, is_binary
 from moderation.readers.sources import DEFAULT_CHUNK_SIZE, open_source
 from moderation.records import ReadError
 
@@ -90,7 +90,7 @@ class InputReader(Iterator[Record]):
                 except OSError:
                     fmt = None
                 if fmt in PAGE_FORMATS:
-                    yield from read_page(name, fmt, encoding)
+                    yield from _sniffed_page(read_page(name, fmt, encoding), name)
                     continue
             reader = read_dump(name, format=fmt if fmt != "xml" else None, encoding=encoding, columns=columns,
                                chunk_size=chunk_size, include_deleted=include_deleted)
@@ -113,11 +113,29 @@ class InputReader(Iterator[Record]):
             return
         fmt = forced or detect_format(None, source.head)
         if fmt in PAGE_FORMATS:
-            yield from _page_from_bytes(source.stream.read(), STDIN_NAME, fmt, encoding)
+            records = _page_from_bytes(source.stream.read(), STDIN_NAME, fmt, encoding)
+            yield from (records if forced else _sniffed_page(records, STDIN_NAME))
             return
         reader = read_dump(source.stream, format=fmt, encoding=encoding, columns=columns, chunk_size=chunk_size,
                            name=STDIN_NAME, include_deleted=include_deleted)
         yield from self._counted(reader)
+
+
+def _sniffed_page(records: Iterable[Record], label: str) -> Iterator[Record]:
+    """A file whose name says nothing, read as a saved page because its content is text.
+
+    If the segmenter finds no reader comment in it either, the file was most
+    likely not meant as a page: it is an unknown format, and saying so (one
+    error naming it) beats scoring nothing and exiting 0.
+    """
+    found = False
+    for record in records:
+        found = True
+        yield record
+    if not found:
+        yield ReadError(label, None, "unknown format: neither its name nor its content is a dump this tool reads "
+                        f"({', '.join(DUMP_FORMATS)}), and read as a saved page it has no reader comments; "
+                        "name the format with --format-in")
 
 
 def _binary(stream) -> BinaryIO:
