@@ -137,3 +137,33 @@ def test_truncated_export_reports_the_cut(tmp_path):
     assert [c.id for c in comments] == ["9001", "9002"]
     (err,) = errors
     assert "truncated" in err.message and err.line == 67
+
+
+def test_bare_ampersand_with_no_semicolon_after_it_does_not_stall_the_parser(tmp_path):
+    # libxml2 waits for the ";" that would end the reference; with none left in
+    # the file it would hold everything after it unread until the end. The
+    # reader sees whole records fed with no record out, closes the stalled
+    # parser, reports the error and resumes at the next post.
+    posts = [f'<post dsq:id="{i}"><message>comment {i}{" & broken" if i == 5 else ""}</message>'
+             f'<thread dsq:id="1"/></post>' for i in range(20_000)]
+    path = tmp_path / "stall.xml"
+    path.write_text('<?xml version="1.0" encoding="utf-8"?>\n<disqus xmlns="http://disqus.com" '
+                    'xmlns:dsq="http://disqus.com/disqus-internals">\n' + "\n".join(posts) + "\n</disqus>\n",
+                    encoding="utf-8")
+    comments, errors, stats = _read(path)
+    (err,) = errors
+    assert err.line == 8 and "reading resumes at line 9" in err.message
+    assert stats.records == 20_000
+    assert sorted(int(c.id) for c in comments) == [i for i in range(20_000) if i != 5]
+
+
+def test_an_error_in_the_first_bytes_of_a_resumed_record_still_makes_progress(tmp_path):
+    posts = [f'<post dsq:id="{i}"><message>ok {i}</message></post>' for i in range(6)]
+    posts[2] = '<post dsq:id="2" <<broken'
+    posts[3] = '<post dsq:id="3" <<broken too'
+    path = tmp_path / "adjacent.xml"
+    path.write_text('<disqus xmlns:dsq="http://disqus.com/disqus-internals">\n' + "\n".join(posts) + "\n</disqus>\n",
+                    encoding="utf-8")
+    comments, errors, stats = _read(path)
+    assert sorted(c.id for c in comments) == ["0", "1", "4", "5"]
+    assert [e.line for e in errors] == [4, 5] and stats.records == 6

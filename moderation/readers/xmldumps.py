@@ -240,7 +240,13 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
         return etree.XMLPullParser(events=("end",), tag=tags, encoding=forced_encoding, **SAFE_PARSER_OPTIONS)
 
     parser = new_parser(forced)
-    state = {"first": True, "checked": False, "stop": False}
+    state = {"first": True, "checked": False, "stop": False, "events": 0}
+    # A parser that has been fed whole records without yielding one is stalled:
+    # libxml2 waits for the ";" of a bare "&" and would buffer the rest of the
+    # file. Two record end tags fed with no event in between mean that.
+    record_end = re.compile(rb"</post>" if root == "disqus" else rb"</wp:comment>|</item>")
+    stalled_ends = 0
+    last_resume: tuple[int, bytes] | None = None
     offset = 0  # absolute line = parser line + offset
     prefix_len = 0  # bytes of synthetic prefix on a resumed parser's line 1
 
@@ -258,11 +264,15 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
                     state["stop"] = True
                     yield context.error(top.sourceline, f"not a {kind}: the root element is <{_local(top.tag)}>")
                     return
+            state["events"] += 1
             yield element, offset
 
-    # The previous piece of data fed to the current parser (no prefix) and the
-    # absolute line of its first byte, for locating an error in the bytes.
-    prev, prev_line = b"", 1
+    # The data fed to the current parser (no prefix) since the last piece that
+    # yielded a record, that piece included, and the absolute line of its first
+    # byte: an error lies in it, so it is where to look for the place to resume.
+    # Bounded: a piece that yields a record resets it; a stall is closed early.
+    kept: list[bytes] = []
+    kept_line = 1
     line_at = 1  # absolute line of the next byte read from the stream
     pending: tuple[bytes, bytes, int] | None = None  # (to feed, data without the prefix, its first line)
     eof = False
@@ -280,8 +290,8 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
         try:
             if to_feed:
                 parser.feed(to_feed)
-            if eof:
-                top = parser.close()
+            if eof or stalled_ends >= 2:
+                top = parser.close()  # a stalled parser reports its pending error here
         except etree.XMLSyntaxError as exc:
             yield from drain()
             if state["stop"]:
@@ -300,15 +310,18 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             where = f"malformed XML at line {absolute}, column {column}: {message}"
             at_end = eof  # the error came with the end of the file: a truncated export
             # Find the next record's start tag after the error, reading on if need be.
-            window = prev + data
-            window_line = prev_line if prev else data_line
+            window = b"".join(kept) + data
+            window_line = kept_line if kept else data_line
             start = _offset_of(window, window_line, absolute, column)
-            if not state["first"] and not prev:
+            if not state["first"] and not kept:
                 start = max(start, 1)  # past the start tag this parser resumed at: always progress
             buffer, buffer_line = window[start:], window_line + window.count(b"\n", 0, start)
             found = -1
             while True:
                 match = resume_at.search(buffer)
+                if match and last_resume and (buffer_line + buffer.count(b"\n", 0, match.start()),
+                                              buffer[match.start():match.start() + 256]) == last_resume:
+                    match = resume_at.search(buffer, match.start() + 1)  # never resume twice at one place
                 if match:
                     found = match.start()
                     break
@@ -338,13 +351,29 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             offset = resume_line - 1
             prefix_len = len(prefix)
             rest = buffer[found:]
+            last_resume = (resume_line, rest[:256])
             pending = (prefix + rest, rest, resume_line)
-            prev, prev_line = b"", resume_line
+            kept, kept_line = [], resume_line
+            stalled_ends = 0
             continue
-        prev, prev_line = data, data_line
+        if stalled_ends >= 2:  # closed without an error: nothing was pending after all
+            yield from drain()
+            return
+        before = state["events"]
         yield from drain()
         if state["stop"]:
             return
+        if state["events"] != before:
+            stalled_ends = 0
+            kept, kept_line = [data], data_line
+        elif data:
+            if not kept:
+                kept_line = data_line
+            kept.append(data)
+            stalled_ends += len(record_end.findall(data))
+            if stalled_ends >= 2 and not eof:
+                pending = (b"", b"", line_at)  # close it on the next turn, with this window kept
+                continue
         if eof:
             if state["first"] and not state["checked"] and top is not None and _local(top.tag) != root:
                 yield context.error(top.sourceline, f"not a {kind}: the root element is <{_local(top.tag)}>")
