@@ -113,8 +113,7 @@ def token_offsets(joined: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 
     `TOKEN_RE.finditer` costs a match object per token (about a third of scoring time);
     here word runs, hyphen joins and single-character tokens are boolean masks over
-    the code points, and only contractions that chain (`a'd'd`) are resolved one by
-    one. tests/test_normalize.py checks this against `TOKEN_RE`.
+    the code points, contractions included. tests/test_scoring_frozen.py checks this against `TOKEN_RE`.
     """
     if joined.isascii():
         cp = np.frombuffer(joined.encode("ascii"), dtype=np.uint8)
@@ -154,8 +153,15 @@ def token_offsets(joined: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         k = np.searchsorted(re_, cand)  # the run the contraction ends
         k2 = np.searchsorted(rs, cand + 1)  # the run its letters started
         whole = re_[k2] == after  # the letters were all of that run (else a "-" went on: "don't-care")
-        if np.isin(k, k2[whole]).any():  # a contraction after a run another contraction swallowed
-            return _token_offsets_chained(joined, cp, rs, re_, ps, cand, length)
+        # "a'd'd": the second contraction's run is the first one's letters, swallowed whole;
+        # then it does not apply, unless the first one did not apply either (chains alternate)
+        chained = np.zeros(len(cand), dtype=bool)
+        chained[1:] = (k[1:] == k2[:-1]) & whole[:-1]
+        if chained.any():
+            applies = np.ones(len(cand), dtype=bool)
+            for i in np.flatnonzero(chained).tolist():
+                applies[i] = not applies[i - 1]
+            k, k2, whole, after = k[applies], k2[applies], whole[applies], after[applies]
         rs, re_ = rs.copy(), re_.copy()
         re_[k] = after
         rs[k2[~whole]] = after[~whole] + 1  # the token after the hyphen
@@ -168,31 +174,62 @@ def token_offsets(joined: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return starts[order], ends[order], cp
 
 
-def _token_offsets_chained(joined: str, cp: np.ndarray, rs: np.ndarray, re_: np.ndarray, ps: np.ndarray,
-                           cand: np.ndarray, length: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """`token_offsets` when contractions chain (`a'd'd`): applied in text order, one by one."""
-    ks, k2s = np.searchsorted(re_, cand).tolist(), np.searchsorted(rs, cand + 1).tolist()
-    rs, re_ = rs.copy(), re_.copy()
-    removed: list[int] = []
-    for e, L, k, k2 in zip(cand.tolist(), length.tolist(), ks, k2s):
-        if removed and removed[-1] == k:  # this run was a previous contraction's letters
-            continue
-        re_[k] = e + 1 + L
-        if re_[k2] == e + 1 + L:
-            removed.append(k2)
-        else:
-            rs[k2] = e + 2 + L
-    rs, re_ = np.delete(rs, removed), np.delete(re_, removed)
-    starts = np.concatenate([rs, ps])
-    ends = np.concatenate([re_, ps + 1])
-    order = np.argsort(starts, kind="stable")
-    return starts[order], ends[order], cp
-
-
 def _slot(lo: np.ndarray, hi: np.ndarray, bits: int) -> np.ndarray:
     """Home slot in a table of 2**bits slots for tokens with key words (lo, hi)."""
     h = (lo ^ (hi * _HI_MULT)) * _TABLE_MULT
     return (h >> np.uint64(64 - bits)).astype(np.int64)
+
+
+class _CodeTable:
+    """Unique int64 codes -> their index, as an open-addressing hash table in numpy arrays.
+
+    Looks up a whole array of codes with a few vectorised probes (`searchsorted`
+    over the sorted codes costs a binary search with cache misses per code).
+    Filled in rounds like the token table (`Featurizer._build_table`).
+    """
+
+    def __init__(self, codes: np.ndarray) -> None:
+        codes = np.asarray(codes, dtype=np.int64)
+        self.codes = np.concatenate([codes, [np.int64(-1)]])  # the last entry marks an empty slot
+        n = len(codes)
+        self.bits = max(10, int(np.ceil(np.log2(max(n, 1) * 2))))
+        mask = (1 << self.bits) - 1
+        self.slots = np.full(1 << self.bits, n, dtype=np.int64)
+        pending = np.arange(n)
+        home = self._home(codes)
+        k = 0
+        while len(pending):
+            pos = (home + k) & mask
+            free = np.flatnonzero(self.slots[pos] == n)
+            taken, first = np.unique(pos[free], return_index=True)
+            self.slots[taken] = pending[free[first]]
+            left = np.ones(len(pending), dtype=bool)
+            left[free[first]] = False
+            pending, home = pending[left], home[left]
+            k += 1
+        self.max_probe = max(k - 1, 0)
+
+    def _home(self, codes: np.ndarray) -> np.ndarray:
+        return ((codes.view(np.uint64) * _TABLE_MULT) >> np.uint64(64 - self.bits)).astype(np.int64)
+
+    def index(self, query: np.ndarray) -> np.ndarray:
+        """Index of each queried code in the codes the table was built from; -1 when absent
+        (codes must be >= 0: -1 marks empty slots)."""
+        out = np.full(len(query), -1, dtype=np.int64)
+        n = len(self.codes) - 1
+        mask = (1 << self.bits) - 1
+        pending = np.arange(len(query))
+        slot = self._home(np.ascontiguousarray(query, dtype=np.int64))
+        for k in range(self.max_probe + 1):
+            cand = self.slots[(slot + k) & mask]
+            q = query[pending]
+            match = self.codes[cand] == q
+            out[pending[match]] = cand[match]
+            go_on = ~match & (cand != n)  # an empty slot ends the probe
+            pending, slot = pending[go_on], slot[go_on]
+            if not len(pending):
+                break
+        return out
 
 
 class _Vocab(dict):
@@ -281,6 +318,7 @@ class Featurizer:
         bi = np.flatnonzero((kinds == KIND_BIGRAM) | (kinds == KIND_BIGRAM_CTX))
         self._bi_start = int(bi[0]) if len(bi) else 0
         self._bi_codes = self.codes_[bi]
+        self._bi_table = _CodeTable(self._bi_codes)
         self._bi_first = np.zeros(vt, dtype=bool)
         self._bi_second = np.zeros(vt, dtype=bool)
         if len(bi):
@@ -635,9 +673,8 @@ class Featurizer:
             p = payload[bi]
             maybe = self._bi_first[p // vt] & self._bi_second[p % vt]
             bi = bi[maybe]
-            pos = np.searchsorted(self._bi_codes, codes[bi])
-            pos = np.minimum(pos, len(self._bi_codes) - 1)
-            hit = self._bi_codes[pos] == codes[bi]
+            pos = self._bi_table.index(codes[bi])
+            hit = pos >= 0
             cols[bi[hit]] = pos[hit] + self._bi_start
         ok = cols >= 0
         return np.maximum(cols, 0), ok
