@@ -158,6 +158,21 @@ def test_five_megabyte_page_is_segmented():
     assert page.article.count("\n\n") == 13_000
 
 
+def test_headline_above_a_date_is_not_a_page_of_comments():
+    """A page of newspaper-style comments opens with a name above a date; an
+    article can open with a short headline above its date. The article is far
+    longer than the comments under it, so it stays the article."""
+    body = "The council will raise council tax by 4.99% from April, the most it can without a referendum. " * 6
+    text = ("Council tax to rise\n16 March 2023\n\n" + body + "\n\n" + body
+            + "\n\nJenny Mack\n16 March 2023 10:00\nGreat, another rise.\n\nBob\n16 March 2023 11:00\nNo surprise.\n")
+    page = segment_page(text)
+    assert page.title == "Council tax to rise"
+    assert [(c.author, c.text) for c in page.comments] == [("Jenny Mack", "Great, another rise."), ("Bob", "No surprise.")]
+    comments_only = "Jenny Mack\n16 March 2023 10:00\nGreat, another rise.\n\nBob\n16 March 2023 11:00\nNo surprise.\n"
+    page = segment_page(comments_only)
+    assert page.title == "" and [c.author for c in page.comments] == ["Jenny Mack", "Bob"]
+
+
 @pytest.mark.parametrize("line", ["reply " * 18 + "x", "Reply | " * 14 + "x", "1 " * 55 + "x", "| " * 55 + "reply x"])
 def test_link_word_runs_do_not_backtrack_exponentially(line):
     """A comment of repeated link words once made the vote pattern backtrack

@@ -74,8 +74,15 @@ def _opens_a_page(infos, first: int) -> bool:
     if info.weight <= 0:
         return False
     if info.role == "name":
-        return (not any(i.role == "thread_header" for i in infos)
-                and any(i.role == "name" for i in infos[first + 2:]))
+        if any(i.role == "thread_header" for i in infos):
+            return False
+        names = [k for k in range(first, len(infos)) if infos[k].role == "name"]
+        if len(names) < 2:
+            return False
+        # An article under a headline-and-date is far longer than the comments below it.
+        gaps = [sum(len(i.line.text) for i in infos[a + 1:b] if i.role == "text") for a, b in zip(names, names[1:])]
+        later = gaps[1:] + [sum(len(i.line.text) for i in infos[names[-1] + 1:] if i.role == "text")]
+        return gaps[0] <= 2 * max(later) + 200
     return info.role in ("thread_header", "level", "item") or (
         info.role == "start" and info.match.pattern.name in LEAD)
 
