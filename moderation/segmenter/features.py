@@ -29,7 +29,7 @@ NAME_MAX_WORDS = 5
 BYLINE_MAX_CHARS = 120
 _BYLINE_NOISE = re.compile(
     r"\b(?:posted|submitted|written|by|on|at|says|said|wrote|writes|responded|replied|to|in reply|reply|permalink|"
-    r"quote|report|like|journal|homepage|edited|\d+\s+recs?|recs?)\b|\(#?\d+\)|[|/@:,•·~–—\-]+", re.I)
+    r"quote|report|like|journal|homepage|edited|\d+\s+recs?|recs?)\b|\(#?\d+\)|[|/@:•·~–—\-]+|,(?=\s*(?:,|$))|(?<!\w),", re.I)
 _DATED_BYLINE = DATED_BYLINE
 _DIGIT = re.compile(r"\d")
 #: What every date with digits holds: a clock or numeric date ("9:41", "14/03"), or a year.
@@ -89,7 +89,8 @@ def _dated_byline(text: str) -> LineMatch | None:
     rest = (text[:m.start()] + " " + text[m.end():]).strip()
     if rest and rest[-1] in ".!?;\"”":
         return None
-    author = " ".join(_BYLINE_NOISE.sub(" ", rest).split())
+    # Separators and noise words go; a comma inside a name stays ("Morag, Portsoy").
+    author = " ".join(_BYLINE_NOISE.sub(" ", rest).split()).strip(", ")
     if len(author.split()) > NAME_MAX_WORDS:
         return None
     groups = {"when": m.group().strip()}

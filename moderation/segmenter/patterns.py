@@ -103,6 +103,7 @@ LINK_TOKEN = (rf"(?:(?:log ?in|sign in|register) to (?:{REPLY}|comment)|(?:{REPL
               r"continue this thread|next page|previous page|"
               rf"{REPLY}|replies|{SHARE_W}|{REPORT}|flag|permalink|like[sd]?|dislike|recommend(?:ed|s)?|upvote|downvote|vote|"
               r"award|save|edit|delete|link|parent|embed|quote|follow|page|of|next|prev(?:ious)?|older|newer|more|"
+              rf"load|show|view|hide|{COMMENTS}|"
               r"points?|votes?)\b")
 
 #: Every pattern, tried in order; the first match gives a line its role.
@@ -110,7 +111,8 @@ PATTERNS: tuple[LinePattern, ...] = (
     # -- the comment section's own header ---------------------------------
     _p("count_comments", "thread_header",
        rf"^(?:(?:all\s+)?\d[\d,.]*k?\s+(?:{COMMENTS}|responses?|replies|reactions?)|(?:reader\s+)?{COMMENTS}\s*\(\s*\d[\d,]*\s*\)"
-       rf"|(?:show|view|see|read)\s+(?:all\s+)?\d*\s*comments?|{COMMENTS}|reader comments|join the (?:discussion|conversation)\W*"
+       rf"|(?:show|view|see|read)\s+(?:all\s+)?\d*\s*comments?|{COMMENTS}|(?:your|readers?'?|reader)\s+(?:comments|views)"
+       r"|join the (?:discussion|conversation)\W*"
        r"|(?:what (?:our )?readers (?:say|think)))\s*:?\s*$",
        5.0, NAVIGATION, ("disqus", "newspaper", "posted-by", "seed")),
     _p("wp_thoughts_on", "thread_header",
