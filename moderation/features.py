@@ -25,6 +25,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass
+from itertools import repeat
 from typing import Iterable, Sequence
 
 import numpy as np
@@ -452,11 +453,28 @@ class Featurizer:
             pending, slot = pending[go_on], slot[go_on]
             if not len(pending):
                 break
-        # long tokens and unknown ones: the vocabulary itself (swapped letters, repeats: __missing__)
+        # long tokens and unknown ones: the vocabulary itself (swapped letters, repeats: _Vocab.__missing__)
         rest = np.flatnonzero(ids < 0)
         if len(rest):
-            get = self._vocab.__getitem__
-            ids[rest] = [get(joined[a:b]) for a, b in zip(starts[rest].tolist(), ends[rest].tolist())]
+            a_l, b_l = starts[rest].tolist(), ends[rest].tolist()
+            toks = [joined[a:b] for a, b in zip(a_l, b_l)]
+            found = list(map(dict.get, repeat(self._vocab, len(toks)), toks))  # dict.get: no __missing__
+            missing = [i for i, j in enumerate(found) if j is None]
+            if missing:
+                # __missing__ collapses repeated letters only in a token that has three in a row:
+                # find those with one array pass instead of a regular expression per token
+                letter = (buf[:-2] >= 97) & (buf[:-2] <= 122)
+                triple = np.zeros(len(buf) + 1, dtype=np.int64)
+                np.cumsum(letter & (buf[:-2] == buf[1:-1]) & (buf[1:-1] == buf[2:]), out=triple[1:len(buf) - 1])
+                triple[len(buf) - 1:] = triple[len(buf) - 2]
+                m_a = np.array([a_l[i] for i in missing], dtype=np.int64)
+                m_b = np.array([b_l[i] for i in missing], dtype=np.int64)
+                has_triple = (triple[np.maximum(m_b - 2, m_a)] - triple[m_a] > 0).tolist()
+                swaps = self._vocab.swaps
+                vocab_missing = self._vocab.__missing__
+                for i, t3 in zip(missing, has_triple):
+                    found[i] = vocab_missing(toks[i]) if t3 else swaps.get(toks[i], UNK)
+            ids[rest] = found
         return ids
 
     def _build_swaps(self) -> dict[str, int]:
