@@ -24,8 +24,9 @@ UNSEEN = Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "pages"
 FIELDS = ("id", "parent_id", "depth", "author", "timestamp", "quote", "text", "line")
 
 
-def differences(path: Path) -> list[str]:
-    """What the segmenter gets wrong on one page, as short messages (empty: fully right)."""
+def differences(path: Path, tally: dict | None = None) -> list[str]:
+    """What the segmenter gets wrong on one page, as short messages (empty: fully right).
+    `tally` (if given) adds up lines placed right and comments fully right."""
     gold = json.loads(path.with_suffix("").with_suffix(".gold.json").read_text(encoding="utf-8")) \
         if path.suffix == ".txt" else None
     page, ledger = segment_lines(path.read_bytes(), str(path))
@@ -38,6 +39,11 @@ def differences(path: Path) -> list[str]:
         out.append(f"{len(wrong)} lines misplaced, e.g. " + "; ".join(
             f"line {n}: {ledger.get(n)} != {want_ledger[n]}" for n in wrong[:3]))
     got = [{k: getattr(c, k) for k in FIELDS} for c in page.comments]
+    if tally is not None:
+        tally["lines"] = tally.get("lines", 0) + len(want_ledger)
+        tally["lines_right"] = tally.get("lines_right", 0) + len(want_ledger) - len(wrong)
+        tally["comments"] = tally.get("comments", 0) + len(gold["comments"])
+        tally["comments_right"] = tally.get("comments_right", 0) + sum(c in got for c in gold["comments"])
     if len(got) != len(gold["comments"]):
         out.append(f"{len(got)} comments != {len(gold['comments'])}")
     else:
@@ -57,16 +63,18 @@ def differences(path: Path) -> list[str]:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--verbose", "-v", action="store_true", help="every difference, not just the first two per page")
+    ap.add_argument("pages", nargs="*", help="page names (default: every unseen page)")
     args = ap.parse_args()
-    pages = sorted(UNSEEN.glob("*.txt"))
-    right = 0
+    pages = [UNSEEN / f"{n}.txt" for n in args.pages] if args.pages else sorted(UNSEEN.glob("*.txt"))
+    right, tally = 0, {}
     for path in pages:
-        diffs = differences(path)
+        diffs = differences(path, tally)
         right += not diffs
         print(f"{'ok  ' if not diffs else 'FAIL'} {path.stem}")
         for d in diffs if args.verbose else diffs[:2]:
             print(f"       {d[:300]}")
-    print(f"unseen pages fully right: {right} of {len(pages)}")
+    print(f"unseen pages fully right: {right} of {len(pages)}; lines placed right: {tally['lines_right']} of {tally['lines']}; "
+          f"comments fully right (all fields): {tally['comments_right']} of {tally['comments']}")
 
 
 if __name__ == "__main__":
