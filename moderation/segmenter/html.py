@@ -101,7 +101,11 @@ def segment_html(html: str | bytes, source: str | None = None) -> Page:
     try:
         import trafilatura
     except ImportError as exc:  # pragma: no cover - depends on the install
-        raise SegmenterError("HTML pages need trafilatura: pip install 'moderation[html]'") from exc
+        if exc.name == "trafilatura":
+            raise SegmenterError("HTML pages need trafilatura: pip install 'moderation[html]'") from exc
+        # Installed, but something it imports is missing or broken (e.g. lxml >= 5.2
+        # without lxml_html_clean, which trafilatura's justext imports): say what.
+        raise SegmenterError(f"trafilatura is installed but cannot be imported: {exc}") from exc
     text = decode_page(html, source)
     if not text.strip():
         raise SegmenterError(f"{source or 'page'}: the page is empty (no text)")
