@@ -82,6 +82,10 @@ _SELF = {"i", "we"}
 _PRAISE_TERMS = {"beast", "beasts", "animal", "animals", "monster", "monsters", "machine", "savage"}
 
 
+#: Below this many characters a batch is tokenised with `TOKEN_RE` and looked up in the dict
+#: (same result): for one comment, as the pre-publish hook scores them, that is cheaper than
+#: setting up the arrays.
+_SMALL_BATCH_CHARS = 4000
 #: Tokens of up to 16 characters are looked up by their bytes (two little-endian uint64
 #: words) in an open-addressing hash table held in numpy arrays, so a batch's tokens are
 #: looked up with a few vectorised probes; longer or unknown tokens go to the dict.
@@ -386,8 +390,15 @@ class Featurizer:
     def _tokens(self, normalized: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """`_ids`, and each token's [start, end) within its own normalised text."""
         joined = SEP.join(normalized) + SEP
-        starts, ends, cp = token_offsets(joined)
-        ids = self._lookup(joined, cp, starts, ends)
+        if len(joined) < _SMALL_BATCH_CHARS:  # a comment or two (the hook): the regex costs less than array setup
+            spans = [m.span() for m in TOKEN_RE.finditer(joined)]
+            get = self._vocab.__getitem__
+            ids = np.array([get(joined[a:b]) for a, b in spans], dtype=np.int64)
+            bounds = np.array(spans, dtype=np.int64).reshape(-1, 2)
+            starts, ends = bounds[:, 0], bounds[:, 1]
+        else:
+            starts, ends, cp = token_offsets(joined)
+            ids = self._lookup(joined, cp, starts, ends)
         # offsets within each text: the text starts after the previous separator
         is_sep = ids == SEP_ID
         sep_at = starts[is_sep]
@@ -691,8 +702,12 @@ class Featurizer:
             p = payload[bi]
             maybe = self._bi_first[p // vt] & self._bi_second[p % vt]
             bi = bi[maybe]
-            pos = self._bi_table.index(codes[bi])
-            hit = pos >= 0
+            if len(bi) > 256:
+                pos = self._bi_table.index(codes[bi])
+                hit = pos >= 0
+            else:  # a comment or two: one binary search costs less than the table's probing rounds
+                pos = np.minimum(np.searchsorted(self._bi_codes, codes[bi]), len(self._bi_codes) - 1)
+                hit = self._bi_codes[pos] == codes[bi]
             cols[bi[hit]] = pos[hit] + self._bi_start
         ok = cols >= 0
         return np.maximum(cols, 0), ok
