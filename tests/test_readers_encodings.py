@@ -153,3 +153,13 @@ def test_iter_inputs_passes_the_encoding_on(tmp_path):
     path = _jsonl(PEOPLE, "iso8859-2", tmp_path / "people.jsonl")
     got = [(c.id, c.author, c.text) for c in iter_inputs([path], encoding="iso8859-2")]
     assert got == PEOPLE
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le-bom", "utf-8-sig"])
+def test_disqus_export_in_utf16_and_with_a_bom(tmp_path, encoding):
+    xml = _disqus("Łukasz Żółć", "Příliš žluťoučký kůň, Dvořák.", "UTF-16" if "16" in encoding else "utf-8")
+    data = ("\ufeff" + xml).encode("utf-16-le") if encoding == "utf-16-le-bom" else xml.encode(encoding)
+    path = tmp_path / "export.xml"
+    path.write_bytes(data)
+    (c,) = list(read_dump(path))  # the format is sniffed from the decoded text, whatever the encoding
+    assert (c.author, c.text) == ("Łukasz Żółć", "Příliš žluťoučký kůň, Dvořák.")

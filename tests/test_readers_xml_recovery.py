@@ -167,3 +167,14 @@ def test_an_error_in_the_first_bytes_of_a_resumed_record_still_makes_progress(tm
     comments, errors, stats = _read(path)
     assert sorted(c.id for c in comments) == ["0", "1", "4", "5"]
     assert [e.line for e in errors] == [4, 5] and stats.records == 6
+
+
+def test_utf16_export_with_an_error_resumes_too(tmp_path):
+    lines = (DUMPS / "disqus.xml").read_text(encoding="utf-8").replace('encoding="utf-8"', 'encoding="UTF-16"').split("\n")
+    lines[46] = lines[46].replace("</message>", "</mesage>")
+    path = tmp_path / "utf16.xml"
+    path.write_bytes("\n".join(lines).encode("utf-16"))
+    comments, errors, _ = _read(path)
+    assert sorted(c.id for c in comments) == ["9001", "9004", "9006"]
+    assert [e.line for e in errors] == [47]
+    assert {c.id: c.line for c in comments} == {"9001": 35, "9004": 65, "9006": 84}

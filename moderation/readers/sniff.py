@@ -94,7 +94,8 @@ def sniff_content(head: bytes) -> str | None:
         return None
     text = _as_text(head).lstrip()
     if text.startswith("<"):
-        raw = head[:HEAD_XML]
+        # Searched in the decoded text, so a UTF-16 export is recognised too.
+        raw = _as_text(head[:HEAD_XML]).encode("utf-8", "replace")
         if _DISQUS.search(raw):
             return "disqus"
         if _WXR.search(raw):
