@@ -192,7 +192,7 @@ class Moderator:
         rounded = [round(p, 4) for p in probs.ravel().tolist()]
         decide_batch = getattr(self.policy, "decide_batch", None)
         if decide_batch is not None:
-            decided = decide_batch(self.labels, np.array(rounded).reshape(probs.shape), texts)
+            decided = decide_batch(self.labels, np.array(rounded).reshape(probs.shape), texts, rounded=True)
         else:  # a policy object of its own that only has `decide`
             decided = [self.policy.decide(dict(zip(self.labels, rounded[i * n_labels:(i + 1) * n_labels])), text)
                        for i, text in enumerate(texts)]

@@ -222,14 +222,15 @@ class Policy:
                 reasons.append({"kind": "clear", "action": "allow", "label": None, "score": None, "threshold": None})
         return decision, labels, reasons
 
-    def decide_batch(self, labels: Sequence[str], scores: np.ndarray,
-                     texts: Sequence[str]) -> list[tuple[str, list[str], list[dict[str, Any]]]]:
+    def decide_batch(self, labels: Sequence[str], scores: np.ndarray, texts: Sequence[str], *,
+                     rounded: bool = False) -> list[tuple[str, list[str], list[dict[str, Any]]]]:
         """`decide` for a batch: `scores` is (n_texts, n_labels), columns in `labels` order.
 
         Gives exactly what `decide(dict(zip(labels, row)), text)` gives for each
         row, but compares all scores with the thresholds at once and scans the
         word lists once over the joined batch, so the per-comment Python work is
-        only building the reasons.
+        only building the reasons. `rounded=True` says the scores are already
+        `round(x, 4)` values (rounding them again would give the same floats).
         """
         scores = np.asarray(scores, dtype=np.float64)
         n = len(texts)
@@ -252,6 +253,7 @@ class Policy:
                                                 ("suspect_word", self.suspect, "hold"))]
         with_words = set().union(*(found for *_, found in words))
         score_list = scores.tolist()
+        shown = score_list if rounded else [[round(x, 4) for x in row] for row in score_list]  # as reasons show them
         action_names = ("allow", "hold", "reject")
         out: list[tuple[str, list[str], list[dict[str, Any]]]] = []
         for i in range(n):
@@ -260,7 +262,7 @@ class Policy:
                 if has_closest[i]:
                     label, j, t = active[closest[i]]
                     reason = {"kind": "clear", "action": "allow", "label": label,
-                              "score": round(row[j], 4), "threshold": t["hold"]}
+                              "score": shown[i][j], "threshold": t["hold"]}
                 else:
                     reason = {"kind": "clear", "action": "allow", "label": None, "score": None, "threshold": None}
                 out.append(("allow", [], [reason]))
@@ -272,7 +274,7 @@ class Policy:
                         label, j, t = active[k]
                         action = action_names[a]
                         flagged.append(label)
-                        reasons.append({"kind": "score", "label": label, "score": round(row[j], 4),
+                        reasons.append({"kind": "score", "label": label, "score": shown[i][j],
                                         "threshold": t[action], "action": action})
                         decision = _worse(decision, action)
             for kind, wordlist, action, found in words:
