@@ -1,8 +1,10 @@
 """Disqus export XML and WordPress WXR, streamed safely.
 
-Both are parsed incrementally with lxml's `iterparse` (libxml2, C speed,
-about three times the throughput of the pure-Python expat path), configured
-the way the lxml and defusedxml documentation advise for untrusted XML: no
+Both are parsed incrementally with an lxml `XMLPullParser` fed 64 KiB at a
+time (libxml2, C speed, about three times the throughput of the pure-Python
+expat path; fed by hand rather than through `iterparse` so that reading can
+resume after a syntax error), configured (`SAFE_PARSER_OPTIONS`) the way the
+lxml and defusedxml documentation advise for untrusted XML: no
 entity resolution, no DTD loading, no network, `huge_tree` off (libxml2's
 own limits on text size and entity amplification stay on). On top of that a
 document that carries a DTD at all (`<!DOCTYPE ... [<!ENTITY ...>]>`, the
