@@ -344,7 +344,13 @@ class Moderator:
             # The old per-document rule: the top MAX_EVIDENCE tokens by contribution (np.argsort(-c)),
             # kept if > 0 and >= 15% of the best. Here: all documents at once, sorted by (doc, -c);
             # where the cut at MAX_EVIDENCE falls inside a tie, argsort's own order decides (below).
-            pos_ = c > 0
+            # A token under 15% of its document's best is never kept, and ranks below every token
+            # that is: dropping those first leaves the same selection and a much smaller sort.
+            doc_max = np.zeros(len(ks))
+            nonempty = np.flatnonzero(lengths > 0)
+            if len(nonempty):
+                doc_max[nonempty] = np.maximum.reduceat(c, (np.cumsum(lengths) - lengths)[nonempty])
+            pos_ = (c > 0) & (c >= 0.15 * doc_max[owner])
             owner, offset, c = owner[pos_], offset[pos_], c[pos_]
             order = np.lexsort((-c, owner))
             owner, offset, c = owner[order], offset[order], c[order]
