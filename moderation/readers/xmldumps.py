@@ -131,7 +131,8 @@ def _parse_source(source: Source, encoding: str | None, chunk_size: int):
     try:
         codecs.lookup(declared_name)
     except LookupError:
-        declared_name = "utf-8"
+        # A declaration naming no known encoding (often damage): read the bytes as detected instead.
+        return _Transcoded(source.stream, guess.encoding, chunk_size), "utf-8", "utf-8"
     return source.stream, None, declared_name
 
 
@@ -239,10 +240,14 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
     piece = min(chunk_size, _PIECE)
 
     def new_parser(forced_encoding):
-        return etree.XMLPullParser(events=("end",), tag=tags, encoding=forced_encoding, **SAFE_PARSER_OPTIONS)
+        try:
+            return etree.XMLPullParser(events=("end",), tag=tags, encoding=forced_encoding, **SAFE_PARSER_OPTIONS)
+        except LookupError:  # a declared name Python knows and libxml2 does not: let libxml2 detect
+            return etree.XMLPullParser(events=("end",), tag=tags, **SAFE_PARSER_OPTIONS)
 
     parser = new_parser(forced)
-    state = {"first": True, "checked": False, "stop": False, "events": 0}
+    # "done": the furthest line at which an element was yielded (where a record starts).
+    state = {"first": True, "checked": False, "stop": False, "events": 0, "done": 0}
     # A parser that has been fed whole records without yielding one is stalled:
     # libxml2 waits for the ";" of a bare "&" and would buffer the rest of the
     # file. Two record end tags fed with no event in between mean that.
@@ -267,6 +272,9 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
                     yield context.error(top.sourceline, f"not a {kind}: the root element is <{_local(top.tag)}>")
                     return
             state["events"] += 1
+            line = element.sourceline + offset
+            if line > state["done"]:
+                state["done"] = line
             yield element, offset
 
     # The data fed to the current parser (no prefix) since the last piece that
@@ -294,6 +302,11 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
                 parser.feed(to_feed)
             if eof or stalled_ends >= 2:
                 top = parser.close()  # a stalled parser reports its pending error here
+        except LookupError as exc:  # lxml: the declaration names an encoding libxml2 does not know
+            yield from drain()
+            yield context.error(None, f"the XML declaration names an unknown encoding ({exc}); give the "
+                                "export's encoding (e.g. --encoding cp1252); records after this point are not read")
+            return
         except etree.XMLSyntaxError as exc:
             yield from drain()
             if state["stop"]:
@@ -317,6 +330,11 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             start = _offset_of(window, window_line, absolute, column)
             if not state["first"] and not kept:
                 start = max(start, 1)  # past the start tag this parser resumed at: always progress
+            if absolute < state["done"]:
+                # libxml2 noted the error earlier but went on (an attribute or namespace
+                # error is reported only at the end): never resume before a record that
+                # has been read already; look from the line after the last one.
+                start = max(start, _offset_of(window, window_line, state["done"] + 1, 1))
             buffer, buffer_line = window[start:], window_line + window.count(b"\n", 0, start)
             found = -1
             while True:
