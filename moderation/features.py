@@ -305,7 +305,7 @@ class Featurizer:
 
     def _prepare(self) -> None:
         self._vocab = _Vocab((t, i) for i, t in enumerate(self.tokens_))
-        self._build_table()
+        self._slots = None  # the token hash table, built by the first large batch (`_lookup`)
         self._vt = np.int64(len(self.tokens_))
         self._tables = self._build_tables()
         self._vocab.swaps = self._build_swaps()
@@ -323,7 +323,7 @@ class Featurizer:
         bi = np.flatnonzero((kinds == KIND_BIGRAM) | (kinds == KIND_BIGRAM_CTX))
         self._bi_start = int(bi[0]) if len(bi) else 0
         self._bi_codes = self.codes_[bi]
-        self._bi_table = _CodeTable(self._bi_codes)
+        self._bi_table: _CodeTable | None = None  # built by the first large batch (`_columns`)
         self._bi_first = np.zeros(vt, dtype=bool)
         self._bi_second = np.zeros(vt, dtype=bool)
         if len(bi):
@@ -438,6 +438,8 @@ class Featurizer:
 
     def _lookup(self, joined: str, cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Token ids of the tokens at [starts, ends) of `joined` (cp: its code points)."""
+        if self._slots is None:  # not at load: the hook's single comments never need it
+            self._build_table()
         if cp.dtype == np.uint8:
             buf = cp
         else:  # characters outside ASCII are never inside a token
@@ -703,6 +705,8 @@ class Featurizer:
             maybe = self._bi_first[p // vt] & self._bi_second[p % vt]
             bi = bi[maybe]
             if len(bi) > 256:
+                if self._bi_table is None:  # not at load: the hook's single comments never need it
+                    self._bi_table = _CodeTable(self._bi_codes)
                 pos = self._bi_table.index(codes[bi])
                 hit = pos >= 0
             else:  # a comment or two: one binary search costs less than the table's probing rounds
