@@ -305,7 +305,9 @@ class Featurizer:
 
     def _prepare(self) -> None:
         self._vocab = _Vocab((t, i) for i, t in enumerate(self.tokens_))
-        self._slots = None  # the token hash table, built by the first large batch (`_lookup`)
+        # the token hash table (slots, key words lo and hi, bits, longest probe), built by the first
+        # large batch (`_lookup`) and set in one assignment, so a concurrent reader sees all of it or none
+        self._token_table: tuple | None = None
         self._vt = np.int64(len(self.tokens_))
         self._tables = self._build_tables()
         self._vocab.swaps = self._build_swaps()
@@ -433,13 +435,13 @@ class Featurizer:
             left[free[first]] = False
             pending, home = pending[left], home[left]
             k += 1
-        self._slots, self._slot_lo, self._slot_hi = slots, lo, hi
-        self._table_bits, self._max_probe = bits, max(k - 1, 0)
+        self._token_table = (slots, lo, hi, bits, max(k - 1, 0))
 
     def _lookup(self, joined: str, cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Token ids of the tokens at [starts, ends) of `joined` (cp: its code points)."""
-        if self._slots is None:  # not at load: the hook's single comments never need it
+        if self._token_table is None:  # not at load: the hook's single comments never need it
             self._build_table()
+        slots, slot_lo, slot_hi, bits, max_probe = self._token_table
         if cp.dtype == np.uint8:
             buf = cp
         else:  # characters outside ASCII are never inside a token
@@ -456,11 +458,11 @@ class Featurizer:
         n_vocab = len(self.tokens_)
         ids = np.full(len(starts), -1, dtype=np.int64)
         pending = np.flatnonzero(lengths <= _KEY_CHARS)
-        mask = (1 << self._table_bits) - 1
-        slot = _slot(lo[pending], hi[pending], self._table_bits)
-        for k in range(self._max_probe + 1):
-            cand = self._slots[(slot + k) & mask]
-            match = (self._slot_lo[cand] == lo[pending]) & (self._slot_hi[cand] == hi[pending])
+        mask = (1 << bits) - 1
+        slot = _slot(lo[pending], hi[pending], bits)
+        for k in range(max_probe + 1):
+            cand = slots[(slot + k) & mask]
+            match = (slot_lo[cand] == lo[pending]) & (slot_hi[cand] == hi[pending])
             ids[pending[match]] = cand[match]
             go_on = ~match & (cand != n_vocab)  # an empty slot ends the probe: not in the table
             pending, slot = pending[go_on], slot[go_on]
