@@ -40,6 +40,16 @@ MODEL_NAME = "moderation-model.npz"
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
 #: Evidence: at most this many spans per label.
 MAX_EVIDENCE = 5
+#: Long comments: n-gram values are divided by sqrt(length), so one slur at the
+#: end of a 6,000-character comment is diluted to nothing. A comment whose
+#: normalised text is longer than `LONG_TEXT` characters is also scored in
+#: overlapping windows of about `WINDOW` characters (a new one every `STEP`),
+#: each label taking the highest of the whole and its windows: abuse anywhere is
+#: scored as if it stood in a comment of ordinary length, at a cost linear in
+#: the comment's length (about WINDOW / STEP times the characters).
+LONG_TEXT = 1000
+WINDOW = 400
+STEP = 300
 
 
 @dataclass
@@ -59,6 +69,22 @@ class _Analysis:
     ids: np.ndarray  # token ids of the batch, each document followed by a separator
     tok_start: np.ndarray  # each token's [start, end) within its own normalised text
     tok_end: np.ndarray
+
+
+def windows(text: str, size: int = WINDOW, step: int = STEP) -> list[str]:
+    """Overlapping pieces of a long normalised text, cut at spaces, covering all of it."""
+    n, out, start = len(text), [], 0
+    while start < n:
+        end = start + size
+        if end < n:
+            space = text.find(" ", end)
+            end = n if space < 0 else space
+        out.append(text[start:end])
+        if end >= n:
+            break
+        space = text.find(" ", start + step)
+        start = n if space < 0 or space >= end else space + 1
+    return out
 
 
 @contextmanager
@@ -146,11 +172,24 @@ class Moderator:
             z[:, j] = np.bincount(an.rows, weights=an.val * self.coef[an.ucols, j], minlength=an.n)
         return z + self.intercept
 
+    def _with_windows(self, normalized: Sequence[str], z: np.ndarray) -> np.ndarray:
+        """`z` with each long text's row raised to the highest of its windows' scores (see `LONG_TEXT`)."""
+        pieces: list[str] = []
+        owner: list[int] = []
+        for i, text in enumerate(normalized):
+            if len(text) > LONG_TEXT:
+                found = windows(text)
+                pieces += found
+                owner += [i] * len(found)
+        if pieces:
+            np.maximum.at(z, np.asarray(owner), self._decision(self._analyse(pieces)))
+        return z
+
     def decision_function(self, normalized: Sequence[str]) -> np.ndarray:
         """Raw linear scores (n_texts, n_labels) for already normalised texts."""
         if not normalized:
             return np.zeros((0, len(self.labels)))
-        return self._decision(self._analyse(normalized))
+        return self._with_windows(normalized, self._decision(self._analyse(normalized)))
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities (n_texts, n_labels), columns in `labels` order."""
@@ -187,7 +226,7 @@ class Moderator:
     def _score_batch(self, texts: list[str]) -> list[Verdict]:
         normalized, changed = normalize_batch_changed(texts)
         an = self._analyse(normalized)
-        probs = self._proba(self._decision(an))
+        probs = self._proba(self._with_windows(normalized, self._decision(an)))
         n_labels = len(self.labels)
         rounded = [round(p, 4) for p in probs.ravel().tolist()]
         decide_batch = getattr(self.policy, "decide_batch", None)
@@ -233,7 +272,7 @@ class Moderator:
         """One comment: normalise once (with offsets), featurise once, score and explain from that."""
         nt = normalize_with_offsets(text)
         an = self._analyse([nt.text])
-        row = self._proba(self._decision(an))[0]
+        row = self._proba(self._with_windows([nt.text], self._decision(an)))[0]
         scores = {label: round(float(p), 4) for label, p in zip(self.labels, row)}
         decision, labels, reasons = self.policy.decide(scores, text)
         evidence = self._evidence([text], [nt], [labels], an, [0])[0] if labels else []

@@ -133,3 +133,34 @@ def test_loading_the_model_imports_neither_pandas_nor_matplotlib():
             "print(sorted(k for k in ('pandas', 'matplotlib', 'sklearn') if k in sys.modules))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_abuse_at_the_end_of_a_long_comment_is_scored_by_the_model(moderator):
+    """Length weighting must not dilute a slur after 6,000 characters of filler (issue 4)."""
+    from moderation.model import LONG_TEXT, windows
+
+    filler = "The council met on Tuesday to discuss the new budget for the library and the parks. " * 72
+    abusive = filler + "Those migrants are vermin and should be exterminated."
+    assert len(abusive) > 6000
+    thresholds = moderator.card["thresholds"]["dehumanising"]
+    for verdict in (moderator.check(abusive), moderator.score([abusive, "fine"])[0]):
+        assert verdict.scores["dehumanising"] >= thresholds["hold"], verdict.scores
+        assert any(e.text == "vermin" for e in verdict.evidence)
+    p = moderator.predict_proba([abusive, filler])
+    assert p[0, moderator.labels.index("dehumanising")] >= thresholds["hold"]
+    assert p[1].max() < 0.3  # the filler alone stays clean
+    # bounded cost: windows cover the text once and overlap by about a quarter
+    pieces = windows(abusive.lower())
+    assert len(abusive) > LONG_TEXT and len(pieces) <= len(abusive) // 250
+    assert pieces[0].startswith("the council") and pieces[-1].endswith("exterminated.")
+
+
+def test_windows_cover_every_word_once_at_least():
+    from moderation.model import windows
+
+    text = " ".join(f"w{i}" for i in range(2000))
+    pieces = windows(text, size=100, step=75)
+    seen = {w for piece in pieces for w in piece.split()}
+    assert seen == set(text.split())
+    assert all(len(p) <= 110 for p in pieces)
+    assert windows("short") == ["short"]
