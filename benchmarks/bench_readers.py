@@ -184,7 +184,7 @@ print(json.dumps({"comments": comments, "errors": errors, "seconds": seconds, "b
 
 # The one structure that grows as a dump is read is the depth window (ids of
 # recent comments, for reply depth). Fed synthetic comments with no file I/O,
-# its peak must level off once the window (100,000 ids) is full.
+# its peak must level off once the window (20,000 ids by default) is full.
 RESOLVER_CHILD = r"""
 import sys
 from moderation.records import Comment

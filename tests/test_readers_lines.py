@@ -100,26 +100,16 @@ def test_a_file_full_of_nul_bytes_is_still_binary(tmp_path):
     assert "binary file" in err.message
 
 
-def _fast_path_gap(request, jsonl_path):
-    """Runs the fast-path case as a strict xfail: it must start passing once jsonl.py splits lines like
-    decoding.physical_lines (jsonl.py belongs to the reader-speed work; the change is reported there)."""
-    if jsonl_path == "fast":
-        request.applymarker(pytest.mark.xfail(strict=True, reason="jsonl.py's orjson fast path iterates the "
-                                              "stream itself, so a bare CR does not end a line there"))
-
-
-def test_jsonl_with_old_mac_line_endings(tmp_path, jsonl_path, request):
+def test_jsonl_with_old_mac_line_endings(tmp_path, jsonl_path):
     path = tmp_path / "mac.jsonl"
     path.write_bytes(b'{"id":1,"text":"a"}\r{"id":2,"text":"b"}\r{"id":3,"text":"c"}\r')
-    _fast_path_gap(request, jsonl_path)
     comments, errors = _read(path)
     assert not errors and [(c.id, c.line) for c in comments] == [("1", 1), ("2", 2), ("3", 3)]
 
 
-def test_jsonl_with_mixed_endings_and_a_truncated_last_line(tmp_path, jsonl_path, request):
+def test_jsonl_with_mixed_endings_and_a_truncated_last_line(tmp_path, jsonl_path):
     path = tmp_path / "mixed.jsonl"
     path.write_bytes(b'{"id":1,"text":"a"}\r\n{"id":2,"text":"b"}\n{"id":3,"text":"c"}\r{"id":4,"text":"d"}\n{"id":5,"te')
-    _fast_path_gap(request, jsonl_path)
     comments, errors = _read(path)
     assert [(c.id, c.line) for c in comments] == [("1", 1), ("2", 2), ("3", 3), ("4", 4)]
     (err,) = errors

@@ -23,7 +23,9 @@ from typing import Any
 
 from moderation.readers.base import ReaderContext, Record
 from moderation.readers.columns import ColumnError, ColumnMap
-from moderation.readers.decoding import DecodedLine, EncodingGuess, LineDecoder, is_ascii_compatible, iter_decoded_lines
+from moderation.readers.decoding import (
+    DecodedLine, EncodingGuess, LineDecoder, is_ascii_compatible, iter_decoded_lines, physical_lines,
+)
 from moderation.readers.mapping import RecordMapper
 from moderation.readers.sources import Source
 from moderation.records import Comment
@@ -83,7 +85,7 @@ def _read_fast(source: Source, guess: EncodingGuess, context: ReaderContext, map
     nulls = _NULLS
     encoding, utf8 = None, False
     number = 0
-    for raw in source.stream:
+    for raw in physical_lines(source.stream):  # LF, CRLF and a bare CR each end a line
         number += 1
         record: Any = None
         if decoder.encoding is not encoding:  # settled lazily, or given as an alias ("utf8")
@@ -130,7 +132,7 @@ def _read_fast(source: Source, guess: EncodingGuess, context: ReaderContext, map
                         continue
         # The general path: exactly what the line-by-line reader does.
         text, bad = decoder.decode(raw)
-        result = _read_line(DecodedLine(number, text, bad, raw.endswith(b"\n")), context, mapper)
+        result = _read_line(DecodedLine(number, text, bad, raw.endswith((b"\n", b"\r"))), context, mapper)
         if result is not None:
             yield result
 
@@ -142,7 +144,7 @@ def _plan(mapper: RecordMapper, record: dict) -> tuple | None:
     mapper cannot resolve, a dotted key it would look up as a path).
     """
     try:
-        chosen = mapper._resolve(record)
+        chosen = mapper.resolve(record)
     except ColumnError:
         return None
     keys = (chosen["text"], *(chosen.get(field) for field in _FIELDS))

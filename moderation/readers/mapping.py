@@ -43,7 +43,12 @@ class RecordMapper:
         self.source = source
         self._cache: dict[tuple, dict[str, str]] = {}
 
-    def _resolve(self, record: dict) -> dict[str, str]:
+    def resolve(self, record: dict) -> dict[str, str]:
+        """Which key of records shaped like `record` holds each field (`text`, `id`, ...).
+
+        Cached per key tuple: a dump's records nearly all share one shape.
+        Raises ColumnError when no key can be the comment text.
+        """
         keys = tuple(record)
         chosen = self._cache.get(keys)
         if chosen is None:
@@ -63,7 +68,7 @@ class RecordMapper:
         if not isinstance(record, dict):
             return f"expected a JSON object per comment, found {type(record).__name__}"
         try:
-            chosen = self._resolve(record)
+            chosen = self.resolve(record)
         except ColumnError as exc:
             return str(exc)
         text_key = chosen["text"]
