@@ -73,6 +73,7 @@ LEXICON_FEATURES: tuple[str, ...] = (
     "insult:human",
     "threat:second_person",
     "insult:count2",
+    "extermination:human",
 )
 _LEX_INDEX = {name: i for i, name in enumerate(LEXICON_FEATURES)}
 
@@ -315,6 +316,10 @@ class Featurizer:
         self.n_features_ = len(self.codes_)
         lex_codes = KIND_LEXICON * _SHIFT + np.arange(len(LEXICON_FEATURES), dtype=np.int64)
         self._lex_cols = np.searchsorted(self.codes_, lex_codes)
+        # a model trained before a lexicon feature was added lacks its column: never emitted (-1 = dropped)
+        found = self._lex_cols < len(self.codes_)
+        found[found] = self.codes_[self._lex_cols[found]] == lex_codes[found]
+        self._lex_cols = np.where(found, self._lex_cols, -1)
         # direct lookup tables: unigram code -> column; which tokens start / end a kept bigram
         vt = int(self._vt)
         kinds = self.codes_ >> _BITS
@@ -343,7 +348,7 @@ class Featurizer:
                 dh_cat[i] = cat_index[cat]
         flags = {}
         for name in ("human", "group", "literal", "praise", "negator", "reporting", "violence", "breed",
-                     "profanity", "insult", "second_person", "threat"):
+                     "profanity", "insult", "second_person", "threat", "extermination"):
             arr = np.zeros(n, dtype=bool)
             for w in lex[name]:
                 i = self._vocab.get(w)
@@ -564,7 +569,7 @@ class Featurizer:
             pos_list.append(b)
 
         # ----- lexicon patterns (computed only at the positions of trigger words) -----
-        trig = (t.dh_cat > 0) | f["profanity"] | f["insult"] | f["violence"] | f["breed"] | f["threat"]
+        trig = (t.dh_cat > 0) | f["profanity"] | f["insult"] | f["violence"] | f["breed"] | f["threat"] | f["extermination"]
         P = np.flatnonzero(trig[ids]) if n else idx
         if len(P):
             iP = ids[P]
@@ -620,6 +625,9 @@ class Featurizer:
                 dh_tok[P[dh_plain]] = True
                 emit("violence:dh", viol & near(dh_tok, CUE_WINDOW, CUE_WINDOW))
                 emit("violence:human", viol & near(human_tok, 3, 3))
+            ext = f["extermination"][iP] & plain
+            if ext.any():  # "round them up and exterminate them": a call to mass killing aimed at people
+                emit("extermination:human", ext & near(human_tok, CUE_WINDOW, CUE_WINDOW))
             brd = f["breed"][iP] & plain
             if brd.any():
                 emit("breed:like", brd & near(f["like"][ids], 0, 6))

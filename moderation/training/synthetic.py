@@ -106,6 +106,17 @@ POSITIVE += [
     "the estate is a nest of {pl}, smoke them out.", "{subj} are vultures circling every tragedy.",
     "nuke them all, {subj} are {pl} anyway.", "take out the trash: {subj} first.", "{subj} are feral {pl}.",
 ]
+#: Calls for mass killing aimed at people, with no metaphor: dehumanising by definition (docs/labels.md).
+EXTERMINATE = ["exterminate", "slaughter", "wipe out", "eradicate", "purge", "annihilate", "gas", "cleanse the country of"]
+POSITIVE += [
+    "round {subj} up and {ext} them.", "{ext} {subj}, every last one.", "the only answer is to {ext} {subj}.",
+    "deport {subj} or {ext} them, i don't care which.", "{ext} the lot of them and start again.",
+]
+NEGATIVE += [
+    # the same verbs aimed at pests, weeds and history: not about people
+    "the council will {ext2} the {pl3} in the {place} next week.", "they had to {ext2} the {pl3} before the inspection.",
+    "historians say the regime planned to {ext} whole peoples, and we must never forget it.",
+]
 ABUSIVE_ONLY = [
     "you are a {ins}.", "shut up, you {ins}.", "{one} is a lying {ins}.", "go fuck yourself, {one}.",
     "what a {ins} you are.", "only a {ins} would write that.", "you absolute {ins}, read the article.",
@@ -132,7 +143,8 @@ def _fill(template: str, rng: random.Random) -> str:
         subj=rng.choice(SUBJECTS), pl=rng.choice(PLURAL_TERMS), pl2=rng.choice(["rats", "rabbits", "cockroaches", "vermin", "flies"]),
         pl3=rng.choice(PESTS), farm=rng.choice(FARM), zoo=rng.choice(ZOO), sg=rng.choice(SINGULAR_TERMS),
         dis=rng.choice(DISEASE), viol=rng.choice(VIOLENCE), one=rng.choice(PEOPLE_SINGULAR),
-        ins=rng.choice(INSULTS), grp=rng.choice(GROUPS), place=rng.choice(PLACES), prof=rng.choice(PROFANITY), body=rng.choice(BODY),
+        ins=rng.choice(INSULTS), ext=rng.choice(EXTERMINATE),
+        ext2=rng.choice(["exterminate", "wipe out", "eradicate", "cull", "gas", "fumigate"]), grp=rng.choice(GROUPS), place=rng.choice(PLACES), prof=rng.choice(PROFANITY), body=rng.choice(BODY),
     )
 
 

@@ -4,7 +4,8 @@ The public data sets label hate, toxicity or "assault on human dignity", not
 dehumanisation. A post is weakly labelled dehumanising when its data set calls
 it hateful AND the lexicon finds a dehumanising metaphor aimed at people in
 it (a metaphor term near a human cue, a monster/sub-human term, a mass-killing
-verb next to a metaphor term, or "breed like"), all in plain context (not
+verb next to a metaphor term, an extermination verb aimed at people ("wipe
+them out"), or "breed like"), all in plain context (not
 negated, reported or quoted). A hateful post with a metaphor term but none of
 these is left unlabelled (NaN) rather than guessed; a post its data set calls
 not hateful is not dehumanising.
@@ -25,7 +26,7 @@ from moderation.lexicon import load_lexicon
 from moderation.normalize import normalize_batch
 
 #: Lexicon patterns strong enough to call a hateful post dehumanising.
-STRONG = ("dh:human", "dh:figurative", "violence:dh", "breed:like")
+STRONG = ("dh:human", "dh:figurative", "violence:dh", "breed:like", "extermination:human")
 
 
 @lru_cache(maxsize=1)
