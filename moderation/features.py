@@ -627,7 +627,7 @@ class Featurizer:
                 emit("violence:human", viol & near(human_tok, 3, 3))
             ext = f["extermination"][iP] & plain
             if ext.any():  # "round them up and exterminate them": a call to mass killing aimed at people
-                emit("extermination:human", ext & near(human_tok, CUE_WINDOW, CUE_WINDOW))
+                emit("extermination:human", ext & near(human_tok, 0, CUE_WINDOW))  # whom: after the verb
             brd = f["breed"][iP] & plain
             if brd.any():
                 emit("breed:like", brd & near(f["like"][ids], 0, 6))

@@ -46,6 +46,10 @@ def hits(text):
     ("they're not human, they're animals", {"dh:any", "dh:human"}, set()),
     ("she is an absolute beast on the court", {"dh:praise"}, set()),
     ("f*ck you, idiot", {"profanity:second_person", "insult:second_person"}, set()),
+    ("round them up and exterminate them", {"extermination:human"}, {"dh:any"}),
+    ("they culled the badgers", set(), {"extermination:human"}),
+    ("the exterminator got rid of the wasps in the attic", set(), {"extermination:human"}),
+    ("they would never gas them", set(), {"extermination:human"}),
 ])
 def test_lexicon_patterns_in_context(text, present, absent):
     found = hits(text)
@@ -63,3 +67,9 @@ def test_weak_labels():
     assert out[2] != out[2]  # unknown hatefulness with a metaphor: left unlabelled (NaN)
     assert out[3] == 0  # negated
     assert out[4] == 0
+
+
+def test_a_call_to_exterminate_people_is_a_strong_weak_label():
+    # docs/labels.md: calling for people to be exterminated is dehumanising with no metaphor
+    out = weak_dehumanising(["wipe them out, every last one", "they culled the badgers", "wipe them out"], [1, 1, 0])
+    assert out.tolist() == [1, 0, 0]
