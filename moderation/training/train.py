@@ -33,10 +33,27 @@ SEED = 20241122
 SOURCE_WEIGHT = {
     "davidson": 1000, "toxigen": 1500, "gab_hate_corpus": 5000, "implicit_hate_latent_hatred": 3000,
     "stormfront_degibert": 2500, "toxic_spans_civil": 3000, "toxic_spans_civil_clean": 3000,
-    "wiki_talk_context_cat": 4000, "fox_news_comments": 1500, "news_comments": 12000, "synthetic_lexicon_templates": 5000,
+    "wiki_talk_context_cat": 4000, "fox_news_comments": 1500, "news_comments": 24000, "synthetic_lexicon_templates": 5000,
 }
+#: How the settings above and below were chosen (recorded in the model card). Never on the test split
+#: of our own set, never on the evaluation rows of the news data (Fox held-out threads, Globe and Mail).
+SELECTION = (
+    "chosen on validation data only: 3-fold cross-validation over our own train split (each fold left out of the fit; "
+    "Platt calibration and thresholds on the calibration part, as here) for F1 and the hard-negative false-positive "
+    "rate; ROC AUC for `abusive` on kaggle_insults_impermium train.csv (news and blog comments; unknown licence, so "
+    "used only to compare settings, never trained on) and on 3 of the 6 training Fox News threads left out of the fit. "
+    "Kept: extermination:human feature and weak label (own-CV dehumanising F1 0.847 -> 0.874 at the old rule); "
+    "news_comments weight 24000 over 12000 (own-CV abusive AUC 0.913 -> 0.916); hold precision 0.90 over 0.85 for "
+    "both labels (own-CV hard-negative false positives 13.3% -> 10.6%, F1 dehumanising 0.868 -> 0.873, abusive "
+    "0.844 -> 0.837). Tried and not kept: sublinear_l2 weighting (kaggle AUC 0.819 -> 0.838 but own-CV dehumanising "
+    "AUC 0.969 -> 0.955, and Globe and Mail AUC unchanged), toxic_spans_civil cut into sentences on both sides "
+    "(kaggle AUC 0.843, but broke a seed-table comment and raised toxigen-neutral flags), C 0.25/1/2, min_df 2, "
+    "davidson weight 300, toxic_spans_civil weight 9000, less hate-corpus weight, more Civil Comments "
+    "(data_comments.csv outside the SemEval splits)"
+)
 #: Precision the hold and reject thresholds must reach on the validation rows.
-PRECISION_TARGETS = {"hold": 0.85, "reject": 0.97}
+#: `hold` is per label (both 0.90 now; chosen by cross-validation, see SELECTION).
+PRECISION_TARGETS = {"hold": {"dehumanising": 0.90, "abusive": 0.90}, "reject": 0.97}
 THRESHOLD_BOUNDS = {"hold": (0.3, 0.8), "reject": (0.6, 0.97)}
 
 
@@ -53,6 +70,7 @@ class TrainConfig:
     sources: list[str] = field(default_factory=lambda: list(TRAIN_SETS))
     synthetic: bool = True
     bigrams: bool = True
+    weighting: str = "sqrt_length"  # n-gram values (Featurizer.WEIGHTINGS); see SELECTION
     limit_per_source: int | None = None  # tests train a tiny model
 
 
@@ -160,7 +178,8 @@ def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable
     is_val |= is_cal
     log(f"normalising {len(data)} texts")
     norm = normalize_batch(data["text"].tolist())
-    fz = Featurizer(min_df=config.min_df, max_features=config.max_features, bigrams=config.bigrams)
+    fz = Featurizer(min_df=config.min_df, max_features=config.max_features, bigrams=config.bigrams,
+                    weighting=config.weighting)
     train_idx = np.flatnonzero(~is_val)
     fz.fit([norm[i] for i in train_idx])
     X = fz.transform(norm)
@@ -186,7 +205,7 @@ def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable
         z_va = X[va] @ coef[:, j] + intercept[j]
         p_va = 1 / (1 + np.exp(-(a * z_va + b)))
         p_t, y_t, w_t = 1 / (1 + np.exp(-(a * z_ca + b))), y[ca], np.ones(ca.sum())
-        hold = _threshold(p_t, y_t, w_t, PRECISION_TARGETS["hold"], THRESHOLD_BOUNDS["hold"])
+        hold = _threshold(p_t, y_t, w_t, PRECISION_TARGETS["hold"][label], THRESHOLD_BOUNDS["hold"])
         reject = max(_threshold(p_t, y_t, w_t, PRECISION_TARGETS["reject"], THRESHOLD_BOUNDS["reject"]), hold + 0.05)
         thresholds[label] = {"hold": round(hold, 2), "reject": round(min(reject, 0.99), 2)}
         yc = y_t.astype(int)
@@ -221,9 +240,10 @@ def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable
                        "note": "random seeded split of the training rows, plus the calibration part of our own train "
                                "split; none of it is fitted on. Platt calibration and thresholds use the calibration part"},
         "source_weights": SOURCE_WEIGHT,
+        "settings_selection": SELECTION,
         "thresholds": thresholds,
-        "threshold_rule": {"hold": f"lowest score with weighted validation precision >= {PRECISION_TARGETS['hold']}",
-                           "reject": f"lowest score with weighted validation precision >= {PRECISION_TARGETS['reject']}",
+        "threshold_rule": {"hold": f"lowest score with validation precision >= {PRECISION_TARGETS['hold']} (per label)",
+                           "reject": f"lowest score with validation precision >= {PRECISION_TARGETS['reject']}",
                            "on": f"the calibration part of our own train split ({config.calibration_fraction:.0%} by id hash), "
                                  "or the random validation rows without it",
                            "bounds": THRESHOLD_BOUNDS},
