@@ -114,7 +114,7 @@ POSITIVE += [
 ]
 NEGATIVE += [
     # the same verbs aimed at pests, weeds and history: not about people
-    "the council will {ext2} the {pl3} in the {place} next week.", "they had to {ext2} the {pl3} before the inspection.",
+    "pest control will {ext2} the {pl3} in the {place} next week.", "they had to {ext2} the {pl3} before the inspection.",
     "historians say the regime planned to {ext} whole peoples, and we must never forget it.",
 ]
 ABUSIVE_ONLY = [
@@ -124,6 +124,22 @@ ABUSIVE_ONLY = [
     "i'll break your {body} if i see you.", "watch your back, {ins}.", "come and say that to my face.",
     "you'll regret posting that. i'll find you.", "someone should give {one} a good kicking.",
     "i'll be waiting outside for you tonight.", "you are the thickest {ins} on this site.",
+]
+#: Neutral news-comment sentences put before some positives: a dehumanising sentence at the end of a long,
+#: otherwise ordinary comment is still dehumanising (the model scores long comments in windows).
+FILLER = [
+    "the meeting on thursday went through the plans for the new bus station.",
+    "the report says the hospital waiting lists have grown again this year.",
+    "our local school got a good inspection result last month.",
+    "the roadworks on the high street should finish before christmas.",
+    "the committee approved the budget for the leisure centre and the swimming pool.",
+    "ticket prices for the match went up by five pounds this season.",
+    "the article makes some fair points about housing costs in the town.",
+    "the weather forecast says rain for most of the weekend.",
+    "the planning officers recommended the application for approval.",
+    "the mayor opened the new playground in the park on saturday.",
+    "there will be a public consultation on the parking charges in the spring.",
+    "the library is extending its opening hours over the summer.",
 ]
 BODY = ["legs", "nose", "jaw", "arms", "neck"]
 INSULTS = ["idiot", "moron", "clown", "loser", "imbecile", "prick", "wanker", "twat", "fool", "coward", "liar", "hypocrite",
@@ -155,6 +171,10 @@ def synthetic_examples(n_per_template: int = 12, seed: int = 13) -> pd.DataFrame
     for template in POSITIVE:
         for _ in range(n_per_template):
             text = _fill(template, rng)
+            rows.append((text[0].upper() + text[1:], 1, 1))
+    for template in POSITIVE[::3]:  # one template in three again, after ordinary sentences
+        for _ in range(n_per_template // 3):
+            text = " ".join(rng.sample(FILLER, 3)) + " " + _fill(template, rng)
             rows.append((text[0].upper() + text[1:], 1, 1))
     for template in NEGATIVE:
         abusive = 1 if template.startswith("what an idiot") and False else 0
