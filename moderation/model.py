@@ -172,8 +172,15 @@ class Moderator:
             z[:, j] = np.bincount(an.rows, weights=an.val * self.coef[an.ucols, j], minlength=an.n)
         return z + self.intercept
 
-    def _with_windows(self, normalized: Sequence[str], z: np.ndarray) -> np.ndarray:
-        """`z` with each long text's row raised to the highest of its windows' scores (see `LONG_TEXT`)."""
+    def _scored(self, normalized: Sequence[str]) -> tuple[_Analysis, np.ndarray]:
+        """One analysis of the batch and its raw scores (n_texts, n_labels).
+
+        Long texts (see `LONG_TEXT`) also have their windows appended to the
+        same analysis (documents n, n+1, ... after the batch's own, so the
+        evidence indices of the batch are unchanged); each long text's row is
+        raised to the highest of its windows' scores.
+        """
+        n = len(normalized)
         pieces: list[str] = []
         owner: list[int] = []
         for i, text in enumerate(normalized):
@@ -181,15 +188,20 @@ class Moderator:
                 found = windows(text)
                 pieces += found
                 owner += [i] * len(found)
-        if pieces:
-            np.maximum.at(z, np.asarray(owner), self._decision(self._analyse(pieces)))
-        return z
+        if not pieces:
+            an = self._analyse(normalized)
+            return an, self._decision(an)
+        an = self._analyse([*normalized, *pieces])
+        z_all = self._decision(an)
+        z = z_all[:n].copy()
+        np.maximum.at(z, np.asarray(owner), z_all[n:])
+        return an, z
 
     def decision_function(self, normalized: Sequence[str]) -> np.ndarray:
         """Raw linear scores (n_texts, n_labels) for already normalised texts."""
         if not normalized:
             return np.zeros((0, len(self.labels)))
-        return self._with_windows(normalized, self._decision(self._analyse(normalized)))
+        return self._scored(normalized)[1]
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities (n_texts, n_labels), columns in `labels` order."""
@@ -225,8 +237,8 @@ class Moderator:
 
     def _score_batch(self, texts: list[str]) -> list[Verdict]:
         normalized, changed = normalize_batch_changed(texts)
-        an = self._analyse(normalized)
-        probs = self._proba(self._with_windows(normalized, self._decision(an)))
+        an, z = self._scored(normalized)
+        probs = self._proba(z)
         n_labels = len(self.labels)
         rounded = [round(p, 4) for p in probs.ravel().tolist()]
         decide_batch = getattr(self.policy, "decide_batch", None)
@@ -271,8 +283,8 @@ class Moderator:
     def _check_one(self, text: str) -> Verdict:
         """One comment: normalise once (with offsets), featurise once, score and explain from that."""
         nt = normalize_with_offsets(text)
-        an = self._analyse([nt.text])
-        row = self._proba(self._with_windows([nt.text], self._decision(an)))[0]
+        an, z = self._scored([nt.text])
+        row = self._proba(z)[0]
         scores = {label: round(float(p), 4) for label, p in zip(self.labels, row)}
         decision, labels, reasons = self.policy.decide(scores, text)
         evidence = self._evidence([text], [nt], [labels], an, [0])[0] if labels else []
