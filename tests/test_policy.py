@@ -191,3 +191,22 @@ def test_missing_policy_file_is_a_clear_error(tmp_path):
 def test_load_policy_needs_a_file_or_a_card():
     with pytest.raises(ValueError):
         load_policy()
+
+
+def test_batch_word_scan_finds_what_the_per_comment_scan_finds():
+    """find_batch's fast lower-case scan must agree with `find` (boundaries, case, phrases, wildcards, odd letters)."""
+    import random
+
+    words = WordList(["pig", "white trash", "cockroach*", "Sub-human", "gas them", "vermin", "kike", "kikes"])
+    pieces = ["pig", "PIG", "xpig", "pigs", "piggy", "white  trash", "White\nTrash", "whitetrash", "cockroaches",
+              "Cockroach", "xcockroach", "sub-human", "SUB-HUMANS", "gas them", "gas   THEM", "vermin_", "_vermin",
+              "vermin2", "kikes", "kike", "İstanbul", "ß", "ǅ", "naïve", "über-vermin", "pig's", "(vermin)", "ok",
+              "the", "and", ".", ",", "\t", "é"]
+    rng = random.Random(7)
+    texts = ["".join(rng.choice(pieces) + rng.choice([" ", "", "-", "\n"]) for _ in range(rng.randint(0, 12)))
+             for _ in range(3000)]
+    texts += ["xwhite trash pig", "İ vermin", "aİ pig", ""]
+    expected = {i: found for i, t in enumerate(texts) if (found := words.find(t))}
+    assert words.find_batch(texts) == expected
+    assert words.find_batch([t for t in texts if "İ" not in t]) == {
+        i: found for i, t in enumerate(t for t in texts if "İ" not in t) if (found := words.find(t))}
