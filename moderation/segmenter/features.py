@@ -149,15 +149,32 @@ def _prose_after(infos: list[LineInfo], last: int, indent: int) -> bool:
     return False
 
 
+def _line_matches(text: str) -> tuple[LineMatch | None, LineMatch | None]:
+    """A non-blank line's pattern match, and its dated byline (for prose and
+    item lines): everything about a line that depends on its text alone."""
+    m = match_line(text)
+    if m is None:
+        return None, _dated_byline(text)
+    if m.pattern.role == "item":
+        rest = m.groups.get("rest", "")
+        return m, (_dated_byline(rest) if "(" not in rest and "?" not in rest else None)
+    return m, None
+
+
 def line_features(lines: list[Line]) -> list[LineInfo]:
     infos: list[LineInfo] = []
+    # Speed: a page repeats lines ("Reply", "Share", "Report", a user's name...);
+    # each distinct text is matched once per page (the matches are never mutated).
+    seen: dict[str, tuple[LineMatch | None, LineMatch | None]] = {}
     for line in lines:
         if line.blank:
             infos.append(LineInfo(line, "blank", 0.0))
             continue
-        m = match_line(line.text)
+        got = seen.get(line.text)
+        if got is None:
+            got = seen[line.text] = _line_matches(line.text)
+        m, byline = got
         if m is None:
-            byline = _dated_byline(line.text)
             if byline is not None:
                 infos.append(LineInfo(line, "start", WEIGHTS["dated_byline"], byline))
                 continue
@@ -166,8 +183,6 @@ def line_features(lines: list[Line]) -> list[LineInfo]:
             continue
         role, w = m.pattern.role, m.pattern.weight
         if role == "item":
-            rest = m.groups.get("rest", "")
-            byline = _dated_byline(rest) if "(" not in rest and "?" not in rest else None
             if byline is not None:  # "1. William Kirk - August 8, 2012": a numbered comment header
                 infos.append(LineInfo(line, "start", WEIGHTS["dated_byline"], byline))
                 continue
