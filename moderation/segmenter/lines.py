@@ -75,12 +75,14 @@ def split_lines(text: str, source: str | None = None) -> list[Line]:
     clean_text = _SPACES.sub(" ", text)  # one-for-one, so lines stay aligned
     lines = []
     for number, (raw, clean) in enumerate(zip(text.split("\n"), clean_text.split("\n")), start=1):
-        raw = raw.rstrip()
+        stripped = clean.strip()
+        if not stripped:  # a blank line (half of a page's lines): no indent to measure
+            lines.append(Line(number, raw.rstrip(), "", 0))
+            continue
         if "\t" in clean:
             clean = clean.expandtabs(4)
-        stripped = clean.strip()
-        indent = len(clean) - len(clean.lstrip()) if stripped else 0
-        lines.append(Line(number, raw, stripped, indent))
-    if not any(not line.blank for line in lines):
+            stripped = clean.strip()
+        lines.append(Line(number, raw.rstrip(), stripped, len(clean) - len(clean.lstrip())))
+    if all(not line.text for line in lines):
         raise SegmenterError(f"{where}: the page is empty (no text)")
     return lines
