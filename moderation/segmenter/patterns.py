@@ -277,7 +277,11 @@ def _first_chars(pattern: str) -> str | None:
     """A character class holding every character a match of `pattern` can start
     with, or None when any character may (or the pattern can match nothing).
     Derived from the parsed pattern, so it stays right when a pattern changes."""
-    from re import _constants as c, _parser
+    try:
+        from re import _constants as c, _parser  # Python >= 3.11
+    except ImportError:  # no parse tree to read: no guard (slower, same matches)
+        return None
+    atomic, possessive = getattr(c, "ATOMIC_GROUP", None), getattr(c, "POSSESSIVE_REPEAT", None)
 
     def seq(items) -> tuple[list[str], bool] | None:  # (class parts, can be empty)
         parts: list[str] = []
@@ -308,14 +312,14 @@ def _first_chars(pattern: str) -> str | None:
                     empty = empty or r[1]
                 if not empty:
                     return parts, False
-            elif op is c.SUBPATTERN or op is c.ATOMIC_GROUP:
+            elif op is c.SUBPATTERN or (atomic is not None and op is atomic):
                 r = seq(av[-1] if op is c.SUBPATTERN else av)
                 if r is None:
                     return None
                 parts += r[0]
                 if not r[1]:
                     return parts, False
-            elif op in (c.MAX_REPEAT, c.MIN_REPEAT, c.POSSESSIVE_REPEAT):
+            elif op is c.MAX_REPEAT or op is c.MIN_REPEAT or (possessive is not None and op is possessive):
                 r = seq(av[2])
                 if r is None:
                     return None
