@@ -87,6 +87,17 @@ def windows(text: str, size: int = WINDOW, step: int = STEP) -> list[str]:
     return out
 
 
+def _top_tokens(c: np.ndarray) -> list[int]:
+    """The evidence rule for one comment's token contributions `c`: the top
+    `MAX_EVIDENCE` tokens (np.argsort's order among ties), kept if positive and
+    at least 15% of the best, in text order."""
+    top = [j for j in np.argsort(-c)[:MAX_EVIDENCE] if c[j] > 0]
+    if not top:
+        return []
+    best = c[top[0]]
+    return sorted(j for j in top if c[j] >= 0.15 * best)
+
+
 @contextmanager
 def _gc_paused():
     """Pause the cyclic garbage collector while a batch builds its verdicts.
@@ -363,11 +374,7 @@ class Moderator:
                 nt = maps[k]
                 for label in labels[k]:
                     c = np.where(words_all[s0:s1], contrib_by_label[label][s0:s1], 0.0)
-                    top = [j for j in np.argsort(-c)[:MAX_EVIDENCE] if c[j] > 0]
-                    if not top:
-                        continue
-                    best = c[top[0]]
-                    top = sorted(j for j in top if c[j] >= 0.15 * best)
+                    top = _top_tokens(c)
                     groups: list[list[int]] = []
                     for j in top:
                         if groups and j == groups[-1][-1] + 1:
@@ -425,8 +432,7 @@ class Moderator:
                 for t in tie.tolist():
                     a, b = int(s0[t]), int(s0[t] + lengths[t])
                     cc = np.where(words_all[a:b], contrib_all[a:b], 0.0)
-                    top = [i for i in np.argsort(-cc)[:MAX_EVIDENCE] if cc[i] > 0]
-                    top = np.array(sorted(i for i in top if cc[i] >= 0.15 * cc[top[0]]), dtype=np.int64)
+                    top = np.array(_top_tokens(cc), dtype=np.int64)
                     extra_o.append(np.full(len(top), t))
                     extra_j.append(top)
                     extra_c.append(cc[top])
