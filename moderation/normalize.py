@@ -237,8 +237,8 @@ def _hit_docs(seed: re.Pattern, joined: str, ends: list[int]) -> list[int]:
 def _literal_docs(literals: Sequence[str], joined: str, ends: list[int]) -> list[int]:
     """Indices of the texts that contain one of `literals` (in order, each once)."""
     found: set[int] = set()
+    find = joined.find
     for lit in literals:
-        find = joined.find
         pos = find(lit)
         while pos >= 0:
             d = bisect_right(ends, pos)
@@ -247,7 +247,7 @@ def _literal_docs(literals: Sequence[str], joined: str, ends: list[int]) -> list
     return sorted(found)
 
 
-def _leet_batch(joined: str, parts: list[str], ends: list[int], changed: set[int]) -> str:
+def _leet_batch(joined: str, ends: list[int], changed: set[int]) -> str:
     """The leetspeak step over the joined batch, from its seed hits (see `_LEET_STEP`)."""
     out: list[str] = []
     last = 0  # joined[:last] is in `out`
@@ -302,7 +302,7 @@ def normalize_batch_changed(texts: Sequence[str]) -> tuple[list[str], set[int]]:
         if ends is None:  # ends[d]: where text d + 1 starts in `joined`
             ends = (np.cumsum(np.fromiter(map(len, parts), np.int64, len(parts)) + 1)).tolist()
         if step is _LEET_STEP:
-            joined = _leet_batch(joined, parts, ends, changed)
+            joined = _leet_batch(joined, ends, changed)
             parts = joined.split(SEP)
             if len(parts) != len(texts):  # pragma: no cover - a step matched a separator
                 return [normalize(t) for t in texts], set(range(len(texts)))
