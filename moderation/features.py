@@ -186,12 +186,36 @@ def _slot(lo: np.ndarray, hi: np.ndarray, bits: int) -> np.ndarray:
     return (h >> np.uint64(64 - bits)).astype(np.int64)
 
 
+def _fill_slots(home: np.ndarray, ids: np.ndarray, bits: int, empty: int) -> tuple[np.ndarray, int]:
+    """An open-addressing table of 2**bits slots holding `ids` (home slot `home[i]` for `ids[i]`),
+    and its longest probe.
+
+    Linear probing, filled in rounds: round k places every id whose home slot + k
+    is free (the lowest index first where several want one), so no empty slot lies
+    between an id's home and its slot. Empty slots hold `empty`.
+    """
+    mask = (1 << bits) - 1
+    slots = np.full(1 << bits, empty, dtype=np.int64)
+    pending = ids
+    k = 0
+    while len(pending):
+        pos = (home + k) & mask
+        free = np.flatnonzero(slots[pos] == empty)
+        taken, first = np.unique(pos[free], return_index=True)
+        slots[taken] = pending[free[first]]
+        left = np.ones(len(pending), dtype=bool)
+        left[free[first]] = False
+        pending, home = pending[left], home[left]
+        k += 1
+    return slots, max(k - 1, 0)
+
+
 class _CodeTable:
     """Unique int64 codes -> their index, as an open-addressing hash table in numpy arrays.
 
     Looks up a whole array of codes with a few vectorised probes (`searchsorted`
     over the sorted codes costs a binary search with cache misses per code).
-    Filled in rounds like the token table (`Featurizer._build_table`).
+    Filled by `_fill_slots`, like the token table (`Featurizer._build_table`).
     """
 
     def __init__(self, codes: np.ndarray) -> None:
@@ -199,21 +223,7 @@ class _CodeTable:
         self.codes = np.concatenate([codes, [np.int64(-1)]])  # the last entry marks an empty slot
         n = len(codes)
         self.bits = max(10, int(np.ceil(np.log2(max(n, 1) * 2))))
-        mask = (1 << self.bits) - 1
-        self.slots = np.full(1 << self.bits, n, dtype=np.int64)
-        pending = np.arange(n)
-        home = self._home(codes)
-        k = 0
-        while len(pending):
-            pos = (home + k) & mask
-            free = np.flatnonzero(self.slots[pos] == n)
-            taken, first = np.unique(pos[free], return_index=True)
-            self.slots[taken] = pending[free[first]]
-            left = np.ones(len(pending), dtype=bool)
-            left[free[first]] = False
-            pending, home = pending[left], home[left]
-            k += 1
-        self.max_probe = max(k - 1, 0)
+        self.slots, self.max_probe = _fill_slots(self._home(codes), np.arange(n), self.bits, empty=n)
 
     def _home(self, codes: np.ndarray) -> np.ndarray:
         return ((codes.view(np.uint64) * _TABLE_MULT) >> np.uint64(64 - self.bits)).astype(np.int64)
@@ -413,11 +423,7 @@ class Featurizer:
         return ids, starts - base, ends - base
 
     def _build_table(self) -> None:
-        """The token hash table (see `_KEY_CHARS`): slot -> token id, and each id's two key words.
-
-        Linear probing, filled in rounds (round k places every token whose home slot + k is
-        free, the lowest id first), so no empty slot lies between a token's home and its slot.
-        """
+        """The token hash table (see `_KEY_CHARS`): slot -> token id (`_fill_slots`), and each id's two key words."""
         n = len(self.tokens_)
         keyed = np.array([0 < len(t) <= _KEY_CHARS and t.isascii() for t in self.tokens_] + [False], dtype=bool)
         raw = b"".join(t.encode("ascii").ljust(16, b"\0") if k else bytes(16)
@@ -426,21 +432,9 @@ class Featurizer:
         lo = np.concatenate([words[:, 0], [np.uint64(2**64 - 1)]])  # the last entry: an empty slot's,
         hi = np.concatenate([words[:, 1], [np.uint64(2**64 - 1)]])  # never equal to an ASCII token's key
         bits = max(10, int(np.ceil(np.log2(max(n, 1) * 4))))
-        mask = (1 << bits) - 1
-        slots = np.full(1 << bits, n, dtype=np.int64)
-        pending = np.flatnonzero(keyed)
-        home = _slot(lo[pending], hi[pending], bits)
-        k = 0
-        while len(pending):
-            pos = (home + k) & mask
-            free = np.flatnonzero(slots[pos] == n)
-            taken, first = np.unique(pos[free], return_index=True)
-            slots[taken] = pending[free[first]]
-            left = np.ones(len(pending), dtype=bool)
-            left[free[first]] = False
-            pending, home = pending[left], home[left]
-            k += 1
-        self._token_table = (slots, lo, hi, bits, max(k - 1, 0))
+        keyed_ids = np.flatnonzero(keyed)
+        slots, max_probe = _fill_slots(_slot(lo[keyed_ids], hi[keyed_ids], bits), keyed_ids, bits, empty=n)
+        self._token_table = (slots, lo, hi, bits, max_probe)
 
     def _lookup(self, joined: str, cp: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
         """Token ids of the tokens at [starts, ends) of `joined` (cp: its code points)."""
