@@ -232,19 +232,21 @@ class Policy:
                                       for e in evidence if e.label == label]
             reasons.append(reason)
             decision = _worse(decision, action)
-        for kind, wordlist, action in (("banned_word", self.banned, "reject"), ("suspect_word", self.suspect, "hold")):
+        for kind, wordlist, action in self._word_lists():
             for start, end, matched in wordlist.find(text):
-                reasons.append({"kind": kind, "word": wordlist.entry_for(matched), "start": start, "end": end,
-                                "text": matched, "action": action})
+                reasons.append(_word_reason(kind, wordlist, action, start, end, matched))
                 decision = _worse(decision, action)
         if not reasons:
             if closest is not None:
                 _, label, threshold = closest
-                reasons.append({"kind": "clear", "action": "allow", "label": label,
-                                "score": round(float(scores[label]), 4), "threshold": threshold})
+                reasons.append(_clear_reason(label, round(float(scores[label]), 4), threshold))
             else:
-                reasons.append({"kind": "clear", "action": "allow", "label": None, "score": None, "threshold": None})
+                reasons.append(_clear_reason(None, None, None))
         return decision, labels, reasons
+
+    def _word_lists(self) -> tuple[tuple[str, WordList, str], ...]:
+        """(reason kind, list, action) for each word list, in the order reasons list them."""
+        return (("banned_word", self.banned, "reject"), ("suspect_word", self.suspect, "hold"))
 
     def decide_batch(self, labels: Sequence[str], scores: np.ndarray, texts: Sequence[str], *,
                      rounded: bool = False) -> list[tuple[str, list[str], list[dict[str, Any]]]]:
@@ -272,9 +274,7 @@ class Policy:
         any_action = actions.max(axis=1) if active else np.zeros(n, dtype=np.int8)
         closest = np.argmin(margins, axis=1) if active else np.zeros(n, dtype=np.int64)
         has_closest = np.isfinite(margins.min(axis=1)) if active else np.zeros(n, dtype=bool)
-        words = [(kind, wordlist, action, wordlist.find_batch(texts))
-                 for kind, wordlist, action in (("banned_word", self.banned, "reject"),
-                                                ("suspect_word", self.suspect, "hold"))]
+        words = [(kind, wordlist, action, wordlist.find_batch(texts)) for kind, wordlist, action in self._word_lists()]
         with_words = set().union(*(found for *_, found in words))
         score_list = scores.tolist()
         shown = score_list if rounded else [[round(x, 4) for x in row] for row in score_list]  # as reasons show them
@@ -285,10 +285,9 @@ class Policy:
             if not any_action[i] and i not in with_words:
                 if has_closest[i]:
                     label, j, t = active[closest[i]]
-                    reason = {"kind": "clear", "action": "allow", "label": label,
-                              "score": shown[i][j], "threshold": t["hold"]}
+                    reason = _clear_reason(label, shown[i][j], t["hold"])
                 else:
-                    reason = {"kind": "clear", "action": "allow", "label": None, "score": None, "threshold": None}
+                    reason = _clear_reason(None, None, None)
                 out.append(("allow", [], [reason]))
                 continue
             decision, flagged, reasons = "allow", [], []
@@ -303,8 +302,7 @@ class Policy:
                         decision = _worse(decision, action)
             for kind, wordlist, action, found in words:
                 for start, end, matched in found.get(i, ()):
-                    reasons.append({"kind": kind, "word": wordlist.entry_for(matched), "start": start, "end": end,
-                                    "text": matched, "action": action})
+                    reasons.append(_word_reason(kind, wordlist, action, start, end, matched))
                     decision = _worse(decision, action)
             if not reasons:  # pragma: no cover - any_action or a word match always gives a reason
                 raise AssertionError("no reason for a flagged comment")
@@ -338,6 +336,17 @@ class Policy:
             "banned_words": len(self.banned),
             "suspect_words": len(self.suspect),
         }
+
+
+def _word_reason(kind: str, wordlist: WordList, action: str, start: int, end: int, matched: str) -> dict[str, Any]:
+    """The reason a word-list match gives (`decide` and `decide_batch` alike)."""
+    return {"kind": kind, "word": wordlist.entry_for(matched), "start": start, "end": end, "text": matched,
+            "action": action}
+
+
+def _clear_reason(label: str | None, score: float | None, threshold: float | None) -> dict[str, Any]:
+    """The reason of an allowed comment: the label closest to its hold threshold, if any."""
+    return {"kind": "clear", "action": "allow", "label": label, "score": score, "threshold": threshold}
 
 
 def _worse(a: str, b: str) -> str:
