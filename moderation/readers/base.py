@@ -151,7 +151,8 @@ def _describe(exc: BaseException) -> str:
     return f"{exc.__class__.__name__}: {text}"
 
 
-_NULLS = frozenset({"", "NULL", "null", "None", "\\N", "NaN", "nan"})
+#: Field values that mean "no value" in a dump (`blank_to_none`, and the JSON Lines fast path).
+NULL_VALUES = frozenset({"", "NULL", "null", "None", "\\N", "NaN", "nan"})
 
 
 def blank_to_none(value: Any) -> str | None:
@@ -159,11 +160,11 @@ def blank_to_none(value: Any) -> str | None:
     if value is None:
         return None
     if type(value) is str:  # the common case, kept cheap
-        if value in _NULLS:
+        if value in NULL_VALUES:
             return None
         if value[0].isspace() or value[-1].isspace():
             value = value.strip()
-            return None if value in _NULLS else value
+            return None if value in NULL_VALUES else value
         return value
     if isinstance(value, float):
         if value != value:  # NaN
@@ -175,4 +176,4 @@ def blank_to_none(value: Any) -> str | None:
     if hasattr(value, "isoformat"):  # datetime values from Parquet
         return value.isoformat()
     text = str(value).strip()
-    return None if text in _NULLS else text
+    return None if text in NULL_VALUES else text

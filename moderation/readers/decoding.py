@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import io
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -97,16 +98,11 @@ _ALPHABET_SETS = tuple(frozenset(a) for a in _ALPHABETS)
 #: Central European (Windows, then ISO).
 LATIN_CANDIDATES = ("cp1252", "cp1250", "iso8859-2")
 _EDGE = "\u00bf\u00a1\u00ab\u00bb\u201c\u201d\u201e\u2018\u2019\u2026\u2013\u2014\u00b7\u00b0"
-_TOKEN = None
+_TOKEN = re.compile(r"[^\s!-@\[-`{-~]*[^\x00-\x7f][^\s!-@\[-`{-~]*")
 
 
 def _plausible_words(text: str) -> int:
     """How many words with non-ASCII letters read as some real language's alphabet (minus those that do not)."""
-    global _TOKEN
-    if _TOKEN is None:
-        import re
-
-        _TOKEN = re.compile(r"[^\s!-@\[-`{-~]*[^\x00-\x7f][^\s!-@\[-`{-~]*")
     score = 0
     for word in _TOKEN.findall(text):
         word = word.strip(_EDGE)
@@ -120,7 +116,7 @@ def _plausible_words(text: str) -> int:
     return score
 
 
-_C1 = None
+_C1 = re.compile("[\x80-\x9f]")
 
 
 def latin_guess(sample: bytes) -> tuple[str, int | None]:
@@ -134,11 +130,6 @@ def latin_guess(sample: bytes) -> tuple[str, int | None]:
     text is Latin. None when no reading is possible: cp1252 is returned so
     that the bytes that do not decode are reported, not guessed at.
     """
-    global _C1
-    if _C1 is None:
-        import re
-
-        _C1 = re.compile("[\x80-\x9f]")
     best, best_score = "cp1252", None
     for encoding in LATIN_CANDIDATES:
         try:
@@ -168,7 +159,7 @@ def _legacy_guess(sample: bytes) -> str:
     best = from_bytes(sample).best()
     if best is None or all(any(k in alphabet for k in _LATIN_RANGES) for alphabet in best.alphabets):
         return latin
-    if best.language == "Unknown" or codecs.lookup(best.encoding).name in _WIDE:
+    if best.language == "Unknown" or not is_ascii_compatible(best.encoding):
         # A non-Latin guess it cannot back with a language (one stray byte in
         # an ASCII file "is" Big5 or UTF-16 to it): keep the strict Latin
         # reading, so the stray byte is reported rather than turned into a CJK character.
@@ -176,7 +167,6 @@ def _legacy_guess(sample: bytes) -> str:
     return best.encoding
 
 
-_WIDE = frozenset({"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"})
 
 
 HEAD_LIMIT = 64 * 1024
@@ -236,8 +226,12 @@ def guess_encoding(head: bytes, at_eof: bool = False) -> EncodingGuess:
     return EncodingGuess(_legacy_guess(head), True, "not UTF-8")
 
 
+#: The encodings in which an ASCII character is not one byte of the same value.
+_WIDE = frozenset({"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"})
+
+
 def is_ascii_compatible(encoding: str) -> bool:
-    return codecs.lookup(encoding).name not in {"utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be"}
+    return codecs.lookup(encoding).name not in _WIDE
 
 
 @dataclass

@@ -115,6 +115,11 @@ def _dispatch(
     if fmt not in DUMP_FORMATS:
         yield ReadError(label, None, f"a saved {fmt} page, not a dump: read it with iter_inputs (moderation scan) or the segmenter")
         return
+    if fmt in ("disqus", "wxr"):  # the XML reader guesses the encoding itself, from the same head
+        from moderation.readers.xmldumps import read_xml
+
+        yield from read_xml(fmt, source, context, encoding=encoding, include_deleted=include_deleted, chunk_size=chunk_size)
+        return
     guess = EncodingGuess(encoding, True, "given") if encoding else guess_encoding(head)
     if fmt in ("csv", "tsv"):
         from moderation.readers.delimited import read_delimited
@@ -128,10 +133,6 @@ def _dispatch(
         from moderation.readers.jsonarray import read_json_array
 
         yield from read_json_array(source, guess, context, columns, chunk_size)
-    elif fmt in ("disqus", "wxr"):
-        from moderation.readers.xmldumps import read_xml
-
-        yield from read_xml(fmt, source, context, encoding=encoding, include_deleted=include_deleted, chunk_size=chunk_size)
 
 
 def read_dump_stats(path: PathOrFile, **kwargs) -> ReadStats:

@@ -21,7 +21,7 @@ import json
 from collections.abc import Iterator
 from typing import Any
 
-from moderation.readers.base import ReaderContext, Record
+from moderation.readers.base import NULL_VALUES, ReaderContext, Record
 from moderation.readers.columns import ColumnError, ColumnMap
 from moderation.readers.decoding import (
     DecodedLine, EncodingGuess, LineDecoder, is_ascii_compatible, iter_decoded_lines, physical_lines,
@@ -36,7 +36,6 @@ except ImportError:  # pragma: no cover - orjson is in the `report` extra
     orjson = None
 
 #: Field values that mean "no value" (as `blank_to_none` treats them).
-_NULLS = frozenset({"", "NULL", "null", "None", "\\N", "NaN", "nan"})
 _FIELDS = ("id", "parent", "author", "timestamp", "thread", "title")
 _PLAN_CACHE_SIZE = 64
 
@@ -82,7 +81,7 @@ def _read_fast(source: Source, guess: EncodingGuess, context: ReaderContext, map
     decoder = LineDecoder(guess)
     plans: dict[tuple, tuple | None] = {}
     name = context.source
-    nulls = _NULLS
+    nulls = NULL_VALUES
     encoding, utf8 = None, False
     number = 0
     for raw in physical_lines(source.stream):  # LF, CRLF and a bare CR each end a line

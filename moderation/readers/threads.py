@@ -108,14 +108,7 @@ class DepthResolver:
             comment.depth = 0
             if self._waiting:
                 return list(self._release(comment))
-            # The common case, inline: nothing waits for it, so only remember it.
-            key = (comment.thread, comment.id)
-            depths = self._depth
-            if key in depths:
-                depths.move_to_end(key)
-            depths[key] = 0
-            if len(depths) > self.window:
-                depths.popitem(last=False)
+            self._remember(comment)  # the common case: nothing waits for it
             return [comment]
         key = (comment.thread, parent)
         depth = self._depth.get(key)

@@ -45,7 +45,7 @@ import re
 from collections.abc import Iterator
 
 from moderation.readers.base import ReaderContext, Record, blank_to_none
-from moderation.readers.decoding import _MARK_HANDLER, guess_encoding
+from moderation.readers.decoding import _MARK_HANDLER, guess_encoding, is_ascii_compatible
 from moderation.readers.htmltext import html_to_text
 from moderation.readers.sources import DEFAULT_CHUNK_SIZE, Source
 from moderation.records import Comment, ReadError
@@ -111,7 +111,6 @@ class _Transcoded:
         return self.decoder.decode(data, final=not data).encode("utf-8", "surrogateescape")
 
 
-_WIDE = ("utf-16", "utf-16-le", "utf-16-be", "utf-32", "utf-32-le", "utf-32-be")
 
 
 def _parse_source(source: Source, encoding: str | None, chunk_size: int):
@@ -122,7 +121,7 @@ def _parse_source(source: Source, encoding: str | None, chunk_size: int):
     declared_name = declared.group(1).decode("ascii").lower().replace("_", "-") if declared else "utf-8"
     guess = guess_encoding(source.head)
     name = codecs.lookup(guess.encoding).name
-    if name in _WIDE:
+    if not is_ascii_compatible(name):
         # Transcoded so that resynchronising after an error can search the bytes for a tag.
         return _Transcoded(source.stream, guess.encoding, chunk_size), "utf-8", "utf-8"
     if declared_name in ("utf-8", "utf8", "us-ascii", "ascii") and guess.settled and name not in ("utf-8", "utf-8-sig"):
