@@ -59,45 +59,7 @@ class ScanSummary:
 
     def add(self, record: Mapping[str, Any]) -> None:
         """Count one scored record."""
-        self.comments += 1
-        decision = record["decision"]
-        decisions = self.decisions
-        decisions[decision] = decisions.get(decision, 0) + 1
-        flagged = decision != "allow"
-        source = record["source"] or "-"
-        counts = self.sources.get(source)
-        if counts is None:
-            counts = self.sources[source] = [0, 0, 0]
-        counts[0] += 1
-        key = (source, record["thread"] or "")
-        thread = self.threads.get(key)
-        if thread is None:
-            thread = self.threads[key] = [0, 0]
-            if record.get("thread_title"):
-                self.thread_titles[key] = record["thread_title"]
-        thread[0] += 1
-        histograms = self.histograms
-        for label, score in record["scores"].items():
-            bins = histograms.get(label)
-            if bins is None:
-                bins = histograms[label] = [0] * HISTOGRAM_BINS
-            b = int(score * HISTOGRAM_BINS)
-            bins[b if b < HISTOGRAM_BINS else HISTOGRAM_BINS - 1] += 1
-        timestamp = record["timestamp"]
-        day = None
-        if timestamp and len(timestamp) >= 10 and timestamp[4] == "-" and _DATE.match(timestamp):
-            day = timestamp[:10]
-            per_day = self.days.get(day)
-            if per_day is None:
-                per_day = self.days[day] = [0, 0]
-            per_day[0] += 1
-        if flagged:
-            self.flagged += 1
-            counts[1] += 1
-            thread[1] += 1
-            self.labels.update(record["labels"])
-            if day is not None:
-                per_day[1] += 1
+        self.add_all([record])
 
     def add_all(self, records: list[Mapping[str, Any]]) -> None:
         """Count many scored records: the same counts as `add` for each, in order.

@@ -358,27 +358,23 @@ def _combine(patterns: tuple[LinePattern, ...]) -> re.Pattern[str]:
     return re.compile("|".join(branches), re.I)
 
 
-def _stages(patterns: tuple[LinePattern, ...]) -> list[tuple[LinePattern | None, tuple[LinePattern, ...], re.Pattern[str], int]]:
-    # (gated pattern or None, patterns, combined regex, longest line any of them accepts)
+def _stages(patterns: tuple[LinePattern, ...]) -> list[tuple[LinePattern | None, tuple[LinePattern, ...], re.Pattern[str]]]:
+    # (gated pattern or None, patterns, combined regex)
     """Runs of patterns without a gate become one combined regex; a gated
     pattern stands alone and is tried only when its gate passes."""
     stages, run = [], []
     for p in patterns:
         if p.keywords or p.starts:
             if run:
-                stages.append((None, tuple(run), _combine(tuple(run)), max(q.max_len for q in run)))
+                stages.append((None, tuple(run), _combine(tuple(run))))
                 run = []
-            stages.append((p, (p,), _combine((p,)), p.max_len))
+            stages.append((p, (p,), _combine((p,))))
         else:
             run.append(p)
     if run:
-        stages.append((None, tuple(run), _combine(tuple(run)), max(q.max_len for q in run)))
+        stages.append((None, tuple(run), _combine(tuple(run))))
     return stages
 
-
-#: Lines up to this long are tried against every pattern; longer ones only
-#: against the patterns that allow them (the comment items).
-SHORT_LINE = max(p.max_len for p in PATTERNS if p.max_len < 100_000)
 #: Speed: one set of stages per line-length band, holding only the patterns whose
 #: max_len admits lines of that band (a line of 150 characters never meets the
 #: 80-character patterns, and no branch scans the line to check its length).
@@ -395,7 +391,7 @@ def match_line(text: str) -> LineMatch | None:
     band = bisect_left(_LENGTHS, n)
     if band == len(_LENGTHS):
         return None
-    for gated, patterns, regex, max_len in _BY_LENGTH[band]:
+    for gated, patterns, regex in _BY_LENGTH[band]:
         if gated is not None:  # inlined LinePattern.gate: this loop is the hot path
             if low is None:
                 low = text.lower()
