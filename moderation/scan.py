@@ -50,30 +50,6 @@ Item = Comment | ReadError
 Chunk = list  # list[Item]
 
 
-def scan_record(comment: Comment, verdict: tuple) -> dict[str, Any]:
-    """One comment and its verdict (as `verdict_tuple` gives it) as the plain JSON record every format writes."""
-    scores, labels, decision, evidence, reasons, model_version = verdict
-    return {
-        "source": comment.source,
-        "thread": comment.thread,
-        "thread_title": comment.thread_title,
-        "comment_id": comment.id,
-        "parent_id": comment.parent_id,
-        "depth": comment.depth,
-        "author": comment.author,
-        "timestamp": comment.timestamp,
-        "quote": comment.quote,
-        "text": comment.text,
-        "scores": scores,
-        "labels": labels,
-        "decision": decision,
-        "evidence": evidence,
-        "reasons": reasons,
-        "model_version": model_version,
-        "line": comment.line,
-    }
-
-
 def _evidence_dict(e: Any) -> dict[str, Any]:
     if isinstance(e, dict):
         return e
@@ -109,8 +85,7 @@ def _records(chunk: Chunk, verdicts: list) -> tuple[list, Any]:
 
     The hot loop of a scan: one dict per comment, built in one step from the
     comment and its verdict (a `Verdict` from the local engine, a
-    `verdict_tuple` from workers), with the same fields and values as
-    `scan_record`. Also returns the chunk's one source, or `_MIXED` when it
+    `verdict_tuple` from workers). Also returns the chunk's one source, or `_MIXED` when it
     holds read errors or several sources (the caller then goes record by record).
     """
     out = []
@@ -558,9 +533,6 @@ class ScanJournal:
             self._done = open(self.done_path, "w", encoding="utf-8")
             self._done.write(json.dumps({"journal": 1, "options": self.options}) + "\n")
             self._done.flush()
-
-    def write(self, record: dict[str, Any]) -> None:
-        self._records.write(self._encode(record))
 
     def write_all(self, records: list[dict[str, Any]]) -> None:
         """Many records in one write (a chunk's worth)."""

@@ -217,7 +217,7 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
                   on_error=on_error)
     try:
         with _batch_gc():
-            _run(result, journal, fmt, output, all_comments, stdout_tty, restored)
+            summary = _run(result, journal, fmt, output, all_comments, stdout_tty, restored)
     except KeyboardInterrupt:
         if journal is not None:
             journal.close()
@@ -225,20 +225,16 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
         sys.exit(130)
     except JournalError as exc:
         raise ScanError(str(exc)) from None
-    if journal is None:
-        summary = result.summary
-    else:
-        summary = ScanSummary()
-        summary.merge(restored)
-        summary.merge(result.summary)
     if not quiet and (output or not report_class(fmt).summary_in_output):
         click.echo(format_summary(summary), err=True, nl=False)
     sys.exit(exit_status(summary, fail_on))
 
 
 def _run(result, journal: ScanJournal | None, fmt: str, output: str | None, all_comments: bool, stdout_tty: bool,
-         restored: ScanSummary) -> None:
-    """Stream the records to the report on stdout, or to the journal and then to the output file."""
+         restored: ScanSummary) -> ScanSummary:
+    """Stream the records to the report on stdout, or to the journal and then to the output file.
+
+    Returns the run's summary (with a journal: the resumed inputs' and this run's together)."""
     if journal is None:
         out = sys.stdout.buffer if report_class(fmt).binary else sys.stdout
         color = fmt == "table" and stdout_tty and "NO_COLOR" not in os.environ
@@ -246,7 +242,7 @@ def _run(result, journal: ScanJournal | None, fmt: str, output: str | None, all_
         _stream(result, report, all_comments)
         report.finish(result.summary)
         out.flush()
-        return
+        return result.summary
     _journal(result, journal, all_comments, report_class(fmt).needs_context)
     journal.close()
     summary = ScanSummary()
@@ -254,6 +250,7 @@ def _run(result, journal: ScanJournal | None, fmt: str, output: str | None, all_
     summary.merge(result.summary)
     _write_output(journal, fmt, output, summary, all_comments)
     journal.remove()
+    return summary
 
 
 def _stream(result, report, all_comments: bool) -> None:
