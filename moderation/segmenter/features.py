@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 
 from moderation.segmenter.lines import Line
-from moderation.segmenter.patterns import DATED_BYLINE, WHEN_SEARCH, LineMatch, match_line
+from moderation.segmenter.patterns import DATE_WORDS, DATED_BYLINE, WHEN_SEARCH, LineMatch, match_line
 
 #: Weights of the context-dependent features (the rest live with their pattern).
 WEIGHTS = {
@@ -37,13 +37,12 @@ _DIGIT = re.compile(r"\d")
 #: line once per alternative and cost a fifth of the segmenter's time.)
 _DIGITS = re.compile(r"\d(?:[:./-]\d|\d{3})")
 _AGO = re.compile(r"\bago\b|\bvor\s+(?:\d|ein)")
-_DATE_WORDS = ("yesterday", "today", "just now", "gestern", "heute")
 DATE_LEAD_CHARS = 40
 
 
 def _word_date(low: str) -> bool:
     """Whether a lower-cased line may hold a date without digits ("an hour ago", "yesterday")."""
-    for w in _DATE_WORDS:
+    for w in DATE_WORDS:
         if w in low:
             return True
     return ("ago" in low or "vor " in low) and _AGO.search(low) is not None

@@ -43,10 +43,11 @@ DATE = (rf"(?:(?:{WEEKDAY}\s+)?(?:{MONTH}\s+{DAY},?\s+\d{{4}}|{DAY}\s+{MONTH},?\
         rf"|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}))")
 #: A date without a year only counts with a clock beside it ("July 23, @08:25PM").
 SHORT_DATE = rf"(?:(?:{WEEKDAY}\s+)?(?:{MONTH}\s+{DAY}|{DAY}\s+{MONTH}))"
+#: Dates that are words alone (the segmenter's line features look for these too).
+DATE_WORDS = ("just now", "yesterday", "today", "gestern", "heute")
 AGO = (r"(?:\d+|an?|one)\s+(?:second|sec|minute|min|hour|hr|day|week|month|year|yr)s?\.?\s+ago"
-       r"|just now|yesterday|today"
        r"|vor\s+(?:\d+|einer?|einem)\s+(?:sekunden?|minuten?|stunden?|tag(?:en)?|wochen?|monat(?:en)?|jahr(?:en)?)"
-       r"|gestern|heute")
+       r"|" + "|".join(DATE_WORDS))
 SHORT_AGO = r"\d+\s?(?:s|m|min|h|hr|d|w|mo|y|yr)\.?"
 #: A date and/or time, as printed beside a comment.
 WHEN = (rf"(?:{DATE}(?:,?\s*(?:at|um|@|-|\||/)?\s*{CLOCK})?|{SHORT_DATE},?\s*(?:at|um|@|-)?\s*{CLOCK}"
@@ -54,8 +55,8 @@ WHEN = (rf"(?:{DATE}(?:,?\s*(?:at|um|@|-|\||/)?\s*{CLOCK})?|{SHORT_DATE},?\s*(?:
 #: Unanchored, for lines where a date sits among a name and separators.
 #: (The lookahead lets the engine skip, cheaply, positions where no date can start.)
 WHEN_SEARCH = re.compile(
-    r"(?=[\d@]|(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|mär|apr|ma[yi]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|an?\s|one\s|just|"
-    r"yesterday|today|vor\s|gestern|heute))"
+    r"(?=[\d@]|(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|mär|apr|ma[yi]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|an?\s|one\s|"
+    r"vor\s|" + "|".join(DATE_WORDS) + "))"
     rf"(?:{WHEN})", re.I)
 
 NAME = r"[^\s•·|:][^•·|\n]{0,48}?"
