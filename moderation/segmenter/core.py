@@ -80,9 +80,10 @@ def _opens_a_page(infos, first: int) -> bool:
         if len(names) < 2:
             return False
         # An article under a headline-and-date is far longer than the comments below it.
-        gaps = [sum(len(i.line.text) for i in infos[a + 1:b] if i.role == "text") for a, b in zip(names, names[1:])]
-        later = gaps[1:] + [sum(len(i.line.text) for i in infos[names[-1] + 1:] if i.role == "text")]
-        return gaps[0] <= 2 * max(later) + 200
+        # (text after each name, up to the next name or the page's end)
+        gaps = [sum(len(i.line.text) for i in infos[a + 1:b] if i.role == "text")
+                for a, b in zip(names, names[1:] + [len(infos)])]
+        return gaps[0] <= 2 * max(gaps[1:]) + 200
     return info.role in ("thread_header", "level", "item") or (
         info.role == "start" and info.match.pattern.name in LEAD)
 

@@ -104,16 +104,13 @@ def _items_need_replies(infos: list[LineInfo]) -> None:
     opinion?") follows them; an article's indented list has neither."""
     numbered = [(k, i.line.indent) for k, i in enumerate(infos) if i.role == "item" and i.weight > 0
                 and i.match.pattern.name == "numbered_item"]
+    end = len(infos)  # items before this are an article's list, not comments
     if numbered and not _prose_after(infos, numbered[-1][0], numbered[0][1]):
         first, indent = numbered[0][0], min(n for _, n in numbered)
         if (any(i.role == "item" and i.match.pattern.name == "bullet_item" and i.line.indent > indent for i in infos[first:])
                 or any(i.match is not None and i.match.pattern.name == "prompt" for i in infos[numbered[-1][0]:])):
-            # A seed thread; bullets above its first numbered item answer nothing: an article list.
-            for i in infos[:first]:
-                if i.role == "item" and i.weight > 0:
-                    i.weight = 0.0
-            return
-    for i in infos:
+            end = first  # a seed thread; bullets above its first numbered item answer nothing: an article list
+    for i in infos[:end]:
         if i.role == "item" and i.weight > 0:
             i.weight = 0.0
 

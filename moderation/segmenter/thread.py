@@ -55,7 +55,7 @@ def _clean_author(name: str | None) -> str | None:
 
 
 #: Site prefixes printed before a user name.
-USER_PREFIXES = ("u/", "/u/")
+USER_PREFIXES = ("u/",)  # (a leading "/" is stripped before the test)
 
 
 def _clean_when(when: str | None) -> str | None:
