@@ -50,6 +50,11 @@ MAX_EVIDENCE = 5
 LONG_TEXT = 1000
 WINDOW = 400
 STEP = 300
+#: A large batch is scored in blocks of about this many characters: the batch's
+#: arrays (code points, tokens, feature codes) then stay in the CPU's cache.
+#: 20,000 news comments (3.2M characters) scored in one go took 0.82 s, in
+#: blocks of about 300,000 characters 0.56 s (docs/model.md). Results are the same.
+BLOCK_CHARS = 300_000
 
 
 @dataclass
@@ -84,6 +89,19 @@ def windows(text: str, size: int = WINDOW, step: int = STEP) -> list[str]:
             break
         space = text.find(" ", start + step)
         start = n if space < 0 or space >= end else space + 1
+    return out
+
+
+def blocks(texts: Sequence[str], budget: int = BLOCK_CHARS) -> list[slice]:
+    """Consecutive slices of `texts` of about `budget` characters each (at least one text each)."""
+    out, start, size = [], 0, 0
+    for i, text in enumerate(texts):
+        size += len(text)
+        if size >= budget:
+            out.append(slice(start, i + 1))
+            start, size = i + 1, 0
+    if start < len(texts):
+        out.append(slice(start, len(texts)))
     return out
 
 
@@ -212,13 +230,15 @@ class Moderator:
         """Raw linear scores (n_texts, n_labels) for already normalised texts."""
         if not normalized:
             return np.zeros((0, len(self.labels)))
-        return self._scored(normalized)[1]
+        normalized = list(normalized)
+        return np.vstack([self._scored(normalized[b])[1] for b in blocks(normalized)])
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities (n_texts, n_labels), columns in `labels` order."""
         if not texts:
             return np.zeros((0, len(self.labels)))
-        return self._proba(self.decision_function(normalize_batch(list(texts))))
+        texts = list(texts)
+        return np.vstack([self._proba(self._scored(normalize_batch(texts[b]))[1]) for b in blocks(texts)])
 
     def _proba(self, z: np.ndarray) -> np.ndarray:
         a, b = self.calibration[:, 0], self.calibration[:, 1]
@@ -244,7 +264,7 @@ class Moderator:
         if not texts:
             return []
         with _gc_paused():
-            return self._score_batch(texts)
+            return [v for b in blocks(texts) for v in self._score_batch(texts[b])]
 
     def _score_batch(self, texts: list[str]) -> list[Verdict]:
         normalized, changed = normalize_batch_changed(texts)

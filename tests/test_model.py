@@ -164,3 +164,28 @@ def test_windows_cover_every_word_once_at_least():
     assert seen == set(text.split())
     assert all(len(p) <= 110 for p in pieces)
     assert windows("short") == ["short"]
+
+
+def test_blocks_cover_the_batch_in_order_by_characters():
+    from moderation.model import blocks
+
+    texts = ["a" * 40, "b" * 70, "c", "d" * 100, "e" * 5]
+    cut = blocks(texts, budget=100)
+    assert [texts[b] for b in cut] == [texts[0:2], texts[2:4], texts[4:5]]
+    assert blocks([], budget=100) == []
+    assert blocks(["x" * 500], budget=100) == [slice(0, 1)]
+
+
+def test_a_batch_scored_in_blocks_equals_the_batch_scored_whole(moderator, monkeypatch):
+    import numpy as np
+
+    import moderation.model as model_module
+
+    texts = ["These vermin should be exterminated.", "Great reporting, thank you.",
+             "You are a f*cking idiot.", "Refugees are not vermin.", "What a beast on the court!"] * 30
+    whole_p = moderator.predict_proba(texts)
+    whole = moderator.score(texts)
+    monkeypatch.setattr(model_module.blocks, "__defaults__", (200,))
+    assert len(model_module.blocks(texts)) > 10
+    assert np.array_equal(moderator.predict_proba(texts), whole_p)
+    assert moderator.score(texts) == whole
