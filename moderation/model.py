@@ -29,7 +29,7 @@ import numpy as np
 
 from moderation.features import SEP_ID, Featurizer, KIND_BIGRAM, KIND_BIGRAM_CTX
 from moderation.normalize import NormalizedText, normalize_batch, normalize_batch_changed, normalize_with_offsets
-from moderation.policy import Policy, attach_evidence
+from moderation.policy import Policy, attach_evidence, attach_to_reasons
 from moderation.records import Evidence, Verdict
 
 #: Version of the model file layout this code reads and writes.
@@ -266,7 +266,53 @@ class Moderator:
         with _gc_paused():
             return [v for b in blocks(texts) for v in self._score_batch(texts[b])]
 
-    def _score_batch(self, texts: list[str]) -> list[Verdict]:
+    def score_plain(self, texts: Sequence[str]) -> list[tuple]:
+        """`score` as plain tuples, (scores, labels, decision, evidence, reasons, model_version),
+        with each evidence span a dict: what a batch job writes and sends between processes.
+
+        The same values as `score(texts)` turned into plain data (`moderation.scan.verdict_tuple`),
+        without building a `Verdict` and an `Evidence` per comment first.
+        """
+        texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
+        if len(texts) == 1:
+            v = self._check_one(texts[0])
+            return [(v.scores, v.labels, v.decision, [e.to_dict() for e in v.evidence], v.reasons, v.model_version)]
+        if not texts:
+            return []
+        with _gc_paused():
+            return [v for b in blocks(texts) for v in self._score_batch(texts[b], plain=True)]
+
+    def _score_batch(self, texts: list[str], plain: bool = False) -> list:
+        """Verdicts for one block of texts (`plain`: the tuples of `score_plain`)."""
+        rounded, decided, evidence = self._judge_batch(texts)
+        version = self.version
+        labels_ = self.labels
+        n_labels = len(labels_)
+        if n_labels == 2:  # the shipped model: a dict display is cheaper than dict(zip(...))
+            first, second = labels_
+            all_scores = [{first: rounded[k], second: rounded[k + 1]} for k in range(0, len(rounded), 2)]
+        else:
+            all_scores = [dict(zip(labels_, rounded[k:k + n_labels])) for k in range(0, len(rounded), n_labels)]
+        out = []
+        append = out.append
+        for i, (decision, labels, reasons) in enumerate(decided):
+            ev = evidence.get(i)
+            if plain:
+                if ev:
+                    attach_to_reasons(reasons, ev)
+                    append((all_scores[i], labels, decision,
+                            [{"label": e.label, "start": e.start, "end": e.end, "text": e.text, "weight": e.weight}
+                             for e in ev], reasons, version))
+                else:
+                    append((all_scores[i], labels, decision, [], reasons, version))
+            elif ev:
+                append(attach_evidence(Verdict(all_scores[i], labels, decision, ev, version, reasons)))
+            else:
+                append(Verdict(all_scores[i], labels, decision, [], version, reasons))
+        return out
+
+    def _judge_batch(self, texts: list[str]) -> tuple[list[float], list[tuple], dict[int, list[Evidence]]]:
+        """One block's rounded scores (row after row), policy decisions and evidence (by text index)."""
         normalized, changed = normalize_batch_changed(texts)
         an, z = self._scored(normalized)
         probs = self._proba(z)
@@ -300,16 +346,7 @@ class Moderator:
         if redo:  # pragma: no cover - see above
             found = self.explain_batch([texts[i] for i in redo], [decided[i][1] for i in redo])
             evidence.update(zip(redo, found))
-        version = self.version
-        labels_ = self.labels
-        verdicts = []
-        for i, (decision, labels, reasons) in enumerate(decided):
-            ev = evidence.get(i)
-            verdict = Verdict(scores=dict(zip(labels_, rounded[i * n_labels:(i + 1) * n_labels])), labels=labels,
-                              decision=decision, evidence=ev if ev is not None else [], model_version=version,
-                              reasons=reasons)
-            verdicts.append(attach_evidence(verdict) if ev else verdict)
-        return verdicts
+        return rounded, decided, evidence
 
     def _check_one(self, text: str) -> Verdict:
         """One comment: normalise once (with offsets), featurise once, score and explain from that."""

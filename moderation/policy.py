@@ -480,8 +480,13 @@ def attach_evidence(verdict: Verdict) -> Verdict:
     passed `evidence=` to `Policy.decide`. Changes the verdict in place and
     returns it.
     """
-    for reason in verdict.reasons:
+    attach_to_reasons(verdict.reasons, verdict.evidence)
+    return verdict
+
+
+def attach_to_reasons(reasons: list[dict[str, Any]], evidence: Iterable[Evidence]) -> None:
+    """`attach_evidence` on a verdict's reasons and evidence as plain data (in place)."""
+    for reason in reasons:
         if reason.get("kind") == "score" and "evidence" not in reason:
             reason["evidence"] = [{"start": e.start, "end": e.end, "text": e.text, "weight": e.weight}
-                                  for e in verdict.evidence if e.label == reason.get("label")]
-    return verdict
+                                  for e in evidence if e.label == reason.get("label")]

@@ -60,6 +60,19 @@ def test_single_comment_verdicts_unchanged(expected, models):
     assert [with_words.check(t).to_dict() for t in expected["texts"]] == expected["check_default_policy"]
 
 
+def test_plain_verdicts_are_the_verdicts_as_plain_data(expected, models):
+    """`score_plain` (what a scan writes and sends between processes) equals `score` turned into tuples."""
+    from moderation.scan import verdict_tuple
+
+    for model in models:
+        texts = expected["texts"]
+        assert model.score_plain(texts) == [verdict_tuple(v) for v in model.score(texts)]
+        assert model.score_plain(texts[:1]) == [verdict_tuple(v) for v in model.score(texts[:1])]
+        assert model.score_plain([]) == []
+    flagged = [d for d in expected["score_default_policy"] if d["evidence"]]
+    assert flagged, "the frozen texts include flagged comments with evidence"
+
+
 def test_batch_verdicts_do_not_depend_on_the_batch(expected, models):
     """A comment's verdict is the same whatever else is in its batch (here: the batch reversed)."""
     _, with_words = models
