@@ -127,3 +127,16 @@ def test_evaluate_writes_every_target(shared_data, tmp_path):
                    "hard-negative FPR", "ucc_unhealthy_globe", "fox_news_comments", "toxigen neutral statements",
                    "obfuscated seed comments still flagged"):
         assert needle in text, needle
+
+
+def test_throughput_times_both_models_in_turns_and_reports_wall_and_cpu(moderator):
+    from moderation.training import bench
+
+    texts = ["You are vermin.", "Thanks for the article.", "What a f*cking idiot."] * 20
+    tp = bench.throughput(moderator, texts, repeat=2)
+    assert tp["comments"] == 60 and tp["rounds"] == 2
+    assert set(tp["cpu_seconds"]) == {"peer", "ours_proba", "ours_score"}
+    assert all(v > 0 for v in tp["cpu_seconds"].values())
+    assert tp["ratio_proba"] > 0 and tp["ratio_score"] > 0 and tp["ratio_proba_cpu"] > 0 and tp["ratio_score_cpu"] > 0
+    # verdicts cost more than probabilities alone, whichever clock
+    assert tp["ratio_score_cpu"] <= tp["ratio_proba_cpu"] * 1.5
