@@ -127,6 +127,8 @@ def test_a_batch_over_every_fixture_reconciles_and_counts_skips():
     records = list(reader)
     stats = reader.stats
     assert stats.records == len(records) == stats.comments + stats.errors
+    assert stats.comments == sum(isinstance(r, Comment) for r in records)
+    assert stats.errors == sum(isinstance(r, ReadError) for r in records) > 0
     assert stats.skipped["deleted"] >= 1 and stats.skipped["spam"] >= 1
     # In a directory only known extensions are read: export.dat, export_csv.dat,
     # image.dat and make_fixtures.py are skipped and counted.
@@ -175,3 +177,22 @@ def test_the_default_window_keeps_replies_within_it_and_stays_bounded():
     (late,) = resolver.flush()
     assert late.id == "late" and late.depth == 0 and late.parent_id == "root" and resolver.orphans == 1
     assert len(resolver._depth) == DEFAULT_WINDOW
+
+
+def test_pages_dumps_and_missing_files_are_counted_together(tmp_path):
+    examples = DUMPS.parents[2] / "examples"
+    pages = [examples / "001_f6e74c870da5195f.txt", examples / "disqus_football_chants.txt"]
+    inputs = [*pages, DUMPS / "comments.jsonl", tmp_path / "missing.csv", DUMPS / "bad_bytes.jsonl"]
+    reader = iter_inputs(inputs)
+    records = list(reader)
+    assert reader.stats.comments == sum(isinstance(r, Comment) for r in records) > 0
+    assert reader.stats.errors == sum(isinstance(r, ReadError) for r in records) >= 2
+    assert {r.source for r in records if isinstance(r, Comment)} >= {*map(str, pages), str(DUMPS / "comments.jsonl")}
+
+
+def test_a_dump_left_part_way_still_counts_what_it_handed_on():
+    reader = iter_inputs([DUMPS / "comments.jsonl"])
+    first = next(reader)
+    assert isinstance(first, Comment)
+    reader._it.close()
+    assert reader.stats.comments >= 1

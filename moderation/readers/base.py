@@ -98,25 +98,42 @@ class DumpReader(Iterator[Record]):
                 else:
                     yield comment
 
+        stats = self.stats
+        feed = resolver.feed
         try:
             for record in records:
+                # Counted here, as they are handed on, rather than in `__next__`: a
+                # million-comment dump then costs no Python call per record on top of
+                # this generator's own step (`InputReader` iterates `records()`).
                 if isinstance(record, Comment):
-                    yield from shown(resolver.feed(record))
+                    released = feed(record)
+                    if hidden:
+                        released = list(shown(released))
+                    stats.comments += len(released)
+                    yield from released
                 elif isinstance(record, ReadError):
+                    stats.errors += 1
                     yield record
                 else:  # a Skipped post
                     hidden.add(id(record.comment))
-                    yield from shown(resolver.feed(record.comment))
+                    released = list(shown(feed(record.comment)))
+                    stats.comments += len(released)
+                    yield from released
         except GeneratorExit:
             raise
         except Exception as exc:  # noqa: BLE001 - any failure becomes a reported error, the batch goes on
-            yield from shown(resolver.flush())
+            for comment in shown(resolver.flush()):
+                stats.comments += 1
+                yield comment
             where = f" after line {context.line}" if context.line else ""
             log.debug("reader failure in %s", self.source, exc_info=True)
             line = context.line + 1 if context.line else None
+            stats.errors += 1
             yield ReadError(self.source, line, f"stopped reading{where}: {_describe(exc)}")
         else:
-            yield from shown(resolver.flush())
+            for comment in shown(resolver.flush()):
+                stats.comments += 1
+                yield comment
         finally:
             self.stats.orphans = resolver.orphans
             if self._cleanup is not None:
@@ -128,12 +145,12 @@ class DumpReader(Iterator[Record]):
             log.info("%s: not scored: %s", self.source, ", ".join(f"{n} {k}" for k, n in sorted(self.stats.skipped.items())))
 
     def __next__(self) -> Record:
-        record = next(self._it)
-        if isinstance(record, ReadError):
-            self.stats.errors += 1
-        else:
-            self.stats.comments += 1
-        return record
+        return next(self._it)
+
+    def records(self) -> Iterator[Record]:
+        """The records as a plain generator (counted in `stats` all the same): iterating it
+        costs no method call per record, which a large dump notices."""
+        return self._it
 
     def close(self) -> None:
         self._it.close()  # type: ignore[attr-defined]

@@ -63,18 +63,23 @@ class InputReader(Iterator[Record]):
         self._it = self._run(paths, format, encoding, columns, stdin, chunk_size, include_deleted)
 
     def __next__(self) -> Record:
-        record = next(self._it)
-        if isinstance(record, ReadError):
-            self.stats.errors += 1
-        else:
-            self.stats.comments += 1
-        return record
+        return next(self._it)
+
+    def _tally(self, records: Iterable[Record]) -> Iterator[Record]:
+        """Pages and errors, counted one by one (a dump's records are counted by its reader)."""
+        stats = self.stats
+        for record in records:
+            if isinstance(record, ReadError):
+                stats.errors += 1
+            else:
+                stats.comments += 1
+            yield record
 
     def _run(self, paths, format, encoding, columns, stdin, chunk_size, include_deleted) -> Iterator[Record]:
         try:
             forced = canonical_format(format) if format else None
         except ValueError as exc:
-            yield ReadError("<options>", None, str(exc))
+            yield from self._tally([ReadError("<options>", None, str(exc))])
             return
         for name in expand_paths(paths, self.stats):
             if name == "-":
@@ -82,7 +87,7 @@ class InputReader(Iterator[Record]):
                 continue
             fmt = forced or extension_format(name)
             if fmt in PAGE_FORMATS:
-                yield from read_page(name, fmt, encoding)
+                yield from self._tally(read_page(name, fmt, encoding))
                 continue
             if fmt is None and os.path.isfile(name):
                 try:
@@ -90,14 +95,19 @@ class InputReader(Iterator[Record]):
                 except OSError:
                     fmt = None
                 if fmt in PAGE_FORMATS:
-                    yield from _sniffed_page(read_page(name, fmt, encoding), name)
+                    yield from self._tally(_sniffed_page(read_page(name, fmt, encoding), name))
                     continue
             reader = read_dump(name, format=fmt if fmt != "xml" else None, encoding=encoding, columns=columns,
                                chunk_size=chunk_size, include_deleted=include_deleted)
             yield from self._counted(reader)
 
     def _counted(self, reader) -> Iterator[Record]:
-        yield from reader
+        """A dump's records; its reader's counts are added when it ends (or is abandoned)."""
+        try:
+            yield from reader.records()
+        finally:
+            self.stats.comments += reader.stats.comments
+            self.stats.errors += reader.stats.errors
         self.stats.skipped.update(reader.stats.skipped)
         self.stats.orphans += reader.stats.orphans
 
@@ -106,15 +116,15 @@ class InputReader(Iterator[Record]):
         try:
             source = open_source(stream, name=STDIN_NAME, chunk_size=chunk_size)
         except OSError as exc:
-            yield ReadError(STDIN_NAME, None, f"cannot read standard input: {exc}")
+            yield from self._tally([ReadError(STDIN_NAME, None, f"cannot read standard input: {exc}")])
             return
         if source.error:
-            yield ReadError(STDIN_NAME, None, source.error)
+            yield from self._tally([ReadError(STDIN_NAME, None, source.error)])
             return
         fmt = forced or detect_format(None, source.head)
         if fmt in PAGE_FORMATS:
             records = _page_from_bytes(source.stream.read(), STDIN_NAME, fmt, encoding)
-            yield from (records if forced else _sniffed_page(records, STDIN_NAME))
+            yield from self._tally(records if forced else _sniffed_page(records, STDIN_NAME))
             return
         reader = read_dump(source.stream, format=fmt, encoding=encoding, columns=columns, chunk_size=chunk_size,
                            name=STDIN_NAME, include_deleted=include_deleted)
