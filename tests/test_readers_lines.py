@@ -93,6 +93,14 @@ def test_nul_byte_in_the_middle_of_a_csv_is_that_row_only(tmp_path):
     assert err.source == str(path) and err.line == 3 and "NUL byte" in err.message
 
 
+def test_an_unreadable_header_row_is_one_error_naming_why(tmp_path):
+    undecodable = tmp_path / "bad_header.csv"
+    undecodable.write_bytes(b"id,t\xffext\n1,one\n")
+    (err,) = list(read_dump(undecodable, encoding="ascii"))
+    assert err.line == 1 and err.message.startswith("the header row is unreadable (undecodable bytes: ")
+    assert err.message.endswith("try --encoding")
+
+
 def test_a_file_full_of_nul_bytes_is_still_binary(tmp_path):
     path = tmp_path / "zeros.csv"
     path.write_bytes(b"id,text\n" + b"\x00" * 5000)

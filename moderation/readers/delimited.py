@@ -55,7 +55,7 @@ def read_delimited(
     def texts() -> Iterator[str]:
         for line in lines:
             if line.bad:
-                bad[line.number] = line.bad
+                bad[line.number] = f"undecodable bytes: {line.bad}"
             elif "\x00" in line.text:
                 bad[line.number] = f"a NUL byte at character {line.text.index(chr(0))} of the line (a corrupt record)"
             last["terminated"] = line.terminated
@@ -73,7 +73,7 @@ def read_delimited(
         return
     header_line_no = last["number"]
     if header_line_no in bad:
-        yield context.error(header_line_no, f"the header row does not decode: {bad[header_line_no]}; try --encoding")
+        yield context.error(header_line_no, f"the header row is unreadable ({bad[header_line_no]}); try --encoding")
         return
     if delimiter is None:
         delimiter = choose_delimiter(header_text)
@@ -153,12 +153,12 @@ def read_delimited(
 
 
 def _bad_in(bad: dict[int, str], start: int, end: int) -> tuple[int, str] | None:
+    """The first unreadable physical line of a record spanning lines start..end, with its message."""
     if not bad:
         return None
     for number in range(start, end + 1):
         if number in bad:
-            problem = bad[number]
-            return number, problem if problem.startswith("a NUL byte") else f"undecodable bytes: {problem}"
+            return number, bad[number]
     return None
 
 
