@@ -92,6 +92,8 @@ _SMALL_BATCH_CHARS = 4000
 #: looked up with a few vectorised probes; longer or unknown tokens go to the dict.
 _KEY_CHARS = 16
 _TABLE_MULT = np.uint64(0x9E3779B97F4A7C15)
+#: _BYTE_MASKS[k] keeps the low k bytes of a little-endian uint64 word (k = 0..8).
+_BYTE_MASKS = np.array([(1 << (8 * k)) - 1 for k in range(9)], dtype=np.uint64)
 _HI_MULT = np.uint64(0xC2B2AE3D27D4EB4F)
 #: Character classes for `token_offsets`, by code point (129: anything outside ASCII).
 _C_OTHER, _C_WORD, _C_HYPHEN, _C_SINGLE, _C_APOS = 0, 1, 2, 3, 4
@@ -441,19 +443,16 @@ class Featurizer:
         if self._token_table is None:  # not at load: the hook's single comments never need it
             self._build_table()
         slots, slot_lo, slot_hi, bits, max_probe = self._token_table
-        if cp.dtype == np.uint8:
-            buf = cp
-        else:  # characters outside ASCII are never inside a token
-            buf = np.where(cp < 128, cp, 0).astype(np.uint8)
+        # Characters outside ASCII are never inside a token, and only a token's own
+        # bytes are kept (masked) below, so wrapping code points to bytes is safe.
+        buf = cp if cp.dtype == np.uint8 else cp.astype(np.uint8)
         buf = np.concatenate([buf, np.zeros(16, dtype=np.uint8)])
         words = np.ndarray(shape=(len(buf) - 7,), dtype="<u8", buffer=buf, strides=(1,))  # 8 bytes from each offset
         lengths = ends - starts
-        n_bytes_lo = np.minimum(lengths, 8)
-        n_bytes_hi = np.clip(lengths - 8, 0, 8)
-        ones = np.uint64(2**64 - 1)
-        lo = words[starts] & (ones >> (np.uint64(64) - (n_bytes_lo * 8).astype(np.uint64)))
-        hi = np.where(n_bytes_hi > 0, words[starts + 8] & (ones >> (np.uint64(64) - (np.maximum(n_bytes_hi, 1) * 8).astype(np.uint64))),
-                      np.uint64(0))
+        lo = words[starts] & _BYTE_MASKS[np.minimum(lengths, 8)]
+        hi = np.zeros(len(starts), dtype=np.uint64)
+        over8 = np.flatnonzero((lengths > 8) & (lengths <= _KEY_CHARS))  # the rarer long tokens
+        hi[over8] = words[starts[over8] + 8] & _BYTE_MASKS[lengths[over8] - 8]
         n_vocab = len(self.tokens_)
         ids = np.full(len(starts), -1, dtype=np.int64)
         pending = np.flatnonzero(lengths <= _KEY_CHARS)
@@ -473,21 +472,9 @@ class Featurizer:
             a_l, b_l = starts[rest].tolist(), ends[rest].tolist()
             toks = [joined[a:b] for a, b in zip(a_l, b_l)]
             found = list(map(dict.get, repeat(self._vocab, len(toks)), toks))  # dict.get: no __missing__
-            missing = [i for i, j in enumerate(found) if j is None]
-            if missing:
-                # __missing__ collapses repeated letters only in a token that has three in a row:
-                # find those with one array pass instead of a regular expression per token
-                letter = (buf[:-2] >= 97) & (buf[:-2] <= 122)
-                triple = np.zeros(len(buf) + 1, dtype=np.int64)
-                np.cumsum(letter & (buf[:-2] == buf[1:-1]) & (buf[1:-1] == buf[2:]), out=triple[1:len(buf) - 1])
-                triple[len(buf) - 1:] = triple[len(buf) - 2]
-                m_a = np.array([a_l[i] for i in missing], dtype=np.int64)
-                m_b = np.array([b_l[i] for i in missing], dtype=np.int64)
-                has_triple = (triple[np.maximum(m_b - 2, m_a)] - triple[m_a] > 0).tolist()
-                swaps = self._vocab.swaps
+            if None in found:  # unknown words: swapped letters, repeats (about one in 70 tokens of news comments)
                 vocab_missing = self._vocab.__missing__
-                for i, t3 in zip(missing, has_triple):
-                    found[i] = vocab_missing(toks[i]) if t3 else swaps.get(toks[i], UNK)
+                found = [vocab_missing(t) if j is None else j for t, j in zip(toks, found)]
             ids[rest] = found
         return ids
 

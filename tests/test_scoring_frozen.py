@@ -19,6 +19,7 @@ import numpy as np
 import pytest
 
 from moderation import load_model
+from moderation import features
 from moderation.features import TOKEN_RE, token_offsets
 from moderation.normalize import normalize, normalize_batch_changed, normalize_with_offsets
 from moderation.policy import Policy, WordList, load_policy
@@ -107,7 +108,12 @@ def test_token_ids_match_the_vocabulary(models, expected):
     """The hash-table lookup gives what the vocabulary dict gives (unknown, long and swapped tokens included)."""
     plain, _ = models
     fz = plain.featurizer
-    texts = expected["texts"] + ["supercalifragilisticexpialidocious ocrs scuuuum orrrcs", "\u00e9t\u00e9 caf\u00e9"]
+    texts = expected["texts"] + ["supercalifragilisticexpialidocious ocrs scuuuum orrrcs", "\u00e9t\u00e9 caf\u00e9",
+                                 # code points above 255 next to tokens (they wrap to ASCII bytes in the key words)
+                                 "rats\u732arats vermin\u6f22vermin cockroaches\u4e00cockroaches \U0001f400parasites\u0161",
+                                 "exterminated extermination slaughtering bloodsuckers 123456789 abcdefghijklmnop"]
+    texts = texts * 2
+    assert sum(map(len, texts)) > features._SMALL_BATCH_CHARS  # the hash table, not the small-batch regex path
     normalized, _ = normalize_batch_changed(texts)
     joined = "\x1e".join(normalized) + "\x1e"
     want = [fz._vocab[t] for t in TOKEN_RE.findall(joined)]
