@@ -156,3 +156,15 @@ def test_word_list_batch_matches_single():
     found = words.find_batch(texts)
     assert {i: words.find(t) for i, t in enumerate(texts) if words.find(t)} == found
     assert re.search("\x00", "".join(texts)) is None
+
+
+def test_code_table_finds_exactly_the_codes_it_holds():
+    """The bigram hash table answers what a dict would: present codes by index, absent ones -1."""
+    rng = np.random.default_rng(3)
+    codes = np.unique(rng.integers(0, 2**40, size=50_000))
+    table = features._CodeTable(codes)
+    queries = np.concatenate([codes[rng.integers(0, len(codes), size=20_000)], rng.integers(0, 2**40, size=20_000),
+                              codes[:1], codes[-1:]])
+    where = {int(c): i for i, c in enumerate(codes)}
+    assert table.index(queries).tolist() == [where.get(int(q), -1) for q in queries]
+    assert table.index(np.zeros(0, dtype=np.int64)).tolist() == []
