@@ -57,12 +57,70 @@ def test_scan_api_scores_every_comment_in_order_and_reconciles(moderator):
 
 
 def test_chunk_size_and_jobs_do_not_change_the_records(moderator, tmp_path):
-    dump = write_dump(tmp_path / "dump.jsonl", 50)
-    reference = list(scan([dump, EXAMPLES], moderator))
-    assert list(scan([dump, EXAMPLES], moderator, chunk_size=7)) == reference
+    dump = write_dump(tmp_path / "dump.jsonl", 50, broken_line=20)
+    reference = list(scan([dump, EXAMPLES], moderator).items())
+    assert sum(type(item) is ReadError for item in reference) == 1
+    assert list(scan([dump, EXAMPLES], moderator, chunk_size=7).items()) == reference
     parallel = scan([dump, EXAMPLES], moderator, chunk_size=7, n_jobs=2)
-    assert list(parallel) == reference
+    assert list(parallel.items()) == reference
     assert parallel.summary.to_dict() == scan_summary(moderator, [dump, EXAMPLES])
+
+
+@pytest.mark.parametrize("n_jobs", [1, 2])
+def test_json_lines_equal_the_encoded_records_and_keep_errors_and_input_ends(moderator, tmp_path, n_jobs):
+    from moderation.report.jsonl import json_line_encoder
+    from moderation.scan import InputDone
+
+    encode = json_line_encoder()
+    dump = write_dump(tmp_path / "dump.jsonl", 30, broken_line=12)
+    inputs = [dump, SEED_001, tmp_path / "missing.jsonl"]
+    reference = scan(inputs, moderator)
+    items = list(reference.items(input_ends=True))
+    for all_comments in (True, False):
+        errors = []
+        result = scan(inputs, moderator, chunk_size=7, n_jobs=n_jobs, on_error=errors.append)
+        got = list(result.json_lines(all_comments, input_ends=True))
+        expected = []  # per input: its lines, then its end
+        for item in items:
+            if type(item) is dict and (all_comments or item["decision"] != "allow"):
+                expected.append(encode(item))
+            elif type(item) is InputDone:
+                expected.append((item.source, item.summary.to_dict(), item.errors))
+        joined, lines = [], b""
+        for item in got:
+            if type(item) is bytes:
+                assert item  # no empty writes
+                lines += item
+            else:
+                joined.extend(line + b"\n" for line in lines.splitlines())
+                joined.append((item.source, item.summary.to_dict(), item.errors))
+                lines = b""
+        assert not lines and joined == expected
+        assert result.summary.to_dict() == reference.summary.to_dict()
+        assert errors == result.errors == reference.errors and len(errors) == 2  # the broken line, the missing file
+        assert result.summary.read == 30 + 1 + 9 + 1 and result.summary.reconciles
+
+
+def test_scan_chunk_splits_sources_counts_errors_and_continues_a_part(moderator):
+    from moderation.report.jsonl import json_line_encoder
+    from moderation.scan import ChunkJob, _rows, scan_chunk
+
+    chunk = [Comment(id="1", text=TEXTS[0], source="a", thread="t"), ReadError("a", 2, "no text"),
+             Comment(id="3", text=TEXTS[1], source="b", thread="t"), Comment(id="4", text=TEXTS[2], source="b")]
+    segments = scan_chunk(moderator, _rows(chunk))
+    assert [(source, n_errors) for source, _, _, n_errors in segments] == [("a", 1), ("b", 0)]
+    (_, a, a_records, _), (_, b, b_records, _) = segments
+    assert a_records[1] is None and [r["comment_id"] for r in a_records[:1] + b_records] == ["1", "3", "4"]
+    assert (a.comments, a.errors, b.comments, b.errors) == (1, 1, 2, 0)
+    assert list(b.threads) == [("b", "t"), ("b", "")]
+    flagged = scan_chunk(moderator, _rows(chunk), ChunkJob(lines=True, all_comments=False))
+    encode = json_line_encoder()
+    assert [body for _, _, body, _ in flagged] == [encode(a_records[0]), encode(b_records[1])]
+    # the local engine carries an input's part over to its next chunk instead of merging
+    again = scan_chunk(moderator, _rows(chunk[2:]), ChunkJob(), continued=("b", b))
+    assert again[0][1] is b and b.comments == 4
+    other = scan_chunk(moderator, _rows(chunk[2:]), ChunkJob(), continued=("a", a))
+    assert other[0][1] is not a and a.comments == 1
 
 
 def scan_summary(moderator, inputs):
@@ -150,25 +208,37 @@ def test_cli_usage_errors():
     assert run(str(EXAMPLES), "-j", "0").exit_code == 2
 
 
-def _interrupt_after(n: int, monkeypatch):
+def _wrap_result(monkeypatch, wrap):
+    """Make the scan command's `ScanResult` pass its output through `wrap(iterator, flat)`.
+
+    The command consumes either `batches` (lists of items) or `json_lines` (one bytes or
+    `InputDone` at a time: flat); both are wrapped.
+    """
     real = scan_cmd.scan
 
-    def interrupting(*args, **kwargs):
+    def wrapped(*args, **kwargs):
         result = real(*args, **kwargs)
-        batches = result.batches
-
-        def limited(**kwargs):  # the first n items (records, errors, input ends), then Ctrl-C
-            i = 0
-            for batch in batches(**kwargs):
-                if i + len(batch) > n:
-                    yield batch[: n - i]
-                    raise KeyboardInterrupt
-                i += len(batch)
-                yield batch
-        result.batches = limited
+        batches, json_lines = result.batches, result.json_lines
+        result.batches = lambda *a, **k: wrap(batches(*a, **k), False)
+        result.json_lines = lambda *a, **k: wrap(json_lines(*a, **k), True)
         return result
 
-    monkeypatch.setattr(scan_cmd, "scan", interrupting)
+    monkeypatch.setattr(scan_cmd, "scan", wrapped)
+
+
+def _interrupt_after(n: int, monkeypatch):
+    def limited(output, flat):  # the first n items (records or JSON lines, errors, input ends), then Ctrl-C
+        i = 0
+        for batch in output:
+            if flat:
+                batch = [batch] if type(batch) is not bytes else [line + b"\n" for line in batch.splitlines()]
+            if i + len(batch) > n:
+                yield from batch[: n - i] if flat else [batch[: n - i]]
+                raise KeyboardInterrupt
+            i += len(batch)
+            yield from batch if flat else [batch]
+
+    _wrap_result(monkeypatch, limited)
 
 
 def test_resume_skips_finished_inputs_and_gives_the_same_output(tmp_path, monkeypatch):
@@ -189,20 +259,16 @@ def test_resume_skips_finished_inputs_and_gives_the_same_output(tmp_path, monkey
     assert journal.done_path.exists() and journal.records_path.exists()
 
     seen = []
-    real = scan_cmd.scan
 
-    def counting(*args, **kwargs):
-        result = real(*args, **kwargs)
-        batches = result.batches
-
-        def counted(**kwargs):
-            for batch in batches(**kwargs):
+    def counted(output, flat):
+        for batch in output:
+            if type(batch) is bytes:
+                seen.extend(json.loads(line)["source"] for line in batch.splitlines())
+            elif not flat:
                 seen.extend(item["source"] for item in batch if isinstance(item, dict))
-                yield batch
-        result.batches = counted
-        return result
+            yield batch
 
-    monkeypatch.setattr(scan_cmd, "scan", counting)
+    _wrap_result(monkeypatch, counted)
     resumed = run(str(dumps), "--all", "-o", str(out), "--resume")
     assert resumed.exit_code == 0, resumed.output
     assert "resuming: 1 finished input(s) skipped (4 comments)" in resumed.stderr

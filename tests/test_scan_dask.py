@@ -38,14 +38,14 @@ def test_dask_engine_equals_local_engine(moderator, cluster, tmp_path):
 
 
 def test_cli_dask_engine_output_equals_local(cluster, tmp_path):
-    dump = write_dump(tmp_path / "dump.jsonl", 60)
+    dump = write_dump(tmp_path / "dump.jsonl", 60, broken_line=30)
     local_out, dask_out = tmp_path / "local.jsonl", tmp_path / "dask.jsonl"
     runner = CliRunner()
     local = runner.invoke(main, ["scan", str(dump), str(EXAMPLES), "--all", "-o", str(local_out), "--chunk-size", "8"])
-    assert local.exit_code == 0, local.output
+    assert local.exit_code == 1 and f"{dump}:30:" in local.stderr  # the broken line
     remote = runner.invoke(main, ["scan", str(dump), str(EXAMPLES), "--all", "-o", str(dask_out), "--chunk-size", "8",
                                   "--engine", "dask", "--scheduler", cluster.scheduler_address])
-    assert remote.exit_code == 0, remote.output
+    assert remote.exit_code == 1, remote.output
     assert dask_out.read_bytes() == local_out.read_bytes()
     assert len(dask_out.read_text().splitlines()) >= 60 + 9
     assert remote.stderr == local.stderr

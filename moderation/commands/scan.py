@@ -255,6 +255,11 @@ def _run(result, journal: ScanJournal | None, fmt: str, output: str | None, all_
 
 def _stream(result, report, all_comments: bool) -> None:
     context = ReplyContext() if report.needs_context else None
+    add_lines = getattr(report, "add_lines", None)
+    if add_lines is not None:  # JSON Lines: encoded where the chunks are scored
+        for data in result.json_lines(all_comments):
+            add_lines(data)
+        return
     if context is None:  # one call per chunk, not per record
         add_all = report.add_all
         for batch in result.batches():
@@ -269,17 +274,28 @@ def _stream(result, report, all_comments: bool) -> None:
 
 
 def _journal(result, journal: ScanJournal, all_comments: bool, needs_context: bool) -> None:
-    """Records to the journal; each input is marked finished once all its records are in."""
-    context = ReplyContext() if needs_context else None
+    """Records to the journal; each input is marked finished once all its records are in.
+
+    Without reply context the journal's lines are encoded where the chunks
+    are scored (with workers, this process only writes them); a report with
+    context adds each record's parent first, which needs the records here.
+    """
+    if not needs_context:
+        for item in result.json_lines(all_comments, input_ends=True):
+            if type(item) is bytes:
+                journal.write_lines(item)
+            else:
+                journal.finish_input(item.source, item.summary, item.errors)
+        return
+    context = ReplyContext()
     for batch in result.batches(input_ends=True):
         records = []
         for item in batch:
             kind = type(item)
             if kind is dict:
                 if all_comments or item["decision"] != "allow":
-                    records.append({**item, "_parent": context.parent_of(item)} if context is not None else item)
-                if context is not None:
-                    context.remember(item)
+                    records.append({**item, "_parent": context.parent_of(item)})
+                context.remember(item)
             elif kind is InputDone:
                 journal.write_all(records)
                 records = []

@@ -36,3 +36,7 @@ class JSONLinesReport(Report):
 
     def add_all(self, records: list[Mapping[str, Any]]) -> None:
         self.out.write(b"".join(map(self._encode, records)))
+
+    def add_lines(self, data: bytes) -> None:
+        """Records already encoded by `json_line_encoder` (a scan's workers encode them where they score)."""
+        self.out.write(data)
