@@ -135,8 +135,11 @@ def collapse_repeats(token: str) -> str:
     return _REPEAT.sub(r"\1", token)
 
 
+@lru_cache(maxsize=65536)
 def _word_repl(word: str) -> str:
-    """A word with symbols or digits: collapse repeats, then resolve leetspeak/masks."""
+    """A word with symbols or digits: collapse repeats, then resolve leetspeak/masks.
+
+    Cached: the same words ("2nd", "covid19", "wow!") come back in every batch."""
     word = _REPEAT.sub(r"\1", word)
     resolved = _resolve_masked(word)
     if resolved is not None:
@@ -254,7 +257,7 @@ def _leet_batch(joined: str, ends: list[int], changed: set[int]) -> str:
     done = 0  # runs ending before this are handled
     run_end = _LEET_RUN.match
     leet = _LEET_SET
-    memo: dict[str, str] = {}  # words repeat within a batch (this call only)
+    repl = _word_repl
     for m in _LEET_STEP.seed.finditer(joined):
         h = m.start()
         if h < done:  # in a run already handled
@@ -266,9 +269,7 @@ def _leet_batch(joined: str, ends: list[int], changed: set[int]) -> str:
         if b - a < 3:
             continue
         word = joined[a:b]
-        rep = memo.get(word)
-        if rep is None:
-            rep = memo[word] = _word_repl(word)
+        rep = repl(word)
         if rep != word:
             out.append(joined[last:a])
             out.append(rep)
