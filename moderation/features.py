@@ -404,6 +404,7 @@ class Featurizer:
         for c in LITERAL_PRONE:
             literal_prone[cat_index[c]] = True
         flags["_literal_prone_cat"] = literal_prone
+        flags["_human_or_group"] = flags["human"] | flags["group"]
         return _Tables(dh_cat=dh_cat, flags=flags)
 
     # ----- analysis -----------------------------------------------------
@@ -569,12 +570,16 @@ class Featurizer:
             plain = ctxP == CTX_PLAIN
             loP, hiP = doc_start[P], doc_end[P]
 
-            def near(flag: np.ndarray, before: int, after: int) -> np.ndarray:
-                """Whether `flag` (per batch position) is set within the window around each trigger."""
-                cs = np.concatenate(([0], np.cumsum(flag)))
-                lo = np.maximum(P - before, loP)
-                hi = np.minimum(P + after, hiP)
-                return (cs[np.maximum(hi + 1, lo)] - cs[lo]) > 0
+            def near(flag: np.ndarray, before: int, after: int, by_id: bool = True) -> np.ndarray:
+                """Whether `flag` is set within the window around each trigger, inside its document.
+
+                `flag` is per token id (`by_id`) or per batch position. Only the windows are
+                read (triggers are ~3% of tokens), not a prefix sum over the whole batch.
+                """
+                q = P[:, None] + np.arange(-before, after + 1)
+                inside = (q >= loP[:, None]) & (q <= hiP[:, None])
+                q = np.clip(q, 0, n - 1)
+                return ((flag[ids[q]] if by_id else flag[q]) & inside).any(axis=1)
 
             def emit(name: str, mask: np.ndarray) -> None:
                 p = P[mask]
@@ -587,7 +592,7 @@ class Featurizer:
                 okq = q >= loP
                 return okq & f[flag_name][ids[np.maximum(q, 0)]]
 
-            human_tok = f["human"][ids] | f["group"][ids]
+            human_tok = f["_human_or_group"]  # per token id
             human_near = near(human_tok, CUE_WINDOW, CUE_WINDOW) & plain
             dh_plain = is_dh & plain
             for ci, c in enumerate(DH_CATEGORIES, 1):
@@ -596,12 +601,12 @@ class Featurizer:
                 emit(f"{c}:human", m & human_near)
             emit("dh:any", dh_plain)
             emit("dh:human", dh_plain & human_near)
-            emit("dh:group", dh_plain & near(f["group"][ids], CUE_WINDOW, CUE_WINDOW))
+            emit("dh:group", dh_plain & near(f["group"], CUE_WINDOW, CUE_WINDOW))
             emit("dh:determiner", dh_plain & prev("determiner", 1))
             emit("dh:predicative", dh_plain & (prev("copula", 1) | prev("copula", 2)))
             emit("dh:figurative", dh_plain & ~t.flags["_literal_prone_cat"][cat])
-            emit("dh:literal", dh_plain & near(f["literal"][ids], 5, 5))
-            emit("dh:praise", dh_plain & f["praise_term"][iP] & near(f["praise"][ids], 5, 5))
+            emit("dh:literal", dh_plain & near(f["literal"], 5, 5))
+            emit("dh:praise", dh_plain & f["praise_term"][iP] & near(f["praise"], 5, 5))
             emit("dh:negated", is_dh & (ctxP == CTX_NEG))
             emit("dh:reported", is_dh & (ctxP == CTX_REPORTED))
             emit("dh:quoted", is_dh & (ctxP == CTX_QUOTED))
@@ -613,15 +618,15 @@ class Featurizer:
             if viol.any():
                 dh_tok = np.zeros(n, dtype=bool)
                 dh_tok[P[dh_plain]] = True
-                emit("violence:dh", viol & near(dh_tok, CUE_WINDOW, CUE_WINDOW))
+                emit("violence:dh", viol & near(dh_tok, CUE_WINDOW, CUE_WINDOW, by_id=False))
                 emit("violence:human", viol & near(human_tok, 3, 3))
             ext = f["extermination"][iP] & plain
             if ext.any():  # "round them up and exterminate them": a call to mass killing aimed at people
                 emit("extermination:human", ext & near(human_tok, 0, CUE_WINDOW))  # whom: after the verb
             brd = f["breed"][iP] & plain
             if brd.any():
-                emit("breed:like", brd & near(f["like"][ids], 0, 6))
-            second_tok = f["second_person"][ids]
+                emit("breed:like", brd & near(f["like"], 0, 6))
+            second_tok = f["second_person"]  # per token id
             prof = f["profanity"][iP] & plain
             ins = f["insult"][iP] & plain
             thr = f["threat"][iP] & plain
