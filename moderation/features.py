@@ -414,10 +414,11 @@ class Featurizer:
         An unknown token that is a lexicon word with two neighbouring letters
         swapped (`ocrs`, `slaugther`) gets that word's id.
         """
-        return self._tokens(normalized)[0]
+        return self._tokens(normalized, offsets=False)[0]
 
-    def _tokens(self, normalized: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """`_ids`, and each token's [start, end) within its own normalised text."""
+    def _tokens(self, normalized: Sequence[str], offsets: bool = True) -> tuple[np.ndarray, np.ndarray | None, np.ndarray | None]:
+        """`_ids`, and each token's [start, end) within its own normalised text (None without
+        `offsets`: scores alone do not need them, only evidence does)."""
         joined = SEP.join(normalized) + SEP
         if len(joined) < _SMALL_BATCH_CHARS:  # a comment or two (the hook): the regex costs less than array setup
             spans = [m.span() for m in TOKEN_RE.finditer(joined)]
@@ -428,6 +429,8 @@ class Featurizer:
         else:
             starts, ends, cp = token_offsets(joined)
             ids = self._lookup(joined, cp, starts, ends)
+        if not offsets:
+            return ids, None, None
         # offsets within each text: the text starts after the previous separator
         is_sep = ids == SEP_ID
         sep_at = starts[is_sep]

@@ -72,8 +72,8 @@ class _Analysis:
     inv: np.ndarray
     cnt: np.ndarray
     ids: np.ndarray  # token ids of the batch, each document followed by a separator
-    tok_start: np.ndarray  # each token's [start, end) within its own normalised text
-    tok_end: np.ndarray
+    tok_start: np.ndarray | None  # each token's [start, end) within its own normalised text (None: not asked for)
+    tok_end: np.ndarray | None
 
 
 def windows(text: str, size: int = WINDOW, step: int = STEP) -> list[str]:
@@ -185,9 +185,10 @@ class Moderator:
             self._nested = (self.labels.index("dehumanising"), self.labels.index("abusive"))
 
     # ----- scores -----------------------------------------------------
-    def _analyse(self, normalized: Sequence[str]) -> _Analysis:
+    def _analyse(self, normalized: Sequence[str], offsets: bool = True) -> _Analysis:
+        """The batch's features; `offsets=False` skips the token offsets that only evidence needs."""
         fz = self.featurizer
-        ids, tok_start, tok_end = fz._tokens(normalized)
+        ids, tok_start, tok_end = fz._tokens(normalized, offsets)
         docs, codes, pos, doc_start = fz.analyse_ids(ids)
         cols, ok = fz._columns(codes)
         docs, codes, cols, pos = docs[ok], codes[ok], cols[ok], pos[ok]
@@ -201,7 +202,7 @@ class Moderator:
             z[:, j] = np.bincount(an.rows, weights=an.val * self.coef[an.ucols, j], minlength=an.n)
         return z + self.intercept
 
-    def _scored(self, normalized: Sequence[str]) -> tuple[_Analysis, np.ndarray]:
+    def _scored(self, normalized: Sequence[str], offsets: bool = True) -> tuple[_Analysis, np.ndarray]:
         """One analysis of the batch and its raw scores (n_texts, n_labels).
 
         Long texts (see `LONG_TEXT`) also have their windows appended to the
@@ -218,9 +219,9 @@ class Moderator:
                 pieces += found
                 owner += [i] * len(found)
         if not pieces:
-            an = self._analyse(normalized)
+            an = self._analyse(normalized, offsets)
             return an, self._decision(an)
-        an = self._analyse([*normalized, *pieces])
+        an = self._analyse([*normalized, *pieces], offsets)
         z_all = self._decision(an)
         z = z_all[:n].copy()
         np.maximum.at(z, np.asarray(owner), z_all[n:])
@@ -231,14 +232,14 @@ class Moderator:
         if not normalized:
             return np.zeros((0, len(self.labels)))
         normalized = list(normalized)
-        return np.vstack([self._scored(normalized[b])[1] for b in blocks(normalized)])
+        return np.vstack([self._scored(normalized[b], offsets=False)[1] for b in blocks(normalized)])
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities (n_texts, n_labels), columns in `labels` order."""
         if not texts:
             return np.zeros((0, len(self.labels)))
         texts = list(texts)
-        return np.vstack([self._proba(self._scored(normalize_batch(texts[b]))[1]) for b in blocks(texts)])
+        return np.vstack([self._proba(self._scored(normalize_batch(texts[b]), offsets=False)[1]) for b in blocks(texts)])
 
     def _proba(self, z: np.ndarray) -> np.ndarray:
         a, b = self.calibration[:, 0], self.calibration[:, 1]
