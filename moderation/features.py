@@ -507,6 +507,14 @@ class Featurizer:
                     out.setdefault(v, self._vocab[w])
         return out
 
+    def _after(self, ids: np.ndarray, cues: np.ndarray, window: int) -> np.ndarray:
+        """Positions up to `window` tokens after each cue position, up to (not past) the first
+        punctuation token or separator (each position once, sorted)."""
+        q = cues[:, None] + np.arange(1, window + 1)
+        q = np.minimum(q, len(ids) - 1)  # the batch ends with a separator, which stops every window
+        stopped = np.logical_or.accumulate(self._tables.flags["punct"][ids[q]], axis=1)
+        return np.unique(q[~stopped])
+
     def analyse(self, normalized: Sequence[str]):
         """Feature occurrences of a batch: (doc, code, token position within the batch, doc_start).
 
@@ -527,25 +535,36 @@ class Featurizer:
         doc_end = sep_pos[doc] - 1 if n else idx  # last real token (may be < start for empty doc)
 
         # ----- contexts -----
-        brk = f["punct"][ids]
-        last_brk = np.maximum.accumulate(np.where(brk, idx, -1)) if n else idx
-        neg = f["negator"][ids]
-        last_neg = np.maximum.accumulate(np.where(neg, idx, -1)) if n else idx
-        negated = (last_neg > last_brk) & (idx - last_neg <= NEG_WINDOW) & ~neg
-        rep = f["reporting"][ids].copy()
+        # Negators, reporting verbs and quote marks are rare (a few in a hundred tokens), so a
+        # token's context is found from the windows after them, not from running maxima
+        # over the whole batch: a token is negated when a negator stands at most NEG_WINDOW
+        # tokens before it with no punctuation (or document end) between them; reported
+        # likewise within REPORT_WINDOW of a reporting verb not said by "I"/"we"; quoted when
+        # it lies between a quote mark and the next one in its document (pairs counted from
+        # the document's start; an unpaired last mark quotes nothing).
+        ctx = np.full(n, CTX_PLAIN, dtype=np.int64)
         if n:
-            prev_self = np.concatenate(([False], f["self"][ids][:-1]))
-            rep &= ~prev_self
-        last_rep = np.maximum.accumulate(np.where(rep, idx, -1)) if n else idx
-        reported = (last_rep > last_brk) & (idx - last_rep <= REPORT_WINDOW) & ~rep
-        q = f["quote"][ids]
-        qcum = np.cumsum(q)
-        doc_q_before = qcum[doc_start] - q[doc_start]
-        k = qcum - doc_q_before  # quote marks seen so far in this doc (inclusive)
-        doc_total = (qcum[np.maximum(doc_end, doc_start)] - doc_q_before)[...] if n else idx
-        paired = k <= (doc_total // 2) * 2
-        quoted = (k % 2 == 1) & ~q & paired
-        ctx = np.where(quoted, CTX_QUOTED, np.where(negated, CTX_NEG, np.where(reported, CTX_REPORTED, CTX_PLAIN)))
+            cue = ids[:-1]  # a cue in the batch's last position (a separator) governs nothing
+            rep = np.flatnonzero(f["reporting"][cue])
+            if len(rep):
+                rep = rep[(rep == 0) | ~f["self"][ids[np.maximum(rep - 1, 0)]]]
+                hit = self._after(ids, rep, REPORT_WINDOW)
+                if len(hit):
+                    ctx[hit[~f["reporting"][ids[hit]] | ((hit > 0) & f["self"][ids[np.maximum(hit - 1, 0)]])]] = CTX_REPORTED
+            neg = np.flatnonzero(f["negator"][cue])
+            if len(neg):
+                hit = self._after(ids, neg, NEG_WINDOW)
+                ctx[hit[~f["negator"][ids[hit]]]] = CTX_NEG
+            marks = np.flatnonzero(f["quote"][ids])
+            if len(marks) > 1:
+                mdoc = doc[marks]
+                starts_ = np.flatnonzero(np.concatenate(([True], mdoc[1:] != mdoc[:-1])))
+                rank = np.arange(len(marks)) - np.repeat(starts_, np.diff(np.append(starts_, len(marks))))
+                opens = np.flatnonzero((rank % 2 == 0)[:-1] & (mdoc[1:] == mdoc[:-1]))
+                edge = np.zeros(n + 1, dtype=np.int32)
+                edge[marks[opens] + 1] += 1  # each position at most once per line: opens and closes are distinct
+                edge[marks[opens + 1]] -= 1
+                ctx[np.cumsum(edge[:n]) > 0] = CTX_QUOTED
 
         valid = (ids != UNK) & ~is_sep
         pos_list = []
