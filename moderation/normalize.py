@@ -108,17 +108,19 @@ def _resolve_masked(word: str) -> str | None:
 
 @dataclass(frozen=True)
 class _Step:
-    """One normalisation step. `seed`, when given, is a cheap pattern (it starts with a
-    narrow character class, so the regex engine skips ahead in C) that matches in
-    every text the full pattern would change: the batch path runs the full pattern
-    only on the texts the seed hits."""
+    """One normalisation step, and how the batch path finds the texts it may change
+    (`literals` or `shape`; the full pattern then runs on those texts only)."""
 
     pattern: re.Pattern
     repl: Callable[[re.Match], str] | str
+    #: The leetspeak step's cheap pattern, hit in every run its full pattern changes (`_leet_batch`).
     seed: re.Pattern | None = None
-    #: Plain strings, one of which every text the step changes contains: found with
-    #: `str.find`, faster than any pattern (used instead of `seed` when given).
+    #: Plain strings, one of which every text the step changes contains: found with `str.find`.
     literals: tuple[str, ...] = ()
+    #: (table, literal): every text the step changes contains `literal` once the batch is
+    #: encoded as Latin-1 and translated with the bytes `table` (two C passes over the batch,
+    #: then `bytes.find`: faster than any pattern that must stop at every space).
+    shape: tuple[bytes, bytes] | None = None
 
     def sub(self, text: str) -> str:
         return self.pattern.sub(self.repl, text)
@@ -168,18 +170,21 @@ def _leet_repl(m: re.Match) -> str:
     return _word_repl(m.group(0))
 
 
-#: The steps, in order. Each `seed` is a cheap pattern that finds, in the joined
-#: batch, every text the step could change; the full pattern then runs on those
-#: texts only.
+#: A `bytes.translate` table for the batch encoded as Latin-1 (other characters become "?"):
+#: the characters spaced letters are made of -> "a", every other byte -> " ".
+_SPACED_SHAPE = bytes(ord("a") if chr(b) in "abcdefghijklmnopqrstuvwxyz0123456789@$!*" else ord(" ") for b in range(256))
+
+#: The steps, in order.
 STEPS: tuple[_Step, ...] = (
     # URLs and @mentions carry no abuse of their own; keep one token for them.
     _Step(re.compile(r"(?:https?://|www\.)[^\s\x1e]+"), URL_TOKEN, literals=("http", "www.")),
     _Step(re.compile(r"@\w+"), _mention_repl, literals=("@",)),
     # s p a c e d  or  s.p.a.c.e.d letters: three or more single characters in a row ("p i g").
+    # The texts to try: three single characters with one separator between each and nothing
+    # word-like before the first, i.e. " a a a" once the batch is translated to its shape
+    # (a superset: the shape also takes "_" and other marks for separators).
     _Step(re.compile(r"(?<![\w@$!*])[a-z0-9@$!*](?:[ .\-_][a-z0-9@$!*]){2,}(?![\w@$!*])"), _spaced_repl,
-          # "X.Y.Z" with nothing word-like before X; starts with a separator, the rarer class,
-          # and checks what precedes only where "separator, one character, separator" is found
-          re.compile(r"[ .\-_][a-z0-9@$!*][ .\-_](?<=[^\w@$!*][a-z0-9@$!*][ .\-_][a-z0-9@$!*][ .\-_])[a-z0-9@$!*]")),
+          shape=(_SPACED_SHAPE, b" a a a")),
     # (Letters repeated three or more times, "scuuuum", are collapsed when the token
     # is looked up: `collapse_repeats`, called by the featurizer for unknown tokens only.)
     # Leetspeak and masks inside a word that has at least one letter and one symbol/digit.
@@ -218,23 +223,20 @@ def normalize_batch(texts: Sequence[str]) -> list[str]:
     return normalize_batch_changed(texts)[0]
 
 
-def _hit_docs(seed: re.Pattern, joined: str, ends: list[int]) -> list[int]:
-    """Indices of the texts where `seed` matches (each seed match ends inside the text it flags).
-
-    One `search` per text hit (it jumps to the next text after a hit), not one per match.
-    """
-    j = SEP + joined  # a separator in front, so a seed may start at the first text's first character
-    search = seed.search
+def _shape_docs(table: bytes, literal: bytes, joined: str, ends: list[int]) -> list[int]:
+    """Indices of the texts where `literal` occurs in the batch translated with `table`
+    (one byte per character, so positions are kept)."""
+    # a separator in front, so the literal may start before the first text's first character
+    shape = (SEP + joined).encode("latin-1", "replace").translate(table)
+    find = shape.find
     out: list[int] = []
-    pos = 0
-    while True:
-        m = search(j, pos)
-        if m is None:
-            return out
-        d = bisect_right(ends, m.end() - 2)  # the match's last character, in `joined`
+    pos = find(literal)
+    while pos >= 0:
+        d = bisect_right(ends, pos)  # the literal's second character is joined[pos]
         if not out or d != out[-1]:
             out.append(d)
-        pos = max(ends[d] if d < len(ends) else len(j), pos + 1)  # the separator in front of the next text
+        pos = find(literal, max(ends[d] if d < len(ends) else len(shape), pos + 1))
+    return out
 
 
 def _literal_docs(literals: Sequence[str], joined: str, ends: list[int]) -> list[int]:
@@ -309,7 +311,12 @@ def normalize_batch_changed(texts: Sequence[str]) -> tuple[list[str], set[int]]:
                 return [normalize(t) for t in texts], set(range(len(texts)))
             ends = None
             continue
-        hits = _literal_docs(step.literals, joined, ends) if step.literals else _hit_docs(step.seed, joined, ends)
+        if step.literals:
+            hits = _literal_docs(step.literals, joined, ends)
+        elif step.shape is not None:
+            hits = _shape_docs(*step.shape, joined, ends)
+        else:  # no pre-filter: every text
+            hits = range(len(parts))
         edited = False
         for d in hits:
             new = step.sub(parts[d])

@@ -49,6 +49,17 @@ def test_batch_path_equals_single_path():
     assert [normalize_with_offsets(t).text for t in texts] == [normalize(t) for t in texts]
 
 
+def test_batch_path_equals_single_path_on_random_texts():
+    """Every step's cheap pre-filter finds every text its full pattern would change."""
+    import random
+
+    rng = random.Random(11)
+    pieces = list("abcxyz019") + [" ", " ", ".", "-", "_", "@", "$", "!", "*", "#", "(", "|", "+", "\u3002", "\u00e9",
+                                   "\u00ab", "\u2014", "\u2026", "\u0436", "\u732a", "'", '"', ",", "www.", "http://", "\u00a0"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 40))) for _ in range(4000)]
+    assert normalize_batch(texts) == [normalize(t) for t in texts]
+
+
 @pytest.mark.parametrize("text, word, original", [
     ("Those c0ckr0aches again", "cockroaches", "c0ckr0aches"),
     ("an evil p i g, honestly", "pig", "p i g"),
