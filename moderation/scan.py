@@ -34,7 +34,7 @@ import tempfile
 import time
 from collections import deque
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from itertools import chain
 from pathlib import Path
 from typing import Any, Callable, Collection, Iterable, Iterator, Sequence
@@ -117,7 +117,14 @@ def _rows(chunk: Chunk) -> list[dict[str, Any]]:
 
     A comment's dict has a "text" key, a read error's has not.
     """
-    return list(map(vars, chunk))
+    if set(map(type, chunk)) <= _PLAIN_TYPES:
+        return list(map(vars, chunk))
+    # Subclasses may keep their fields elsewhere (slots): those items field by field.
+    return [vars(item) if type(item) in _PLAIN_TYPES else {f.name: getattr(item, f.name) for f in fields(item)}
+            for item in chunk]
+
+
+_PLAIN_TYPES = frozenset((Comment, ReadError))
 
 
 def scan_chunk(moderator: Any, rows: list[dict[str, Any]], job: ChunkJob = ChunkJob(),

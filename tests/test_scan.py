@@ -123,6 +123,18 @@ def test_scan_chunk_splits_sources_counts_errors_and_continues_a_part(moderator)
     assert other[0][1] is not a and a.comments == 1
 
 
+def test_comments_without_an_attribute_dict_are_scanned_too(moderator):
+    from dataclasses import dataclass
+
+    @dataclass(slots=True)
+    class SlottedComment(Comment):
+        pass
+
+    plain = [Comment(id=str(i), text=t, source="cms") for i, t in enumerate(TEXTS)]
+    slotted = [SlottedComment(id=str(i), text=t, source="cms") for i, t in enumerate(TEXTS)]
+    assert list(scan(slotted, moderator)) == list(scan(plain, moderator))
+
+
 def scan_summary(moderator, inputs):
     result = scan(inputs, moderator)
     list(result)
