@@ -103,23 +103,23 @@ def test_json_lines_equal_the_encoded_records_and_keep_errors_and_input_ends(mod
 
 def test_scan_chunk_splits_sources_counts_errors_and_continues_a_part(moderator):
     from moderation.report.jsonl import json_line_encoder
-    from moderation.scan import ChunkJob, _rows, scan_chunk
+    from moderation.scan import ChunkJob, _compact, scan_chunk
 
     chunk = [Comment(id="1", text=TEXTS[0], source="a", thread="t"), ReadError("a", 2, "no text"),
              Comment(id="3", text=TEXTS[1], source="b", thread="t"), Comment(id="4", text=TEXTS[2], source="b")]
-    segments = scan_chunk(moderator, _rows(chunk))
+    segments = scan_chunk(moderator, _compact(chunk))
     assert [(source, n_errors) for source, _, _, n_errors in segments] == [("a", 1), ("b", 0)]
     (_, a, a_records, _), (_, b, b_records, _) = segments
     assert a_records[1] is None and [r["comment_id"] for r in a_records[:1] + b_records] == ["1", "3", "4"]
     assert (a.comments, a.errors, b.comments, b.errors) == (1, 1, 2, 0)
     assert list(b.threads) == [("b", "t"), ("b", "")]
-    flagged = scan_chunk(moderator, _rows(chunk), ChunkJob(lines=True, all_comments=False))
+    flagged = scan_chunk(moderator, _compact(chunk), ChunkJob(lines=True, all_comments=False))
     encode = json_line_encoder()
     assert [body for _, _, body, _ in flagged] == [encode(a_records[0]), encode(b_records[1])]
     # the local engine carries an input's part over to its next chunk instead of merging
-    again = scan_chunk(moderator, _rows(chunk[2:]), ChunkJob(), continued=("b", b))
+    again = scan_chunk(moderator, _compact(chunk[2:]), ChunkJob(), continued=("b", b))
     assert again[0][1] is b and b.comments == 4
-    other = scan_chunk(moderator, _rows(chunk[2:]), ChunkJob(), continued=("a", a))
+    other = scan_chunk(moderator, _compact(chunk[2:]), ChunkJob(), continued=("a", a))
     assert other[0][1] is not a and a.comments == 1
 
 
