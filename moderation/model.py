@@ -117,7 +117,7 @@ def _top_tokens(c: np.ndarray) -> list[int]:
 
 
 @contextmanager
-def _gc_paused():
+def gc_paused():
     """Pause the cyclic garbage collector while a batch builds its verdicts.
 
     A batch of 20,000 comments allocates some 200,000 small dicts, lists and
@@ -266,7 +266,7 @@ class Moderator:
             return [self._check_one(texts[0])]
         if not texts:
             return []
-        with _gc_paused():
+        with gc_paused():
             return [v for b in blocks(texts) for v in self._score_batch(texts[b])]
 
     def score_plain(self, texts: Sequence[str]) -> list[tuple]:
@@ -282,7 +282,7 @@ class Moderator:
             return [(v.scores, v.labels, v.decision, [e.to_dict() for e in v.evidence], v.reasons, v.model_version)]
         if not texts:
             return []
-        with _gc_paused():
+        with gc_paused():
             return [v for b in blocks(texts) for v in self._score_batch(texts[b], plain=True)]
 
     def _score_batch(self, texts: list[str], plain: bool = False) -> list:
