@@ -261,13 +261,7 @@ class Moderator:
         Unicode, replaced URLs, leetspeak ...) are normalised again, with
         offsets, to map their evidence back to the original text.
         """
-        texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
-        if len(texts) == 1:
-            return [self._check_one(texts[0])]
-        if not texts:
-            return []
-        with gc_paused():
-            return [v for b in blocks(texts) for v in self._score_batch(texts[b])]
+        return self._score_all(texts, plain=False)
 
     def score_plain(self, texts: Sequence[str]) -> list[tuple]:
         """`score` as plain tuples, (scores, labels, decision, evidence, reasons, model_version),
@@ -276,14 +270,20 @@ class Moderator:
         The same values as `score(texts)` turned into plain data (`moderation.scan.verdict_tuple`),
         without building a `Verdict` and an `Evidence` per comment first.
         """
+        return self._score_all(texts, plain=True)
+
+    def _score_all(self, texts: Sequence[str], plain: bool) -> list:
+        """`score` (`plain=False`) or `score_plain` (`plain=True`)."""
         texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
         if len(texts) == 1:
             v = self._check_one(texts[0])
+            if not plain:
+                return [v]
             return [(v.scores, v.labels, v.decision, [e.to_dict() for e in v.evidence], v.reasons, v.model_version)]
         if not texts:
             return []
         with gc_paused():
-            return [v for b in blocks(texts) for v in self._score_batch(texts[b], plain=True)]
+            return [v for b in blocks(texts) for v in self._score_batch(texts[b], plain)]
 
     def _score_batch(self, texts: list[str], plain: bool = False) -> list:
         """Verdicts for one block of texts (`plain`: the tuples of `score_plain`)."""
