@@ -12,6 +12,7 @@ Every decision carries its reasons (plain dicts, so they travel as JSON):
 
 - ``{"kind": "score", "label", "score", "threshold", "action", "evidence"?}``
 - ``{"kind": "banned_word" | "suspect_word", "word", "start", "end", "text", "action"}``
+- ``{"kind": "implied", "label", "by", "action"}`` (a label flagged because `by` was: ``implies``)
 - ``{"kind": "clear", "action": "allow", "label", "score", "threshold"}`` (why nothing was flagged)
 - ``{"kind": "error", "action", "error"}`` (the fail mode, when scoring raised)
 """
@@ -56,7 +57,11 @@ DEFAULT_PERSPECTIVE_ATTRIBUTES: dict[str, list[str]] = {
     "ABUSIVE": ["abusive"],
 }
 
-_TOP_LEVEL_KEYS = {"version", "fail_mode", "thresholds", "words", "perspective", "wordpress"}
+#: A flagged label also flags these: a dehumanising comment is also abusive (docs/labels.md).
+#: The scores are the model's own; only the flagged labels follow the rule.
+DEFAULT_IMPLIES: dict[str, list[str]] = {"dehumanising": ["abusive"]}
+
+_TOP_LEVEL_KEYS = {"version", "fail_mode", "thresholds", "implies", "words", "perspective", "wordpress"}
 _WORDS_KEYS = {"banned", "suspect", "banned_files", "suspect_files"}
 
 
@@ -170,10 +175,15 @@ class Policy:
     A label score >= its ``reject`` threshold rejects, >= ``hold`` holds; a
     banned word rejects and a suspect word holds; the comment gets the worst
     of these. Labels with no threshold are reported in scores but never act.
+    A flagged label also flags the labels it ``implies`` (by default a
+    dehumanising comment is also abusive), even when their own score is below
+    their threshold: the labels' thresholds are chosen one by one, so without
+    the rule a comment could be dehumanising and yet not abusive.
     """
 
     thresholds: dict[str, dict[str, float]] = field(default_factory=dict)
     fail_mode: str = "hold"
+    implies: dict[str, list[str]] = field(default_factory=lambda: {k: list(v) for k, v in DEFAULT_IMPLIES.items()})
     banned: WordList = field(default_factory=WordList)
     suspect: WordList = field(default_factory=WordList)
     perspective_attributes: dict[str, list[str]] = field(
@@ -232,6 +242,8 @@ class Policy:
                                       for e in evidence if e.label == label]
             reasons.append(reason)
             decision = _worse(decision, action)
+        if labels and self.implies:
+            labels = self._add_implied(labels, reasons, list(scores))
         for kind, wordlist, action in self._word_lists():
             for start, end, matched in wordlist.find(text):
                 reasons.append(_word_reason(kind, wordlist, action, start, end, matched))
@@ -243,6 +255,27 @@ class Policy:
             else:
                 reasons.append(_clear_reason(None, None, None))
         return decision, labels, reasons
+
+    def _add_implied(self, flagged: list[str], reasons: list[dict[str, Any]], order: Sequence[str]) -> list[str]:
+        """`flagged` plus the scored labels its score reasons imply, in `order` (the scores' order).
+
+        Each added label gets an ``implied`` reason (appended to `reasons`)
+        naming the label that implied it and that label's action; the
+        decision is unchanged, since the implying label already set it. A
+        label the model does not score is never implied.
+        """
+        have = set(flagged)
+        for reason in list(reasons):
+            if reason["kind"] != "score":
+                continue
+            for other in self.implies.get(reason["label"], ()):
+                if other not in have and other in order:
+                    have.add(other)
+                    reasons.append({"kind": "implied", "label": other, "by": reason["label"],
+                                    "action": reason["action"]})
+        if len(have) == len(flagged):
+            return flagged
+        return [label for label in order if label in have]
 
     def _word_lists(self) -> tuple[tuple[str, WordList, str], ...]:
         """(reason kind, list, action) for each word list, in the order reasons list them."""
@@ -279,6 +312,7 @@ class Policy:
         score_list = scores.tolist()
         shown = score_list if rounded else [[round(x, 4) for x in row] for row in score_list]  # as reasons show them
         action_names = ("allow", "hold", "reject")
+        order = [label for label, _ in cols]
         out: list[tuple[str, list[str], list[dict[str, Any]]]] = []
         for i in range(n):
             row = score_list[i]
@@ -300,6 +334,8 @@ class Policy:
                         reasons.append({"kind": "score", "label": label, "score": shown[i][j],
                                         "threshold": t[action], "action": action})
                         decision = _worse(decision, action)
+                if self.implies:
+                    flagged = self._add_implied(flagged, reasons, order)
             for kind, wordlist, action, found in words:
                 for start, end, matched in found.get(i, ()):
                     reasons.append(_word_reason(kind, wordlist, action, start, end, matched))
@@ -333,6 +369,7 @@ class Policy:
             "source": self.source,
             "fail_mode": self.fail_mode,
             "thresholds": {k: dict(v) for k, v in self.thresholds.items()},
+            "implies": {k: list(v) for k, v in self.implies.items()},
             "banned_words": len(self.banned),
             "suspect_words": len(self.suspect),
         }
@@ -408,6 +445,18 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
             raise PolicyError(f"{source}: thresholds.{label} needs both hold and reject "
                               f"(the model card has no threshold for {label!r})")
         thresholds[label] = {k: float(v) if not isinstance(v, bool) else v for k, v in merged.items()}
+    implies = {k: list(v) for k, v in DEFAULT_IMPLIES.items()}
+    file_implies = data.get("implies", {})
+    if not isinstance(file_implies, dict):
+        raise PolicyError(f"{source}: [implies] must be a table of labels")
+    for label, others in file_implies.items():
+        if isinstance(others, str):
+            others = [others]
+        if not isinstance(others, list) or not all(isinstance(x, str) for x in others):
+            raise PolicyError(f"{source}: implies.{label} must be a label or a list of labels")
+        if label in others:
+            raise PolicyError(f"{source}: implies.{label}: a label cannot imply itself")
+        implies[label] = list(others)  # an empty list switches the rule off for that label
     words = data.get("words", {})
     if not isinstance(words, dict):
         raise PolicyError(f"{source}: [words] must be a table")
@@ -440,7 +489,7 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
         wordpress[decision] = answer
     fail_mode = data.get("fail_mode", "hold")
     _check_fail_mode(fail_mode, source)
-    return Policy(thresholds=thresholds, fail_mode=fail_mode, banned=WordList(lists["banned"]),
+    return Policy(thresholds=thresholds, fail_mode=fail_mode, implies=implies, banned=WordList(lists["banned"]),
                   suspect=WordList(lists["suspect"]), perspective_attributes=perspective,
                   wordpress=wordpress, source=source)
 

@@ -24,11 +24,48 @@ def write(tmp_path: Path, text: str, name: str = "policy.toml") -> Path:
 def test_from_card_thresholds_decide_each_band():
     policy = Policy.from_card(CARD)
     assert policy.decide({"dehumanising": 0.1, "abusive": 0.2})[0] == "allow"
-    decision, labels, reasons = policy.decide({"dehumanising": 0.4, "abusive": 0.2})
-    assert (decision, labels) == ("hold", ["dehumanising"])
-    assert reasons == [{"kind": "score", "label": "dehumanising", "score": 0.4, "threshold": 0.35, "action": "hold"}]
+    decision, labels, reasons = policy.decide({"dehumanising": 0.1, "abusive": 0.6})
+    assert (decision, labels) == ("hold", ["abusive"])
+    assert reasons == [{"kind": "score", "label": "abusive", "score": 0.6, "threshold": 0.5, "action": "hold"}]
     decision, labels, _ = policy.decide({"dehumanising": 0.8, "abusive": 0.95})
     assert (decision, labels) == ("reject", ["dehumanising", "abusive"])
+
+
+# --- implied labels ---------------------------------------------------------
+
+
+def test_a_dehumanising_comment_is_also_abusive_whatever_its_abusive_score():
+    decision, labels, reasons = Policy.from_card(CARD).decide({"dehumanising": 0.4, "abusive": 0.2})
+    assert (decision, labels) == ("hold", ["dehumanising", "abusive"])
+    assert reasons == [{"kind": "score", "label": "dehumanising", "score": 0.4, "threshold": 0.35, "action": "hold"},
+                       {"kind": "implied", "label": "abusive", "by": "dehumanising", "action": "hold"}]
+    # abusive over its own threshold: its own score reason, no implied one
+    _, labels, reasons = Policy.from_card(CARD).decide({"dehumanising": 0.9, "abusive": 0.6})
+    assert labels == ["dehumanising", "abusive"] and [r["kind"] for r in reasons] == ["score", "score"]
+    # the rule flags, it never makes a decision worse than the implying label's
+    decision, _, reasons = Policy.from_card(CARD).decide({"dehumanising": 0.85, "abusive": 0.1})
+    assert decision == "reject" and reasons[-1] == {"kind": "implied", "label": "abusive", "by": "dehumanising",
+                                                    "action": "reject"}
+    # the labels keep the scores' order, whatever implied what
+    _, labels, _ = Policy.from_card(CARD).decide({"abusive": 0.1, "dehumanising": 0.4})
+    assert labels == ["abusive", "dehumanising"]
+
+
+def test_implied_labels_are_only_labels_the_model_scores():
+    decision, labels, reasons = Policy.from_card(CARD).decide({"dehumanising": 0.4})
+    assert (decision, labels) == ("hold", ["dehumanising"]) and len(reasons) == 1
+
+
+def test_a_policy_file_can_change_or_switch_off_the_rule(tmp_path):
+    off = load_policy(write(tmp_path, "[implies]\ndehumanising = []\n"), CARD)
+    assert off.decide({"dehumanising": 0.4, "abusive": 0.2})[1] == ["dehumanising"]
+    other = load_policy(write(tmp_path, '[implies]\nabusive = "dehumanising"\n'), CARD)
+    assert other.implies == {"dehumanising": ["abusive"], "abusive": ["dehumanising"]}
+    assert other.decide({"dehumanising": 0.0, "abusive": 0.6})[1] == ["dehumanising", "abusive"]
+    for bad, message in [("implies = 3", "must be a table"), ("[implies]\nabusive = [1]", "a label or a list"),
+                         ('[implies]\nabusive = ["abusive"]', "cannot imply itself")]:
+        with pytest.raises(PolicyError, match=message):
+            load_policy(write(tmp_path, bad + "\n"), CARD)
 
 
 def test_threshold_is_inclusive_and_worst_action_wins():

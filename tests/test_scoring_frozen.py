@@ -145,6 +145,7 @@ def test_decide_batch_matches_decide():
     got = policy.decide_batch(labels, scores, texts)
     want = [policy.decide(dict(zip(labels, row)), text) for row, text in zip(scores.tolist(), texts)]
     assert got == want
+    assert any(r["kind"] == "implied" for _, _, reasons in got for r in reasons)  # [0.4, 0.0]: abusive implied
     bare = Policy(thresholds={})
     assert bare.decide_batch(labels, scores[:3], texts[:3]) == [bare.decide(dict(zip(labels, r)), t)
                                                                  for r, t in zip(scores[:3].tolist(), texts[:3])]

@@ -80,6 +80,8 @@ def describe_reason(reason: dict[str, Any]) -> str:
     if kind in ("banned_word", "suspect_word"):
         what = "banned" if kind == "banned_word" else "suspect"
         return f"{reason['action']}: {what} word \"{reason['word']}\" matched \"{reason['text']}\" [{reason['start']}:{reason['end']}]"
+    if kind == "implied":
+        return f"{reason['action']}: {reason['label']}, because {reason['by']} is flagged (policy: implies)"
     if kind == "clear":
         if reason.get("label") is None:
             return "allow: no label has a threshold"
