@@ -51,11 +51,19 @@ SELECTION = (
     "AUC 0.969 -> 0.955, and Globe and Mail AUC unchanged), toxic_spans_civil cut into sentences on both sides "
     "(kaggle AUC 0.843, but broke a seed-table comment and raised toxigen-neutral flags), C 0.25/1/2, min_df 2, "
     "davidson weight 300, toxic_spans_civil weight 9000, less hate-corpus weight, more Civil Comments "
-    "(data_comments.csv outside the SemEval splits)"
+    "(data_comments.csv outside the SemEval splits). "
+    "Issue 5 (222 train-only rows added to our own set, nc1015-nc1236): 3-fold CV over the 605 earlier train rows "
+    "(each fold left out of fit and calibration; the new rows always fitted), against the same folds without the new "
+    "rows (F1 dehumanising 0.884, abusive 0.838; hard-negative false positives 10.7%; insults missed 32.8%; "
+    "kaggle train AUC 0.816): new rows, settings unchanged 0.878 / 0.841 / 7.5% / 31.9% / 0.818; kept: plus hold "
+    "precision 0.85 for dehumanising 0.885 / 0.841 / 8.2% / 31.9% / 0.818 (dehumanising missed 12.8% -> 14.2%, "
+    "17.6% without it). Tried and not kept: abusive hold precision 0.85 (abusive F1 0.870, insults missed 22.7%, but "
+    "hard-negative false positives 10.0%), news_comments weight 36000 (0.878 / 0.843 / 8.2%), C 1 (0.883 / 0.822 / "
+    "7.8%)"
 )
 #: Precision the hold and reject thresholds must reach on the validation rows.
-#: `hold` is per label (both 0.90 now; chosen by cross-validation, see SELECTION).
-PRECISION_TARGETS = {"hold": {"dehumanising": 0.90, "abusive": 0.90}, "reject": 0.97}
+#: `hold` is per label (chosen by cross-validation, see SELECTION).
+PRECISION_TARGETS = {"hold": {"dehumanising": 0.85, "abusive": 0.90}, "reject": 0.97}
 THRESHOLD_BOUNDS = {"hold": (0.3, 0.8), "reject": (0.6, 0.97)}
 
 
