@@ -213,3 +213,43 @@ def test_summary_add_all_counts_exactly_what_add_counts():
     assert many.to_dict() == one.to_dict()
     assert list(many.threads) == list(one.threads) and many.thread_titles == one.thread_titles
     assert many.days and many.flagged == one.flagged > 0
+
+
+def test_summary_parts_merged_equal_one_pass_counts_titles_included():
+    """-j N counts chunk parts and merges them; -j 1 counts in one pass: the summaries must agree."""
+    import random
+
+    from moderation.report.summary import ScanSummary
+
+    rng = random.Random(11)
+    records = []
+    for i in range(4000):
+        decision = rng.choice(["allow", "allow", "hold", "reject"])
+        records.append({
+            "source": rng.choice(["a.jsonl", "b.jsonl"]), "thread": rng.choice(["t1", "t2", "t3", None]),
+            # Most comments carry no title: a thread's first title often comes on a later comment.
+            "thread_title": rng.choice([None, None, None, None, "", f"Title {rng.randint(1, 3)}"]),
+            "timestamp": rng.choice([None, "2024-03-01T10:00:00Z", f"2024-03-0{rng.randint(1, 9)}"]),
+            "decision": decision, "scores": {"abusive": rng.random()},
+            "labels": [] if decision == "allow" else ["abusive"],
+        })
+    one = ScanSummary()
+    one.add_all(records)
+    for trial in range(20):
+        total = ScanSummary()
+        i = 0
+        while i < len(records):
+            n = rng.randint(1, 300)
+            part = ScanSummary()
+            part.add_all(records[i:i + n])
+            total.merge(part)
+            i += n
+        assert total.to_dict() == one.to_dict()
+        assert list(total.threads) == list(one.threads) and list(total.days) == list(one.days)
+    # The title rule itself: the first non-empty title any comment of the thread carries.
+    first = {}
+    for r in records:
+        key = (r["source"], r["thread"] or "")
+        if r["thread_title"] and key not in first:
+            first[key] = r["thread_title"]
+    assert one.thread_titles == first and len(first) >= 3
