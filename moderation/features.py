@@ -26,7 +26,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Iterable, Sequence
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -292,6 +292,19 @@ def token_spans(normalized: str) -> list[tuple[int, int]]:
     return [m.span() for m in TOKEN_RE.finditer(normalized)]
 
 
+#: Segment kinds of `Featurizer._segments`.
+_SEG_UNIGRAM, _SEG_BIGRAM, _SEG_LEXICON = 0, 1, 2
+
+
+def _segment_codes(kind: int, positions: np.ndarray, data: Any) -> np.ndarray:
+    """A segment's feature codes (see `Featurizer._segments`)."""
+    if kind == _SEG_UNIGRAM:
+        return KIND_UNIGRAM * _SHIFT + data
+    if kind == _SEG_BIGRAM:
+        return data
+    return np.full(len(positions), KIND_LEXICON * _SHIFT + data, dtype=np.int64)
+
+
 class Featurizer:
     """Normalised texts -> sparse feature matrix (n-grams in context + lexicon patterns).
 
@@ -525,6 +538,48 @@ class Featurizer:
     def analyse_ids(self, ids: np.ndarray):
         """`analyse` from the batch's token ids (`_ids`), for callers that also need the ids."""
         n = len(ids)
+        doc, doc_start, segments = self._segments(ids)
+        if not n:
+            empty = np.zeros(0, np.int64)
+            return empty, empty, empty, doc_start
+        codes = np.concatenate([_segment_codes(kind, p, data) for kind, p, data in segments])
+        pos = np.concatenate([p for _, p, _ in segments])
+        return doc[pos], codes, pos, doc_start
+
+    def columns_ids(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(doc, column) of the batch's kept feature occurrences, for scores alone.
+
+        The same occurrences in the same order as `analyse_ids` then `_columns`
+        keep (so sums over them are bit for bit the same), but each kind of
+        feature is looked up in its own segment: no feature codes to build,
+        split by kind and filter again, and no positions (only evidence needs them).
+        """
+        doc, _, segments = self._segments(ids)
+        docs, cols = [], []
+        for kind, p, data in segments:
+            if kind == _SEG_LEXICON:
+                col = int(self._lex_cols[data])
+                if col >= 0:
+                    docs.append(doc[p])
+                    cols.append(np.full(len(p), col, dtype=np.int64))
+                continue
+            c = self._uni_col[data] if kind == _SEG_UNIGRAM else self._bigram_cols(data, ids[p - 1], ids[p])
+            keep = np.flatnonzero(c >= 0)
+            docs.append(doc[p[keep]])
+            cols.append(c[keep])
+        if not docs:
+            return np.zeros(0, np.int64), np.zeros(0, np.int64)
+        return np.concatenate(docs), np.concatenate(cols)
+
+    def _segments(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[int, np.ndarray, Any]]]:
+        """The batch's feature occurrences by kind: (doc per position, doc start per position, segments).
+
+        Each segment is (kind, positions, data): `_SEG_UNIGRAM` with the unigram
+        payloads (context x vocabulary + token id), `_SEG_BIGRAM` with the bigram
+        codes, `_SEG_LEXICON` with one lexicon feature's index. `analyse_ids`
+        concatenates them into codes; `columns_ids` looks each kind up on its own.
+        """
+        n = len(ids)
         t = self._tables
         f = t.flags
         idx = np.arange(n, dtype=np.int64)
@@ -567,19 +622,16 @@ class Featurizer:
                 ctx[np.cumsum(edge[:n]) > 0] = CTX_QUOTED
 
         valid = (ids != UNK) & ~is_sep
-        pos_list = []
-        code_list = []
+        segments: list[tuple[int, np.ndarray, Any]] = []
         # unigrams; a group noun (muslims, refugees, gay ...) is never a feature on its own, so the
         # model cannot learn that naming a group is abusive (identity-term bias); its bigrams remain
         u = np.flatnonzero(valid & ~f["group"][ids])
-        code_list.append(KIND_UNIGRAM * _SHIFT + ctx[u] * self._vt + ids[u])
-        pos_list.append(u)
+        segments.append((_SEG_UNIGRAM, u, ctx[u] * self._vt + ids[u]))
         # bigrams (both tokens known, same document)
         if self.bigrams and n > 1:
             b = np.flatnonzero(valid[1:] & valid[:-1]) + 1
             kind = np.where((ctx[b] == CTX_PLAIN) & (ctx[b - 1] == CTX_PLAIN), KIND_BIGRAM, KIND_BIGRAM_CTX)
-            code_list.append(kind * _SHIFT + ids[b - 1] * self._vt + ids[b])
-            pos_list.append(b)
+            segments.append((_SEG_BIGRAM, b, kind * _SHIFT + ids[b - 1] * self._vt + ids[b]))
 
         # ----- lexicon patterns (computed only at the positions of trigger words) -----
         trig = (t.dh_cat > 0) | f["profanity"] | f["insult"] | f["violence"] | f["breed"] | f["threat"] | f["extermination"]
@@ -606,8 +658,7 @@ class Featurizer:
             def emit(name: str, mask: np.ndarray) -> None:
                 p = P[mask]
                 if len(p):
-                    code_list.append(np.full(len(p), KIND_LEXICON * _SHIFT + _LEX_INDEX[name], dtype=np.int64))
-                    pos_list.append(p)
+                    segments.append((_SEG_LEXICON, p, _LEX_INDEX[name]))
 
             def prev(flag_name: str, k: int) -> np.ndarray:
                 q = P - k
@@ -664,9 +715,7 @@ class Featurizer:
                 icount = np.bincount(docP[ins], minlength=int(docP[-1]) + 1)
                 emit("insult:count2", ins & (icount[docP] >= 2))
 
-        codes = np.concatenate(code_list) if code_list else np.zeros(0, np.int64)
-        pos = np.concatenate(pos_list) if pos_list else np.zeros(0, np.int64)
-        return doc[pos] if n else pos, codes, pos, (doc_start if n else idx)
+        return doc, (doc_start if n else idx), segments
 
     # ----- fit / transform ----------------------------------------------
     def fit(self, normalized: Sequence[str]) -> "Featurizer":
@@ -726,22 +775,29 @@ class Featurizer:
         lex = kinds == KIND_LEXICON
         cols[lex] = self._lex_cols[payload[lex]]
         bi = np.flatnonzero((kinds == KIND_BIGRAM) | (kinds == KIND_BIGRAM_CTX))
-        if len(bi) and len(self._bi_codes):
-            vt = self._vt
+        if len(bi):
             p = payload[bi]
-            maybe = self._bi_first[p // vt] & self._bi_second[p % vt]
-            bi = bi[maybe]
-            if len(bi) > 256:
-                if self._bi_table is None:  # not at load: the hook's single comments never need it
-                    self._bi_table = _CodeTable(self._bi_codes)
-                pos = self._bi_table.index(codes[bi])
-                hit = pos >= 0
-            else:  # a comment or two: one binary search costs less than the table's probing rounds
-                pos = np.minimum(np.searchsorted(self._bi_codes, codes[bi]), len(self._bi_codes) - 1)
-                hit = self._bi_codes[pos] == codes[bi]
-            cols[bi[hit]] = pos[hit] + self._bi_start
+            cols[bi] = self._bigram_cols(codes[bi], p // self._vt, p % self._vt)
         ok = cols >= 0
         return np.maximum(cols, 0), ok
+
+    def _bigram_cols(self, codes: np.ndarray, first: np.ndarray, second: np.ndarray) -> np.ndarray:
+        """Column of each bigram code (-1 when the model did not keep it); `first`/`second` are its token ids."""
+        cols = np.full(len(codes), -1, dtype=np.int64)
+        if not len(codes) or not len(self._bi_codes):
+            return cols
+        bi = np.flatnonzero(self._bi_first[first] & self._bi_second[second])
+        query = codes[bi]
+        if len(bi) > 256:
+            if self._bi_table is None:  # not at load: the hook's single comments never need it
+                self._bi_table = _CodeTable(self._bi_codes)
+            pos = self._bi_table.index(query)
+            hit = pos >= 0
+        else:  # a comment or two: one binary search costs less than the table's probing rounds
+            pos = np.minimum(np.searchsorted(self._bi_codes, query), len(self._bi_codes) - 1)
+            hit = self._bi_codes[pos] == query
+        cols[bi[hit]] = pos[hit] + self._bi_start
+        return cols
 
     def entries(self, docs: np.ndarray, cols: np.ndarray, n_docs: int):
         """The non-zero feature values of a batch: (row, column, value), plus, per occurrence,

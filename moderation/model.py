@@ -76,6 +76,27 @@ class _Analysis:
     tok_end: np.ndarray | None
 
 
+def _with_windows(normalized: Sequence[str]) -> tuple[Sequence[str], list[int]]:
+    """The batch plus the windows of its long texts (see `LONG_TEXT`), and each window's text index."""
+    pieces: list[str] = []
+    owner: list[int] = []
+    for i, text in enumerate(normalized):
+        if len(text) > LONG_TEXT:
+            found = windows(text)
+            pieces += found
+            owner += [i] * len(found)
+    return ([*normalized, *pieces], owner) if pieces else (normalized, owner)
+
+
+def _fold_windows(z_all: np.ndarray, n: int, owner: list[int]) -> np.ndarray:
+    """Each long text's scores raised to the highest of its windows' (rows n, n+1, ... of `z_all`)."""
+    if not owner:
+        return z_all
+    z = z_all[:n].copy()
+    np.maximum.at(z, np.asarray(owner), z_all[n:])
+    return z
+
+
 def windows(text: str, size: int = WINDOW, step: int = STEP) -> list[str]:
     """Overlapping pieces of a long normalised text, cut at spaces, covering all of it."""
     n, out, start = len(text), [], 0
@@ -187,24 +208,24 @@ class Moderator:
             self._nested = (self.labels.index("dehumanising"), self.labels.index("abusive"))
 
     # ----- scores -----------------------------------------------------
-    def _analyse(self, normalized: Sequence[str], offsets: bool = True) -> _Analysis:
-        """The batch's features; `offsets=False` skips the token offsets that only evidence needs."""
+    def _analyse(self, normalized: Sequence[str]) -> _Analysis:
+        """The batch's features, with what evidence needs (occurrences, token offsets)."""
         fz = self.featurizer
-        ids, tok_start, tok_end = fz._tokens(normalized, offsets)
+        ids, tok_start, tok_end = fz._tokens(normalized)
         docs, codes, pos, doc_start = fz.analyse_ids(ids)
         cols, ok = fz._columns(codes)
         docs, codes, cols, pos = docs[ok], codes[ok], cols[ok], pos[ok]
         rows, ucols, val, inv, cnt = fz.entries(docs, cols, len(normalized))
         return _Analysis(len(normalized), codes, cols, pos, doc_start, rows, ucols, val, inv, cnt, ids, tok_start, tok_end)
 
-    def _decision(self, an: _Analysis) -> np.ndarray:
-        """Raw linear scores (n_texts, n_labels): one weighted bincount per label, no sparse matrix."""
-        z = np.empty((an.n, len(self.labels)))
+    def _linear(self, rows: np.ndarray, ucols: np.ndarray, val: np.ndarray, n: int) -> np.ndarray:
+        """Raw linear scores (n, n_labels) from the non-zero values: one weighted bincount per label."""
+        z = np.empty((n, len(self.labels)))
         for j in range(len(self.labels)):
-            z[:, j] = np.bincount(an.rows, weights=an.val * self._label_coef[j][an.ucols], minlength=an.n)
+            z[:, j] = np.bincount(rows, weights=val * self._label_coef[j][ucols], minlength=n)
         return z + self.intercept
 
-    def _scored(self, normalized: Sequence[str], offsets: bool = True) -> tuple[_Analysis, np.ndarray]:
+    def _scored(self, normalized: Sequence[str]) -> tuple[_Analysis, np.ndarray]:
         """One analysis of the batch and its raw scores (n_texts, n_labels).
 
         Long texts (see `LONG_TEXT`) also have their windows appended to the
@@ -212,36 +233,36 @@ class Moderator:
         evidence indices of the batch are unchanged); each long text's row is
         raised to the highest of its windows' scores.
         """
-        n = len(normalized)
-        pieces: list[str] = []
-        owner: list[int] = []
-        for i, text in enumerate(normalized):
-            if len(text) > LONG_TEXT:
-                found = windows(text)
-                pieces += found
-                owner += [i] * len(found)
-        if not pieces:
-            an = self._analyse(normalized, offsets)
-            return an, self._decision(an)
-        an = self._analyse([*normalized, *pieces], offsets)
-        z_all = self._decision(an)
-        z = z_all[:n].copy()
-        np.maximum.at(z, np.asarray(owner), z_all[n:])
-        return an, z
+        texts, owner = _with_windows(normalized)
+        an = self._analyse(texts)
+        return an, _fold_windows(self._linear(an.rows, an.ucols, an.val, an.n), len(normalized), owner)
+
+    def _scores_only(self, normalized: Sequence[str]) -> np.ndarray:
+        """`_scored`'s scores, bit for bit, without what only evidence needs.
+
+        No token offsets, feature codes or positions: each kind of feature is
+        looked up on its own (`Featurizer.columns_ids`). This is the path of
+        `predict_proba`, the one compared with alt-profanity-check.
+        """
+        texts, owner = _with_windows(normalized)
+        fz = self.featurizer
+        docs, cols = fz.columns_ids(fz._ids(texts))
+        rows, ucols, val, _, _ = fz.entries(docs, cols, len(texts))
+        return _fold_windows(self._linear(rows, ucols, val, len(texts)), len(normalized), owner)
 
     def decision_function(self, normalized: Sequence[str]) -> np.ndarray:
         """Raw linear scores (n_texts, n_labels) for already normalised texts."""
         if not normalized:
             return np.zeros((0, len(self.labels)))
         normalized = list(normalized)
-        return np.vstack([self._scored(normalized[b], offsets=False)[1] for b in blocks(normalized)])
+        return np.vstack([self._scores_only(normalized[b]) for b in blocks(normalized)])
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         """Calibrated probabilities (n_texts, n_labels), columns in `labels` order."""
         if not texts:
             return np.zeros((0, len(self.labels)))
         texts = list(texts)
-        return np.vstack([self._proba(self._scored(normalize_batch(texts[b]), offsets=False)[1]) for b in blocks(texts)])
+        return np.vstack([self._proba(self._scores_only(normalize_batch(texts[b]))) for b in blocks(texts)])
 
     def _proba(self, z: np.ndarray) -> np.ndarray:
         a, b = self.calibration[:, 0], self.calibration[:, 1]

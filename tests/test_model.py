@@ -189,3 +189,26 @@ def test_a_batch_scored_in_blocks_equals_the_batch_scored_whole(moderator, monke
     assert len(model_module.blocks(texts)) > 10
     assert np.array_equal(moderator.predict_proba(texts), whole_p)
     assert moderator.score(texts) == whole
+
+
+@pytest.mark.parametrize("copies", [1, 40])  # a few bigrams (binary search) and many (the code table)
+def test_scores_alone_equal_the_scores_of_the_evidence_path(moderator, copies):
+    """`predict_proba`'s path looks each kind of feature up on its own; the sums must not move a bit."""
+    import numpy as np
+
+    from moderation.features import _BITS
+    from moderation.normalize import normalize_batch
+
+    texts = ["These vermin should be exterminated, all of them.", "", "Great reporting, thank you.",
+             "They called the refugees \"rats\" and it is not right.", "You are a f*cking idiot, you moron.",
+             "Round them up and exterminate them. They breed like rabbits.", "What a beast on the court!",
+             "I never said they were cockroaches.", "word " * 800 + "and the orcs must be slaughtered"] * copies
+    normalized = normalize_batch(texts)
+    fz = moderator.featurizer
+    ids = fz._ids(normalized)
+    docs, codes, _, _ = fz.analyse_ids(ids)
+    cols, ok = fz._columns(codes)
+    got_docs, got_cols = fz.columns_ids(ids)
+    assert np.array_equal(got_docs, docs[ok]) and np.array_equal(got_cols, cols[ok])
+    assert len(set((codes[ok] >> _BITS).tolist())) == 4  # unigrams, both bigram kinds and lexicon patterns were all looked up
+    assert np.array_equal(moderator.decision_function(normalized), moderator._scored(normalized)[1])
