@@ -499,8 +499,17 @@ class Featurizer:
             toks = [joined[a:b] for a, b in zip(a_l, b_l)]
             found = list(map(dict.get, repeat(self._vocab, len(toks)), toks))  # dict.get: no __missing__
             if None in found:  # unknown words: swapped letters, repeats (about one in 70 tokens of news comments)
-                vocab_missing = self._vocab.__missing__
-                found = [vocab_missing(t) if j is None else j for t, j in zip(toks, found)]
+                # Only a token holding a letter three times running can collapse (`collapse_repeats`);
+                # those runs are rare, so they are found for the whole batch at once and every
+                # other unknown token is just looked up among the swaps.
+                c0, c1, c2 = cp[:-2], cp[1:-1], cp[2:]
+                runs = np.flatnonzero((c0 == c1) & (c1 == c2) & (c0 >= 97) & (c0 <= 122))
+                k = np.searchsorted(runs, starts[rest])
+                holds = ((k < len(runs)) & (runs[np.minimum(k, max(len(runs) - 1, 0))] <= ends[rest] - 3)
+                         if len(runs) else np.zeros(len(rest), dtype=bool))
+                vocab_missing, swap = self._vocab.__missing__, self._vocab.swaps.get
+                found = [j if j is not None else vocab_missing(t) if r else swap(t, UNK)
+                         for t, j, r in zip(toks, found, holds.tolist())]
             ids[rest] = found
         return ids
 

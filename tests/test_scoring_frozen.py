@@ -111,7 +111,9 @@ def test_token_ids_match_the_vocabulary(models, expected):
     texts = expected["texts"] + ["supercalifragilisticexpialidocious ocrs scuuuum orrrcs", "\u00e9t\u00e9 caf\u00e9",
                                  # code points above 255 next to tokens (they wrap to ASCII bytes in the key words)
                                  "rats\u732arats vermin\u6f22vermin cockroaches\u4e00cockroaches \U0001f400parasites\u0161",
-                                 "exterminated extermination slaughtering bloodsuckers 123456789 abcdefghijklmnop"]
+                                 "exterminated extermination slaughtering bloodsuckers 123456789 abcdefghijklmnop",
+                                 # letters three times running, at either end, in the middle, or in an unknown word
+                                 "aaa zzz orcsss vermiiiin ooorcs qqqxqqq scummm ratsss-ratsss rrr'd 111 xxyyzz"]
     texts = texts * 2
     assert sum(map(len, texts)) > features._SMALL_BATCH_CHARS  # the hash table, not the small-batch regex path
     normalized, _ = normalize_batch_changed(texts)
