@@ -218,8 +218,8 @@ def _keep_freed_memory() -> None:
     mallopt(m_top_pad, 16 << 20)
 
 
-def _scan_in_worker(model_file: str, payload: bytes, job: ChunkJob) -> bytes:
-    """`scan_chunk` in a joblib worker: the chunk in and the segments out as one pickle each."""
+def _worker_model(model_file: str) -> Any:
+    """This worker's moderator, loaded from `model_file` on its first chunk and kept."""
     moderator = _WORKER_MODEL.get(model_file)
     if moderator is None:
         if not _WORKER_MODEL:
@@ -228,7 +228,42 @@ def _scan_in_worker(model_file: str, payload: bytes, job: ChunkJob) -> bytes:
             moderator = pickle.load(f)
         _WORKER_MODEL.clear()
         _WORKER_MODEL[model_file] = moderator
-    return _scan_pickled(moderator, payload, job)
+    return moderator
+
+
+def _scan_in_worker(model_file: str, payload: bytes, job: ChunkJob) -> bytes:
+    """`scan_chunk` in a joblib worker: the chunk in and the segments out as one pickle each."""
+    return _scan_pickled(_worker_model(model_file), payload, job)
+
+
+def _scan_range_in_worker(model_file: str, part: Any, columns: Any, job: ChunkJob) -> bytes:
+    """Read a `LineRange` of a JSON Lines dump and `scan_chunk` it, in a worker: the reading moves here too.
+
+    Returns one pickle of (segments, comments read, read errors as (line,
+    message), line of the last record), or of None when the range cannot be
+    finished here: a comment with a parent (its reply depth needs the
+    comments before it, which another worker read) or a failure the
+    whole-file reader would report in its own way. The caller then reads
+    that input in its own process, as with -j 1.
+    """
+    from moderation.readers.jsonl import read_jsonl_range
+
+    moderator = _worker_model(model_file)
+    with gc_paused():  # parsed records, comments and scan records: many small acyclic objects
+        try:
+            items = read_jsonl_range(part, columns)
+        except Exception:  # noqa: BLE001 - the reading process reads the input itself and reports it
+            return pickle.dumps(None)
+        if not items:
+            return pickle.dumps(([], 0, [], None))
+        compact = _compact(items)
+        parents = compact[0][4]
+        if parents.count(None) != len(parents):
+            return pickle.dumps(None)
+        segments = _scan_chunk(moderator, compact, job, None)
+        errors = [(line, message) for _, _, line, message in compact[1]]
+        result = (segments, len(parents), errors, items[-1].line)
+        return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _scan_pickled(moderator: Any, payload: bytes, job: ChunkJob) -> bytes:
@@ -285,6 +320,180 @@ def _engine_joblib(moderator: Any, chunks: Iterable[Chunk], n_jobs: int, job: Ch
         parallel = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs", batch_size=1)
         for result in parallel(tasks()):
             yield pending.popleft(), loads(result)
+
+
+class _ModelFile:
+    """The moderator pickled once to a temporary file, which each worker loads once (not once per chunk)."""
+
+    def __init__(self, moderator: Any):
+        self._dir = tempfile.TemporaryDirectory(prefix="moderation-scan-")
+        self.path = os.path.join(self._dir.name, "moderator.pickle")
+        with open(self.path, "wb") as f:
+            pickle.dump(moderator, f, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def __enter__(self) -> str:
+        return self.path
+
+    def __exit__(self, *exc: Any) -> None:
+        self._dir.cleanup()
+
+
+def _split_guess(name: str, format: str | None, encoding: str | None) -> tuple[Any, int] | None:
+    """(encoding guess, average line length) when `name` is a JSON Lines file workers can read in ranges.
+
+    The same decisions `iter_inputs` and `read_dump` make (format from the
+    name, then the first bytes; the encoding guess from the first bytes),
+    restricted to plain files: a gzipped dump or stdin cannot be cut into
+    ranges without reading it all, and is read in this process instead.
+    """
+    import stat
+
+    from moderation.readers.decoding import EncodingGuess, guess_encoding, is_ascii_compatible, normalise_encoding
+    from moderation.readers.jsonl import orjson
+    from moderation.readers.sniff import PAGE_FORMATS, canonical_format, detect_format, extension_format, is_binary
+    from moderation.readers.sources import GZIP_MAGIC, HEAD_SIZE
+
+    if name == "-" or orjson is None:
+        return None
+    try:
+        if not stat.S_ISREG(os.stat(name).st_mode):
+            return None
+        forced = canonical_format(format) if format else None
+        fmt = forced or extension_format(name)
+        if fmt is None:
+            fmt = detect_format(name)
+        if fmt in PAGE_FORMATS or fmt is None:
+            return None
+        given = normalise_encoding(encoding) if encoding else None
+        with open(name, "rb") as f:
+            head = f.read(HEAD_SIZE)
+    except (OSError, ValueError, LookupError):
+        return None
+    if head.startswith(GZIP_MAGIC) or not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe") or is_binary(head):
+        return None
+    try:
+        if (canonical_format(fmt) if fmt != "xml" else detect_format(name, head)) != "jsonl":
+            return None
+    except ValueError:
+        return None
+    guess = EncodingGuess(given, True, "given") if given else guess_encoding(head)
+    if not is_ascii_compatible(guess.encoding):
+        return None
+    return guess, max(1, len(head) // max(1, head.count(b"\n")))
+
+
+def _split_pieces(names: list[str], start: int, skip_records: int | None, options: dict[str, Any], chunk_size: int,
+                  stats: dict[int, Any]) -> Iterator[Any]:
+    """What the workers get, in input order: `LineRange`s of JSON Lines files, chunks of records of the rest.
+
+    Inputs from `start` on; with `skip_records`, input `start` is read here
+    (whatever its format) and its first `skip_records` records are dropped:
+    they were scanned from ranges before the input turned out to need this
+    process (replies). Chunks of records span inputs read here, as with -j 1.
+    """
+    from itertools import islice
+
+    from moderation.readers import iter_inputs
+    from moderation.readers.base import ReadStats
+    from moderation.readers.jsonl import split_lines
+
+    buffer: list = []
+    for index in range(start, len(names)):
+        name = names[index]
+        whole = index == start and skip_records is not None
+        plan = None if whole else _split_guess(name, options["format"], options["encoding"])
+        if plan is None:
+            reader = iter_inputs([name], **options)
+            stats[index] = reader.stats
+            for item in islice(reader, skip_records, None) if whole else reader:
+                buffer.append(item)
+                if len(buffer) >= chunk_size:
+                    yield buffer
+                    buffer = []
+            continue
+        if buffer:
+            yield buffer
+            buffer = []
+        stats[index] = ReadStats()
+        guess, line_bytes = plan
+        for part in split_lines(name, name, guess, chunk_size * line_bytes):
+            yield index, part
+    if buffer:
+        yield buffer
+
+
+def _engine_split(moderator: Any, names: list[str], options: dict[str, Any], chunk_size: int, n_jobs: int,
+                  job: ChunkJob, reader_stats: Any) -> Iterator[tuple[list, list, Any]]:
+    """-j N over paths: workers read JSON Lines dumps themselves, in ranges of whole lines.
+
+    With chunks of parsed comments, this process read and parsed the whole
+    dump (about 8 µs a comment) and pickled it out again, a serial share that
+    kept two workers from being busy. Now it only cuts each plain JSON Lines
+    file into ranges (a read and a newline count), and a worker parses,
+    scores and encodes its range; the results come back in input order.
+    Other inputs (pages, other formats, gzip, stdin) are read here and sent
+    as chunks, as before. A dump with replies needs reply depth across
+    ranges, which no worker has: at the first range holding a reply, the
+    ranges after it are dropped and the input is read here from that point
+    (its first records, already scanned, are skipped), so the output is -j 1's.
+    """
+    from joblib import cpu_count
+    from joblib.externals.loky import ProcessPoolExecutor
+
+    from moderation.readers.base import ReadStats
+
+    workers = cpu_count() if n_jobs == -1 else n_jobs
+    threads = str(max(1, cpu_count() // workers))
+    env = {var: os.environ.get(var, threads) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    columns = options["columns"]
+    stats: dict[int, Any] = {}
+    emitted: dict[int, int] = {}  # records scanned from each input's ranges so far
+    window = 2 * workers
+    dumps, loads, protocol = pickle.dumps, pickle.loads, pickle.HIGHEST_PROTOCOL
+    with _ModelFile(moderator) as model_file, ProcessPoolExecutor(max_workers=workers, env=env) as executor:
+        pieces = _split_pieces(names, 0, None, options, chunk_size, stats)
+        pending: deque = deque()
+        try:
+            while True:
+                while len(pending) < window:
+                    piece = next(pieces, None)
+                    if piece is None:
+                        break
+                    if type(piece) is list:
+                        future = executor.submit(_scan_in_worker, model_file, dumps(_compact(piece), protocol=protocol), job)
+                    else:
+                        future = executor.submit(_scan_range_in_worker, model_file, piece[1], columns, job)
+                    pending.append((piece, future))
+                if not pending:
+                    break
+                piece, future = pending.popleft()
+                result = loads(future.result())
+                if type(piece) is list:
+                    yield piece, result, None
+                    continue
+                index, part = piece
+                if result is None:  # this input is read here from this range on
+                    for _, later in pending:
+                        later.cancel()
+                    pending.clear()
+                    pieces.close()
+                    for stale in [i for i in stats if i >= index]:
+                        del stats[stale]
+                    pieces = _split_pieces(names, index, emitted.get(index, 0), options, chunk_size, stats)
+                    continue
+                segments, comments, errors, last_line = result
+                errors = [ReadError(part.name, line, message) for line, message in errors]
+                counts = stats[index]
+                counts.comments += comments
+                counts.errors += len(errors)
+                emitted[index] = emitted.get(index, 0) + comments + len(errors)
+                yield errors, segments, (comments + len(errors), part.name, last_line)
+        finally:
+            for _, later in pending:
+                later.cancel()
+            pieces.close()
+    for index in sorted(stats):
+        reader_stats.add(stats[index])
 
 
 def _engine_dask(moderator: Any, chunks: Iterable[Chunk], scheduler: Any, job: ChunkJob) -> Iterator[tuple[Chunk, list]]:
@@ -349,7 +558,7 @@ class ScanResult:
     `items`, `batches`) or ready-encoded JSON Lines (`json_lines`).
     """
 
-    def __init__(self, start: Callable[[ChunkJob], Iterator[tuple[Chunk, list]]], progress: Any,
+    def __init__(self, start: Callable[[ChunkJob], Iterator[tuple[list, list, Any]]], progress: Any,
                  on_error: Callable[[ReadError], None] | None, reader_stats: Any = None):
         self._start = start
         self._progress = progress
@@ -374,7 +583,7 @@ class ScanResult:
         current: Any = _NO_INPUT
         part, part_errors = ScanSummary(), []
         try:
-            for chunk, segments in self._start(job):
+            for chunk, segments, position in self._start(job):
                 out: list = []
                 chunk_errors = None
                 for source, seg_part, body, n_errors in segments:
@@ -407,7 +616,10 @@ class ScanResult:
                     else:
                         out = body
                 if bar is not None:
-                    bar.update(chunk)
+                    if position is None:
+                        bar.update(chunk)
+                    else:
+                        bar.advance(*position)
                 if out:
                     yield out
             if current is not _NO_INPUT:
@@ -494,19 +706,46 @@ def scan(
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if n_jobs == 0 or n_jobs < -1:
         raise ValueError("n_jobs must be a positive number of processes, or -1 for one per core")
+    bar = ScanProgress(inputs if _are_paths(inputs) else None, skip_sources) if progress else None
+    if engine == "local" and n_jobs != 1 and _are_paths(inputs) and _valid_format(format):
+        # Workers read the JSON Lines dumps themselves (see _engine_split).
+        from moderation.readers import expand_paths
+        from moderation.readers.base import ReadStats
+
+        stats = ReadStats()
+        paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else inputs
+        names = [name for name in expand_paths([os.fspath(p) for p in paths], stats) if name not in skip_sources]
+        options = {"format": format, "encoding": encoding, "columns": columns, "stdin": stdin}
+
+        def start_split(job: ChunkJob) -> Iterator[tuple[list, list, Any]]:
+            return _engine_split(moderator, names, options, chunk_size, n_jobs, job, stats)
+
+        return ScanResult(start_split, bar, on_error, stats)
+
     items = _items(inputs, format=format, encoding=encoding, columns=columns, stdin=stdin,
                    skip=frozenset(skip_sources))
     chunks = _chunks(items, chunk_size)
 
-    def start(job: ChunkJob) -> Iterator[tuple[Chunk, list]]:
+    def start(job: ChunkJob) -> Iterator[tuple[Chunk, list, Any]]:
         if engine == "dask":
-            return _engine_dask(moderator, chunks, scheduler, job)
-        if n_jobs == 1:
-            return _engine_local(moderator, chunks, job)
-        return _engine_joblib(moderator, chunks, n_jobs, job)
+            results = _engine_dask(moderator, chunks, scheduler, job)
+        elif n_jobs == 1:
+            results = _engine_local(moderator, chunks, job)
+        else:
+            results = _engine_joblib(moderator, chunks, n_jobs, job)
+        return ((chunk, segments, None) for chunk, segments in results)
 
-    bar = ScanProgress(inputs if _are_paths(inputs) else None, skip_sources) if progress else None
     return ScanResult(start, bar, on_error, getattr(items, "stats", None))
+
+
+def _valid_format(format: str | None) -> bool:
+    """A forced format that is not one: `iter_inputs` reports it once, as the whole run's error."""
+    from moderation.readers.sniff import canonical_format
+
+    try:
+        return format is None or bool(canonical_format(format))
+    except ValueError:
+        return False
 
 
 def input_signature(source: str) -> dict[str, Any] | None:
@@ -567,17 +806,21 @@ class ScanProgress:
         self.started = time.monotonic()
 
     def update(self, chunk: Chunk) -> None:
-        self.records += len(chunk)
         last = chunk[-1]
-        if last.source != self.current:
+        self.advance(len(chunk), last.source, last.line)
+
+    def advance(self, records: int, source: str | None, line: int | None) -> None:
+        """`records` more done, the last of them from `source` at `line`."""
+        self.records += records
+        if source != self.current:
             if self.current is not None:
                 self.done_bytes += self.sizes.get(self.current, 0)
-            self.current = last.source
-            self.current_lines = _count_lines(last.source) if last.source in self.sizes else None
+            self.current = source
+            self.current_lines = _count_lines(source) if source in self.sizes else None
         position = self.done_bytes
         size = self.sizes.get(self.current or "", 0)
-        if self.current_lines and last.line:
-            position += int(size * min(1.0, last.line / self.current_lines))
+        if self.current_lines and line:
+            position += int(size * min(1.0, line / self.current_lines))
         if self.bar.total is not None:
             self.bar.update(max(0, min(position, self.bar.total) - self.bar.n))
         rate = self.records / max(1e-9, time.monotonic() - self.started)

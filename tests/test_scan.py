@@ -348,3 +348,110 @@ def test_cli_policy_file_changes_the_decisions_and_a_bad_one_is_exit_1(tmp_path)
     bad.write_text("x = [", encoding="utf-8")
     result = run(str(SEED_001), "--policy", str(bad))
     assert result.exit_code == 1 and "bad.toml" in result.stderr
+
+
+# -j N reads plain JSON Lines dumps in ranges of lines, one per worker task
+# (scan._engine_split); everything below must come out as -j 1 gives it.
+
+def _compare_with_one_job(moderator, inputs, chunk_size=5, **options):
+    """The records, read errors, input ends, JSON lines, summary and reader counts of -j 2 equal -j 1's."""
+    from moderation.report.jsonl import json_line_encoder
+
+    def run_items(n_jobs):
+        errors = []
+        result = scan(inputs, moderator, chunk_size=chunk_size, n_jobs=n_jobs, on_error=errors.append, **options)
+        items = [(i.source, i.summary.to_dict(), i.errors) if type(i).__name__ == "InputDone" else i
+                 for i in result.items(input_ends=True)]
+        return items, errors, result.summary.to_dict(), result.reader_stats.to_dict()
+
+    def run_lines(n_jobs):
+        result = scan(inputs, moderator, chunk_size=chunk_size, n_jobs=n_jobs, **options)
+        return b"".join(x for x in result.json_lines() if type(x) is bytes), result.summary.to_dict()
+
+    one, two = run_items(1), run_items(2)
+    assert two == one
+    assert run_lines(2) == run_lines(1)
+    encode = json_line_encoder()
+    assert run_lines(1)[0] == b"".join(encode(i) for i in one[0] if type(i) is dict)
+    return one
+
+
+def _line(i, parent=None, body=None, thread="article-1", **extra):
+    record = {"id": f"c{i}", "thread_id": thread, "parent_id": parent, "author": f"reader{i}",
+              "created_at": f"2024-03-{1 + i % 28:02d}T10:00:00Z", "body": body or TEXTS[i % len(TEXTS)], **extra}
+    return json.dumps(record)
+
+
+def test_jobs_read_jsonl_ranges_with_errors_blank_lines_and_no_final_newline(moderator, tmp_path):
+    lines = [_line(i) for i in range(60)]
+    lines[33:33] = ['{"id": "bad", "body": ', "", "[1, 2]", '{"id": "x", "body": {"a": 1}}', "   "]
+    dump = tmp_path / "dump.jsonl"
+    dump.write_text("\n".join(lines), encoding="utf-8")  # the last line has no newline
+    items = _compare_with_one_job(moderator, [dump])[0]
+    errors = [i for i in items if type(i) is ReadError]
+    assert [e.line for e in errors] == [34, 36, 37] and all(e.source == str(dump) for e in errors)
+    assert sum(type(i) is dict for i in items) == 60
+    assert _compare_with_one_job(moderator, [dump], chunk_size=2000)  # one range
+
+
+@pytest.mark.parametrize("where", ["first range", "later range"])
+def test_jobs_give_the_reply_depths_of_one_job_when_a_parent_is_in_an_earlier_range(moderator, tmp_path, where):
+    at = 2 if where == "first range" else 40
+    lines = [_line(i) for i in range(60)]
+    lines[at] = _line(at, parent="c0")
+    lines[at + 1] = _line(at + 1, parent=f"c{at}")
+    lines[at + 3] = _line(at + 3, parent="c999")  # parent later in the dump: held until it comes
+    lines.insert(50, _line(999, parent=None))
+    lines.insert(20, '{"broken": ')
+    dump = tmp_path / "replies.jsonl"
+    dump.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    other = tmp_path / "other.jsonl"
+    other.write_text("\n".join(_line(i) for i in range(100, 130)) + "\n", encoding="utf-8")
+    items = _compare_with_one_job(moderator, [other, dump, other])[0]
+    depth = {r["comment_id"]: r["depth"] for r in items if type(r) is dict and r["source"] == str(dump)}
+    assert depth[f"c{at}"] == 1 and depth[f"c{at + 1}"] == 2 and depth[f"c{at + 3}"] == 1
+
+
+def test_jobs_settle_the_encoding_where_one_job_does(moderator, tmp_path):
+    # ASCII for the first 64 KiB (the encoding stays undecided), then UTF-8 and, in another
+    # file, Latin-1 that the reader must guess; CR, CRLF and LF line ends; a byte-order mark.
+    head = [_line(i) for i in range(400)]
+    utf8 = tmp_path / "late-utf8.jsonl"
+    utf8.write_bytes(("\n".join(head + [_line(400, body="Très bien écrit, merci 👍")] + [_line(i) for i in range(401, 480)])
+                      + "\n").encode("utf-8") + _line(480).replace("reader480", "DvorXk").encode().replace(b"X", b"\xe1")
+                     + b"\n")  # settled as UTF-8 by then
+    latin = tmp_path / "late-latin1.jsonl"
+    latin.write_bytes("\r\n".join(head).encode() + b"\r\n" + _line(400).replace("reader400", "DvorXk").encode()
+                      .replace(b"X", b"\xe1") + b"\r" + "\n".join(_line(i) for i in range(401, 480)).encode() + b"\n"
+                      + _line(480, body="Très").encode().replace(b"\\u00e8", "è".encode()) + b"\n")  # read as Latin-1 too
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + "\n".join(_line(i, body="Ça va ?") for i in range(30)).encode("utf-8") + b"\n")
+    items = _compare_with_one_job(moderator, [utf8, latin, bom], chunk_size=40)[0]
+    authors = {r["author"] for r in items if type(r) is dict}
+    assert "Dvorák" in authors
+    assert any(type(r) is dict and "écrit" in r["text"] for r in items)
+    lines = {r["comment_id"]: r["line"] for r in items if type(r) is dict and r["source"] == str(latin)}
+    assert lines["c401"] == 402 and lines["c479"] == 480
+    assert any(type(r) is dict and r["text"] == "TrÃ¨s" for r in items)
+    assert sum(type(r) is dict and r["author"] == "Dvorák" for r in items) == 2
+
+
+def test_jobs_read_gzip_stdin_pages_and_other_formats_here_in_order(moderator, tmp_path):
+    import gzip
+
+    plain = write_dump(tmp_path / "a.jsonl", 23, broken_line=9)
+    packed = tmp_path / "b.jsonl.gz"
+    packed.write_bytes(gzip.compress(write_dump(tmp_path / "b-src.jsonl", 17).read_bytes()))
+    table = tmp_path / "c.csv"
+    table.write_text("id,body\n1,hello there\n2,Get the fuck out of here\n", encoding="utf-8")
+    _compare_with_one_job(moderator, [table, plain, SEED_001, packed, table, plain])
+    stdin = write_dump(tmp_path / "stdin.jsonl", 12).read_bytes()
+    _compare_with_one_job(moderator, ["-", plain], stdin=stdin)
+
+
+def test_jobs_skip_finished_inputs_and_the_forced_format(moderator, tmp_path):
+    dump = write_dump(tmp_path / "dump.txt", 15)  # JSON Lines under a page's name, read as JSON Lines by force
+    other = write_dump(tmp_path / "other.jsonl", 15)
+    items = _compare_with_one_job(moderator, [dump, other], format="jsonl", skip_sources=[str(other)])[0]
+    assert {i["source"] for i in items if type(i) is dict} == {str(dump)}
+    assert _compare_with_one_job(moderator, [dump], format="no-such-format")[0][0].source == "<options>"

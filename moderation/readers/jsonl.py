@@ -17,11 +17,14 @@ the error messages are the same either way; the tests compare both paths.
 from __future__ import annotations
 
 import codecs
+import io
 import json
+import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
-from moderation.readers.base import NULL_VALUES, ReaderContext, Record
+from moderation.readers.base import NULL_VALUES, ReaderContext, Record, ReadStats
 from moderation.readers.columns import ColumnError, ColumnMap
 from moderation.readers.decoding import (
     DecodedLine, EncodingGuess, LineDecoder, is_ascii_compatible, iter_decoded_lines, physical_lines,
@@ -45,7 +48,7 @@ def read_jsonl(source: Source, guess: EncodingGuess, context: ReaderContext, col
     """Records of one JSON Lines dump. `fast=False` forces the general path (the tests compare the two)."""
     mapper = RecordMapper(columns, context.source)
     if fast and orjson is not None and is_ascii_compatible(guess.encoding):
-        yield from _read_fast(source, guess, context, mapper)
+        yield from _read_fast(source.stream, LineDecoder(guess), context, mapper)
         return
     for line in iter_decoded_lines(source.stream, guess):
         record = _read_line(line, context, mapper)
@@ -76,15 +79,15 @@ def _read_line(line: DecodedLine, context: ReaderContext, mapper: RecordMapper) 
     return result
 
 
-def _read_fast(source: Source, guess: EncodingGuess, context: ReaderContext, mapper: RecordMapper) -> Iterator[Record]:
+def _read_fast(stream: Any, decoder: LineDecoder, context: ReaderContext, mapper: RecordMapper,
+               number: int = 0) -> Iterator[Record]:
+    """The lines of `stream` (the first one is line `number + 1`), decoded as `decoder` would."""
     loads, JSONDecodeError = orjson.loads, orjson.JSONDecodeError
-    decoder = LineDecoder(guess)
     plans: dict[tuple, tuple | None] = {}
     name = context.source
     nulls = NULL_VALUES
     encoding, utf8 = None, False
-    number = 0
-    for raw in physical_lines(source.stream):  # LF, CRLF and a bare CR each end a line
+    for raw in physical_lines(stream):  # LF, CRLF and a bare CR each end a line
         number += 1
         record: Any = None
         if decoder.encoding is not encoding:  # settled lazily, or given as an alias ("utf8")
@@ -134,6 +137,91 @@ def _read_fast(source: Source, guess: EncodingGuess, context: ReaderContext, map
         result = _read_line(DecodedLine(number, text, bad, raw.endswith((b"\n", b"\r"))), context, mapper)
         if result is not None:
             yield result
+
+
+#: Where the first byte outside ASCII is (the line that settles an undecided encoding).
+_NON_ASCII = re.compile(rb"[\x80-\xff]")
+
+
+@dataclass(frozen=True)
+class LineRange:
+    """Whole lines of a JSON Lines file, for a worker to read on its own (`read_jsonl_range`).
+
+    `first_line` is the number of its first line in the file, and `encoding`
+    and `settled` the state the line decoder of a reader going through the
+    whole file would be in there, so the worker's records and error messages
+    are those of that reader, line numbers included.
+    """
+
+    path: str
+    name: str
+    start: int
+    end: int
+    first_line: int
+    encoding: str
+    settled: bool
+
+
+def split_lines(path: str, name: str, guess: EncodingGuess, size: int) -> Iterator[LineRange]:
+    """Cut a JSON Lines file into ranges of whole lines of about `size` bytes, in order.
+
+    This is all the reading process does for such a file when workers parse
+    it: one read of the bytes and a few `bytes.count` per range (lines end at
+    LF, CRLF or a bare CR, as in `physical_lines`: a range always ends after
+    an LF, so a CRLF is never cut). An undecided encoding (ASCII so far) is
+    settled by the first line with a byte outside ASCII, decoded here exactly
+    as the whole-file reader would, and handed on to the ranges after it.
+    """
+    encoding, settled = guess.encoding, guess.settled
+    start, line = 0, 1
+    with open(path, "rb") as f:
+        while True:
+            data = f.read(size)
+            if not data:
+                return
+            if not data.endswith(b"\n"):
+                data += f.readline()
+            end = start + len(data)
+            yield LineRange(path, name, start, end, line, encoding, settled)
+            if b"\r" in data:
+                line += data.count(b"\n") + data.count(b"\r") - data.count(b"\r\n")
+            else:
+                line += data.count(b"\n")
+            if encoding == "utf-8-sig":  # what LineDecoder makes of it after line 1
+                encoding = "utf-8"
+            if not settled and not data.isascii():
+                decoder = LineDecoder(EncodingGuess(encoding, False, "ASCII so far"))
+                decoder.decode(_line_at(data, _NON_ASCII.search(data).start()))
+                encoding, settled = decoder.encoding, True
+            start = end
+
+
+def _line_at(data: bytes, position: int) -> bytes:
+    """The physical line (ending kept) of `data` that holds byte `position`."""
+    begin = max(data.rfind(b"\n", 0, position), data.rfind(b"\r", 0, position)) + 1
+    ends = [i for i in (data.find(b"\n", position), data.find(b"\r", position)) if i >= 0]
+    if not ends:
+        return data[begin:]
+    stop = min(ends)
+    if data[stop:stop + 2] == b"\r\n":
+        stop += 1
+    return data[begin:stop + 1]
+
+
+def read_jsonl_range(part: LineRange, columns: ColumnMap | None = None) -> list[Record]:
+    """The records of one `LineRange`: what `read_jsonl` yields for those lines, read errors included.
+
+    Reply depth is not resolved here (every comment has depth 0): the caller
+    knows whether the dump has replies, and what to do then.
+    """
+    with open(part.path, "rb") as f:
+        f.seek(part.start)
+        data = f.read(part.end - part.start)
+    decoder = LineDecoder(EncodingGuess(part.encoding, part.settled, "range"))
+    decoder._first = part.first_line == 1  # a byte-order mark is only looked for on line 1
+    context = ReaderContext(part.name, ReadStats())
+    mapper = RecordMapper(columns, part.name)
+    return list(_read_fast(io.BytesIO(data), decoder, context, mapper, part.first_line - 1))
 
 
 def _plan(mapper: RecordMapper, record: dict) -> tuple | None:
