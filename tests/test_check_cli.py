@@ -178,3 +178,18 @@ def test_real_process_exit_code_and_light_imports():
     assert proc.returncode == 11, proc.stderr
     assert json.loads(proc.stdout)["id"] == "x1"
     assert "HEAVY []" in proc.stderr
+
+
+def test_an_implied_label_is_explained_in_text_and_json(tmp_path):
+    # abusive set out of reach: only the implies rule can flag it
+    strict = tmp_path / "implied.toml"
+    strict.write_text("[thresholds.dehumanising]\nhold = 0.3\nreject = 0.99\n"
+                      "[thresholds.abusive]\nhold = 1.0\nreject = 1.0\n[words]\nbanned = []\nsuspect = []\n")
+    text = "We will continue slaughtering the cockroaches until they go scurrying back."
+    result = CliRunner().invoke(main, ["check", "--policy", str(strict), "--format", "json", text])
+    verdict = json.loads(result.output)
+    assert verdict["labels"] == ["dehumanising", "abusive"], result.output
+    action = verdict["reasons"][0]["action"]  # the dehumanising score's: the implied label takes it
+    assert verdict["reasons"][-1] == {"kind": "implied", "label": "abusive", "by": "dehumanising", "action": action}
+    result = CliRunner().invoke(main, ["check", "--policy", str(strict), text])
+    assert f"{action}: abusive, because dehumanising is flagged (policy: implies)" in result.output
