@@ -422,6 +422,38 @@ def _split_pieces(names: list[str], start: int, skip_records: int | None, option
         yield buffer
 
 
+def _executor(n_jobs: int) -> tuple[Any, int]:
+    """The worker processes of -j N (joblib's reusable loky pool), and how many there are.
+
+    Reused from one scan to the next, and started early by `start_workers`;
+    each worker's BLAS threads are limited to its share of the cores.
+    """
+    from joblib import cpu_count
+    from joblib.executor import get_memmapping_executor
+
+    workers = cpu_count() if n_jobs == -1 else n_jobs
+    threads = str(max(1, cpu_count() // workers))
+    env = {var: os.environ.get(var, threads) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    return get_memmapping_executor(workers, timeout=300, env=env), workers
+
+
+def _warm_up() -> None:
+    """Nothing: running it makes a fresh worker import this module (the package and the model code)."""
+
+
+def start_workers(n_jobs: int) -> None:
+    """Start the processes of a local `-j N` scan now, so that they import the package while the caller loads the model.
+
+    A worker takes ~0.7 s to start and import what scoring needs (idle
+    machine); the `scan` command calls this before loading the model (~0.5 s),
+    so that on a one-minute run the workers lose less of it.
+    """
+    if n_jobs != 1:
+        executor, workers = _executor(n_jobs)
+        for _ in range(workers):
+            executor.submit(_warm_up)
+
+
 def _engine_split(moderator: Any, names: list[str], options: dict[str, Any], chunk_size: int, n_jobs: int,
                   job: ChunkJob, reader_stats: Any) -> Iterator[tuple[list, list, Any]]:
     """-j N over paths: workers read JSON Lines dumps themselves, in ranges of whole lines.
@@ -437,20 +469,13 @@ def _engine_split(moderator: Any, names: list[str], options: dict[str, Any], chu
     ranges after it are dropped and the input is read here from that point
     (its first records, already scanned, are skipped), so the output is -j 1's.
     """
-    from joblib import cpu_count
-    from joblib.externals.loky import ProcessPoolExecutor
-
-    from moderation.readers.base import ReadStats
-
-    workers = cpu_count() if n_jobs == -1 else n_jobs
-    threads = str(max(1, cpu_count() // workers))
-    env = {var: os.environ.get(var, threads) for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")}
+    executor, workers = _executor(n_jobs)
     columns = options["columns"]
     stats: dict[int, Any] = {}
     emitted: dict[int, int] = {}  # records scanned from each input's ranges so far
     window = 2 * workers
     dumps, loads, protocol = pickle.dumps, pickle.loads, pickle.HIGHEST_PROTOCOL
-    with _ModelFile(moderator) as model_file, ProcessPoolExecutor(max_workers=workers, env=env) as executor:
+    with _ModelFile(moderator) as model_file:
         pieces = _split_pieces(names, 0, None, options, chunk_size, stats)
         pending: deque = deque()
         try:

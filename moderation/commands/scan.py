@@ -19,7 +19,7 @@ import click
 
 from moderation.records import ReadError
 from moderation.report import FORMATS, SUFFIXES, ReplyContext, ScanSummary, format_summary, open_report, report_class
-from moderation.scan import DEFAULT_CHUNK_SIZE, ENGINES, InputDone, JournalError, ScanJournal, scan
+from moderation.scan import DEFAULT_CHUNK_SIZE, ENGINES, InputDone, JournalError, ScanJournal, scan, start_workers
 
 #: Exit codes (docs/architecture.md).
 EXIT_ERROR, EXIT_HOLD, EXIT_REJECT = 1, 10, 11
@@ -183,6 +183,8 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
     if report_class(fmt).binary and not output and stdout_tty:
         raise click.UsageError(f"{fmt} is binary: use --output FILE (or redirect stdout)")
 
+    if engine == "local" and n_jobs != 1:
+        start_workers(n_jobs)  # they start while this process loads the model
     moderator = _load(model_path, policy_path)
     columns = _columns(text=text_column, id=id_column, parent=parent_column, thread=thread_column,
                        author=author_column, timestamp=timestamp_column, title=title_column)
