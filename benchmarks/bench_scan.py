@@ -15,7 +15,11 @@ repository), then times the real CLI in fresh processes, writing JSONL with
 Each figure is the best of `--repeat` runs (default 1), printed with the
 load average before it; the time includes process start-up and model
 loading (reported separately as `startup`). Peak memory is the scan
-process's (for -j 2 not its workers'; for Dask the client's).
+process's (for -j 2 not its workers'; for Dask the client's). `cpu` is the
+CPU seconds of the scan process and the workers it reaped (loky's; not
+Dask's), and `scan process` the scan process's own share: with -j 2 the rest
+is the workers', so a run shows whether the reading process or the workers
+(or the machine) set its pace.
 """
 
 from __future__ import annotations
@@ -80,8 +84,15 @@ def make_dump(path: Path, n: int, seed: int = 7) -> None:
 
 def run_scan(dump: Path, out: Path, extra: list[str], one_core: bool = False) -> dict:
     """One CLI run in a fresh process: wall time and the process's peak RSS."""
-    cmd = [PYTHON, "-c", "from moderation.cli import main; main()", "scan", str(dump), "--all", "--format", "jsonl", "-o", str(out),
-           "--quiet", *extra]
+    # The scan process prints its own CPU seconds at exit (those of -j N's workers are the rest of `cpu`).
+    code = ("import atexit, os, resource\n"
+            "def own():\n"
+            "    u = resource.getrusage(resource.RUSAGE_SELF)\n"
+            "    os.write(2, b'OWN-CPU %.3f\\n' % (u.ru_utime + u.ru_stime))\n"
+            "atexit.register(own)\n"
+            "from moderation.cli import main\n"
+            "main()\n")
+    cmd = [PYTHON, "-c", code, "scan", str(dump), "--all", "--format", "jsonl", "-o", str(out), "--quiet", *extra]
     if one_core and shutil.which("taskset"):
         cmd = ["taskset", "-c", "0", *cmd]
     env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1", "MKL_NUM_THREADS": "1"}
@@ -97,7 +108,9 @@ def run_scan(dump: Path, out: Path, extra: list[str], one_core: bool = False) ->
         lines = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
     # CPU seconds of the scan process and the workers it reaped (loky workers; not Dask's own processes)
     cpu = usage.ru_utime + usage.ru_stime
-    return {"seconds": wall, "records": lines, "peak_rss_mb": usage.ru_maxrss / 1024, "cpu": cpu}
+    own = [float(line.split()[1]) for line in err.splitlines() if line.startswith("OWN-CPU ")]
+    return {"seconds": wall, "records": lines, "peak_rss_mb": usage.ru_maxrss / 1024, "cpu": cpu,
+            "own_cpu": own[-1] if own else float("nan")}
 
 
 def startup_seconds() -> float:
@@ -147,7 +160,8 @@ def main() -> None:
                     results[name] = r
                 print(f"{name:<34} {r['records']:>9,} records {r['seconds']:>8.1f}s {rate:>10,.0f}/s"
                       f"  (excl. startup {r['records'] / max(1e-9, r['seconds'] - startup):,.0f}/s)"
-                      f"  peak RSS {r['peak_rss_mb']:,.0f} MB  cpu {r['cpu']:.1f}s  load before {load:.2f}", flush=True)
+                      f"  peak RSS {r['peak_rss_mb']:,.0f} MB  cpu {r['cpu']:.1f}s (scan process {r['own_cpu']:.1f}s)"
+                      f"  load before {load:.2f}", flush=True)
 
         report("local -j 1 (one core)", lambda: run_scan(big, out, extra, one_core=True))
         report("local -j 2", lambda: run_scan(big, out, ["-j", "2", *extra]))
