@@ -240,11 +240,11 @@ def _scan_range_in_worker(model_file: str, part: Any, columns: Any, job: ChunkJo
     """Read a `LineRange` of a JSON Lines dump and `scan_chunk` it, in a worker: the reading moves here too.
 
     Returns one pickle of (segments, comments read, read errors as (line,
-    message), line of the last record), or of None when the range cannot be
-    finished here: a comment with a parent (its reply depth needs the
-    comments before it, which another worker read) or a failure the
-    whole-file reader would report in its own way. The caller then reads
-    that input in its own process, as with -j 1.
+    message), line of the last record); of None when the range holds a
+    comment with a parent (its reply depth needs the comments before it,
+    which other workers read: the caller resolves depth for that input);
+    of "failed" when reading failed (the caller reads that input itself and
+    reports the failure as the whole-file reader does).
     """
     from moderation.readers.jsonl import read_jsonl_range
 
@@ -253,7 +253,7 @@ def _scan_range_in_worker(model_file: str, part: Any, columns: Any, job: ChunkJo
         try:
             items = read_jsonl_range(part, columns)
         except Exception:  # noqa: BLE001 - the reading process reads the input itself and reports it
-            return pickle.dumps(None)
+            return pickle.dumps("failed")
         if not items:
             return pickle.dumps(([], 0, [], None))
         compact = _compact(items)
@@ -322,6 +322,52 @@ def _engine_joblib(moderator: Any, chunks: Iterable[Chunk], n_jobs: int, job: Ch
             yield pending.popleft(), loads(result)
 
 
+def _parse_range_in_worker(part: Any, columns: Any) -> bytes:
+    """Only read a `LineRange`, in a worker: its records as `_compact` columns, for the reading process to resolve reply depth."""
+    from moderation.readers.jsonl import read_jsonl_range
+
+    with gc_paused():
+        return pickle.dumps(_compact(read_jsonl_range(part, columns)), protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def _records_from_workers(executor: Any, name: str, guess: Any, size: int, columns: Any, context: Any,
+                          ahead: int) -> Iterator[Item]:
+    """The records of a JSON Lines file as its reader yields them (reply depth not yet resolved), parsed by workers.
+
+    For a dump with replies: reply depth needs every comment before, in
+    order, so it is resolved here (by the `DumpReader` this feeds), but the
+    parsing (~8 µs a comment) is still the workers'; this process rebuilds
+    the `Comment`s from columns (~1 µs).
+    """
+    from moderation.readers.jsonl import split_lines
+
+    loads = pickle.loads
+    pending: deque = deque()
+
+    def unpack(future: Any) -> list:
+        (sources, threads, titles, ids, parents, depths, authors, timestamps, quotes, texts, lines), errors = \
+            loads(future.result())
+        items: list = [Comment(id_, text, parent, depth, author, timestamp, quote, thread, title, source, line)
+                       for source, thread, title, id_, parent, depth, author, timestamp, quote, text, line
+                       in zip(sources, threads, titles, ids, parents, depths, authors, timestamps, quotes, texts, lines)]
+        for position, source, line, message in errors:  # in order: each lands where it stood
+            items.insert(position, ReadError(source, line, message))
+        if items:
+            context.line = items[-1].line
+        return items
+
+    try:
+        for part in split_lines(name, name, guess, size):
+            pending.append(executor.submit(_parse_range_in_worker, part, columns))
+            if len(pending) > ahead:
+                yield from unpack(pending.popleft())
+        while pending:
+            yield from unpack(pending.popleft())
+    finally:
+        for future in pending:
+            future.cancel()
+
+
 class _ModelFile:
     """The moderator pickled once to a temporary file, which each worker loads once (not once per chunk)."""
 
@@ -383,29 +429,41 @@ def _split_guess(name: str, format: str | None, encoding: str | None) -> tuple[A
 
 
 def _split_pieces(names: list[str], start: int, skip_records: int | None, options: dict[str, Any], chunk_size: int,
-                  stats: dict[int, Any]) -> Iterator[Any]:
+                  stats: dict[int, Any], executor: Any, workers: int, read_here: bool = False) -> Iterator[Any]:
     """What the workers get, in input order: `LineRange`s of JSON Lines files, chunks of records of the rest.
 
-    Inputs from `start` on; with `skip_records`, input `start` is read here
-    (whatever its format) and its first `skip_records` records are dropped:
-    they were scanned from ranges before the input turned out to need this
-    process (replies). Chunks of records span inputs read here, as with -j 1.
+    Inputs from `start` on; with `skip_records`, input `start` has replies:
+    its records come to this process (parsed by the workers, or read here
+    with `read_here`), which resolves reply depth, and the first
+    `skip_records` are dropped: they were scanned from ranges before the
+    first reply. Chunks of records span inputs read here, as with -j 1.
     """
     from itertools import islice
 
     from moderation.readers import iter_inputs
-    from moderation.readers.base import ReadStats
+    from moderation.readers.base import DumpReader, ReaderContext, ReadStats
     from moderation.readers.jsonl import split_lines
+    from moderation.readers.threads import DepthResolver
 
     buffer: list = []
     for index in range(start, len(names)):
         name = names[index]
         whole = index == start and skip_records is not None
-        plan = None if whole else _split_guess(name, options["format"], options["encoding"])
-        if plan is None:
-            reader = iter_inputs([name], **options)
-            stats[index] = reader.stats
-            for item in islice(reader, skip_records, None) if whole else reader:
+        plan = None if whole and read_here else _split_guess(name, options["format"], options["encoding"])
+        if plan is None or whole:
+            if plan is None:
+                reader = iter_inputs([name], **options)
+                stats[index] = reader.stats
+                records = iter(reader)
+            else:  # what read_dump does, but the lines parsed by the workers
+                context = ReaderContext(name, ReadStats())
+                guess, line_bytes = plan
+                parsed = _records_from_workers(executor, name, guess, chunk_size * line_bytes, options["columns"],
+                                               context, workers)
+                dump = DumpReader(name, parsed, context=context, resolver=DepthResolver())
+                stats[index] = dump.stats
+                records = dump.records()
+            for item in islice(records, skip_records, None) if whole else records:
                 buffer.append(item)
                 if len(buffer) >= chunk_size:
                     yield buffer
@@ -466,8 +524,11 @@ def _engine_split(moderator: Any, names: list[str], options: dict[str, Any], chu
     Other inputs (pages, other formats, gzip, stdin) are read here and sent
     as chunks, as before. A dump with replies needs reply depth across
     ranges, which no worker has: at the first range holding a reply, the
-    ranges after it are dropped and the input is read here from that point
-    (its first records, already scanned, are skipped), so the output is -j 1's.
+    ranges after it are dropped, and that input's records come to this
+    process, still parsed by the workers, range by range from its start, to
+    go through the same `DumpReader` depth resolution as with -j 1 (its first
+    records, already scanned, are skipped); they go out again as chunks to
+    be scored. So the output is -j 1's.
     """
     executor, workers = _executor(n_jobs)
     columns = options["columns"]
@@ -476,7 +537,7 @@ def _engine_split(moderator: Any, names: list[str], options: dict[str, Any], chu
     window = 2 * workers
     dumps, loads, protocol = pickle.dumps, pickle.loads, pickle.HIGHEST_PROTOCOL
     with _ModelFile(moderator) as model_file:
-        pieces = _split_pieces(names, 0, None, options, chunk_size, stats)
+        pieces = _split_pieces(names, 0, None, options, chunk_size, stats, executor, workers)
         pending: deque = deque()
         try:
             while True:
@@ -497,14 +558,15 @@ def _engine_split(moderator: Any, names: list[str], options: dict[str, Any], chu
                     yield piece, result, None
                     continue
                 index, part = piece
-                if result is None:  # this input is read here from this range on
+                if result is None or result == "failed":  # this input's records come here from now on
                     for _, later in pending:
                         later.cancel()
                     pending.clear()
                     pieces.close()
                     for stale in [i for i in stats if i >= index]:
                         del stats[stale]
-                    pieces = _split_pieces(names, index, emitted.get(index, 0), options, chunk_size, stats)
+                    pieces = _split_pieces(names, index, emitted.get(index, 0), options, chunk_size, stats, executor,
+                                           workers, read_here=result == "failed")
                     continue
                 segments, comments, errors, last_line = result
                 errors = [ReadError(part.name, line, message) for line, message in errors]
