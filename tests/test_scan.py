@@ -455,3 +455,23 @@ def test_jobs_skip_finished_inputs_and_the_forced_format(moderator, tmp_path):
     items = _compare_with_one_job(moderator, [dump, other], format="jsonl", skip_sources=[str(other)])[0]
     assert {i["source"] for i in items if type(i) is dict} == {str(dump)}
     assert _compare_with_one_job(moderator, [dump], format="no-such-format")[0][0].source == "<options>"
+
+
+def test_cli_jobs_write_the_same_jsonl_errors_and_exit_status_as_one_job(tmp_path):
+    dump = write_dump(tmp_path / "dump.jsonl", 40, broken_line=31)
+    outputs = []
+    for jobs in ("1", "2"):
+        out = tmp_path / f"out-{jobs}.jsonl"
+        result = run(str(dump), str(SEED_001), "--all", "--format", "jsonl", "-o", str(out), "--chunk-size", "6",
+                     "-j", jobs)
+        outputs.append((result.exit_code, result.stderr, out.read_bytes()))
+    assert outputs[1] == outputs[0]
+    assert outputs[0][0] == 1 and f"{dump}:31: " in outputs[0][1]
+    assert outputs[0][2].count(b"\n") == 40 + 9
+
+
+def test_progress_bar_counts_the_records_of_ranges(moderator, tmp_path):
+    dump = write_dump(tmp_path / "dump.jsonl", 30, broken_line=10)
+    result = scan([dump], moderator, chunk_size=4, n_jobs=2, progress=True)
+    assert sum(1 for _ in result.items()) == 31
+    assert result._progress.records == 31 and result._progress.current == str(dump)
