@@ -236,10 +236,11 @@ def _scan_in_worker(model_file: str, payload: bytes, job: ChunkJob) -> bytes:
     return _scan_pickled(_worker_model(model_file), payload, job)
 
 
-def _scan_range_in_worker(model_file: str, part: Any, columns: Any, job: ChunkJob) -> bytes:
+def _scan_range_in_worker(model_file: str, part: Any, columns: Any, job: ChunkJob) -> tuple[bytes, list | None]:
     """Read a `LineRange` of a JSON Lines dump and `scan_chunk` it, in a worker: the reading moves here too.
 
-    Returns one pickle of (segments, comments read, read errors as (line,
+    Returns (one pickle, the segments' JSON lines with `job.lines`). The
+    pickle is of (segments, comments read, read errors as (line,
     message), line of the last record); of None when the range holds a
     comment with a parent (its reply depth needs the comments before it,
     which other workers read: the caller resolves depth for that input);
@@ -253,17 +254,21 @@ def _scan_range_in_worker(model_file: str, part: Any, columns: Any, job: ChunkJo
         try:
             items = read_jsonl_range(part, columns)
         except Exception:  # noqa: BLE001 - the reading process reads the input itself and reports it
-            return pickle.dumps("failed")
+            return pickle.dumps("failed"), None
         if not items:
-            return pickle.dumps(([], 0, [], None))
+            return pickle.dumps(([], 0, [], None)), None
         compact = _compact(items)
         parents = compact[0][4]
         if parents.count(None) != len(parents):
-            return pickle.dumps(None)
+            return pickle.dumps(None), None
         segments = _scan_chunk(moderator, compact, job, None)
         errors = [(line, message) for _, _, line, message in compact[1]]
+        bodies = None
+        if job.lines:  # the JSON lines travel as they are, not copied once more into the pickle
+            bodies = [body for _, _, body, _ in segments]
+            segments = [(source, part, None, n_errors) for source, part, _, n_errors in segments]
         result = (segments, len(parents), errors, items[-1].line)
-        return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL)
+        return pickle.dumps(result, protocol=pickle.HIGHEST_PROTOCOL), bodies
 
 
 def _scan_pickled(moderator: Any, payload: bytes, job: ChunkJob) -> bytes:
@@ -553,10 +558,11 @@ def _engine_split(moderator: Any, names: list[str], options: dict[str, Any], chu
                 if not pending:
                     break
                 piece, future = pending.popleft()
-                result = loads(future.result())
                 if type(piece) is list:
-                    yield piece, result, None
+                    yield piece, loads(future.result()), None
                     continue
+                result, bodies = future.result()
+                result = loads(result)
                 index, part = piece
                 if result is None or result == "failed":  # this input's records come here from now on
                     for _, later in pending:
@@ -569,6 +575,9 @@ def _engine_split(moderator: Any, names: list[str], options: dict[str, Any], chu
                                            workers, read_here=result == "failed")
                     continue
                 segments, comments, errors, last_line = result
+                if bodies is not None:
+                    segments = [(source, seg_part, body, n_errors)
+                                for (source, seg_part, _, n_errors), body in zip(segments, bodies)]
                 errors = [ReadError(part.name, line, message) for line, message in errors]
                 counts = stats[index]
                 counts.comments += comments
