@@ -41,12 +41,12 @@ def main() -> None:
     print(f"model {moderator.version}, {tp['comments']:,} news-site comments, same process")
     print(f"  alt-profanity-check predict_prob : {tp['peer_seconds']:.3f} s  ({tp['peer_per_second']:,}/s)")
     print(f"  ours predict_proba               : {tp['ours_proba_seconds']:.3f} s  ({tp['ours_proba_per_second']:,}/s)  "
-          f"-> {tp['ratio_proba']:.2f}x theirs")
+          f"-> {tp['ratio_proba']:.3f}x theirs")
     print(f"  ours score (verdicts + evidence) : {tp['ours_score_seconds']:.3f} s  ({tp['ours_score_per_second']:,}/s)  "
           f"-> {tp['ratio_score']:.2f}x theirs")
     cpu = tp["cpu_seconds"]
     print(f"  CPU seconds (fastest round each): theirs {cpu['peer']:.3f}, predict_proba {cpu['ours_proba']:.3f} "
-          f"({tp['ratio_proba_cpu']:.2f}x), score {cpu['ours_score']:.3f} ({tp['ratio_score_cpu']:.2f}x)")
+          f"({tp['ratio_proba_cpu']:.3f}x), score {cpu['ours_score']:.3f} ({tp['ratio_score_cpu']:.2f}x)")
     print(f"  single check(): p50 {lat['p50_ms']:.3f} ms, p99 {lat['p99_ms']:.3f} ms, max {lat['max_ms']:.3f} ms "
           f"(each comment's best of 3: p50 {lat['best_of_3_p50_ms']:.3f} ms, p99 {lat['best_of_3_p99_ms']:.3f} ms; "
           f"load average {lat['load_average_1min']} on {lat['cpus']} CPUs)")

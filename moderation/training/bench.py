@@ -60,9 +60,10 @@ def throughput(moderator, texts: Sequence[str], repeat: int = 5) -> dict:
         "peer_seconds": round(t_peer, 3), "peer_per_second": round(n / t_peer),
         "ours_proba_seconds": round(t_proba, 3), "ours_proba_per_second": round(n / t_proba),
         "ours_score_seconds": round(t_score, 3), "ours_score_per_second": round(n / t_score),
-        "ratio_proba": round(t_peer / t_proba, 2), "ratio_score": round(t_peer / t_score, 2),
+        # three decimals: a ratio of 0.9975 must not show (or pass) as 1.00
+        "ratio_proba": round(t_peer / t_proba, 3), "ratio_score": round(t_peer / t_score, 3),
         "cpu_seconds": {name: round(v, 3) for name, v in cpu.items()},
-        "ratio_proba_cpu": round(cpu["peer"] / cpu["ours_proba"], 2),
+        "ratio_proba_cpu": round(cpu["peer"] / cpu["ours_proba"], 3),
         "ratio_score_cpu": round(cpu["peer"] / cpu["ours_score"], 2),
     }
 

@@ -209,11 +209,11 @@ def render_markdown(r: dict, command: str) -> str:
     if sp:
         tp = sp["throughput"]
         L.append(f"| throughput >= 1.0x alt-profanity-check (probabilities, {tp['comments']:,} comments) | "
-                 f"{tp['ratio_proba']:.2f}x ({tp['ours_proba_per_second']:,}/s vs {tp['peer_per_second']:,}/s) | {_mark(tp['ratio_proba'] >= 1.0)} |")
+                 f"{tp['ratio_proba']:.3f}x ({tp['ours_proba_per_second']:,}/s vs {tp['peer_per_second']:,}/s) | {_mark(tp['ratio_proba'] >= 1.0)} |")
         L.append(f"| (full verdicts with evidence, same comments) | {tp['ratio_score']:.2f}x ({tp['ours_score_per_second']:,}/s) | "
                  f"{_mark(tp['ratio_score'] >= 1.0)} |")
         if "ratio_proba_cpu" in tp:
-            L.append(f"| (the same two ratios in CPU seconds) | {tp['ratio_proba_cpu']:.2f}x, {tp['ratio_score_cpu']:.2f}x | "
+            L.append(f"| (the same two ratios in CPU seconds) | {tp['ratio_proba_cpu']:.3f}x, {tp['ratio_score_cpu']:.2f}x | "
                      f"{_mark(tp['ratio_proba_cpu'] >= 1.0)} |")
         lat = sp["latency"]
         L.append(f"| single-comment p99 latency <= 2 ms | {lat['p99_ms']:.2f} ms (p50 {lat['p50_ms']:.2f}; load average "
