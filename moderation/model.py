@@ -78,6 +78,8 @@ class _Analysis:
 
 def _with_windows(normalized: Sequence[str]) -> tuple[Sequence[str], list[int]]:
     """The batch plus the windows of its long texts (see `LONG_TEXT`), and each window's text index."""
+    if not normalized or max(map(len, normalized)) <= LONG_TEXT:  # the usual batch: no loop in Python
+        return normalized, []
     pieces: list[str] = []
     owner: list[int] = []
     for i, text in enumerate(normalized):
@@ -114,15 +116,20 @@ def windows(text: str, size: int = WINDOW, step: int = STEP) -> list[str]:
 
 
 def blocks(texts: Sequence[str], budget: int = BLOCK_CHARS) -> list[slice]:
-    """Consecutive slices of `texts` of about `budget` characters each (at least one text each)."""
-    out, start, size = [], 0, 0
-    for i, text in enumerate(texts):
-        size += len(text)
-        if size >= budget:
-            out.append(slice(start, i + 1))
-            start, size = i + 1, 0
-    if start < len(texts):
-        out.append(slice(start, len(texts)))
+    """Consecutive slices of `texts` of about `budget` characters each (at least one text each).
+
+    A block ends with the text that brings it to `budget` characters or more.
+    """
+    n = len(texts)
+    ends = np.cumsum(np.fromiter(map(len, texts), np.int64, n))  # characters up to each text, inclusive
+    out, start, base = [], 0, 0
+    while start < n:
+        i = int(np.searchsorted(ends, base + budget))  # the first text that brings the block to the budget
+        if i >= n:
+            out.append(slice(start, n))
+            break
+        out.append(slice(start, i + 1))
+        start, base = i + 1, int(ends[i])
     return out
 
 

@@ -176,6 +176,27 @@ def test_blocks_cover_the_batch_in_order_by_characters():
     assert blocks(["x" * 500], budget=100) == [slice(0, 1)]
 
 
+def test_blocks_end_with_the_text_that_reaches_the_budget():
+    import random
+
+    from moderation.model import blocks
+
+    def by_loop(texts, budget):  # the rule, one text at a time
+        out, start, size = [], 0, 0
+        for i, text in enumerate(texts):
+            size += len(text)
+            if size >= budget:
+                out.append(slice(start, i + 1))
+                start, size = i + 1, 0
+        return out + ([slice(start, len(texts))] if start < len(texts) else [])
+
+    rng = random.Random(5)
+    for _ in range(2000):
+        texts = ["x" * rng.choice([0, 1, 5, 50, 99, 100, 101, 250]) for _ in range(rng.randint(0, 40))]
+        budget = rng.choice([1, 50, 100, 200, 1000])
+        assert blocks(texts, budget=budget) == by_loop(texts, budget)
+
+
 def test_a_batch_scored_in_blocks_equals_the_batch_scored_whole(moderator, monkeypatch):
     import numpy as np
 
