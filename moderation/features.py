@@ -480,18 +480,24 @@ class Featurizer:
         over8 = np.flatnonzero((lengths > 8) & (lengths <= _KEY_CHARS))  # the rarer long tokens
         hi[over8] = words[starts[over8] + 8] & _BYTE_MASKS[lengths[over8] - 8]
         n_vocab = len(self.tokens_)
-        ids = np.full(len(starts), -1, dtype=np.int64)
-        pending = np.flatnonzero(lengths <= _KEY_CHARS)
         mask = (1 << bits) - 1
-        slot = _slot(lo[pending], hi[pending], bits)
-        for k in range(max_probe + 1):
-            cand = slots[(slot + k) & mask]
-            match = (slot_lo[cand] == lo[pending]) & (slot_hi[cand] == hi[pending])
-            ids[pending[match]] = cand[match]
-            go_on = ~match & (cand != n_vocab)  # an empty slot ends the probe: not in the table
-            pending, slot = pending[go_on], slot[go_on]
+        # the first round over every token, without the index arrays of the later rounds; a token
+        # longer than the key words is never looked up in the table (its key is not its whole text)
+        short = lengths <= _KEY_CHARS
+        slot = _slot(lo, hi, bits)
+        cand = slots[slot]
+        match = (slot_lo[cand] == lo) & (slot_hi[cand] == hi) & short
+        ids = np.where(match, cand, -1)
+        pending = np.flatnonzero(~match & (cand != n_vocab) & short)  # an empty slot ends the probe
+        slot, lo, hi = slot[pending], lo[pending], hi[pending]
+        for k in range(1, max_probe + 1):
             if not len(pending):
                 break
+            cand = slots[(slot + k) & mask]
+            match = (slot_lo[cand] == lo) & (slot_hi[cand] == hi)
+            ids[pending[match]] = cand[match]
+            go_on = ~match & (cand != n_vocab)
+            pending, slot, lo, hi = pending[go_on], slot[go_on], lo[go_on], hi[go_on]
         # long tokens and unknown ones: the vocabulary itself (swapped letters, repeats: _Vocab.__missing__)
         rest = np.flatnonzero(ids < 0)
         if len(rest):
