@@ -537,11 +537,12 @@ class Featurizer:
 
     def _after(self, ids: np.ndarray, cues: np.ndarray, window: int) -> np.ndarray:
         """Positions up to `window` tokens after each cue position, up to (not past) the first
-        punctuation token or separator (each position once, sorted)."""
+        punctuation token or separator. A position after two cues comes twice: callers only
+        assign to these positions, so repeats cost less than making them unique."""
         q = cues[:, None] + np.arange(1, window + 1)
         q = np.minimum(q, len(ids) - 1)  # the batch ends with a separator, which stops every window
         stopped = np.logical_or.accumulate(self._tables.flags["punct"][ids[q]], axis=1)
-        return np.unique(q[~stopped])
+        return q[~stopped]
 
     def analyse(self, normalized: Sequence[str]):
         """Feature occurrences of a batch: (doc, code, token position within the batch, doc_start).
