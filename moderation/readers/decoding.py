@@ -247,10 +247,12 @@ class DecodedLine:
 class LineDecoder:
     """Decodes lines of an ASCII-compatible encoding one at a time, settling the encoding lazily."""
 
-    def __init__(self, guess: EncodingGuess):
+    def __init__(self, guess: EncodingGuess, first_line: bool = True):
+        # `first_line=False` for a reader that starts inside a file (a range of
+        # its lines): a byte-order mark is only looked for on line 1.
         self.encoding = guess.encoding
         self.settled = guess.settled
-        self._first = True
+        self._first = first_line
 
     def decode(self, raw: bytes) -> tuple[str, str | None]:
         encoding = self.encoding

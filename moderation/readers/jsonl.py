@@ -217,8 +217,7 @@ def read_jsonl_range(part: LineRange, columns: ColumnMap | None = None) -> list[
     with open(part.path, "rb") as f:
         f.seek(part.start)
         data = f.read(part.end - part.start)
-    decoder = LineDecoder(EncodingGuess(part.encoding, part.settled, "range"))
-    decoder._first = part.first_line == 1  # a byte-order mark is only looked for on line 1
+    decoder = LineDecoder(EncodingGuess(part.encoding, part.settled, "range"), first_line=part.first_line == 1)
     context = ReaderContext(part.name, ReadStats())
     mapper = RecordMapper(columns, part.name)
     return list(_read_fast(io.BytesIO(data), decoder, context, mapper, part.first_line - 1))
