@@ -659,6 +659,7 @@ class Featurizer:
             ctxP = ctx[P]
             plain = ctxP == CTX_PLAIN
             loP, hiP = doc_start[P], doc_end[P]
+            loP2, hiP2 = loP[:, None], hiP[:, None]
 
             def near(flag: np.ndarray, before: int, after: int, by_id: bool = True) -> np.ndarray:
                 """Whether `flag` is set within the window around each trigger, inside its document.
@@ -666,10 +667,13 @@ class Featurizer:
                 `flag` is per token id (`by_id`) or per batch position. Only the windows are
                 read (triggers are ~3% of tokens), not a prefix sum over the whole batch.
                 """
+                # A window position outside the document is moved to the document's first or
+                # last token, which the window holds anyway (the trigger lies in between), so
+                # the answer is unchanged and no "inside" mask is needed.
                 q = P[:, None] + np.arange(-before, after + 1)
-                inside = (q >= loP[:, None]) & (q <= hiP[:, None])
-                q = np.clip(q, 0, n - 1)
-                return ((flag[ids[q]] if by_id else flag[q]) & inside).any(axis=1)
+                np.maximum(q, loP2, out=q)
+                np.minimum(q, hiP2, out=q)
+                return (flag[ids[q]] if by_id else flag[q]).any(axis=1)
 
             def emit(name: str, mask: np.ndarray) -> None:
                 p = P[mask]
