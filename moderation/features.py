@@ -685,26 +685,34 @@ class Featurizer:
                 okq = q >= loP
                 return okq & f[flag_name][ids[np.maximum(q, 0)]]
 
+            # A pattern whose trigger is absent emits nothing, so its whole group is skipped
+            # (a comment with a swear word and no metaphor pays for neither family's windows);
+            # the segments keep their order.
             human_tok = f["_human_or_group"]  # per token id
-            human_near = near(human_tok, CUE_WINDOW, CUE_WINDOW) & plain
             dh_plain = is_dh & plain
-            for ci, c in enumerate(DH_CATEGORIES, 1):
-                m = dh_plain & (cat == ci)
-                emit(c, m)
-                emit(f"{c}:human", m & human_near)
-            emit("dh:any", dh_plain)
-            emit("dh:human", dh_plain & human_near)
-            emit("dh:group", dh_plain & near(f["group"], CUE_WINDOW, CUE_WINDOW))
-            emit("dh:determiner", dh_plain & prev("determiner", 1))
-            emit("dh:predicative", dh_plain & (prev("copula", 1) | prev("copula", 2)))
-            emit("dh:figurative", dh_plain & ~t.flags["_literal_prone_cat"][cat])
-            emit("dh:literal", dh_plain & near(f["literal"], 5, 5))
-            emit("dh:praise", dh_plain & f["praise_term"][iP] & near(f["praise"], 5, 5))
-            emit("dh:negated", is_dh & (ctxP == CTX_NEG))
-            emit("dh:reported", is_dh & (ctxP == CTX_REPORTED))
-            emit("dh:quoted", is_dh & (ctxP == CTX_QUOTED))
+            any_dh_plain = bool(dh_plain.any())
+            ins = f["insult"][iP] & plain
+            any_ins = bool(ins.any())
+            human_near = near(human_tok, CUE_WINDOW, CUE_WINDOW) & plain if any_dh_plain or any_ins else None
+            if any_dh_plain:
+                for ci, c in enumerate(DH_CATEGORIES, 1):
+                    m = dh_plain & (cat == ci)
+                    emit(c, m)
+                    emit(f"{c}:human", m & human_near)
+                emit("dh:any", dh_plain)
+                emit("dh:human", dh_plain & human_near)
+                emit("dh:group", dh_plain & near(f["group"], CUE_WINDOW, CUE_WINDOW))
+                emit("dh:determiner", dh_plain & prev("determiner", 1))
+                emit("dh:predicative", dh_plain & (prev("copula", 1) | prev("copula", 2)))
+                emit("dh:figurative", dh_plain & ~t.flags["_literal_prone_cat"][cat])
+                emit("dh:literal", dh_plain & near(f["literal"], 5, 5))
+                emit("dh:praise", dh_plain & f["praise_term"][iP] & near(f["praise"], 5, 5))
+            if is_dh.any():
+                emit("dh:negated", is_dh & (ctxP == CTX_NEG))
+                emit("dh:reported", is_dh & (ctxP == CTX_REPORTED))
+                emit("dh:quoted", is_dh & (ctxP == CTX_QUOTED))
             docP = doc[P]
-            if dh_plain.any():
+            if any_dh_plain:
                 dcount = np.bincount(docP[dh_plain], minlength=int(docP[-1]) + 1)
                 emit("dh:two_or_more", dh_plain & (dcount[docP] >= 2))
             viol = f["violence"][iP] & plain
@@ -721,17 +729,19 @@ class Featurizer:
                 emit("breed:like", brd & near(f["like"], 0, 6))
             second_tok = f["second_person"]  # per token id
             prof = f["profanity"][iP] & plain
-            ins = f["insult"][iP] & plain
             thr = f["threat"][iP] & plain
-            second5 = near(second_tok, 5, 5) if (prof.any() or ins.any()) else np.zeros(len(P), dtype=bool)
-            emit("profanity", prof)
-            emit("profanity:second_person", prof & second5)
-            emit("insult", ins)
-            emit("insult:second_person", ins & second5)
-            emit("insult:human", ins & human_near)
+            any_prof = bool(prof.any())
+            if any_prof or any_ins:
+                second5 = near(second_tok, 5, 5)
+                emit("profanity", prof)
+                emit("profanity:second_person", prof & second5)
+            if any_ins:
+                emit("insult", ins)
+                emit("insult:second_person", ins & second5)
+                emit("insult:human", ins & human_near)
             if thr.any():
                 emit("threat:second_person", thr & near(second_tok, 4, 4))
-            if ins.any():
+            if any_ins:
                 icount = np.bincount(docP[ins], minlength=int(docP[-1]) + 1)
                 emit("insult:count2", ins & (icount[docP] >= 2))
 
