@@ -418,6 +418,10 @@ class Featurizer:
             literal_prone[cat_index[c]] = True
         flags["_literal_prone_cat"] = literal_prone
         flags["_human_or_group"] = flags["human"] | flags["group"]
+        # the tokens the lexicon patterns are computed at (once here, not per batch: the hook's
+        # single comments would otherwise pay for seven passes over the vocabulary each)
+        flags["_trigger"] = ((dh_cat > 0) | flags["profanity"] | flags["insult"] | flags["violence"] | flags["breed"]
+                             | flags["threat"] | flags["extermination"])
         return _Tables(dh_cat=dh_cat, flags=flags)
 
     # ----- analysis -----------------------------------------------------
@@ -650,8 +654,7 @@ class Featurizer:
             segments.append((_SEG_BIGRAM, b, kind * _SHIFT + ids[b - 1] * self._vt + ids[b]))
 
         # ----- lexicon patterns (computed only at the positions of trigger words) -----
-        trig = (t.dh_cat > 0) | f["profanity"] | f["insult"] | f["violence"] | f["breed"] | f["threat"] | f["extermination"]
-        P = np.flatnonzero(trig[ids]) if n else idx
+        P = np.flatnonzero(f["_trigger"][ids]) if n else idx
         if len(P):
             iP = ids[P]
             cat = t.dh_cat[iP]
