@@ -237,7 +237,12 @@ def _scan_in_worker(model_file: str, payload: bytes, job: ChunkJob) -> bytes:
 
 
 def _scan_range_in_worker(model_file: str, part: Any, columns: Any, job: ChunkJob) -> tuple[bytes, list | None]:
-    """Read a `LineRange` of a JSON Lines dump and `scan_chunk` it, in a worker: the reading moves here too.
+    """`_scan_range` in a joblib worker, with the moderator it loaded once."""
+    return _scan_range(_worker_model(model_file), part, columns, job)
+
+
+def _scan_range(moderator: Any, part: Any, columns: Any, job: ChunkJob) -> tuple[bytes, list | None]:
+    """Read a `LineRange` of a JSON Lines dump and `scan_chunk` it, in a worker (joblib's, Dask's): the reading moves there too.
 
     Returns (one pickle, the segments' JSON lines with `job.lines`). The
     pickle is of (segments, comments read, read errors as (line,
@@ -249,7 +254,6 @@ def _scan_range_in_worker(model_file: str, part: Any, columns: Any, job: ChunkJo
     """
     from moderation.readers.jsonl import read_jsonl_range
 
-    moderator = _worker_model(model_file)
     with gc_paused():  # parsed records, comments and scan records: many small acyclic objects
         try:
             items = read_jsonl_range(part, columns)
@@ -335,7 +339,7 @@ def _parse_range_in_worker(part: Any, columns: Any) -> bytes:
         return pickle.dumps(_compact(read_jsonl_range(part, columns)), protocol=pickle.HIGHEST_PROTOCOL)
 
 
-def _records_from_workers(executor: Any, name: str, guess: Any, size: int, columns: Any, context: Any,
+def _records_from_workers(pool: Any, name: str, guess: Any, size: int, columns: Any, context: Any,
                           ahead: int) -> Iterator[Item]:
     """The records of a JSON Lines file as its reader yields them (reply depth not yet resolved), parsed by workers.
 
@@ -362,8 +366,8 @@ def _records_from_workers(executor: Any, name: str, guess: Any, size: int, colum
         return items
 
     try:
-        for part in split_lines(name, name, guess, size):
-            pending.append(executor.submit(_parse_range_in_worker, part, columns))
+        for part in split_lines(os.path.abspath(name), name, guess, size):
+            pending.append(pool.parse(part, columns))
             if len(pending) > ahead:
                 yield from unpack(pending.popleft())
         while pending:
@@ -434,8 +438,10 @@ def _split_guess(name: str, format: str | None, encoding: str | None) -> tuple[A
 
 
 def _split_pieces(names: list[str], start: int, skip_records: int | None, options: dict[str, Any], chunk_size: int,
-                  stats: dict[int, Any], executor: Any, workers: int, read_here: bool = False) -> Iterator[Any]:
+                  stats: dict[int, Any], pool: Any, read_here: bool = False) -> Iterator[Any]:
     """What the workers get, in input order: `LineRange`s of JSON Lines files, chunks of records of the rest.
+
+    Only files the workers can read (`pool.reads`) are cut into ranges.
 
     Inputs from `start` on; with `skip_records`, input `start` has replies:
     its records come to this process (parsed by the workers, or read here
@@ -454,7 +460,10 @@ def _split_pieces(names: list[str], start: int, skip_records: int | None, option
     for index in range(start, len(names)):
         name = names[index]
         whole = index == start and skip_records is not None
-        plan = None if whole and read_here else _split_guess(name, options["format"], options["encoding"])
+        if (whole and read_here) or not pool.reads(name):
+            plan = None
+        else:
+            plan = _split_guess(name, options["format"], options["encoding"])
         if plan is None or whole:
             if plan is None:
                 reader = iter_inputs([name], **options)
@@ -463,8 +472,8 @@ def _split_pieces(names: list[str], start: int, skip_records: int | None, option
             else:  # what read_dump does, but the lines parsed by the workers
                 context = ReaderContext(name, ReadStats())
                 guess, line_bytes = plan
-                parsed = _records_from_workers(executor, name, guess, chunk_size * line_bytes, options["columns"],
-                                               context, workers)
+                parsed = _records_from_workers(pool, name, guess, chunk_size * line_bytes, options["columns"],
+                                               context, pool.count)
                 dump = DumpReader(name, parsed, context=context, resolver=DepthResolver())
                 stats[index] = dump.stats
                 records = dump.records()
@@ -479,7 +488,7 @@ def _split_pieces(names: list[str], start: int, skip_records: int | None, option
             buffer = []
         stats[index] = ReadStats()
         guess, line_bytes = plan
-        for part in split_lines(name, name, guess, chunk_size * line_bytes):
+        for part in split_lines(os.path.abspath(name), name, guess, chunk_size * line_bytes):
             yield index, part
     if buffer:
         yield buffer
@@ -517,9 +526,147 @@ def start_workers(n_jobs: int) -> None:
             executor.submit(_warm_up)
 
 
-def _engine_split(moderator: Any, names: list[str], options: dict[str, Any], chunk_size: int, n_jobs: int,
+class _LocalPool:
+    """-j N's workers (joblib's reusable loky pool), as `_engine_split` uses them: each call returns a future.
+
+    The moderator is pickled once to a temporary file and each worker loads
+    it once. They share this machine's files, so they read every input.
+    """
+
+    def __init__(self, moderator: Any, n_jobs: int):
+        self.executor, self.count = _executor(n_jobs)
+        self.window = 2 * self.count
+        self._model = _ModelFile(moderator)
+        self._path = self._model.path
+
+    def reads(self, name: str) -> bool:
+        return True
+
+    def chunk(self, payload: bytes, job: ChunkJob) -> Any:
+        return self.executor.submit(_scan_in_worker, self._path, payload, job)
+
+    def range(self, part: Any, columns: Any, job: ChunkJob) -> Any:
+        return self.executor.submit(_scan_range_in_worker, self._path, part, columns, job)
+
+    def parse(self, part: Any, columns: Any) -> Any:
+        return self.executor.submit(_parse_range_in_worker, part, columns)
+
+    def close(self) -> None:
+        self._model.__exit__()
+
+
+#: How the Dask engine's workers get plain JSON Lines dumps: `auto` (they
+#: read ranges of the files every worker sees as this process does, and get
+#: chunks of the others), `workers` (ranges of every such file, without
+#: asking), `client` (chunks read here, for every input).
+DASK_READS = ("auto", "workers", "client")
+
+
+def _dask_client(scheduler: Any) -> tuple[Any, bool]:
+    """(a dask.distributed Client for `scheduler`, whether it is ours to close)."""
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise RuntimeError("the dask engine needs the 'dask' extra: pip install 'moderation[dask]'") from exc
+    if scheduler is None:
+        raise ValueError("the dask engine needs a scheduler address (--scheduler tcp://HOST:8786) or a Client")
+    if isinstance(scheduler, Client):
+        return scheduler, False
+    return Client(scheduler), True
+
+
+def _file_views(paths: list[str]) -> list[tuple[int, int] | None]:
+    """(size, mtime in ns) of each path as this machine sees it, None where it cannot; run on each Dask worker."""
+    views: list[tuple[int, int] | None] = []
+    for path in paths:
+        try:
+            st = os.stat(path)
+        except OSError:
+            views.append(None)
+        else:
+            views.append((st.st_size, st.st_mtime_ns))
+    return views
+
+
+def shared_files(client: Any, names: Sequence[str]) -> set[str]:
+    """The `names` that every worker of `client` sees as this process does: same size and mtime, by the same absolute path.
+
+    One round trip to the workers for all the names. A worker that cannot
+    stat a file, or sees another size or mtime (no shared filesystem, or
+    another copy), keeps that file off the fast path: it is read here and
+    sent as chunks, which any cluster can score.
+    """
+    mine: dict[str, tuple[str, tuple[int, int]]] = {}
+    for name in names:
+        if name == "-":
+            continue
+        try:
+            st = os.stat(name)
+        except OSError:
+            continue
+        mine[name] = (os.path.abspath(name), (st.st_size, st.st_mtime_ns))
+    if not mine:
+        return set()
+    try:
+        views = client.run(_file_views, [path for path, _ in mine.values()])
+    except Exception:  # noqa: BLE001 - a worker that cannot answer cannot be trusted with the files
+        return set()
+    if not views:
+        return set()
+    shared = set()
+    for i, (name, (_, view)) in enumerate(mine.items()):
+        if all(seen[i] is not None and tuple(seen[i]) == view for seen in views.values()):
+            shared.add(name)
+    return shared
+
+
+class _DaskPool:
+    """A dask.distributed cluster's workers, as `_engine_split` uses them: each call returns a future.
+
+    The moderator is scattered to every worker once. Only inputs in
+    `self.shared` (per `read`, see `DASK_READS`) are cut into ranges for the
+    workers to read; the rest are read here and sent as chunks.
+    """
+
+    def __init__(self, moderator: Any, scheduler: Any, names: Sequence[str], read: str):
+        self.client, self._own = _dask_client(scheduler)
+        try:
+            threads = sum(self.client.nthreads().values()) or 1
+            self.count = threads
+            self.window = 2 * threads + 1
+            # Its own key (not the object's hash): the same moderator scattered by the scan before
+            # could be being released under that key just now, which loses it ("lost dependencies").
+            [self._model] = self.client.scatter([moderator], broadcast=True, hash=False)
+            if read == "workers":
+                self.shared = set(names)
+            elif read == "auto":
+                self.shared = shared_files(self.client, names)
+            else:
+                self.shared = set()
+        except BaseException:
+            self.close()
+            raise
+
+    def reads(self, name: str) -> bool:
+        return name in self.shared
+
+    def chunk(self, payload: bytes, job: ChunkJob) -> Any:
+        return self.client.submit(_scan_pickled, self._model, payload, job, pure=False)
+
+    def range(self, part: Any, columns: Any, job: ChunkJob) -> Any:
+        return self.client.submit(_scan_range, self._model, part, columns, job, pure=False)
+
+    def parse(self, part: Any, columns: Any) -> Any:
+        return self.client.submit(_parse_range_in_worker, part, columns, pure=False)
+
+    def close(self) -> None:
+        if self._own:
+            self.client.close()
+
+
+def _engine_split(make_pool: Callable[[], Any], names: list[str], options: dict[str, Any], chunk_size: int,
                   job: ChunkJob, reader_stats: Any) -> Iterator[tuple[list, list, Any]]:
-    """-j N over paths: workers read JSON Lines dumps themselves, in ranges of whole lines.
+    """-j N or Dask over paths: workers read JSON Lines dumps themselves, in ranges of whole lines.
 
     With chunks of parsed comments, this process read and parsed the whole
     dump (about 8 µs a comment) and pickled it out again, a serial share that
@@ -533,16 +680,17 @@ def _engine_split(moderator: Any, names: list[str], options: dict[str, Any], chu
     process, still parsed by the workers, range by range from its start, to
     go through the same `DumpReader` depth resolution as with -j 1 (its first
     records, already scanned, are skipped); they go out again as chunks to
-    be scored. So the output is -j 1's.
+    be scored. So the output is -j 1's. `make_pool` gives the workers
+    (`_LocalPool`, `_DaskPool`); it is called when the iteration starts.
     """
-    executor, workers = _executor(n_jobs)
     columns = options["columns"]
     stats: dict[int, Any] = {}
     emitted: dict[int, int] = {}  # records scanned from each input's ranges so far
-    window = 2 * workers
     dumps, loads, protocol = pickle.dumps, pickle.loads, pickle.HIGHEST_PROTOCOL
-    with _ModelFile(moderator) as model_file:
-        pieces = _split_pieces(names, 0, None, options, chunk_size, stats, executor, workers)
+    pool = make_pool()
+    window = pool.window
+    try:
+        pieces = _split_pieces(names, 0, None, options, chunk_size, stats, pool)
         pending: deque = deque()
         try:
             while True:
@@ -551,9 +699,9 @@ def _engine_split(moderator: Any, names: list[str], options: dict[str, Any], chu
                     if piece is None:
                         break
                     if type(piece) is list:
-                        future = executor.submit(_scan_in_worker, model_file, dumps(_compact(piece), protocol=protocol), job)
+                        future = pool.chunk(dumps(_compact(piece), protocol=protocol), job)
                     else:
-                        future = executor.submit(_scan_range_in_worker, model_file, piece[1], columns, job)
+                        future = pool.range(piece[1], columns, job)
                     pending.append((piece, future))
                 if not pending:
                     break
@@ -571,8 +719,8 @@ def _engine_split(moderator: Any, names: list[str], options: dict[str, Any], chu
                     pieces.close()
                     for stale in [i for i in stats if i >= index]:
                         del stats[stale]
-                    pieces = _split_pieces(names, index, emitted.get(index, 0), options, chunk_size, stats, executor,
-                                           workers, read_here=result == "failed")
+                    pieces = _split_pieces(names, index, emitted.get(index, 0), options, chunk_size, stats, pool,
+                                           read_here=result == "failed")
                     continue
                 segments, comments, errors, last_line = result
                 if bodies is not None:
@@ -588,24 +736,18 @@ def _engine_split(moderator: Any, names: list[str], options: dict[str, Any], chu
             for _, later in pending:
                 later.cancel()
             pieces.close()
+    finally:
+        pool.close()
     for index in sorted(stats):
         reader_stats.add(stats[index])
 
 
 def _engine_dask(moderator: Any, chunks: Iterable[Chunk], scheduler: Any, job: ChunkJob) -> Iterator[tuple[Chunk, list]]:
-    try:
-        from distributed import Client
-    except ImportError as exc:  # pragma: no cover - depends on the install
-        raise RuntimeError("the dask engine needs the 'dask' extra: pip install 'moderation[dask]'") from exc
-
-    own_client = not isinstance(scheduler, Client)
-    if scheduler is None:
-        raise ValueError("the dask engine needs a scheduler address (--scheduler tcp://HOST:8786) or a Client")
-    client = Client(scheduler) if own_client else scheduler
+    client, own_client = _dask_client(scheduler)
     try:
         threads = sum(client.nthreads().values()) or 1
         window = 2 * threads + 1
-        [model] = client.scatter([moderator], broadcast=True)
+        [model] = client.scatter([moderator], broadcast=True, hash=False)
         pending: deque = deque()
         dumps, loads, protocol = pickle.dumps, pickle.loads, pickle.HIGHEST_PROTOCOL
         for chunk in chunks:
@@ -785,6 +927,7 @@ def scan(
     n_jobs: int = 1,
     engine: str = "local",
     scheduler: Any = None,
+    dask_read: str = "auto",
     skip_sources: Collection[str] = (),
     progress: bool = False,
     on_error: Callable[[ReadError], None] | None = None,
@@ -795,6 +938,8 @@ def scan(
     `RECORD_FIELDS`), in input order, whatever the engine. `skip_sources`
     names inputs already finished by an earlier run (resume); their comments
     are neither scored nor counted. `progress` shows a tqdm bar on stderr.
+    `dask_read` says which plain JSON Lines files the Dask engine's workers
+    read themselves (see `DASK_READS`; the output is the same either way).
     """
     if chunk_size < 1:
         raise ValueError("chunk_size must be at least 1")
@@ -802,8 +947,11 @@ def scan(
         raise ValueError(f"unknown engine {engine!r}; choose one of {', '.join(ENGINES)}")
     if n_jobs == 0 or n_jobs < -1:
         raise ValueError("n_jobs must be a positive number of processes, or -1 for one per core")
+    if dask_read not in DASK_READS:
+        raise ValueError(f"unknown dask_read {dask_read!r}; choose one of {', '.join(DASK_READS)}")
     bar = ScanProgress(inputs if _are_paths(inputs) else None, skip_sources) if progress else None
-    if engine == "local" and n_jobs != 1 and _are_paths(inputs) and _valid_format(format):
+    split = (engine == "local" and n_jobs != 1) or (engine == "dask" and dask_read != "client")
+    if split and _are_paths(inputs) and _valid_format(format):
         # Workers read the JSON Lines dumps themselves (see _engine_split).
         from moderation.readers import expand_paths
         from moderation.readers.base import ReadStats
@@ -813,8 +961,13 @@ def scan(
         names = [name for name in expand_paths([os.fspath(p) for p in paths], stats) if name not in skip_sources]
         options = {"format": format, "encoding": encoding, "columns": columns, "stdin": stdin}
 
+        def make_pool() -> Any:
+            if engine == "dask":
+                return _DaskPool(moderator, scheduler, names, dask_read)
+            return _LocalPool(moderator, n_jobs)
+
         def start_split(job: ChunkJob) -> Iterator[tuple[list, list, Any]]:
-            return _engine_split(moderator, names, options, chunk_size, n_jobs, job, stats)
+            return _engine_split(make_pool, names, options, chunk_size, job, stats)
 
         return ScanResult(start_split, bar, on_error, stats)
 

@@ -353,26 +353,29 @@ def test_cli_policy_file_changes_the_decisions_and_a_bad_one_is_exit_1(tmp_path)
 # -j N reads plain JSON Lines dumps in ranges of lines, one per worker task
 # (scan._engine_split); everything below must come out as -j 1 gives it.
 
-def _compare_with_one_job(moderator, inputs, chunk_size=5, **options):
-    """The records, read errors, input ends, JSON lines, summary and reader counts of -j 2 equal -j 1's."""
+def _compare_with_one_job(moderator, inputs, chunk_size=5, engine=None, **options):
+    """The records, read errors, input ends, JSON lines, summary and reader counts of -j 2 (or of `engine`, a dict
+    of scan options) equal -j 1's."""
     from moderation.report.jsonl import json_line_encoder
 
-    def run_items(n_jobs):
+    engine = engine or {"n_jobs": 2}
+
+    def run_items(how):
         errors = []
-        result = scan(inputs, moderator, chunk_size=chunk_size, n_jobs=n_jobs, on_error=errors.append, **options)
+        result = scan(inputs, moderator, chunk_size=chunk_size, on_error=errors.append, **how, **options)
         items = [(i.source, i.summary.to_dict(), i.errors) if type(i).__name__ == "InputDone" else i
                  for i in result.items(input_ends=True)]
         return items, errors, result.summary.to_dict(), result.reader_stats.to_dict()
 
-    def run_lines(n_jobs):
-        result = scan(inputs, moderator, chunk_size=chunk_size, n_jobs=n_jobs, **options)
+    def run_lines(how):
+        result = scan(inputs, moderator, chunk_size=chunk_size, **how, **options)
         return b"".join(x for x in result.json_lines() if type(x) is bytes), result.summary.to_dict()
 
-    one, two = run_items(1), run_items(2)
+    one, two = run_items({}), run_items(engine)
     assert two == one
-    assert run_lines(2) == run_lines(1)
+    assert run_lines(engine) == run_lines({})
     encode = json_line_encoder()
-    assert run_lines(1)[0] == b"".join(encode(i) for i in one[0] if type(i) is dict)
+    assert run_lines({})[0] == b"".join(encode(i) for i in one[0] if type(i) is dict)
     return one
 
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from moderation.cli import main
-from moderation.scan import scan
+from moderation.scan import scan, shared_files
 
 from test_scan import EXAMPLES, write_dump
 
@@ -49,3 +49,97 @@ def test_cli_dask_engine_output_equals_local(cluster, tmp_path):
     assert dask_out.read_bytes() == local_out.read_bytes()
     assert len(dask_out.read_text().splitlines()) >= 60 + 9
     assert remote.stderr == local.stderr
+
+
+# Plain JSON Lines dumps the workers can read are cut into ranges they read themselves
+# (scan._DaskPool, as -j N does); the rest, and every input with --dask-read client, go as chunks.
+
+def _dumps_with_replies_errors_and_a_csv(tmp_path):
+    from test_scan import _line
+
+    lines = [_line(i) for i in range(60)]
+    lines[40] = _line(40, parent="c3")  # a reply in a later range: that input's records come back here
+    lines.insert(20, '{"broken": ')
+    replies = tmp_path / "replies.jsonl"
+    replies.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    plain = write_dump(tmp_path / "plain.jsonl", 45, broken_line=12)
+    table = tmp_path / "t.csv"
+    table.write_text("id,body\n1,hello there\n2,Get the fuck out of here\n", encoding="utf-8")
+    return [plain, table, replies, plain]
+
+
+def _task_kinds(client, run):
+    """What `run()` sent to the cluster's workers: the function names of its tasks."""
+    import re
+
+    with distributed.get_task_stream(client) as stream:
+        run()
+    # submit(..., pure=False) names a task FUNCTION-UUID4
+    return {re.sub(r"-[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$", "", str(task["key"]))
+            for task in stream.data}
+
+
+def test_dask_workers_read_the_files_they_share_and_give_the_output_of_one_job(moderator, cluster, tmp_path):
+    from test_scan import _compare_with_one_job
+
+    inputs = _dumps_with_replies_errors_and_a_csv(tmp_path)
+    with distributed.Client(cluster) as client:
+        assert shared_files(client, [str(p) for p in inputs] + [str(tmp_path / "gone.jsonl")]) == set(map(str, inputs))
+        for read in ("auto", "workers", "client"):
+            engine = {"engine": "dask", "scheduler": client, "dask_read": read}
+            kinds = _task_kinds(client, lambda: _compare_with_one_job(moderator, inputs, engine=engine))
+            if read == "client":
+                assert kinds == {"_scan_pickled"}
+            else:  # ranges, the replies' dump parsed by the workers, and the CSV as chunks
+                assert kinds == {"_scan_range", "_parse_range_in_worker", "_scan_pickled"}
+
+
+def test_dask_reads_here_the_files_its_workers_do_not_see(moderator, cluster, tmp_path, monkeypatch):
+    import moderation.scan as scan_module
+    from test_scan import _compare_with_one_job
+
+    inputs = _dumps_with_replies_errors_and_a_csv(tmp_path)
+    # as on a cluster without this machine's files: no worker can stat them
+    monkeypatch.setattr(scan_module, "_file_views", lambda paths: [None] * len(paths))
+    with distributed.Client(cluster) as client:
+        assert shared_files(client, [str(p) for p in inputs]) == set()
+        engine = {"engine": "dask", "scheduler": client}
+        assert _task_kinds(client, lambda: _compare_with_one_job(moderator, inputs, engine=engine)) == {"_scan_pickled"}
+
+
+def test_dask_workers_that_fail_to_read_a_range_send_the_input_back_here(moderator, tmp_path, monkeypatch):
+    import moderation.readers.jsonl as jsonl
+    from test_scan import _compare_with_one_job
+
+    inputs = _dumps_with_replies_errors_and_a_csv(tmp_path)
+    real = jsonl.read_jsonl_range
+    calls = []
+
+    def fails_after_two(part, columns=None):  # the third range (the first file's) fails, as a lost mount would
+        calls.append(part)
+        if len(calls) == 3:
+            raise OSError("gone")
+        return real(part, columns)
+
+    monkeypatch.setattr(jsonl, "read_jsonl_range", fails_after_two)
+    # workers in this process, so that they read with the patched reader
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=False, dashboard_address=None,
+                                  silence_logs=40) as local, distributed.Client(local) as client:
+        _compare_with_one_job(moderator, inputs, engine={"engine": "dask", "scheduler": client, "dask_read": "workers"})
+    assert len(calls) >= 3
+
+
+def test_cli_dask_read_options_write_the_output_of_one_job(cluster, tmp_path):
+    dump = write_dump(tmp_path / "dump.jsonl", 40, broken_line=31)
+    runner = CliRunner()
+    outputs = []
+    for extra in ([], ["--engine", "dask", "--scheduler", cluster.scheduler_address],
+                  ["--engine", "dask", "--scheduler", cluster.scheduler_address, "--dask-read", "client"]):
+        out = tmp_path / f"out-{len(outputs)}.jsonl"
+        result = runner.invoke(main, ["scan", str(dump), str(EXAMPLES), "--all", "--format", "jsonl", "-o", str(out),
+                                      "--chunk-size", "6", *extra])
+        outputs.append((result.exit_code, result.stderr, out.read_bytes()))
+    assert outputs[1] == outputs[0] and outputs[2] == outputs[0]
+    assert outputs[0][0] == 1 and f"{dump}:31: " in outputs[0][1]
+    bad = runner.invoke(main, ["scan", str(dump), "--dask-read", "client"])
+    assert bad.exit_code == 2 and "--dask-read is for --engine dask" in bad.output

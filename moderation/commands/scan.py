@@ -19,7 +19,7 @@ import click
 
 from moderation.records import ReadError
 from moderation.report import FORMATS, SUFFIXES, ReplyContext, ScanSummary, format_summary, open_report, report_class
-from moderation.scan import DEFAULT_CHUNK_SIZE, ENGINES, InputDone, JournalError, ScanJournal, scan, start_workers
+from moderation.scan import DASK_READS, DEFAULT_CHUNK_SIZE, ENGINES, InputDone, JournalError, ScanJournal, scan, start_workers
 
 #: Exit codes (docs/architecture.md).
 EXIT_ERROR, EXIT_HOLD, EXIT_REJECT = 1, 10, 11
@@ -119,6 +119,10 @@ def exit_status(summary: ScanSummary, fail_on: str | None) -> int:
               help="Where chunks are scored: this machine, or a Dask cluster (--scheduler).")
 @click.option("--scheduler", default=None, metavar="ADDRESS",
               help="Dask scheduler address, e.g. tcp://10.0.0.5:8786 (with --engine dask).")
+@click.option("--dask-read", type=click.Choice(DASK_READS), default=None,
+              help="Who reads plain JSON Lines dumps with --engine dask: the workers (a range each; they must see "
+                   "the same files), the client (this process, sending chunks), or auto [default]: the workers, "
+                   "for the files every worker sees with the client's size and mtime.")
 @click.option("--chunk-size", type=click.IntRange(min=1), default=DEFAULT_CHUNK_SIZE, show_default=True,
               help="Comments scored per batch (memory vs. overhead).")
 @click.option("--fail-on", type=click.Choice(["hold", "reject"]), default=None,
@@ -129,8 +133,8 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
                  model_path: str | None, policy_path: str | None, text_column: str | None, id_column: str | None,
                  parent_column: str | None, thread_column: str | None, author_column: str | None,
                  timestamp_column: str | None, title_column: str | None, format_in: str | None,
-                 encoding: str | None, n_jobs: int, engine: str, scheduler: str | None, chunk_size: int,
-                 fail_on: str | None, resume: bool, quiet: bool) -> None:
+                 encoding: str | None, n_jobs: int, engine: str, scheduler: str | None, dask_read: str | None,
+                 chunk_size: int, fail_on: str | None, resume: bool, quiet: bool) -> None:
     """Score every comment in INPUT... and report the flagged ones.
 
     INPUT is a saved page (.txt, .html), a comment dump (.csv, .jsonl, .json,
@@ -175,6 +179,8 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
         raise click.UsageError("--engine dask needs --scheduler ADDRESS (e.g. tcp://127.0.0.1:8786)")
     if scheduler and engine != "dask":
         raise click.UsageError("--scheduler is for --engine dask")
+    if dask_read and engine != "dask":
+        raise click.UsageError("--dask-read is for --engine dask")
     if engine == "dask" and n_jobs != 1:
         raise click.UsageError("-j is for the local engine; a Dask cluster's size is set by its workers")
     if n_jobs == 0 or n_jobs < -1:
@@ -215,8 +221,8 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
     stdin = sys.stdin.buffer if "-" in inputs else None
     result = scan(inputs, moderator, format=format_in, encoding=encoding, columns=columns, stdin=stdin,
                   chunk_size=chunk_size, n_jobs=n_jobs, engine=engine, scheduler=scheduler,
-                  skip_sources=set(journal.finished) if journal else (), progress=not quiet and sys.stderr.isatty(),
-                  on_error=on_error)
+                  dask_read=dask_read or "auto", skip_sources=set(journal.finished) if journal else (),
+                  progress=not quiet and sys.stderr.isatty(), on_error=on_error)
     try:
         with _batch_gc():
             summary = _run(result, journal, fmt, output, all_comments, stdout_tty, restored)
