@@ -203,8 +203,9 @@ def _keep_freed_memory() -> None:
     system after every chunk and were faulted in again for the next one
     (200k comments at -j 2: 326k page faults and 0.9 s of system time in the
     workers; 47k and 0.2 s with these settings). A worker's heap stays at its
-    largest chunk's size. Only joblib's workers, which are this module's own
-    processes, are tuned; elsewhere (no glibc) nothing happens.
+    largest chunk's size. joblib's workers are tuned on their first chunk,
+    Dask's when a scan starts (`_tune_dask_workers`); elsewhere (no glibc)
+    nothing happens.
     """
     try:
         import ctypes
@@ -216,6 +217,22 @@ def _keep_freed_memory() -> None:
     mallopt(m_mmap_threshold, 32 << 20)  # glibc's largest allowed value on 64-bit
     mallopt(m_trim_threshold, 256 << 20)
     mallopt(m_top_pad, 16 << 20)
+
+
+def _tune_dask_workers(client: Any) -> None:
+    """`_keep_freed_memory` in every worker of a Dask cluster, once per scan (it is idempotent).
+
+    Dask's nanny starts its workers with MALLOC_TRIM_THRESHOLD_=65536, so
+    that they hand freed memory back at once: for this work that doubled a
+    worker's CPU time per range (measured in a LocalCluster worker: 20 ranges
+    of 2,000 comments, 2.4-2.5 s of the task thread's CPU, 1.55-1.58 s with
+    these settings, 1.19 s in a plain process). The workers keep their
+    largest range's heap instead.
+    """
+    try:
+        client.run(_keep_freed_memory)
+    except Exception:  # noqa: BLE001 - a cluster that will not run it still scores, only slower
+        pass
 
 
 def _worker_model(model_file: str) -> Any:
@@ -637,6 +654,7 @@ class _DaskPool:
             # Its own key (not the object's hash): the same moderator scattered by the scan before
             # could be being released under that key just now, which loses it ("lost dependencies").
             [self._model] = self.client.scatter([moderator], broadcast=True, hash=False)
+            _tune_dask_workers(self.client)
             if read == "workers":
                 self.shared = set(names)
             elif read == "auto":
@@ -748,6 +766,7 @@ def _engine_dask(moderator: Any, chunks: Iterable[Chunk], scheduler: Any, job: C
         threads = sum(client.nthreads().values()) or 1
         window = 2 * threads + 1
         [model] = client.scatter([moderator], broadcast=True, hash=False)
+        _tune_dask_workers(client)
         pending: deque = deque()
         dumps, loads, protocol = pickle.dumps, pickle.loads, pickle.HIGHEST_PROTOCOL
         for chunk in chunks:
