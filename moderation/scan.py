@@ -17,9 +17,11 @@ Three engines run the same `scan_chunk` and give the same records, record for re
   worker once; at most a few chunks per worker are in flight, so a slow
   cluster never makes the reader run ahead and fill memory.
 
-Only reading stays in the calling process, with merging the chunks' summary
-parts and writing: with workers, the reading process is the ceiling, so
-whatever is per comment runs where the scoring runs. Unreadable records
+With workers, the reading process is the ceiling, so whatever is per comment
+runs where the scoring runs, and plain JSON Lines files the workers can read
+(all of them for -j N; for Dask, those every worker sees as this process
+does, `dask_read`) are read by the workers too, in ranges of lines: this
+process only cuts them, merges the chunks' summary parts and writes. Unreadable records
 (`ReadError`) are kept in stream order, counted in the summary and handed to
 `on_error`, never dropped.
 """
