@@ -227,9 +227,9 @@ def _tune_dask_workers(client: Any) -> None:
     Dask's nanny starts its workers with MALLOC_TRIM_THRESHOLD_=65536, so
     that they hand freed memory back at once: for this work that doubled a
     worker's CPU time per range (measured in a LocalCluster worker: 20 ranges
-    of 2,000 comments, 2.4-2.5 s of the task thread's CPU, 1.55-1.58 s with
-    these settings, 1.19 s in a plain process). The workers keep their
-    largest range's heap instead.
+    of 2,000 comments, 2.0-2.5 s of the task thread's CPU; 1.2-1.6 s with
+    these settings, about what a plain process takes on this host, 1.0-1.5 s).
+    The workers keep their largest range's heap instead.
     """
     try:
         client.run(_keep_freed_memory)
