@@ -103,7 +103,7 @@ def test_json_lines_equal_the_encoded_records_and_keep_errors_and_input_ends(mod
 
 def test_scan_chunk_splits_sources_counts_errors_and_continues_a_part(moderator):
     from moderation.report.jsonl import json_line_encoder
-    from moderation.scan import ChunkJob, _compact, scan_chunk
+    from moderation.scan_chunk import ChunkJob, _compact, scan_chunk
 
     chunk = [Comment(id="1", text=TEXTS[0], source="a", thread="t"), ReadError("a", 2, "no text"),
              Comment(id="3", text=TEXTS[1], source="b", thread="t"), Comment(id="4", text=TEXTS[2], source="b")]

@@ -95,12 +95,12 @@ def test_dask_workers_read_the_files_they_share_and_give_the_output_of_one_job(m
 
 
 def test_dask_reads_here_the_files_its_workers_do_not_see(moderator, cluster, tmp_path, monkeypatch):
-    import moderation.scan as scan_module
+    import moderation.scan_engines as engines_module
     from test_scan import _compare_with_one_job
 
     inputs = _dumps_with_replies_errors_and_a_csv(tmp_path)
     # as on a cluster without this machine's files: no worker can stat them
-    monkeypatch.setattr(scan_module, "_file_views", lambda paths: [None] * len(paths))
+    monkeypatch.setattr(engines_module, "_file_views", lambda paths: [None] * len(paths))
     with distributed.Client(cluster) as client:
         assert shared_files(client, [str(p) for p in inputs]) == set()
         engine = {"engine": "dask", "scheduler": client}
