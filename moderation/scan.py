@@ -40,8 +40,8 @@ from typing import Any, Callable, Collection, Iterable, Iterator
 from moderation.records import Comment, ReadError
 from moderation.report.summary import ScanSummary
 from moderation.scan_chunk import RECORD_FIELDS, Chunk, ChunkJob, Item, scan_chunk, verdict_tuple
-from moderation.scan_engines import (DASK_READS, _chunks, _DaskPool, _engine_dask, _engine_joblib, _engine_local,
-                                     _engine_split, _LocalPool, shared_files, start_workers)
+from moderation.scan_engines import (DASK_READS, _chunks, _DaskPool, _engine_local, _engine_pool, _engine_split,
+                                     _LocalPool, shared_files, start_workers)
 from moderation.scan_journal import JournalError, ScanJournal, input_signature
 from moderation.scan_progress import ScanProgress, _are_paths
 
@@ -267,11 +267,11 @@ def scan(
 
     def start(job: ChunkJob) -> Iterator[tuple[Chunk, list, Any]]:
         if engine == "dask":
-            results = _engine_dask(moderator, chunks, scheduler, job)
+            results = _engine_pool(lambda: _DaskPool(moderator, scheduler, (), "client"), chunks, job)
         elif n_jobs == 1:
             results = _engine_local(moderator, chunks, job)
         else:
-            results = _engine_joblib(moderator, chunks, n_jobs, job)
+            results = _engine_pool(lambda: _LocalPool(moderator, n_jobs), chunks, job)
         return ((chunk, segments, None) for chunk, segments in results)
 
     return ScanResult(start, bar, on_error, getattr(items, "stats", None))

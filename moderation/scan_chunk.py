@@ -16,7 +16,6 @@ from moderation.records import Comment, ReadError
 from moderation.report.summary import ScanSummary
 
 #: The fields of one scan record, in output order (docs/architecture.md).
-#: The fields of one scan record, in output order (docs/architecture.md).
 RECORD_FIELDS = (
     "source", "thread", "thread_title", "comment_id", "parent_id", "depth", "author",
     "timestamp", "quote", "text", "scores", "labels", "decision", "evidence", "reasons",

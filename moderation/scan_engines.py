@@ -16,10 +16,9 @@ from collections import deque
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from moderation.model import gc_paused
-from moderation.scan_chunk import Chunk, ChunkJob, Item, _compact, _scan_chunk, scan_chunk
 from moderation.records import Comment, ReadError
+from moderation.scan_chunk import Chunk, ChunkJob, Item, _compact, _scan_chunk, scan_chunk
 
-#: The fields of one scan record, in output order (docs/architecture.md).
 # One moderator per worker process, loaded on the worker's first chunk. This is
 # the only process-level state in the package, and it lives only in workers.
 _WORKER_MODEL: dict[str, Any] = {}
@@ -156,26 +155,29 @@ def _engine_local(moderator: Any, chunks: Iterable[Chunk], job: ChunkJob) -> Ite
         yield chunk, segments
 
 
-def _engine_joblib(moderator: Any, chunks: Iterable[Chunk], n_jobs: int, job: ChunkJob) -> Iterator[tuple[Chunk, list]]:
-    from joblib import Parallel, delayed
+def _engine_pool(make_pool: Callable[[], Any], chunks: Iterable[Chunk], job: ChunkJob) -> Iterator[tuple[Chunk, list]]:
+    """Chunks read here, scored by a pool's workers (`_LocalPool`, `_DaskPool`), in input order.
 
-    with tempfile.TemporaryDirectory(prefix="moderation-scan-") as tmp:
-        model_file = os.path.join(tmp, "moderator.pickle")
-        with open(model_file, "wb") as f:
-            pickle.dump(moderator, f, protocol=pickle.HIGHEST_PROTOCOL)
-        pending: deque[Chunk] = deque()
-        dumps, loads, protocol = pickle.dumps, pickle.loads, pickle.HIGHEST_PROTOCOL
-
-        def tasks():
-            for chunk in chunks:
-                pending.append(chunk)
-                yield delayed(_scan_in_worker)(model_file, dumps(_compact(chunk), protocol=protocol), job)
-
-        # return_as="generator" keeps the input order and dispatches lazily
-        # (pre_dispatch), so the reader never runs far ahead of the workers.
-        parallel = Parallel(n_jobs=n_jobs, return_as="generator", pre_dispatch="2*n_jobs", batch_size=1)
-        for result in parallel(tasks()):
-            yield pending.popleft(), loads(result)
+    At most `pool.window` chunks are out at once, so the reader never runs far
+    ahead of the workers and memory stays flat. `make_pool` is called when the
+    iteration starts (as in `_engine_split`), and the pool is closed at its end.
+    """
+    pending: deque = deque()
+    dumps, loads, protocol = pickle.dumps, pickle.loads, pickle.HIGHEST_PROTOCOL
+    pool = make_pool()
+    try:
+        for chunk in chunks:
+            pending.append((chunk, pool.chunk(dumps(_compact(chunk), protocol=protocol), job)))
+            if len(pending) >= pool.window:
+                done, future = pending.popleft()
+                yield done, loads(future.result())
+        while pending:
+            done, future = pending.popleft()
+            yield done, loads(future.result())
+    finally:
+        for _, future in pending:
+            future.cancel()
+        pool.close()
 
 
 def _parse_range_in_worker(part: Any, columns: Any) -> bytes:
@@ -588,26 +590,3 @@ def _engine_split(make_pool: Callable[[], Any], names: list[str], options: dict[
         pool.close()
     for index in sorted(stats):
         reader_stats.add(stats[index])
-
-
-def _engine_dask(moderator: Any, chunks: Iterable[Chunk], scheduler: Any, job: ChunkJob) -> Iterator[tuple[Chunk, list]]:
-    client, own_client = _dask_client(scheduler)
-    try:
-        threads = sum(client.nthreads().values()) or 1
-        window = 2 * threads + 1
-        [model] = client.scatter([moderator], broadcast=True, hash=False)
-        _tune_dask_workers(client)
-        pending: deque = deque()
-        dumps, loads, protocol = pickle.dumps, pickle.loads, pickle.HIGHEST_PROTOCOL
-        for chunk in chunks:
-            payload = dumps(_compact(chunk), protocol=protocol)
-            pending.append((chunk, client.submit(_scan_pickled, model, payload, job, pure=False)))
-            if len(pending) >= window:
-                done, future = pending.popleft()
-                yield done, loads(future.result())
-        while pending:
-            done, future = pending.popleft()
-            yield done, loads(future.result())
-    finally:
-        if own_client:
-            client.close()

@@ -9,7 +9,6 @@ from typing import Any, Iterator
 from moderation.records import ReadError
 from moderation.report.summary import ScanSummary
 
-#: The fields of one scan record, in output order (docs/architecture.md).
 def input_signature(source: str) -> dict[str, Any] | None:
     """Size and mtime of an input file, so a resumed run notices a changed input."""
     try:

@@ -10,7 +10,6 @@ from typing import Any, Collection
 from moderation.scan_chunk import Chunk
 
 
-#: The fields of one scan record, in output order (docs/architecture.md).
 def _are_paths(inputs: Any) -> bool:
     if isinstance(inputs, (str, os.PathLike)):
         return True

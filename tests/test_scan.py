@@ -478,3 +478,18 @@ def test_progress_bar_counts_the_records_of_ranges(moderator, tmp_path):
     result = scan([dump], moderator, chunk_size=4, n_jobs=2, progress=True)
     assert sum(1 for _ in result.items()) == 31
     assert result._progress.records == 31 and result._progress.current == str(dump)
+
+
+def test_comments_given_as_objects_are_scored_by_the_workers_as_by_one_job(moderator, tmp_path):
+    """Inputs that are not paths (comments and read errors) go to -j 2's workers in chunks read here."""
+    from moderation.readers import iter_inputs
+
+    items = list(iter_inputs([str(write_dump(tmp_path / "dump.jsonl", 23, broken_line=9))]))
+    assert any(type(i).__name__ == "ReadError" for i in items)
+
+    def records(**how):
+        errors = []
+        result = scan(items, moderator, chunk_size=5, on_error=errors.append, **how)
+        return list(result.items(input_ends=True)), errors, result.summary.to_dict()
+
+    assert records(n_jobs=2) == records()
