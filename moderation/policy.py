@@ -315,7 +315,6 @@ class Policy:
         order = [label for label, _ in cols]
         out: list[tuple[str, list[str], list[dict[str, Any]]]] = []
         for i in range(n):
-            row = score_list[i]
             if not any_action[i] and i not in with_words:
                 if has_closest[i]:
                     label, j, t = active[closest[i]]
@@ -418,6 +417,15 @@ def _read_word_files(names: Any, base: Path, where: str, key: str) -> list[str]:
     return words
 
 
+def _label_list(value: Any, where: str) -> list[str]:
+    """A policy value that names labels: one label, or a list of them (empty allowed)."""
+    if isinstance(value, str):
+        return [value]
+    if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
+        raise PolicyError(f"{where} must be a label or a list of labels")
+    return list(value)
+
+
 def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None, *,
                  source: str = "policy", base: Path | None = None) -> Policy:
     """A Policy from parsed TOML. Labels the file leaves out take the card's thresholds."""
@@ -450,13 +458,10 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
     if not isinstance(file_implies, dict):
         raise PolicyError(f"{source}: [implies] must be a table of labels")
     for label, others in file_implies.items():
-        if isinstance(others, str):
-            others = [others]
-        if not isinstance(others, list) or not all(isinstance(x, str) for x in others):
-            raise PolicyError(f"{source}: implies.{label} must be a label or a list of labels")
+        others = _label_list(others, f"{source}: implies.{label}")
         if label in others:
             raise PolicyError(f"{source}: implies.{label}: a label cannot imply itself")
-        implies[label] = list(others)  # an empty list switches the rule off for that label
+        implies[label] = others  # an empty list switches the rule off for that label
     words = data.get("words", {})
     if not isinstance(words, dict):
         raise PolicyError(f"{source}: [words] must be a table")
@@ -472,10 +477,7 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
                                                       source, f"{key}_files")
     perspective = {k: list(v) for k, v in DEFAULT_PERSPECTIVE_ATTRIBUTES.items()}
     for attribute, labels in data.get("perspective", {}).items():
-        if isinstance(labels, str):
-            labels = [labels]
-        if not isinstance(labels, list) or not all(isinstance(x, str) for x in labels):
-            raise PolicyError(f"{source}: perspective.{attribute} must be a label or a list of labels")
+        labels = _label_list(labels, f"{source}: perspective.{attribute}")
         if labels:
             perspective[attribute.upper()] = labels
         else:  # an empty list switches the attribute off (requests for it get a 400)
