@@ -515,7 +515,7 @@ class Featurizer:
                 c0, c1, c2 = cp[:-2], cp[1:-1], cp[2:]
                 runs = np.flatnonzero((c0 == c1) & (c1 == c2) & (c0 >= 97) & (c0 <= 122))
                 k = np.searchsorted(runs, starts[rest])
-                holds = ((k < len(runs)) & (runs[np.minimum(k, max(len(runs) - 1, 0))] <= ends[rest] - 3)
+                holds = ((k < len(runs)) & (runs[np.minimum(k, len(runs) - 1)] <= ends[rest] - 3)
                          if len(runs) else np.zeros(len(rest), dtype=bool))
                 vocab_missing, swap = self._vocab.__missing__, self._vocab.swaps.get
                 found = [j if j is not None else vocab_missing(t) if r else swap(t, UNK)

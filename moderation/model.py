@@ -87,7 +87,7 @@ def _with_windows(normalized: Sequence[str]) -> tuple[Sequence[str], list[int]]:
             found = windows(text)
             pieces += found
             owner += [i] * len(found)
-    return ([*normalized, *pieces], owner) if pieces else (normalized, owner)
+    return [*normalized, *pieces], owner
 
 
 def _fold_windows(z_all: np.ndarray, n: int, owner: list[int]) -> np.ndarray:
