@@ -8,7 +8,7 @@ everything after the tokens (context marks, n-gram codes, lexicon patterns,
 TF-IDF weighting) is numpy array work, and one sparse product with a single
 stacked coefficient matrix scores every label at once.
 
-Each token gets a *context*: plain, negated (up to 4 tokens after a negator,
+Each token gets a *context*: plain, negated (up to 6 tokens after a negator,
 to the next punctuation), reported (after "called", "described as", ...:
 counter-speech and news reporting) or quoted (inside a pair of double
 quotes). Unigrams are coded with their context, so "vermin" after "not" is a
@@ -39,7 +39,7 @@ TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:'(?:t|re|ve|ll|d|m)\b)?|[.!?;
 UNK, SEP_ID = 0, 1
 PUNCT = tuple('.!?;:,()"')
 CTX_PLAIN, CTX_NEG, CTX_REPORTED, CTX_QUOTED = 0, 1, 2, 3
-NEG_WINDOW = 4
+NEG_WINDOW = 6  # "nobody on that estate is a cockroach": 4 stopped short (own-set CV, docs/model.md)
 REPORT_WINDOW = 6
 CUE_WINDOW = 4
 _BITS = np.int64(40)

@@ -39,6 +39,9 @@ def hits(text):
     ("All the more reason to continue the slaughter of the orcs", {"violence:dh", "dh:figurative"}, {"dh:negated"}),
     ("We will keep slaughtering the cockroaches until they scurry back", {"dh:human", "violence:dh"}, set()),
     ("refugees are not vermin", {"dh:negated"}, {"dh:any", "dh:human"}),
+    # a negator's scope is six tokens (features.NEG_WINDOW), up to punctuation
+    ("nobody on that estate is a cockroach", {"dh:negated"}, {"dh:any"}),
+    ("nobody cares, those people are cockroaches", {"dh:any"}, {"dh:negated"}),
     ("calling refugees vermin is disgusting", {"dh:reported"}, {"dh:any"}),
     ('the minister said "they are rats"', {"dh:quoted"}, {"dh:any"}),
     ("we saw rats in the subway", {"dh:literal"}, {"dh:human"}),
@@ -73,3 +76,33 @@ def test_a_call_to_exterminate_people_is_a_strong_weak_label():
     # docs/labels.md: calling for people to be exterminated is dehumanising with no metaphor
     out = weak_dehumanising(["wipe them out, every last one", "they culled the badgers", "wipe them out"], [1, 1, 0])
     assert out.tolist() == [1, 0, 0]
+
+
+def test_span_words_count_uses_inside_and_outside_toxic_spans():
+    from moderation.training.lexicon_candidates import span_word_counts
+
+    text = "You idiot. The idiot test is fine, stupidity"
+    inside, outside = span_word_counts([text], [list(range(4, 9)) + list(range(35, 44))])
+    assert inside["idiot"] == 1 and outside["idiot"] == 1
+    assert inside["stupidity"] == 1 and outside["stupidity"] == 0
+    assert inside["you"] == 0 and outside["you"] == 1
+
+
+def test_candidates_leave_out_words_the_lexicon_has(tmp_path):
+    from moderation.training.lexicon_candidates import candidates
+
+    d = tmp_path / "toxic_spans_civil"
+    d.mkdir()
+    rows = ['"[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]","snollygoster says hello"', '"[0, 1, 2, 3, 4]","idiot and snollygoster"']
+    (d / "SemEval2021_data_tsd_train.csv").write_text("spans,text\n" + "\n".join(rows) + "\n")
+    out = candidates(tmp_path, min_count=1, min_share=0.5)
+    assert list(out["word"]) == ["snollygoster"]  # "idiot" is already an insult; "says", "hello" never marked
+    assert out.loc[0, "in_span"] == 1 and out.loc[0, "share"] == 0.5
+
+
+def test_news_readers_insults_from_civil_comments_are_in_the_lexicon():
+    lex = load_lexicon()
+    assert {"stupidity", "sociopath", "ignoramus"} <= lex["insult"]
+    assert "sucks" in lex["profanity"]
+    # screened out: identity terms and literal words are not insults
+    assert not {"gay", "garbage", "mexican"} & lex["insult"]

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from moderation.model import load_model
-from moderation.training.data import DATASETS, TRAIN_SETS, fox_heldout, load_fox, load_toxigen
+from moderation.training.data import DATASETS, TRAIN_SETS, fox_heldout, load_fox, load_toxic_spans, load_toxigen
 from moderation.training.synthetic import synthetic_examples
 from moderation.training.train import LABELS, TrainConfig, fit
 
@@ -84,6 +84,27 @@ def test_fox_threads_are_split_by_article(shared_data):
     assert (per_thread == 1).all()  # a thread is wholly train or wholly test
     assert 0.2 < (fox["split"] == "test").mean() < 0.6
     assert all(fox_heldout(t) == (s == "test") for t, s in zip(fox["thread"], fox["split"]))
+
+
+def test_civil_comments_negatives_are_clean_sentences_and_remnants(tmp_path):
+    # the remnant is the comment without its toxic sentence: as long as a comment, so long
+    # comments are not learnt as abusive for their length (data.load_toxic_spans)
+    d = tmp_path / "toxic_spans_civil"
+    d.mkdir()
+    text = "The council voted again on the new bridge today. You are an idiot. It will cost far more than they said."
+    start = text.index("idiot")
+    spans = list(range(start, start + 5))
+    (d / "SemEval2021_data_tsd_train.csv").write_text(pd.DataFrame({"spans": [str(spans)], "text": [text]}).to_csv(index=False))
+    only = load_toxic_spans(tmp_path)
+    assert only["abusive"].tolist() == [1]
+    both = load_toxic_spans(tmp_path, clean_sentences=True, clean_remnants=True)
+    clean = both[both["source"] == "toxic_spans_civil_clean"]
+    assert (clean["abusive"] == 0).all()
+    assert clean["text"].tolist() == [
+        "The council voted again on the new bridge today.", "It will cost far more than they said.",
+        "The council voted again on the new bridge today. It will cost far more than they said."]
+    remnants = load_toxic_spans(tmp_path, clean_remnants=True)
+    assert remnants.loc[remnants["source"] == "toxic_spans_civil_clean", "text"].tolist() == clean["text"].tolist()[2:]
 
 
 @pytest.mark.data

@@ -118,31 +118,41 @@ def load_stormfront(root: Path) -> pd.DataFrame:
     return _frame(df["text"], ab, source="stormfront_degibert", file=str(f.relative_to(root)), hate=lab.tolist())
 
 
-def load_toxic_spans(root: Path, part: str = "train", clean_sentences: bool = False) -> pd.DataFrame:
+def load_toxic_spans(root: Path, part: str = "train", clean_sentences: bool = False,
+                     clean_remnants: bool = False) -> pd.DataFrame:
     """Civil Comments (news sites), all rated toxic, with toxic character spans.
 
-    With `clean_sentences`, also the sentences of those comments that hold no
-    toxic span, as `abusive` 0 (source `toxic_spans_civil_clean`): the only
-    non-toxic news-site text in these data, so that the model learns the
-    toxic words rather than the news-comment register.
+    The only non-toxic news-site text in these data is the part of each toxic
+    comment its raters did not mark, so it is what teaches the model the toxic
+    words rather than the news-comment register. As `abusive` 0 (source
+    `toxic_spans_civil_clean`), with `clean_sentences` each sentence that holds
+    no toxic span, and with `clean_remnants` each comment with its toxic
+    sentences taken out: a remnant is as long as a comment, so that a long
+    comment is not learnt as abusive merely for being long, as the positives
+    are whole comments and the sentences short.
     """
     f = root / "toxic_spans_civil" / f"SemEval2021_data_tsd_{part}.csv"
     df = pd.read_csv(f)
     spans = [ast.literal_eval(s) for s in df["spans"]]
     out = _frame(df["text"], [1] * len(df), source="toxic_spans_civil", file=str(f.relative_to(root)),
                  spans=spans, hate=[NAN] * len(df))
-    if not clean_sentences:
+    if not (clean_sentences or clean_remnants):
         return out
-    clean = []
+    sentences, remnants = [], []
     for text, sp in zip(df["text"], spans):
         if not sp:
             continue
         marked = set(sp)
+        kept = []
         for m in _SENTENCE.finditer(text):
             a, b = m.span()
-            sentence = m.group(0).strip()
-            if len(sentence.split()) >= 6 and not any(i in marked for i in range(a, b)):
-                clean.append(sentence)
+            if not any(i in marked for i in range(a, b)):
+                kept.append(m.group(0).strip())
+        sentences += [k for k in kept if len(k.split()) >= 6]
+        remnant = " ".join(k for k in kept if k)
+        if len(remnant.split()) >= 6:
+            remnants.append(remnant)
+    clean = (sentences if clean_sentences else []) + (remnants if clean_remnants else [])
     neg = _frame(clean, [0] * len(clean), source="toxic_spans_civil_clean", file=str(f.relative_to(root)),
                  hate=[0] * len(clean))
     return pd.concat([out, neg], ignore_index=True)
