@@ -52,6 +52,33 @@ def test_training_is_reproducible(tiny_data):
     assert a.card["thresholds"] == b.card["thresholds"]
 
 
+def _with_own_rows(tiny_data: pd.DataFrame) -> pd.DataFrame:
+    own = pd.DataFrame({
+        "text": [f"{t} number {i}" for i, t in enumerate(["you absolute idiot", "thanks for the report",
+                                                            "those vermin should be wiped out", "the bus was late"] * 15)],
+        "abusive": [1.0, 0.0, 1.0, 0.0] * 15, "dehumanising": [0.0, 0.0, 1.0, 0.0] * 15,
+        "source": "news_comments", "file": "-", "id": [f"nc{i:04d}" for i in range(60)],
+        "calibration": [i % 3 == 0 for i in range(60)]})
+    return pd.concat([tiny_data, own], ignore_index=True)
+
+
+def test_cross_fitted_calibration_fits_and_calibrates_on_all_of_our_own_rows(tiny_data):
+    data = _with_own_rows(tiny_data)
+    used = [{"name": "tiny", "licence": "MIT", "files": [], "rows": len(data)}]
+    held, held_card = fit(data, used, TrainConfig(data_dir=".", min_df=1, validation_fraction=0.3, seed=3), log=lambda m: None)
+    cross, card = fit(data, used, TrainConfig(data_dir=".", min_df=1, validation_fraction=0.3, seed=3,
+                                              calibration="cross_fitted"), log=lambda m: None)
+    assert held_card["validation"]["calibration_rows"] == 20  # the flagged third, never fitted on
+    assert card["validation"]["calibration"] == "cross_fitted"
+    assert card["validation"]["calibration_rows"] == 60  # every own row, out of fold
+    assert card["training_rows"] > held_card["training_rows"]  # ... and every own row is fitted on
+    assert not np.array_equal(held.coef, cross.coef)
+    for label in LABELS:
+        assert card["metrics"]["validation"][label]["calibration_set"]["calibration_rows"] == 60
+    with pytest.raises(ValueError, match="calibration must be"):
+        fit(data, used, TrainConfig(data_dir=".", calibration="both"), log=lambda m: None)
+
+
 def test_only_redistributable_sets_train_the_shipped_model():
     assert set(TRAIN_SETS) == {"davidson", "toxigen", "gab_hate_corpus", "implicit_hate_latent_hatred",
                                "stormfront_degibert", "toxic_spans_civil", "wiki_talk_context_cat", "fox_news_comments"}
