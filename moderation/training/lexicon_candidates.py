@@ -17,7 +17,6 @@ not a rule: the lexicon stays written here.
 from __future__ import annotations
 
 import argparse
-import ast
 import re
 from collections import Counter
 from pathlib import Path
@@ -25,6 +24,7 @@ from pathlib import Path
 import pandas as pd
 
 from moderation.lexicon import load_lexicon
+from moderation.training.data import load_toxic_spans
 from moderation.training.paths import default_data_dir
 
 _WORD = re.compile(r"[a-z]+(?:['-][a-z]+)*")
@@ -44,8 +44,8 @@ def span_word_counts(texts: list[str], spans: list[list[int]]) -> tuple[Counter,
 
 def candidates(data_dir: Path, min_count: int = 4, min_share: float = 0.5) -> pd.DataFrame:
     """Words not yet in the insult or profanity lists, most often marked toxic first."""
-    df = pd.read_csv(data_dir / "toxic_spans_civil" / "SemEval2021_data_tsd_train.csv")
-    inside, outside = span_word_counts(df["text"].tolist(), [ast.literal_eval(s) for s in df["spans"]])
+    df = load_toxic_spans(data_dir, "train")
+    inside, outside = span_word_counts(df["text"].tolist(), df["spans"].tolist())
     lex = load_lexicon()
     known = lex["insult"] | lex["profanity"]
     rows = [(w, c, c / (c + outside[w])) for w, c in inside.items()

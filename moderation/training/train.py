@@ -256,12 +256,14 @@ def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable
         coef[:, j] = clf.coef_[0]
         intercept[j] = clf.intercept_[0]
         ca = known & is_cal
-        z_ca = X[ca] @ coef[:, j] + intercept[j]
-        if cross:  # out-of-fold scores
+        if cross:  # out-of-fold scores: every own row is in exactly one fold
+            z_ca = np.empty(int(ca.sum()))
             for k in range(config.calibration_folds):
                 out = fold == k
                 part = _fit(tr & ~out)
                 z_ca[out[ca]] = X[ca & out] @ part.coef_[0] + part.intercept_[0]
+        else:
+            z_ca = X[ca] @ coef[:, j] + intercept[j]
         a, b = _platt(z_ca, y[ca].astype(int), np.ones(ca.sum()))
         calibration[j] = (a, b)
         z_va = X[va] @ coef[:, j] + intercept[j]
