@@ -82,7 +82,8 @@ def test_cross_fitted_calibration_fits_and_calibrates_on_all_of_our_own_rows(tin
 def test_only_redistributable_sets_train_the_shipped_model():
     assert set(TRAIN_SETS) == {"davidson", "toxigen", "gab_hate_corpus", "implicit_hate_latent_hatred",
                                "stormfront_degibert", "toxic_spans_civil", "wiki_talk_context_cat", "fox_news_comments"}
-    for name in ("ucc_unhealthy_globe", "tweeteval_offensive", "kaggle_insults_impermium", "jigsaw_robtest_balanced"):
+    for name in ("ucc_unhealthy_globe", "tweeteval_offensive", "kaggle_insults_impermium", "jigsaw_robtest_balanced",
+                 "bbc_news_text"):
         assert not DATASETS[name].trainable
 
 
@@ -135,6 +136,17 @@ def test_civil_comments_negatives_are_clean_sentences_and_remnants(tmp_path):
 
 
 @pytest.mark.data
+def test_bbc_sentences_are_unique_news_prose_labelled_neither(shared_data):
+    from moderation.training.data import load_bbc_sentences
+
+    bbc = load_bbc_sentences(shared_data)
+    assert 20_000 < len(bbc) < 40_000 and bbc["text"].is_unique
+    assert bbc["text"].str.len().between(30, 400).all()
+    assert (bbc["abusive"] == 0).all() and (bbc["dehumanising"] == 0).all()
+    assert not bbc["text"].str.contains(r"[a-z]\. [a-z]").any()  # cut at every sentence end
+
+
+@pytest.mark.data
 def test_toxigen_loader_dedupes_statements_and_holds_half_out(shared_data):
     tg = load_toxigen(shared_data)
     assert tg["text"].is_unique or tg.duplicated(["text", "group"]).sum() == 0
@@ -173,7 +185,7 @@ def test_evaluate_writes_every_target(shared_data, tmp_path):
     text = out.read_text()
     for needle in ("seed table all correct | 9/9 | yes", "own test split F1 `dehumanising`",
                    "hard-negative FPR", "ucc_unhealthy_globe", "fox_news_comments", "toxigen neutral statements",
-                   "obfuscated seed comments still flagged"):
+                   "obfuscated seed comments still flagged", "News prose flagged (BBC article sentences"):
         assert needle in text, needle
 
 

@@ -226,6 +226,26 @@ def load_jigsaw(root: Path) -> pd.DataFrame:
     return _frame(df["comment_text"], df["toxic"].astype(int), source="jigsaw_robtest_balanced", file=str(f.relative_to(root)))
 
 
+#: A BBC article's sentences end in ". " (the staged text is lower-cased, most punctuation stripped).
+_BBC_SENTENCE = __import__("re").compile(r"(?<=[a-z0-9])\.\s+")
+
+
+def load_bbc_sentences(root: Path) -> pd.DataFrame:
+    """Sentences of BBC News articles (2004-05), none abusive: how often news prose is flagged.
+
+    The article is never scored as a comment, but readers quote it and write in its
+    words (hunting dogs, the Barbarians rugby team, a film called "Monster"), so a word the
+    model has learnt as abuse shows up here first. Both staged files, each sentence once,
+    of 30-400 characters. Evaluation only (research use, copyright BBC).
+    """
+    texts: dict[str, None] = {}
+    for name in ("bbc-text_5cat_JhD10.csv", "bbc-text_sport_politics_namyadhingra.csv"):
+        for t in pd.read_csv(root / "bbc_news_text" / name)["text"].astype(str):
+            texts.setdefault(t.strip(), None)
+    sentences = list(dict.fromkeys(s.strip() for t in texts for s in _BBC_SENTENCE.split(t) if 30 <= len(s.strip()) <= 400))
+    return _frame(sentences, [0] * len(sentences), [0] * len(sentences), source="bbc_news_text", file="bbc_news_text")
+
+
 DATASETS: dict[str, DataSet] = {d.name: d for d in (
     DataSet("davidson", "MIT", True, load_davidson),
     DataSet("toxigen", "MIT", True, load_toxigen, "half the statements (by hash) held out for the identity-bias check"),
@@ -239,6 +259,7 @@ DATASETS: dict[str, DataSet] = {d.name: d for d in (
     DataSet("tweeteval_offensive", "research (unknown)", False, load_olid, "evaluation only"),
     DataSet("kaggle_insults_impermium", "unknown", False, load_kaggle_insults, "evaluation only"),
     DataSet("jigsaw_robtest_balanced", "unknown", False, load_jigsaw, "evaluation only"),
+    DataSet("bbc_news_text", "research use (copyright BBC)", False, load_bbc_sentences, "evaluation only"),
 )}
 
 #: The data sets the shipped model is trained on.

@@ -21,8 +21,8 @@ import pandas as pd
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from moderation.training.data import (
-    OBFUSCATED_SEED, OWN_SET, load_fox, load_jigsaw, load_kaggle_insults, load_olid, load_own, load_toxic_spans,
-    load_toxigen, load_ucc,
+    OBFUSCATED_SEED, OWN_SET, load_bbc_sentences, load_fox, load_jigsaw, load_kaggle_insults, load_olid, load_own,
+    load_toxic_spans, load_toxigen, load_ucc,
 )
 from moderation.training.seed_table import SEED_TABLE
 
@@ -130,6 +130,25 @@ def other_sets(moderator, data_dir: Path) -> dict:
     return out
 
 
+def news_prose(moderator, data_dir: Path) -> dict | None:
+    """BBC article sentences flagged, and the words most often given as evidence: news register false flags."""
+    from collections import Counter
+
+    from profanity_check import predict_prob
+
+    if not (data_dir / "bbc_news_text").is_dir():
+        return None
+    texts = load_bbc_sentences(data_dir)["text"].tolist()
+    verdicts = moderator.score(texts)
+    flagged = [(t, v) for t, v in zip(texts, verdicts) if v.labels]
+    per_label = {label: round(sum(label in v.labels for _, v in flagged) / len(texts), 4) for label in moderator.labels}
+    words = Counter(e.text.lower() for _, v in flagged for e in v.evidence if e.label in v.labels and " " not in e.text)
+    return {"sentences": len(texts), "flagged": len(flagged), "flagged_rate": round(len(flagged) / len(texts), 4),
+            "per_label": per_label, "peer_rate_at_0.5": round(float(np.mean(predict_prob(texts) >= 0.5)), 4),
+            "evidence_words": words.most_common(15),
+            "examples": [f"{'+'.join(v.labels)}: {t[:140]}" for t, v in flagged[:10]]}
+
+
 def identity_bias(moderator, data_dir: Path) -> dict:
     df = load_toxigen(data_dir)
     df = df[(df["split"] == "test") & (df["hate"] == 0)]
@@ -170,6 +189,7 @@ def evaluate(moderator, data_dir: Path, repo: Path = Path("."), with_speed: bool
              ("obfuscated", lambda: obfuscated(moderator, repo / OBFUSCATED_SEED)),
              ("news_auc", lambda: news_auc(moderator, data_dir)),
              ("identity_bias", lambda: identity_bias(moderator, data_dir)),
+             ("news_prose", lambda: news_prose(moderator, data_dir)),
              ("other_sets", lambda: other_sets(moderator, data_dir))]
     if with_speed:
         steps.append(("speed", lambda: speed(moderator, data_dir)))
@@ -263,6 +283,16 @@ def render_markdown(r: dict, command: str) -> str:
         for row in ob["rows"]:
             L.append(f"| {row['seed_comment']} | {row['technique']} | {row['flagged']} | {row['dehumanising']:.3f} | {_mark(row['ok'])} |")
         L.append("")
+    npr = r.get("news_prose")
+    if npr:
+        L += ["## News prose flagged (BBC article sentences; evaluation only)", "",
+              f"{npr['sentences']:,} sentences of BBC News articles (2004-05), none of them abuse: the words readers quote "
+              "and write in. Not a target: a word the model has learnt as abuse shows up here first.", "",
+              "| flagged (any label) | dehumanising | abusive | alt-profanity-check >= 0.5 |", "|---|---|---|---|",
+              f"| {npr['flagged']} ({npr['flagged_rate']:.2%}) | {npr['per_label'].get('dehumanising', 0):.2%} | "
+              f"{npr['per_label'].get('abusive', 0):.2%} | {npr['peer_rate_at_0.5']:.2%} |", "",
+              "Words most often given as evidence: " + ", ".join(f"{w} ({n})" for w, n in npr["evidence_words"]) + ".", ""]
+        L += [f"- {e}" for e in npr["examples"]] + [""]
     L += ["## Other public sets (evaluation only: never trained on)", "", "| data | rows | ours | alt-profanity-check |",
           "|---|---|---|---|"]
     for name, m in r["other_sets"].items():
