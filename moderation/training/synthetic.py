@@ -124,7 +124,14 @@ ABUSIVE_ONLY = [
     "i'll break your {body} if i see you.", "watch your back, {ins}.", "come and say that to my face.",
     "you'll regret posting that. i'll find you.", "someone should give {one} a good kicking.",
     "i'll be waiting outside for you tonight.", "you are the thickest {ins} on this site.",
+    # swearing that dismisses its target is aimed at them with no "you" or insult: the Gab labels
+    # (hate, not abuse) call "shut the fuck up" not abusive, and the weights learnt that
+    "fuck off, {voc}, nobody wants you here.", "shut the fuck up, {voc}.", "{one} can fuck off and take the rest with them.",
+    "get the fuck out of {turf} and stay out.", "piss off back to {turf2}, the lot of you.", "{one} should just fuck off.",
 ]
+VOCATIVES = ["mate", "pal", "grandad", "sunshine", "love", "buddy", "sweetheart"]
+#: Places a dismissive swear sends people out of or back to (not the seed page's words).
+TURF = ["our town", "this thread", "our street", "the club", "my pub", "this forum", "our school"]
 #: Neutral news-comment sentences put before some positives: a dehumanising sentence at the end of a long,
 #: otherwise ordinary comment is still dehumanising (the model scores long comments in windows).
 FILLER = [
@@ -161,6 +168,7 @@ def _fill(template: str, rng: random.Random) -> str:
         dis=rng.choice(DISEASE), viol=rng.choice(VIOLENCE), one=rng.choice(PEOPLE_SINGULAR),
         ins=rng.choice(INSULTS), ext=rng.choice(EXTERMINATE),
         ext2=rng.choice(["exterminate", "wipe out", "eradicate", "cull", "gas", "fumigate"]), grp=rng.choice(GROUPS), place=rng.choice(PLACES), prof=rng.choice(PROFANITY), body=rng.choice(BODY),
+        voc=rng.choice(VOCATIVES), turf=rng.choice(TURF), turf2=rng.choice(["london", "your mum's basement", "twitter", "your village", "the pub"]),
     )
 
 
@@ -177,10 +185,9 @@ def synthetic_examples(n_per_template: int = 12, seed: int = 13) -> pd.DataFrame
             text = " ".join(rng.sample(FILLER, 3)) + " " + _fill(template, rng)
             rows.append((text[0].upper() + text[1:], 1, 1))
     for template in NEGATIVE:
-        abusive = 1 if template.startswith("what an idiot") and False else 0
         for _ in range(n_per_template):
             text = _fill(template, rng)
-            rows.append((text[0].upper() + text[1:], abusive, 0))
+            rows.append((text[0].upper() + text[1:], 0, 0))
     for template in ABUSIVE_ONLY:
         for _ in range(n_per_template):
             text = _fill(template, rng)
