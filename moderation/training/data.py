@@ -13,6 +13,7 @@ from __future__ import annotations
 import ast
 import csv
 import hashlib
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -158,7 +159,7 @@ def load_toxic_spans(root: Path, part: str = "train", clean_sentences: bool = Fa
     return pd.concat([out, neg], ignore_index=True)
 
 
-_SENTENCE = __import__("re").compile(r"[^.!?\n]+[.!?]*")
+_SENTENCE = re.compile(r"[^.!?\n]+[.!?]*")
 
 
 def load_wiki_talk(root: Path) -> pd.DataFrame:
@@ -227,7 +228,7 @@ def load_jigsaw(root: Path) -> pd.DataFrame:
 
 
 #: A BBC article's sentences end in ". " (the staged text is lower-cased, most punctuation stripped).
-_BBC_SENTENCE = __import__("re").compile(r"(?<=[a-z0-9])\.\s+")
+_BBC_SENTENCE = re.compile(r"(?<=[a-z0-9])\.\s+")
 
 
 def load_bbc_sentences(root: Path) -> pd.DataFrame:

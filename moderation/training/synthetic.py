@@ -130,8 +130,9 @@ ABUSIVE_ONLY = [
     "get the fuck out of {turf} and stay out.", "piss off back to {turf2}, the lot of you.", "{one} should just fuck off.",
 ]
 VOCATIVES = ["mate", "pal", "grandad", "sunshine", "love", "buddy", "sweetheart"]
-#: Places a dismissive swear sends people out of or back to (not the seed page's words).
+#: Places a dismissive swear sends people out of, or back to (not the seed page's words).
 TURF = ["our town", "this thread", "our street", "the club", "my pub", "this forum", "our school"]
+TURF_BACK = ["london", "your mum's basement", "twitter", "your village", "the pub"]
 #: Neutral news-comment sentences put before some positives: a dehumanising sentence at the end of a long,
 #: otherwise ordinary comment is still dehumanising (the model scores long comments in windows).
 FILLER = [
@@ -168,7 +169,7 @@ def _fill(template: str, rng: random.Random) -> str:
         dis=rng.choice(DISEASE), viol=rng.choice(VIOLENCE), one=rng.choice(PEOPLE_SINGULAR),
         ins=rng.choice(INSULTS), ext=rng.choice(EXTERMINATE),
         ext2=rng.choice(["exterminate", "wipe out", "eradicate", "cull", "gas", "fumigate"]), grp=rng.choice(GROUPS), place=rng.choice(PLACES), prof=rng.choice(PROFANITY), body=rng.choice(BODY),
-        voc=rng.choice(VOCATIVES), turf=rng.choice(TURF), turf2=rng.choice(["london", "your mum's basement", "twitter", "your village", "the pub"]),
+        voc=rng.choice(VOCATIVES), turf=rng.choice(TURF), turf2=rng.choice(TURF_BACK),
     )
 
 
