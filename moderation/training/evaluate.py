@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+from collections import Counter
 from pathlib import Path
 from typing import Callable
 
@@ -132,8 +133,6 @@ def other_sets(moderator, data_dir: Path) -> dict:
 
 def news_prose(moderator, data_dir: Path) -> dict | None:
     """BBC article sentences flagged, and the words most often given as evidence: news register false flags."""
-    from collections import Counter
-
     from profanity_check import predict_prob
 
     if not (data_dir / "bbc_news_text").is_dir():
