@@ -260,3 +260,49 @@ def test_obfuscated_texts_really_hide_the_keyword(obfuscated):
         assert hidden, (row["seed_comment"], row["technique"], row["text"])
         if row["technique"] == "homoglyph":
             assert any(ord(ch) > 127 and unicodedata.category(ch).startswith("L") for ch in row["text"])
+
+
+# ---- blind_comments.csv ---------------------------------------------------------
+
+BLIND = DATA / "blind_comments.csv"
+
+
+def _six_grams(text: str) -> set[str]:
+    words = re.findall(r"[a-z']+", text.lower())
+    return {" ".join(words[i:i + 6]) for i in range(len(words) - 5)}
+
+
+@pytest.fixture(scope="module")
+def blind() -> list[dict[str, str]]:
+    header, rows = _read(BLIND)
+    assert header == COLUMNS, f"{BLIND}: columns {header}, expected {COLUMNS}"
+    return rows
+
+
+def test_blind_batch_schema_labels_and_categories(blind):
+    assert len(blind) >= 300
+    for line, row in enumerate(blind, start=2):
+        where = f"{BLIND.name}:{line}"
+        assert re.fullmatch(r"nb\d{4}", row["id"]), where
+        assert row["split"] == "blind", where
+        assert row["text"] == row["text"].strip() and row["text"] and "\n" not in row["text"], where
+        _, dehum, abusive = CATEGORIES[row["category"]]
+        assert int(row["dehumanising"]) == dehum, where
+        if abusive is not None:
+            assert int(row["abusive"]) == abusive, where
+    assert {r["category"] for r in blind} == set(CATEGORIES)
+    assert len({r["id"] for r in blind}) == len({r["text"] for r in blind}) == len(blind)
+
+
+def test_blind_batch_shares_no_six_words_with_our_other_comments(blind, news):
+    """The documented decontamination (data/README.md): a blind comment that shares a 6-word sequence with a
+    comment we train or test on measures memory, not generalisation, and was taken out."""
+    ours = set().union(*(_six_grams(r["text"]) for r in news))
+    assert [r["id"] for r in blind if _six_grams(r["text"]) & ours] == []
+
+
+def test_blind_batch_shares_no_six_words_with_the_templates(blind):
+    from moderation.training.synthetic import synthetic_examples
+
+    templates = set().union(*(_six_grams(t) for t in synthetic_examples()["text"]))
+    assert [r["id"] for r in blind if _six_grams(r["text"]) & templates] == []
