@@ -186,7 +186,7 @@ def test_evaluate_writes_every_target(shared_data, tmp_path):
     for needle in ("seed table all correct | 9/9 | yes", "own test split F1 `dehumanising`",
                    "hard-negative FPR", "ucc_unhealthy_globe", "fox_news_comments", "toxigen neutral statements",
                    "obfuscated seed comments still flagged", "News prose flagged (BBC article sentences",
-                   "own blind batch F1 `abusive`", "Own labelled set, blind batch"):
+                   "own blind batch F1 `abusive`", "Own labelled set, blind batch", "civil comments held: ours"):
         assert needle in text, needle
 
 
