@@ -295,9 +295,8 @@ def render_markdown(r: dict, command: str) -> str:
           "| data | civil comments held: ours | alt-profanity-check | hostile comments held: ours | alt-profanity-check |",
           "|---|---|---|---|---|"]
     for name, m in r["news_auc"].items():
-        if "ours_flagged_negatives" in m:
-            L.append(f"| {name} | {m['ours_flagged_negatives']:.1%} | {m['peer_flagged_negatives_at_0.5']:.1%} | "
-                     f"{m['ours_flagged_positives']:.1%} | {m['peer_flagged_positives_at_0.5']:.1%} |")
+        L.append(f"| {name} | {m['ours_flagged_negatives']:.1%} | {m['peer_flagged_negatives_at_0.5']:.1%} | "
+                 f"{m['ours_flagged_positives']:.1%} | {m['peer_flagged_positives_at_0.5']:.1%} |")
     L += ["", "## Identity-term bias: toxigen neutral statements flagged (held-out half)", "",
           "| group | statements | flagged |", "|---|---|---|"]
     for g, m in ib["groups"].items():
