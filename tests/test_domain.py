@@ -53,8 +53,8 @@ def test_training_folds_the_copy_and_records_it_in_the_card():
     df = synthetic_examples(n_per_template=2, seed=1)
     general = pd.DataFrame({"text": [f"so gullible, the lot of them ({i})" for i in range(40)] +
                                     [f"what a nice walk by the sea ({i})" for i in range(40)],
-                            "abusive": [0.0] * 40 + [0.0] * 40, "dehumanising": 0.0, "source": "tiny", "file": "-"})
-    general.loc[::4, "abusive"] = 1.0
+                            "abusive": [float(i % 4 == 0) for i in range(80)], "dehumanising": 0.0,
+                            "source": "tiny", "file": "-"})
     data = pd.concat([df, general], ignore_index=True)
     used = [{"name": "tiny", "licence": "MIT", "files": [], "rows": len(data)}]
     base = dict(data_dir=".", min_df=1, validation_fraction=0.2, seed=3)
