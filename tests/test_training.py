@@ -186,8 +186,12 @@ def test_evaluate_writes_every_target(shared_data, tmp_path):
     for needle in ("seed table all correct | 9/9 | yes", "own test split F1 `dehumanising`",
                    "hard-negative FPR", "ucc_unhealthy_globe", "fox_news_comments", "toxigen neutral statements",
                    "obfuscated seed comments still flagged", "News prose flagged (BBC article sentences",
-                   "own blind batch F1 `abusive`", "Own labelled set, blind batch", "civil comments held: ours"):
+                   "own blind batch F1 `abusive`", "Own labelled set, blind batch", "civil comments held: ours",
+                   "own blind batch 2 F1 `dehumanising`", "Own labelled set, blind batch 2"):
         assert needle in text, needle
+    # the second blind batch's comments are not listed, so reading the report does not unblind it
+    second = text.split("Own labelled set, blind batch 2")[1].split("## ")[0]
+    assert "Errors: " in second and "- `nb1" not in second
 
 
 def test_throughput_times_both_models_in_turns_and_reports_wall_and_cpu(moderator):

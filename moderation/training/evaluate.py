@@ -22,8 +22,8 @@ import pandas as pd
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from moderation.training.data import (
-    BLIND_SET, OBFUSCATED_SEED, OWN_SET, load_bbc_sentences, load_fox, load_jigsaw, load_kaggle_insults, load_olid, load_own,
-    load_toxic_spans, load_toxigen, load_ucc,
+    BLIND_SET, BLIND_SET_2, OBFUSCATED_SEED, OWN_SET, load_bbc_sentences, load_fox, load_jigsaw, load_kaggle_insults,
+    load_olid, load_own, load_toxic_spans, load_toxigen, load_ucc,
 )
 from moderation.training.seed_table import SEED_TABLE
 
@@ -193,6 +193,7 @@ def evaluate(moderator, data_dir: Path, repo: Path = Path("."), with_speed: bool
     steps = [("seed_table", lambda: seed_table(moderator)),
              ("own_test", lambda: own_test(moderator, repo / OWN_SET)),
              ("blind", lambda: own_test(moderator, repo / BLIND_SET, split="blind")),
+             ("blind_2", lambda: own_test(moderator, repo / BLIND_SET_2, split="blind")),
              ("obfuscated", lambda: obfuscated(moderator, repo / OBFUSCATED_SEED)),
              ("news_auc", lambda: news_auc(moderator, data_dir)),
              ("identity_bias", lambda: identity_bias(moderator, data_dir)),
@@ -210,7 +211,7 @@ def _mark(ok: bool) -> str:
     return "yes" if ok else "**NO**"
 
 
-def _own_section(own: dict, title: str, intro: str) -> list[str]:
+def _own_section(own: dict, title: str, intro: str, list_errors: bool = True) -> list[str]:
     L = [title, "", f"{intro} Hard negatives: {', '.join(HARD_NEGATIVES)} ({own['hard_negatives']['rows']} comments); "
          "a false positive is any label flagged that the gold says 0.", "",
          "| label | positives | F1 | precision | recall | ROC AUC |", "|---|---|---|---|---|---|"]
@@ -219,6 +220,9 @@ def _own_section(own: dict, title: str, intro: str) -> list[str]:
     L += ["", "| category | comments | wrongly flagged | missed |", "|---|---|---|---|"]
     for cat, m in own["categories"].items():
         L.append(f"| {cat} | {m['rows']} | {m['false_flag_rate']:.1%} | {m['missed_rate']:.1%} |")
+    if not list_errors:
+        return L + ["", f"Errors: {len(own['errors'])}. Not listed here, so that reading this file does not unblind the batch; "
+                    "`moderation evaluate --json` has them, to be read only after a model has been chosen (data/README.md).", ""]
     L += ["", f"Errors ({len(own['errors'])}):", ""]
     for e in own["errors"][:40]:
         L.append(f"- `{e['id']}` ({e['category']}) gold {'+'.join(e['gold']) or 'neither'}, flagged "
@@ -237,7 +241,7 @@ def render_markdown(r: dict, command: str) -> str:
     st = r["seed_table"]
     L.append(f"| seed table all correct | {st['correct']}/{st['total']} | {_mark(st['correct'] == st['total'])} |")
     own = r.get("own_test")
-    for part, name in ((own, "own test split"), (r.get("blind"), "own blind batch")):
+    for part, name in ((own, "own test split"), (r.get("blind"), "own blind batch"), (r.get("blind_2"), "own blind batch 2")):
         if part:
             for label, m in part["labels"].items():
                 L.append(f"| {name} F1 `{label}` >= 0.90 | {m['f1']:.3f} | {_mark(m['f1'] >= 0.90)} |")
@@ -285,7 +289,13 @@ def render_markdown(r: dict, command: str) -> str:
         L += _own_section(blind, "## Own labelled set, blind batch (`data/blind_comments.csv`)",
                           f"{blind['rows']} comments written to docs/labels.md by someone who had seen neither the model, "
                           "its lexicon nor our other comments, and never used to choose anything (data/README.md): "
-                          "the test split above has been read while models were chosen, this batch has not.")
+                          "the test split above has been read while models were chosen; this batch's error list was read "
+                          "after the model `f2f6d334` had been chosen (data/README.md).")
+    blind_2 = r.get("blind_2")
+    if blind_2:
+        L += _own_section(blind_2, "## Own labelled set, blind batch 2 (`data/blind_comments_2.csv`)",
+                          f"{blind_2['rows']} more comments written the same way, after the first batch's error list had "
+                          "been read; never used to choose anything.", list_errors=False)
     L += ["## Held-out news comments: `abusive` ROC AUC", "", "| data | rows | positives | ours | alt-profanity-check |",
           "|---|---|---|---|---|"]
     for name, m in r["news_auc"].items():
