@@ -187,11 +187,13 @@ def test_evaluate_writes_every_target(shared_data, tmp_path):
                    "hard-negative FPR", "ucc_unhealthy_globe", "fox_news_comments", "toxigen neutral statements",
                    "obfuscated seed comments still flagged", "News prose flagged (BBC article sentences",
                    "own blind batch F1 `abusive`", "Own labelled set, blind batch", "civil comments held: ours",
-                   "own blind batch 2 F1 `dehumanising`", "Own labelled set, blind batch 2"):
+                   "own blind batch 2 F1 `dehumanising`", "Own labelled set, blind batch 2",
+                   "own blind batch 3 hard-negative FPR", "Own labelled set, blind batch 3"):
         assert needle in text, needle
-    # the second blind batch's comments are not listed, so reading the report does not unblind it
-    second = text.split("Own labelled set, blind batch 2")[1].split("## ")[0]
-    assert "Errors: " in second and "- `nb1" not in second
+    # the later blind batches' comments are not listed, so reading the report does not unblind them
+    for n in (2, 3):
+        part = text.split(f"Own labelled set, blind batch {n}")[1].split("## ")[0]
+        assert "Errors: " in part and f"- `nb{n - 1}" not in part
 
 
 def test_throughput_times_both_models_in_turns_and_reports_wall_and_cpu(moderator):

@@ -269,8 +269,9 @@ OWN_SET = Path("data") / "news_comments.csv"
 OBFUSCATED_SEED = Path("data") / "obfuscated_seed.csv"
 #: Written by someone who saw only docs/labels.md, never the model, its lexicon or our other rows: evaluation only
 BLIND_SET = Path("data") / "blind_comments.csv"
-#: A second such batch, written after the first one's error list had been read while choosing (data/README.md)
+#: More such batches, each written when the one before had been used to choose (data/README.md)
 BLIND_SET_2 = Path("data") / "blind_comments_2.csv"
+BLIND_SET_3 = Path("data") / "blind_comments_3.csv"
 
 
 def load_own(path: Path) -> pd.DataFrame:

@@ -22,7 +22,7 @@ import pandas as pd
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from moderation.training.data import (
-    BLIND_SET, BLIND_SET_2, OBFUSCATED_SEED, OWN_SET, load_bbc_sentences, load_fox, load_jigsaw, load_kaggle_insults,
+    BLIND_SET, BLIND_SET_2, BLIND_SET_3, OBFUSCATED_SEED, OWN_SET, load_bbc_sentences, load_fox, load_jigsaw, load_kaggle_insults,
     load_olid, load_own, load_toxic_spans, load_toxigen, load_ucc,
 )
 from moderation.training.seed_table import SEED_TABLE
@@ -194,6 +194,7 @@ def evaluate(moderator, data_dir: Path, repo: Path = Path("."), with_speed: bool
              ("own_test", lambda: own_test(moderator, repo / OWN_SET)),
              ("blind", lambda: own_test(moderator, repo / BLIND_SET, split="blind")),
              ("blind_2", lambda: own_test(moderator, repo / BLIND_SET_2, split="blind")),
+             ("blind_3", lambda: own_test(moderator, repo / BLIND_SET_3, split="blind")),
              ("obfuscated", lambda: obfuscated(moderator, repo / OBFUSCATED_SEED)),
              ("news_auc", lambda: news_auc(moderator, data_dir)),
              ("identity_bias", lambda: identity_bias(moderator, data_dir)),
@@ -241,7 +242,8 @@ def render_markdown(r: dict, command: str) -> str:
     st = r["seed_table"]
     L.append(f"| seed table all correct | {st['correct']}/{st['total']} | {_mark(st['correct'] == st['total'])} |")
     own = r.get("own_test")
-    for part, name in ((own, "own test split"), (r.get("blind"), "own blind batch"), (r.get("blind_2"), "own blind batch 2")):
+    for part, name in ((own, "own test split"), (r.get("blind"), "own blind batch"), (r.get("blind_2"), "own blind batch 2"),
+                       (r.get("blind_3"), "own blind batch 3")):
         if part:
             for label, m in part["labels"].items():
                 L.append(f"| {name} F1 `{label}` >= 0.90 | {m['f1']:.3f} | {_mark(m['f1'] >= 0.90)} |")
@@ -291,11 +293,12 @@ def render_markdown(r: dict, command: str) -> str:
                           "its lexicon nor our other comments, and never used to choose anything (data/README.md): "
                           "the test split above has been read while models were chosen; this batch's error list was read "
                           "after the model `f2f6d334` had been chosen (data/README.md).")
-    blind_2 = r.get("blind_2")
-    if blind_2:
-        L += _own_section(blind_2, "## Own labelled set, blind batch 2 (`data/blind_comments_2.csv`)",
-                          f"{blind_2['rows']} more comments written the same way, after the first batch's error list had "
-                          "been read; never used to choose anything.", list_errors=False)
+    for key, n, why in (("blind_2", 2, "after the first batch's error list had been read"),
+                        ("blind_3", 3, "after the second batch's figures had been used to choose")):
+        if r.get(key):
+            L += _own_section(r[key], f"## Own labelled set, blind batch {n} (`data/blind_comments_{n}.csv`)",
+                              f"{r[key]['rows']} more comments written the same way, {why} (data/README.md).",
+                              list_errors=False)
     L += ["## Held-out news comments: `abusive` ROC AUC", "", "| data | rows | positives | ours | alt-profanity-check |",
           "|---|---|---|---|---|"]
     for name, m in r["news_auc"].items():
