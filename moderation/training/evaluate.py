@@ -297,7 +297,8 @@ def render_markdown(r: dict, command: str) -> str:
                         ("blind_3", 3, "after the second batch's figures had been used to choose")):
         if r.get(key):
             L += _own_section(r[key], f"## Own labelled set, blind batch {n} (`data/blind_comments_{n}.csv`)",
-                              f"{r[key]['rows']} more comments written the same way, {why} (data/README.md).",
+                              f"{r[key]['rows']} more comments written the same way, {why}; what it has been used "
+                              "for since: data/README.md.",
                               list_errors=False)
     L += ["## Held-out news comments: `abusive` ROC AUC", "", "| data | rows | positives | ours | alt-profanity-check |",
           "|---|---|---|---|---|"]
