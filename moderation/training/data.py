@@ -272,6 +272,7 @@ BLIND_SET = Path("data") / "blind_comments.csv"
 #: More such batches, each written when the one before had been used to choose (data/README.md)
 BLIND_SET_2 = Path("data") / "blind_comments_2.csv"
 BLIND_SET_3 = Path("data") / "blind_comments_3.csv"
+BLIND_SET_4 = Path("data") / "blind_comments_4.csv"
 
 
 def load_own(path: Path) -> pd.DataFrame:

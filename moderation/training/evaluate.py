@@ -22,7 +22,7 @@ import pandas as pd
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from moderation.training.data import (
-    BLIND_SET, BLIND_SET_2, BLIND_SET_3, OBFUSCATED_SEED, OWN_SET, load_bbc_sentences, load_fox, load_jigsaw, load_kaggle_insults,
+    BLIND_SET, BLIND_SET_2, BLIND_SET_3, BLIND_SET_4, OBFUSCATED_SEED, OWN_SET, load_bbc_sentences, load_fox, load_jigsaw, load_kaggle_insults,
     load_olid, load_own, load_toxic_spans, load_toxigen, load_ucc,
 )
 from moderation.training.seed_table import SEED_TABLE
@@ -195,6 +195,7 @@ def evaluate(moderator, data_dir: Path, repo: Path = Path("."), with_speed: bool
              ("blind", lambda: own_test(moderator, repo / BLIND_SET, split="blind")),
              ("blind_2", lambda: own_test(moderator, repo / BLIND_SET_2, split="blind")),
              ("blind_3", lambda: own_test(moderator, repo / BLIND_SET_3, split="blind")),
+             ("blind_4", lambda: own_test(moderator, repo / BLIND_SET_4, split="blind")),
              ("obfuscated", lambda: obfuscated(moderator, repo / OBFUSCATED_SEED)),
              ("news_auc", lambda: news_auc(moderator, data_dir)),
              ("identity_bias", lambda: identity_bias(moderator, data_dir)),
@@ -243,7 +244,7 @@ def render_markdown(r: dict, command: str) -> str:
     L.append(f"| seed table all correct | {st['correct']}/{st['total']} | {_mark(st['correct'] == st['total'])} |")
     own = r.get("own_test")
     for part, name in ((own, "own test split"), (r.get("blind"), "own blind batch"), (r.get("blind_2"), "own blind batch 2"),
-                       (r.get("blind_3"), "own blind batch 3")):
+                       (r.get("blind_3"), "own blind batch 3"), (r.get("blind_4"), "own blind batch 4")):
         if part:
             for label, m in part["labels"].items():
                 L.append(f"| {name} F1 `{label}` >= 0.90 | {m['f1']:.3f} | {_mark(m['f1'] >= 0.90)} |")
@@ -294,7 +295,8 @@ def render_markdown(r: dict, command: str) -> str:
                           "the test split above has been read while models were chosen; this batch's error list was read "
                           "after the model `f2f6d334` had been chosen (data/README.md).")
     for key, n, why in (("blind_2", 2, "after the first batch's error list had been read"),
-                        ("blind_3", 3, "after the second batch's figures had been used to choose")):
+                        ("blind_3", 3, "after the second batch's figures had been used to choose"),
+                        ("blind_4", 4, "after the third batch had decided a model")):
         if r.get(key):
             L += _own_section(r[key], f"## Own labelled set, blind batch {n} (`data/blind_comments_{n}.csv`)",
                               f"{r[key]['rows']} more comments written the same way, {why}; what it has been used "
