@@ -267,12 +267,9 @@ TRAIN_SETS = [name for name, d in DATASETS.items() if d.trainable]
 
 OWN_SET = Path("data") / "news_comments.csv"
 OBFUSCATED_SEED = Path("data") / "obfuscated_seed.csv"
-#: Written by someone who saw only docs/labels.md, never the model, its lexicon or our other rows: evaluation only
-BLIND_SET = Path("data") / "blind_comments.csv"
-#: More such batches, each written when the one before had been used to choose (data/README.md)
-BLIND_SET_2 = Path("data") / "blind_comments_2.csv"
-BLIND_SET_3 = Path("data") / "blind_comments_3.csv"
-BLIND_SET_4 = Path("data") / "blind_comments_4.csv"
+#: Batches written by someone who saw only docs/labels.md, never the model, its lexicon or our other rows:
+#: evaluation only. Each later one was written when the one before had been used to choose (data/README.md).
+BLIND_SETS = tuple(Path("data") / f"blind_comments{suffix}.csv" for suffix in ("", "_2", "_3", "_4", "_5"))
 
 
 def load_own(path: Path) -> pd.DataFrame:

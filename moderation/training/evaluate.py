@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 from collections import Counter
+from functools import partial
 from pathlib import Path
 from typing import Callable
 
@@ -22,7 +23,7 @@ import pandas as pd
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
 from moderation.training.data import (
-    BLIND_SET, BLIND_SET_2, BLIND_SET_3, BLIND_SET_4, OBFUSCATED_SEED, OWN_SET, load_bbc_sentences, load_fox, load_jigsaw, load_kaggle_insults,
+    BLIND_SETS, OBFUSCATED_SEED, OWN_SET, load_bbc_sentences, load_fox, load_jigsaw, load_kaggle_insults,
     load_olid, load_own, load_toxic_spans, load_toxigen, load_ucc,
 )
 from moderation.training.seed_table import SEED_TABLE
@@ -192,10 +193,8 @@ def evaluate(moderator, data_dir: Path, repo: Path = Path("."), with_speed: bool
     results = {"model_version": moderator.version, "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
     steps = [("seed_table", lambda: seed_table(moderator)),
              ("own_test", lambda: own_test(moderator, repo / OWN_SET)),
-             ("blind", lambda: own_test(moderator, repo / BLIND_SET, split="blind")),
-             ("blind_2", lambda: own_test(moderator, repo / BLIND_SET_2, split="blind")),
-             ("blind_3", lambda: own_test(moderator, repo / BLIND_SET_3, split="blind")),
-             ("blind_4", lambda: own_test(moderator, repo / BLIND_SET_4, split="blind")),
+             *((_blind_key(n), partial(own_test, moderator, repo / path, split="blind"))
+               for n, path in enumerate(BLIND_SETS, start=1)),
              ("obfuscated", lambda: obfuscated(moderator, repo / OBFUSCATED_SEED)),
              ("news_auc", lambda: news_auc(moderator, data_dir)),
              ("identity_bias", lambda: identity_bias(moderator, data_dir)),
@@ -207,6 +206,18 @@ def evaluate(moderator, data_dir: Path, repo: Path = Path("."), with_speed: bool
         log(f"evaluating: {name}")
         results[name] = fn()
     return results
+
+
+def _blind_key(n: int) -> str:
+    """`blind` for the first batch (its key since it was the only one), `blind_2` ... for the later ones."""
+    return "blind" if n == 1 else f"blind_{n}"
+
+
+#: Why each later blind batch was written (data/README.md has what each has been used for).
+_BLIND_WHY = ("after the first batch's error list had been read",
+              "after the second batch's figures had been used to choose",
+              "after the third batch had decided a model",
+              "after the fourth batch had decided a model")
 
 
 def _mark(ok: bool) -> str:
@@ -243,8 +254,9 @@ def render_markdown(r: dict, command: str) -> str:
     st = r["seed_table"]
     L.append(f"| seed table all correct | {st['correct']}/{st['total']} | {_mark(st['correct'] == st['total'])} |")
     own = r.get("own_test")
-    for part, name in ((own, "own test split"), (r.get("blind"), "own blind batch"), (r.get("blind_2"), "own blind batch 2"),
-                       (r.get("blind_3"), "own blind batch 3"), (r.get("blind_4"), "own blind batch 4")):
+    parts = [(own, "own test split")] + [(r.get(_blind_key(n)), "own blind batch" + (f" {n}" if n > 1 else ""))
+                                         for n in range(1, len(BLIND_SETS) + 1)]
+    for part, name in parts:
         if part:
             for label, m in part["labels"].items():
                 L.append(f"| {name} F1 `{label}` >= 0.90 | {m['f1']:.3f} | {_mark(m['f1'] >= 0.90)} |")
@@ -294,9 +306,8 @@ def render_markdown(r: dict, command: str) -> str:
                           "its lexicon nor our other comments, and never used to choose anything (data/README.md): "
                           "the test split above has been read while models were chosen; this batch's error list was read "
                           "after the model `f2f6d334` had been chosen (data/README.md).")
-    for key, n, why in (("blind_2", 2, "after the first batch's error list had been read"),
-                        ("blind_3", 3, "after the second batch's figures had been used to choose"),
-                        ("blind_4", 4, "after the third batch had decided a model")):
+    for n, why in enumerate(_BLIND_WHY, start=2):
+        key = _blind_key(n)
         if r.get(key):
             L += _own_section(r[key], f"## Own labelled set, blind batch {n} (`data/blind_comments_{n}.csv`)",
                               f"{r[key]['rows']} more comments written the same way, {why}; what it has been used "
