@@ -56,7 +56,7 @@ def test_a_dehumanising_comment_is_also_abusive(moderator):
 
 @pytest.mark.parametrize("text, word", [
     ("Honestly those c0ckr0aches need to go.", "c0ckr0aches"),
-    ("He is an evil p i g and everyone knows it.", "p i g"),
+    ("He is an evil p i g, a filthy animal, and everyone knows it.", "p i g"),
     ("Тhе оrсs must be slaughtered.", "оrсs"),
 ])
 def test_evidence_spans_point_into_the_original_text(moderator, text, word):

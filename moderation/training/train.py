@@ -32,7 +32,7 @@ SEED = 20241122
 #: not drown 400 news comments). Our own news-style set and the lexicon
 #: templates weigh most: they are the domain and the label we serve.
 SOURCE_WEIGHT = {
-    "davidson": 1000, "toxigen": 1500, "gab_hate_corpus": 5000, "implicit_hate_latent_hatred": 3000,
+    "davidson": 1000, "toxigen": 3000, "gab_hate_corpus": 5000, "implicit_hate_latent_hatred": 3000,
     "stormfront_degibert": 2500, "toxic_spans_civil": 3000, "toxic_spans_civil_clean": 3000,
     "wiki_talk_context_cat": 4000, "fox_news_comments": 1500, "news_comments": 24000, "synthetic_lexicon_templates": 5000,
 }
@@ -119,11 +119,18 @@ SELECTION = (
     "0.844 / 8.3%). Then 72 reporting verbs and nouns (told, quoted, accused, slurs, condemned, dehumanising) and 59 "
     "literal cues of farming, wildlife and pest control: CV 0.888 / 0.852 / 6.8% / 28.1% / 0.838, Fox halves 0.619 / "
     "0.671, BBC 0.99%; kept under a rule written beforehand, decided on the fourth blind batch "
-    "(data/blind_comments_4.csv: hard-negative false positives 6.6% -> 5.7%, F1 0.750 / 0.812 -> 0.760 / 0.815)"
+    "(data/blind_comments_4.csv: hard-negative false positives 6.6% -> 5.7%, F1 0.750 / 0.812 -> 0.760 / 0.815). Then "
+    "899 train-only rows written by helpers from docs/labels.md alone (nc2001-nc4320; CV over the 827 earlier train rows, "
+    "the new ones always fitted): 0.894 / 0.881 / 8.8% / 18.1% / 0.843; with hold precision 0.90 / 0.93: 0.907 / 0.878 "
+    "/ 6.3%, measured under its rule and not kept (test hard-negative FP 5.4%, toxigen worst group 12.5%); news_comments "
+    "weight 36000: no change; toxigen weight 3000 with 0.90 / 0.93: 0.907 / 0.880 / 6.0%; kept: hold precision "
+    "dehumanising 0.90, abusive 0.95 and toxigen weight 3000 (0.907 / 0.875 / 5.3% / 24.6% / 0.843, BBC 0.92%), chosen "
+    "after the 0.93 candidate's failure and measured under a rule written beforehand (fifth blind batch F1 0.785 / 0.831 "
+    "-> 0.818 / 0.890); then, not kept, dehumanising hold precision 0.85 with the rest (0.894 / 0.872 / 6.8%)"
 )
 #: Precision the hold and reject thresholds must reach on the validation rows.
 #: `hold` is per label (chosen by cross-validation, see SELECTION).
-PRECISION_TARGETS = {"hold": {"dehumanising": 0.85, "abusive": 0.90}, "reject": 0.97}
+PRECISION_TARGETS = {"hold": {"dehumanising": 0.90, "abusive": 0.95}, "reject": 0.97}
 THRESHOLD_BOUNDS = {"hold": (0.3, 0.8), "reject": (0.6, 0.97)}
 
 
