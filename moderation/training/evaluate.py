@@ -213,7 +213,8 @@ def _blind_key(n: int) -> str:
     return "blind" if n == 1 else f"blind_{n}"
 
 
-#: Why each later blind batch was written (data/README.md has what each has been used for).
+#: Why each later blind batch was written, one entry per batch after the first (data/README.md has what
+#: each has been used for).
 _BLIND_WHY = ("after the first batch's error list had been read",
               "after the second batch's figures had been used to choose",
               "after the third batch had decided a model",
@@ -306,11 +307,11 @@ def render_markdown(r: dict, command: str) -> str:
                           "its lexicon nor our other comments, and never used to choose anything (data/README.md): "
                           "the test split above has been read while models were chosen; this batch's error list was read "
                           "after the model `f2f6d334` had been chosen (data/README.md).")
-    for n, why in enumerate(_BLIND_WHY, start=2):
+    for n in range(2, len(BLIND_SETS) + 1):
         key = _blind_key(n)
         if r.get(key):
-            L += _own_section(r[key], f"## Own labelled set, blind batch {n} (`data/blind_comments_{n}.csv`)",
-                              f"{r[key]['rows']} more comments written the same way, {why}; what it has been used "
+            L += _own_section(r[key], f"## Own labelled set, blind batch {n} (`{BLIND_SETS[n - 1].as_posix()}`)",
+                              f"{r[key]['rows']} more comments written the same way, {_BLIND_WHY[n - 2]}; what it has been used "
                               "for since: data/README.md.",
                               list_errors=False)
     L += ["## Held-out news comments: `abusive` ROC AUC", "", "| data | rows | positives | ours | alt-profanity-check |",
