@@ -218,7 +218,8 @@ def _blind_key(n: int) -> str:
 _BLIND_WHY = ("after the first batch's error list had been read",
               "after the second batch's figures had been used to choose",
               "after the third batch had decided a model",
-              "after the fourth batch had decided a model")
+              "after the fourth batch had decided a model",
+              "after the fifth batch had been used twice to choose")
 
 
 def _mark(ok: bool) -> str:
