@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from moderation.training.data import BLIND_SETS
+
 DATA = Path(__file__).resolve().parent.parent / "data"
 NEWS = DATA / "news_comments.csv"
 OBFUSCATED = DATA / "obfuscated_seed.csv"
@@ -264,12 +266,8 @@ def test_obfuscated_texts_really_hide_the_keyword(obfuscated):
 
 # ---- blind_comments.csv ---------------------------------------------------------
 
-BLIND = DATA / "blind_comments.csv"
-BLIND_2 = DATA / "blind_comments_2.csv"
-BLIND_3 = DATA / "blind_comments_3.csv"
-BLIND_4 = DATA / "blind_comments_4.csv"
-BLIND_5 = DATA / "blind_comments_5.csv"
-BLIND_6 = DATA / "blind_comments_6.csv"
+# the batches make evaluate reports, in the order they were written
+BLINDS = [DATA.parent / path for path in BLIND_SETS]
 
 
 def _six_grams(text: str) -> set[str]:
@@ -277,7 +275,7 @@ def _six_grams(text: str) -> set[str]:
     return {" ".join(words[i:i + 6]) for i in range(len(words) - 5)}
 
 
-@pytest.fixture(scope="module", params=[BLIND, BLIND_2, BLIND_3, BLIND_4, BLIND_5, BLIND_6], ids=lambda p: p.name)
+@pytest.fixture(scope="module", params=BLINDS, ids=lambda p: p.name)
 def blind(request) -> list[dict[str, str]]:
     header, rows = _read(request.param)
     assert header == COLUMNS, f"{request.param}: columns {header}, expected {COLUMNS}"
@@ -316,7 +314,7 @@ def test_blind_batch_shares_no_six_words_with_the_templates(blind):
 def test_the_blind_batches_share_no_ids_and_no_six_words():
     """Each later batch measures what the earlier ones no longer can (their errors or figures were used while
     choosing), so none of its comments may repeat theirs."""
-    batches = [_read(path)[1] for path in (BLIND, BLIND_2, BLIND_3, BLIND_4, BLIND_5, BLIND_6)]
+    batches = [_read(path)[1] for path in BLINDS]
     for k, later in enumerate(batches[1:], start=1):
         for earlier in batches[:k]:
             assert not {r["id"] for r in earlier} & {r["id"] for r in later}

@@ -213,13 +213,23 @@ def _blind_key(n: int) -> str:
     return "blind" if n == 1 else f"blind_{n}"
 
 
-#: Why each later blind batch was written, one entry per batch after the first (data/README.md has what
-#: each has been used for).
-_BLIND_WHY = ("after the first batch's error list had been read",
-              "after the second batch's figures had been used to choose",
-              "after the third batch had decided a model",
-              "after the fourth batch had decided a model",
-              "after the fifth batch had been used twice to choose")
+def _blind_name(n: int) -> str:
+    return "blind batch" if n == 1 else f"blind batch {n}"
+
+
+_LATER = "more comments written the same way, after {}; what it has been used for since: data/README.md."
+#: Each blind batch's section intro, after its row count: how it was written and why (one per BLIND_SETS entry;
+#: data/README.md has what each has been used for). Only the first batch's errors are listed: they have been read.
+_BLIND_INTRO = (
+    "comments written to docs/labels.md by someone who had seen neither the model, its lexicon nor our other "
+    "comments, and never used to choose anything (data/README.md): the test split above has been read while models "
+    "were chosen; this batch's error list was read after the model `f2f6d334` had been chosen (data/README.md).",
+    _LATER.format("the first batch's error list had been read"),
+    _LATER.format("the second batch's figures had been used to choose"),
+    _LATER.format("the third batch had decided a model"),
+    _LATER.format("the fourth batch had decided a model"),
+    _LATER.format("the fifth batch had been used twice to choose"),
+)
 
 
 def _mark(ok: bool) -> str:
@@ -256,7 +266,7 @@ def render_markdown(r: dict, command: str) -> str:
     st = r["seed_table"]
     L.append(f"| seed table all correct | {st['correct']}/{st['total']} | {_mark(st['correct'] == st['total'])} |")
     own = r.get("own_test")
-    parts = [(own, "own test split")] + [(r.get(_blind_key(n)), "own blind batch" + (f" {n}" if n > 1 else ""))
+    parts = [(own, "own test split")] + [(r.get(_blind_key(n)), "own " + _blind_name(n))
                                          for n in range(1, len(BLIND_SETS) + 1)]
     for part, name in parts:
         if part:
@@ -301,20 +311,11 @@ def render_markdown(r: dict, command: str) -> str:
     if own:
         L += _own_section(own, "## Own labelled set, test split (`data/news_comments.csv`)",
                           f"{own['rows']} comments never used in training.")
-    blind = r.get("blind")
-    if blind:
-        L += _own_section(blind, "## Own labelled set, blind batch (`data/blind_comments.csv`)",
-                          f"{blind['rows']} comments written to docs/labels.md by someone who had seen neither the model, "
-                          "its lexicon nor our other comments, and never used to choose anything (data/README.md): "
-                          "the test split above has been read while models were chosen; this batch's error list was read "
-                          "after the model `f2f6d334` had been chosen (data/README.md).")
-    for n in range(2, len(BLIND_SETS) + 1):
-        key = _blind_key(n)
-        if r.get(key):
-            L += _own_section(r[key], f"## Own labelled set, blind batch {n} (`{BLIND_SETS[n - 1].as_posix()}`)",
-                              f"{r[key]['rows']} more comments written the same way, {_BLIND_WHY[n - 2]}; what it has been used "
-                              "for since: data/README.md.",
-                              list_errors=False)
+    for n, (path, intro) in enumerate(zip(BLIND_SETS, _BLIND_INTRO, strict=True), start=1):
+        part = r.get(_blind_key(n))
+        if part:
+            L += _own_section(part, f"## Own labelled set, {_blind_name(n)} (`{path.as_posix()}`)",
+                              f"{part['rows']} {intro}", list_errors=n == 1)
     L += ["## Held-out news comments: `abusive` ROC AUC", "", "| data | rows | positives | ours | alt-profanity-check |",
           "|---|---|---|---|---|"]
     for name, m in r["news_auc"].items():
