@@ -39,6 +39,8 @@ TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:'(?:t|re|ve|ll|d|m)\b)?|[.!?;
 UNK, SEP_ID = 0, 1
 PUNCT = tuple('.!?;:,()"')
 CTX_PLAIN, CTX_NEG, CTX_REPORTED, CTX_QUOTED = 0, 1, 2, 3
+#: How `Featurizer.feature_names` marks a unigram's context (a plain one has no prefix).
+CONTEXT_PREFIX = {CTX_PLAIN: "", CTX_NEG: "NEG_", CTX_REPORTED: "REP_", CTX_QUOTED: "Q_"}
 NEG_WINDOW = 6  # "nobody on that estate is a cockroach": 4 stopped short (own-set CV, docs/model.md)
 REPORT_WINDOW = 6
 CUE_WINDOW = 4
@@ -873,12 +875,11 @@ class Featurizer:
         """Readable names of the columns (for the model card and debugging)."""
         names = []
         vt = int(self._vt)
-        ctx_names = {CTX_PLAIN: "", CTX_NEG: "NEG_", CTX_REPORTED: "REP_", CTX_QUOTED: "Q_"}
         for code in self.codes_.tolist():
             kind, payload = divmod(code, int(_SHIFT))
             if kind == KIND_UNIGRAM:
                 c, t = divmod(payload, vt)
-                names.append(ctx_names[c] + self.tokens_[t])
+                names.append(CONTEXT_PREFIX[c] + self.tokens_[t])
             elif kind in (KIND_BIGRAM, KIND_BIGRAM_CTX):
                 a, b = divmod(payload, vt)
                 names.append(("CTX " if kind == KIND_BIGRAM_CTX else "") + f"{self.tokens_[a]} {self.tokens_[b]}")

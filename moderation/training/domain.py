@@ -25,7 +25,9 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.linear_model import LogisticRegression
 
-_CONTEXT = re.compile(r"^(NEG_|REP_|Q_)")
+from moderation.features import CONTEXT_PREFIX
+
+_CONTEXT = re.compile("^(" + "|".join(re.escape(p) for p in CONTEXT_PREFIX.values() if p) + ")")
 _LETTER = re.compile(r"[a-z]")
 
 
