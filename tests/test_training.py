@@ -9,7 +9,7 @@ import pytest
 from moderation.model import load_model
 from moderation.training.data import DATASETS, TRAIN_SETS, fox_heldout, load_fox, load_toxic_spans, load_toxigen
 from moderation.training.synthetic import synthetic_examples
-from moderation.training.train import LABELS, TrainConfig, fit
+from moderation.training.train import LABELS, TrainConfig, _threshold, fit
 
 
 @pytest.fixture(scope="module")
@@ -77,6 +77,26 @@ def test_cross_fitted_calibration_fits_and_calibrates_on_all_of_our_own_rows(tin
         assert card["metrics"]["validation"][label]["calibration_set"]["calibration_rows"] == 60
     with pytest.raises(ValueError, match="calibration must be"):
         fit(data, used, TrainConfig(data_dir=".", calibration="both"), log=lambda m: None)
+
+
+def test_reject_precision_is_taken_at_a_news_threads_share_of_abuse():
+    # Half the rows abusive: 50 positives from 0.55 up, 50 negatives with one at 0.90.
+    pos = np.linspace(0.55, 0.99, 50)
+    neg = np.r_[np.linspace(0.05, 0.60, 49), 0.90]
+    p, y, w = np.r_[pos, neg], np.r_[np.ones(50), np.zeros(50)], np.ones(100)
+    raw = _threshold(p, y, w, 0.97, (0.5, 0.97))
+    at_share = _threshold(p, y, w, 0.97, (0.5, 0.97), prevalence=0.5)
+    at_news = _threshold(p, y, w, 0.97, (0.5, 0.97), prevalence=0.1)
+    assert raw == at_share == 0.61  # the rows' own share gives the plain precision
+    # At 10% abusive one false positive in 50 negatives costs more than 3% precision,
+    # so the threshold must pass the negative at 0.90.
+    assert at_news == 0.91
+    assert _threshold(p, y, w, 0.97, (0.5, 0.97), prevalence=0.3) <= at_news
+
+
+def test_the_card_states_the_prevalence_its_reject_threshold_assumes(tiny_data):
+    _, card = _fit(tiny_data)
+    assert "at a prevalence of 10%" in card["threshold_rule"]["reject"]
 
 
 def test_only_redistributable_sets_train_the_shipped_model():
@@ -189,7 +209,7 @@ def test_evaluate_writes_every_target(shared_data, tmp_path):
                    "own blind batch F1 `abusive`", "Own labelled set, blind batch", "civil comments held: ours",
                    "own blind batch 2 F1 `dehumanising`", "Own labelled set, blind batch 2",
                    "own blind batch 3 hard-negative FPR", "Own labelled set, blind batch 3",
-                   "own blind batch 4 F1 `abusive`", "Own labelled set, blind batch 4",
+                   "own blind batch 4 F1 `abusive`", "Own labelled set, blind batch 4", "civil / hostile comments rejected: ours",
                    "own blind batch 5 F1 `abusive`", "Own labelled set, blind batch 5",
                    "own blind batch 6 F1 `abusive`", "Own labelled set, blind batch 6"):
         assert needle in text, needle

@@ -104,13 +104,18 @@ def news_auc(moderator, data_dir: Path) -> dict:
         probs, flagged = _flags(moderator, texts)
         ours = probs[:, moderator.labels.index("abusive")]
         peer = predict_prob(texts)
-        # what a moderator sees at the shipped thresholds: the share of each class held for review
+        # what a moderator sees at the shipped thresholds: the share of each class held for review,
+        # and of it the share rejected outright (never shown to a moderator)
         held = np.array([bool(f) for f in flagged])
+        rejected = np.array([moderator.policy.decide(dict(zip(moderator.labels, row)), "")[0] == "reject"
+                             for row in probs])
         out[name] = {"rows": len(df), "positives": int(y.sum()),
                      "ours_auc": round(float(roc_auc_score(y, ours)), 4),
                      "peer_auc": round(float(roc_auc_score(y, peer)), 4),
                      "ours_flagged_negatives": round(float(held[y == 0].mean()), 4),
                      "ours_flagged_positives": round(float(held[y == 1].mean()), 4),
+                     "ours_rejected_negatives": round(float(rejected[y == 0].mean()), 4),
+                     "ours_rejected_positives": round(float(rejected[y == 1].mean()), 4),
                      "peer_flagged_negatives_at_0.5": round(float((peer[y == 0] >= 0.5).mean()), 4),
                      "peer_flagged_positives_at_0.5": round(float((peer[y == 1] >= 0.5).mean()), 4)}
     return out
@@ -321,12 +326,15 @@ def render_markdown(r: dict, command: str) -> str:
     for name, m in r["news_auc"].items():
         L.append(f"| {name} | {m['rows']} | {m['positives']} | {m['ours_auc']:.4f} | {m['peer_auc']:.4f} |")
     L += ["", "Held for a moderator (any label flagged at the shipped `hold` thresholds; alt-profanity-check at 0.5): "
-          "the share of the civil comments a moderator must clear, and of the hostile ones caught.", "",
-          "| data | civil comments held: ours | alt-profanity-check | hostile comments held: ours | alt-profanity-check |",
-          "|---|---|---|---|---|"]
+          "the share of the civil comments a moderator must clear, and of the hostile ones caught; and the share "
+          "the shipped `reject` thresholds reject outright, which no moderator sees.", "",
+          "| data | civil comments held: ours | alt-profanity-check | hostile comments held: ours | alt-profanity-check "
+          "| civil / hostile comments rejected: ours |",
+          "|---|---|---|---|---|---|"]
     for name, m in r["news_auc"].items():
         L.append(f"| {name} | {m['ours_flagged_negatives']:.1%} | {m['peer_flagged_negatives_at_0.5']:.1%} | "
-                 f"{m['ours_flagged_positives']:.1%} | {m['peer_flagged_positives_at_0.5']:.1%} |")
+                 f"{m['ours_flagged_positives']:.1%} | {m['peer_flagged_positives_at_0.5']:.1%} | "
+                 f"{m['ours_rejected_negatives']:.1%} / {m['ours_rejected_positives']:.1%} |")
     L += ["", "## Identity-term bias: toxigen neutral statements flagged (held-out half)", "",
           "| group | statements | flagged |", "|---|---|---|"]
     for g, m in ib["groups"].items():
