@@ -211,10 +211,11 @@ def test_evaluate_writes_every_target(shared_data, tmp_path):
                    "own blind batch 3 hard-negative FPR", "Own labelled set, blind batch 3",
                    "own blind batch 4 F1 `abusive`", "Own labelled set, blind batch 4", "civil / hostile comments rejected: ours",
                    "own blind batch 5 F1 `abusive`", "Own labelled set, blind batch 5",
-                   "own blind batch 6 F1 `abusive`", "Own labelled set, blind batch 6"):
+                   "own blind batch 6 F1 `abusive`", "Own labelled set, blind batch 6",
+                   "own blind batch 7 F1 `abusive`", "Own labelled set, blind batch 7"):
         assert needle in text, needle
     # the later blind batches' comments are not listed, so reading the report does not unblind them
-    for n in (2, 3, 4, 5, 6):
+    for n in (2, 3, 4, 5, 6, 7):
         part = text.split(f"Own labelled set, blind batch {n}")[1].split("## ")[0]
         assert "Errors: " in part and f"- `nb{n - 1}" not in part
 
