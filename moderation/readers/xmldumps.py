@@ -113,26 +113,40 @@ class _Transcoded:
 
 
 
+def _single_byte(name: str) -> bool:
+    """Whether every byte is one character in this (ASCII-compatible) encoding."""
+    return len(bytes(range(256)).decode(name, "surrogateescape")) == 256
+
+
 def _parse_source(source: Source, encoding: str | None, chunk_size: int):
-    """(stream to parse, encoding to force on the first parser, encoding of the bytes for a resumed parser)."""
+    """(stream to parse, encoding to force on the first parser, encoding for a resumed parser, UTF-8?).
+
+    The parser is given either UTF-8 or a single-byte encoding, so that a
+    column libxml2 reports (in characters) can be found in the bytes: the
+    last value says which. Anything else is transcoded to UTF-8 first.
+    """
     if encoding:
-        return _Transcoded(source.stream, encoding, chunk_size), "utf-8", "utf-8"
+        return _Transcoded(source.stream, encoding, chunk_size), "utf-8", "utf-8", True
     declared = _DECLARED.search(source.head[:200])
     declared_name = declared.group(1).decode("ascii").lower().replace("_", "-") if declared else "utf-8"
     guess = guess_encoding(source.head)
     name = codecs.lookup(guess.encoding).name
     if not is_ascii_compatible(name):
         # Transcoded so that resynchronising after an error can search the bytes for a tag.
-        return _Transcoded(source.stream, guess.encoding, chunk_size), "utf-8", "utf-8"
+        return _Transcoded(source.stream, guess.encoding, chunk_size), "utf-8", "utf-8", True
     if declared_name in ("utf-8", "utf8", "us-ascii", "ascii") and guess.settled and name not in ("utf-8", "utf-8-sig"):
         # Declared UTF-8 but written in a legacy encoding (old WordPress plugins do this).
-        return _Transcoded(source.stream, guess.encoding, chunk_size), "utf-8", "utf-8"
+        return _Transcoded(source.stream, guess.encoding, chunk_size), "utf-8", "utf-8", True
     try:
-        codecs.lookup(declared_name)
+        declared_codec = codecs.lookup(declared_name).name
     except LookupError:
         # A declaration naming no known encoding (often damage): read the bytes as detected instead.
-        return _Transcoded(source.stream, guess.encoding, chunk_size), "utf-8", "utf-8"
-    return source.stream, None, declared_name
+        return _Transcoded(source.stream, guess.encoding, chunk_size), "utf-8", "utf-8", True
+    if declared_codec in ("utf-8", "utf-8-sig", "ascii") or not is_ascii_compatible(declared_codec):
+        return source.stream, None, declared_name, True  # (libxml2 reads 8-bit bytes labelled UTF-16 as UTF-8)
+    if not _single_byte(declared_codec):  # Shift_JIS, GB18030, EUC-KR...: characters of varying length
+        return _Transcoded(source.stream, declared_codec, chunk_size), "utf-8", "utf-8", True
+    return source.stream, None, declared_name, False
 
 
 #: The lxml parser settings for untrusted XML: the ones defusedxml's lxml
@@ -161,7 +175,7 @@ _DEFAULT_ROOT = {
             b'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">'),
 }
 #: Bytes kept from a chunk's end while searching the next one for a start tag cut in two.
-_TAG_OVERLAP = 64
+_TAG_OVERLAP = 512
 _PIECE = 64 * 1024
 
 
@@ -178,6 +192,116 @@ class Resumed:
         self.at_item = at_item
 
 
+#: UTF-8 continuation bytes: every other byte starts a character.
+_CONTINUATION = bytes(range(0x80, 0xC0))
+
+
+class _Tape:
+    """The bytes lately read from the stream, each piece with where it starts in the file.
+
+    libxml2 reports an error as (line, column), counting the column in
+    characters, not bytes, from the start of the line; in a minified export
+    the line is the whole file, far longer than the bytes kept. So each piece
+    read keeps its absolute byte offset and the line and column (in the
+    parser's characters) of its first byte, and a (line, column) is found in
+    the bytes by counting characters from the nearest piece start before it,
+    whatever the piece size and line layout. Pieces before the point where an
+    error can still be are forgotten, so memory stays bounded.
+    """
+
+    def __init__(self, stream, piece: int, utf8: bool):
+        self.stream = stream
+        self.piece = piece
+        self.utf8 = utf8
+        self.pieces: list[tuple[int, int, int, bytes]] = []  # (offset, line, column, bytes)
+        self.end = 0  # absolute offset of the next byte to read
+        self.line = 1
+        self.column = 1
+        self.eof = False
+
+    def _chars(self, data: bytes) -> int:
+        return len(data.translate(None, _CONTINUATION)) if self.utf8 else len(data)
+
+    def read(self) -> bytes:
+        """The next piece of the stream (b"" at its end), kept on the tape."""
+        data = b"" if self.eof else self.stream.read(self.piece)
+        if not data:
+            self.eof = True
+            return b""
+        if self.end == 0 and data.startswith(codecs.BOM_UTF8):
+            self.column = 0  # libxml2 does not count a byte order mark
+        self.pieces.append((self.end, self.line, self.column, data))
+        self.end += len(data)
+        newlines = data.count(b"\n")
+        if newlines:
+            self.line += newlines
+            self.column = 1 + self._chars(data[data.rindex(b"\n") + 1:])
+        else:
+            self.column += self._chars(data)
+        return data
+
+    def slice(self, start: int, end: int | None = None) -> bytes:
+        """The kept bytes from absolute offset `start` (or the first kept byte) to `end`."""
+        end = self.end if end is None else end
+        parts = [data for offset, _, _, data in self.pieces if offset < end and offset + len(data) > start]
+        if not parts:
+            return b""
+        first = next(offset for offset, _, _, data in self.pieces if offset + len(data) > start)
+        return b"".join(parts)[max(start - first, 0):end - first]
+
+    def forget_before(self, offset: int) -> None:
+        """Drop the pieces that end at or before absolute `offset`."""
+        while self.pieces and self.pieces[0][0] + len(self.pieces[0][3]) <= offset:
+            self.pieces.pop(0)
+
+    def position(self, offset: int) -> tuple[int, int]:
+        """(line, column) of the byte at absolute `offset`."""
+        for start, line, column, data in reversed(self.pieces):
+            if start <= offset:
+                head = data[:offset - start]
+                newline = head.rfind(b"\n")
+                if newline < 0:
+                    return line, column + self._chars(head)
+                return line + head.count(b"\n"), 1 + self._chars(head[newline + 1:])
+        return (self.pieces[0][1], self.pieces[0][2]) if self.pieces else (self.line, self.column)
+
+    def offset(self, line: int, column: int) -> int:
+        """Absolute offset of the character at (line, column); the first kept byte if that is before the tape."""
+        for index in range(len(self.pieces) - 1, -1, -1):
+            start, piece_line, piece_column, _ = self.pieces[index]
+            if (piece_line, piece_column) <= (line, column):
+                break
+        else:
+            return self.pieces[0][0] if self.pieces else self.end
+        # The position is in this piece; the next one is joined for a character cut in two.
+        data = b"".join(piece[3] for piece in self.pieces[index:index + 2])
+        at, base = 0, piece_column
+        for _ in range(line - piece_line):
+            newline = data.find(b"\n", at)
+            if newline < 0:
+                return start + len(data)
+            at, base = newline + 1, 1
+        line_end = data.find(b"\n", at)
+        line_end = len(data) if line_end < 0 else line_end
+        count = max(column - base, 0)
+        if self.utf8:
+            chars = data[at:min(line_end, at + 4 * count)].decode("utf-8", "surrogateescape")[:count]
+            return start + at + len(chars.encode("utf-8", "surrogateescape"))
+        return start + min(at + count, line_end)
+
+    def find(self, pattern: re.Pattern, start: int) -> int:
+        """Absolute offset of the first match of `pattern` at or after `start`, reading on as needed; -1 if none."""
+        at = start
+        while True:
+            match = pattern.search(self.slice(at))
+            if match:
+                return max(at, self.pieces[0][0]) + match.start()
+            at = max(at, self.end - _TAG_OVERLAP)  # a start tag cut in two is found whole next time
+            self.forget_before(at)
+            if not self.read():
+                return -1
+
+
 def _root_tag(head: bytes, root: str) -> bytes:
     """The document's own root start tag (its namespace declarations), for a resumed parser."""
     match = re.search(rb"<" + root.encode() + rb"\b[^<>]*>", head)
@@ -186,25 +310,38 @@ def _root_tag(head: bytes, root: str) -> bytes:
     return _DEFAULT_ROOT[root]
 
 
-def _syntax_message(exc) -> tuple[int | None, int, str]:
+def _syntax_error(exc) -> tuple[int, int, str, bool]:
+    """(line, column, message, stopped) of the error that stopped libxml2.
+
+    The exception names the first error of the parse. That is not always
+    where parsing stopped: a namespace or attribute error libxml2 only notes
+    and reads past, raised later with the error that did stop it (or at the
+    end of the file), after the records that follow it have been read. lxml
+    attaches the thread's recent error log, newest last: after the entry of
+    that first error, the first fatal one is where parsing stopped. `stopped`
+    is False when there is none: libxml2 read everything it was fed.
+    """
+    from lxml import etree
+
     line, column = exc.position if exc.position else (exc.lineno, 0)
-    message = (exc.msg or str(exc)).split(", line ")[0].splitlines()[0]
-    return line, column or 0, message
+    line, column = line or 1, column or 0
+    message = _first_line((exc.msg or str(exc)).split(", line ")[0])
+    entries = list(exc.error_log)
+    for index in range(len(entries) - 1, -1, -1):
+        entry = entries[index]
+        if (entry.line, entry.column) == (line, column) and _first_line(entry.message) == message:
+            break
+    else:
+        return line, column, message, True  # not in the log (it rotated out): as the exception says
+    for entry in entries[index:]:
+        if entry.level == etree.ErrorLevels.FATAL:
+            return entry.line or line, entry.column or 0, _first_line(entry.message) or message, True
+    return line, column, message, False
 
 
-def _offset_of(window: bytes, window_line: int, line: int, column: int) -> int:
-    """The byte offset in `window` of (absolute line, column), at least 0; 0 if the line is before the window."""
-    if line < window_line:
-        return 0
-    offset = 0
-    for _ in range(line - window_line):
-        found = window.find(b"\n", offset)
-        if found < 0:
-            return len(window)
-        offset = found + 1
-    end = window.find(b"\n", offset)
-    end = len(window) if end < 0 else end
-    return min(offset + max(column - 1, 0), end)
+def _first_line(text: str | None) -> str:
+    """A libxml2 message without the excerpt of the document some of them carry on further lines."""
+    return (text or "").strip().split("\n", 1)[0]
 
 
 def _close(parser):
@@ -244,9 +381,17 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
     """(element, line offset) pairs for end events of `tags`, ReadErrors, and Resumed markers.
 
     The DTD check comes first. A syntax error is reported with its line and
-    column, and reading resumes at the next record's start tag (see _RESUME)
-    with a fresh parser that is handed the document's root start tag first;
-    a record's absolute line is its element's sourceline plus the offset.
+    column, and reading resumes at the first record start tag (see _RESUME)
+    after the point where libxml2 stopped, with a fresh parser that is handed
+    the document's root start tag first; a record's absolute line is its
+    element's sourceline plus the offset.
+
+    Where libxml2 stopped is never before the end of a record it has given
+    out (it stops at the first fatal error, and gives nothing out after it),
+    so resuming there repeats no record; and it is inside the broken record
+    or at the very start of the next one, so the first start tag from there
+    skips no complete record. The _Tape turns its (line, character column)
+    into a byte offset.
     """
     from lxml import etree
 
@@ -262,13 +407,13 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
         # Checked on the raw text first, so the parser never even sees the declarations.
         yield context.error(head.count("\n", 0, doctype) + 1, refusal)
         return
-    stream, forced, resume_encoding = _parse_source(source, encoding, chunk_size)
+    stream, forced, resume_encoding, utf8 = _parse_source(source, encoding, chunk_size)
     kind = "Disqus export (<disqus>)" if root == "disqus" else "WordPress export (<rss>)"
     resume_at = _RESUME[root]
     root_tag = _root_tag(source.head, root)
     # Fed in pieces of at most 64 KiB (as lxml's iterparse does): a gzip stream
     # that turns out truncated loses only what its failing read had decompressed.
-    piece = min(chunk_size, _PIECE)
+    tape = _Tape(stream, min(chunk_size, _PIECE), utf8)
 
     def new_parser(forced_encoding):
         try:
@@ -277,16 +422,19 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             return etree.XMLPullParser(events=("end",), tag=tags, **SAFE_PARSER_OPTIONS)
 
     parser = new_parser(forced)
-    # "done": the furthest line at which an element was yielded (where a record starts).
-    state = {"first": True, "checked": False, "stop": False, "events": 0, "done": 0}
+    state = {"first": True, "checked": False, "stop": False, "events": 0}
     # A parser that has been fed whole records without yielding one is stalled:
     # libxml2 waits for the ";" of a bare "&" and would buffer the rest of the
     # file. Two record end tags fed with no event in between mean that.
     record_end = re.compile(rb"</post>" if root == "disqus" else rb"</wp:comment>|</item>")
     stalled_ends = 0
-    last_resume: tuple[int, bytes] | None = None
     offset = 0  # absolute line = parser line + offset
-    prefix_len = 0  # bytes of synthetic prefix on a resumed parser's line 1
+    # The current parser's first byte from the file (after its synthetic prefix
+    # on line 1), and that byte's file line and column.
+    base, base_line, base_column, prefix_len = 0, 1, 1, 0
+    fed = 0  # absolute offset of the next byte for the parser
+    starts = [0, 0]  # where the last two pieces fed started: an error is at or after the earlier one
+    prefix = b""
 
     def drain():
         for _, element in parser.read_events():
@@ -303,40 +451,32 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
                     yield context.error(top.sourceline, f"not a {kind}: the root element is <{_local(top.tag)}>")
                     return
             state["events"] += 1
-            line = element.sourceline + offset
-            if line > state["done"]:
-                state["done"] = line
             yield element, offset
 
-    # The data fed to the current parser (no prefix) since the last piece that
-    # yielded a record, that piece included, and the absolute line of its first
-    # byte: an error lies in it, so it is where to look for the place to resume.
-    # Bounded: a piece that yields a record resets it; a stall is closed early.
-    kept: list[bytes] = []
-    kept_line = 1
-    line_at = 1  # absolute line of the next byte read from the stream
-    pending: tuple[bytes, bytes, int] | None = None  # (to feed, data without the prefix, its first line)
-    eof = False
     top = None
     while True:
-        if pending is not None:
-            to_feed, data, data_line = pending
-            pending = None
-        else:
-            data = stream.read(piece)
-            data_line = line_at
-            line_at += data.count(b"\n")
-            eof = not data
-            to_feed = data
+        data = tape.slice(fed) if fed < tape.end else tape.read()
+        starts = [starts[1], fed]
+        fed += len(data)
+        eof = not data
+        to_feed, prefix = prefix + data, b""
         try:
             if to_feed:
                 parser.feed(to_feed)
+            before = state["events"]
+            yield from drain()
+            if state["stop"]:
+                return
+            if state["events"] != before:
+                stalled_ends = 0
+                # libxml2 stopped after the end of the record it gave out last,
+                # which it read in one of the last two pieces at the latest.
+                tape.forget_before(max(base, starts[0]))
+            elif data:
+                stalled_ends += len(record_end.findall(data))
             if eof or stalled_ends >= 2:
-                # Every event queued so far is real: yield them before close(),
-                # which drops what it queues itself when it fails (see _close).
-                yield from drain()
-                if state["stop"]:
-                    return
+                # Every event queued so far is real and yielded: close() drops
+                # what it queues itself when it fails (see _close).
                 top = _close(parser)  # a stalled parser reports its pending error here
         except LookupError as exc:  # lxml: the declaration names an encoding libxml2 does not know
             yield from drain()
@@ -347,90 +487,48 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             yield from drain()
             if state["stop"]:
                 return
-            line, column, message = _syntax_message(exc)
+            line, column, message, stopped = _syntax_error(exc)
             if "amplification" in message or "entity" in message.lower() and "loop" in message.lower():
                 yield context.error(line, f"refused: the XML declares entities that expand without bound ({message}); exports never need entity declarations")
                 return
-            absolute = (line or 1) + offset
+            # The parser's (line, column) in the file's; its line 1 starts with the prefix.
             if line == 1:
-                column = max(column - prefix_len, 0)
+                line, column = base_line, base_column + column - prefix_len - 1
+            else:
+                line += base_line - 1
+            column = max(column, 1)
             if "Premature end" in message:
                 message += " (the document ends early: truncated file?)"
             if "Invalid bytes" in message or "not proper UTF-8" in message or "Input is not proper" in message:
                 message += "; if the export is not UTF-8, give its encoding (e.g. --encoding cp1252)"
-            where = f"malformed XML at line {absolute}, column {column}: {message}"
-            at_end = eof  # the error came with the end of the file: a truncated export
-            # Find the next record's start tag after the error, reading on if need be.
-            window = b"".join(kept) + data
-            window_line = kept_line if kept else data_line
-            start = _offset_of(window, window_line, absolute, column)
-            if not state["first"] and not kept:
-                start = max(start, 1)  # past the start tag this parser resumed at: always progress
-            if absolute < state["done"]:
-                # libxml2 noted the error earlier but went on (an attribute or namespace
-                # error is reported only at the end): never resume before a record that
-                # has been read already; look from the line after the last one.
-                start = max(start, _offset_of(window, window_line, state["done"] + 1, 1))
-            buffer, buffer_line = window[start:], window_line + window.count(b"\n", 0, start)
-            found = -1
-            while True:
-                match = resume_at.search(buffer)
-                if match and last_resume and (buffer_line + buffer.count(b"\n", 0, match.start()),
-                                              buffer[match.start():match.start() + 256]) == last_resume:
-                    match = resume_at.search(buffer, match.start() + 1)  # never resume twice at one place
-                if match:
-                    found = match.start()
-                    break
-                if eof:
-                    break
-                more = stream.read(piece)
-                line_at += more.count(b"\n")
-                if not more:
-                    eof = True
-                    continue
-                keep = buffer[-_TAG_OVERLAP:]
-                buffer_line += buffer.count(b"\n", 0, len(buffer) - len(keep))
-                buffer = keep + more
+            where = f"malformed XML at line {line}, column {column}: {message}"
+            # No fatal error: libxml2 read all it was fed, so look after that.
+            stop = tape.offset(line, column) if stopped else fed
+            if not state["first"]:
+                stop = max(stop, base + 1)  # past the start tag this parser resumed at: always progress
+            found = tape.find(resume_at, stop)
             if found < 0:
-                if at_end:
-                    yield context.error(absolute, f"{where}; the file ends inside a record (truncated?), which is not read")
+                if eof:  # the error came with the end of the file: a truncated export
+                    yield context.error(line, f"{where}; the file ends inside a record (truncated?), which is not read")
                 else:
-                    yield context.error(absolute, f"{where}; the record holding it is not read, and no record starts after it")
+                    yield context.error(line, f"{where}; the record holding it is not read, and no record starts after it")
                 return
-            resume_line = buffer_line + buffer.count(b"\n", 0, found)
-            yield context.error(absolute, f"{where}; the record holding it is not read, reading resumes at line {resume_line}")
-            at_item = not buffer.startswith(b"<wp:comment", found)
+            base_line, base_column = tape.position(found)
+            yield context.error(line, f"{where}; the record holding it is not read, reading resumes at line {base_line}")
+            at_item = not tape.slice(found, found + len(b"<wp:comment")).startswith(b"<wp:comment")
             prefix = root_tag + (b"<channel>" if root == "rss" else b"") + (b"<item>" if root == "rss" and not at_item else b"")
             yield Resumed(at_item)
             parser = new_parser(resume_encoding)
             state["first"] = False
-            offset = resume_line - 1
+            offset = base_line - 1
             prefix_len = len(prefix)
-            rest = buffer[found:]
-            last_resume = (resume_line, rest[:256])
-            pending = (prefix + rest, rest, resume_line)
-            kept, kept_line = [], resume_line
+            base = fed = found
+            starts = [found, found]
+            tape.forget_before(found)
             stalled_ends = 0
             continue
-        if stalled_ends >= 2:  # closed without an error: nothing was pending after all
-            yield from drain()
-            return
-        before = state["events"]
-        yield from drain()
-        if state["stop"]:
-            return
-        if state["events"] != before:
-            stalled_ends = 0
-            kept, kept_line = [data], data_line
-        elif data:
-            if not kept:
-                kept_line = data_line
-            kept.append(data)
-            stalled_ends += len(record_end.findall(data))
-            if stalled_ends >= 2 and not eof:
-                pending = (b"", b"", line_at)  # close it on the next turn, with this window kept
-                continue
-        if eof:
+        if eof or stalled_ends >= 2:  # closed without an error (a stalled one: nothing was pending after all)
+            yield from drain()  # what a close() that succeeds gives out is real
             if state["first"] and not state["checked"] and top is not None and _local(top.tag) != root:
                 yield context.error(top.sourceline, f"not a {kind}: the root element is <{_local(top.tag)}>")
             return
