@@ -34,12 +34,19 @@ HARD_NEGATIVES = ("literal_animal", "counter_speech", "negation", "reporting", "
 
 
 def _flags(moderator, texts: list[str]) -> tuple[np.ndarray, list[list[str]]]:
-    probs = moderator.predict_proba(texts)
-    labels = []
-    for row in probs:
-        scores = dict(zip(moderator.labels, row))
-        labels.append(moderator.policy.decide(scores, "")[1])
+    probs, labels, _ = _decisions(moderator, texts)
     return probs, labels
+
+
+def _decisions(moderator, texts: list[str]) -> tuple[np.ndarray, list[list[str]], list[str]]:
+    """Scores, flagged labels and the policy's decision (allow / hold / reject) per text, from the scores alone."""
+    probs = moderator.predict_proba(texts)
+    labels, decisions = [], []
+    for row in probs:
+        decision, flagged, _ = moderator.policy.decide(dict(zip(moderator.labels, row)), "")
+        labels.append(flagged)
+        decisions.append(decision)
+    return probs, labels, decisions
 
 
 def seed_table(moderator) -> dict:
@@ -101,14 +108,13 @@ def news_auc(moderator, data_dir: Path) -> dict:
     for name, df in sets.items():
         texts = df["text"].tolist()
         y = df["abusive"].astype(int).to_numpy()
-        probs, flagged = _flags(moderator, texts)
+        probs, flagged, decisions = _decisions(moderator, texts)
         ours = probs[:, moderator.labels.index("abusive")]
         peer = predict_prob(texts)
         # what a moderator sees at the shipped thresholds: the share of each class held for review,
         # and of it the share rejected outright (never shown to a moderator)
         held = np.array([bool(f) for f in flagged])
-        rejected = np.array([moderator.policy.decide(dict(zip(moderator.labels, row)), "")[0] == "reject"
-                             for row in probs])
+        rejected = np.array([d == "reject" for d in decisions])
         out[name] = {"rows": len(df), "positives": int(y.sum()),
                      "ours_auc": round(float(roc_auc_score(y, ours)), 4),
                      "peer_auc": round(float(roc_auc_score(y, peer)), 4),
