@@ -61,6 +61,11 @@ LEET = {
 WILDCARDS = set("*#_")
 
 
+#: Unicode categories of the characters of other scripts that folding keeps: letters
+#: (not modifier letters such as the okina or a stress mark) and digits.
+_SCRIPT_CHARS = frozenset({"Lu", "Ll", "Lt", "Lo", "Nd", "Nl", "No"})
+
+
 @lru_cache(maxsize=65536)
 def _fold_char(ch: str) -> str:
     """One non-ASCII character -> lower-case ASCII-ish text (homoglyphs, NFKC, accents)."""
@@ -76,6 +81,12 @@ def _fold_char(ch: str) -> str:
     out = out.lower()
     if len(out) == 1 and unicodedata.category(out) in ("Cc", "Cf", "Zl", "Zp", "Zs"):
         return " " if unicodedata.category(out).startswith("Z") or out in "\t\n\r" else ""
+    if not out.isascii():
+        # Emoji, symbols and box drawing are never part of a token: a space, so the batch
+        # stays ASCII (one emoji makes Python store the whole joined batch four bytes a
+        # character, and every later step several times slower). Letters and digits of
+        # other scripts are kept.
+        out = "".join(c if c.isascii() or unicodedata.category(c) in _SCRIPT_CHARS or c == "\u20ac" else " " for c in out)
     return out
 
 

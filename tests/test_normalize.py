@@ -91,3 +91,22 @@ def test_empty_text():
     assert normalize("") == ""
     nt = normalize_with_offsets("")
     assert nt.text == "" and nt.original_span(0, 0) == (0, 0)
+
+
+def test_emoji_and_symbols_become_spaces_so_a_batch_stays_ascii():
+    # One emoji would make the joined batch a four-byte-per-character string and every step slower.
+    texts = ["they are rats \U0001f400", "\u2620\ufe0f orcs \u2620\ufe0f", "\u2500\u2500 slaughter them \U0001f525", "Hawai\u02bbi"]
+    out = normalize_batch(texts)
+    assert all(t.isascii() for t in out)
+    assert out == [normalize(t) for t in texts] == [normalize_with_offsets(t).text for t in texts]
+    assert out[0] == "they are rats  " and out[1].split() == ["orcs"]
+    # letters and digits of other scripts are kept, and so is the euro sign leetspeak uses
+    assert normalize("\u732a \u0436\u0438\u0434") == "\u732a \u0436\u0438\u0434"
+    assert normalize("c\u20acll") != normalize("c ll")
+
+
+def test_an_emoji_between_letters_separates_them_like_a_space():
+    nt = normalize_with_offsets("vermin\U0001f400scum")
+    assert nt.text == "vermin scum"
+    i = nt.text.index("scum")
+    assert nt.original_span(i, i + 4) == (7, 11)
