@@ -25,6 +25,22 @@ def test_scumbag_is_an_insult_not_a_metaphor():
     assert "scumbag" not in lex.category_of and "scumbag" in lex["insult"]
 
 
+def test_no_entry_is_listed_twice():
+    from importlib import resources
+
+    text = resources.files("moderation").joinpath("resources/lexicon/lexicon.tsv").read_text(encoding="utf-8")
+    first: dict[str, int] = {}
+    twice = []
+    for lineno, line in enumerate(text.splitlines(), start=1):
+        entry = line.strip()
+        if not entry or entry.startswith("#"):
+            continue
+        if entry in first:
+            twice.append(f"line {lineno} repeats line {first[entry]}: {entry!r}")
+        first.setdefault(entry, lineno)
+    assert twice == []
+
+
 def test_parse_errors_name_the_line():
     with pytest.raises(ValueError, match="line 2"):
         parse_lexicon("dh_vermin\trat\nbroken-line-without-tab\n")
