@@ -85,8 +85,8 @@ def _fold_char(ch: str) -> str:
         # Emoji, symbols and box drawing are never part of a token: a space, so the batch
         # stays ASCII (one emoji makes Python store the whole joined batch four bytes a
         # character, and every later step several times slower). Letters and digits of
-        # other scripts are kept.
-        out = "".join(c if c.isascii() or unicodedata.category(c) in _SCRIPT_CHARS or c == "\u20ac" else " " for c in out)
+        # other scripts are kept, and so are the leetspeak symbols ("€").
+        out = "".join(c if c.isascii() or unicodedata.category(c) in _SCRIPT_CHARS or c in LEET else " " for c in out)
     return out
 
 
