@@ -887,6 +887,24 @@ class Featurizer:
                 names.append("LEX " + LEXICON_FEATURES[payload])
         return names
 
+    def column_tokens(self) -> list[tuple[str, ...] | None]:
+        """The tokens each column is made of: one for a unigram, two for a bigram (whatever
+        their context), None for a lexicon pattern. What training asks of a column's words,
+        without parsing the readable names of `feature_names`."""
+        vt = int(self._vt)
+        tokens = self.tokens_
+        out: list[tuple[str, ...] | None] = []
+        for code in self.codes_.tolist():
+            kind, payload = divmod(code, int(_SHIFT))
+            if kind == KIND_UNIGRAM:
+                out.append((tokens[payload % vt],))
+            elif kind in (KIND_BIGRAM, KIND_BIGRAM_CTX):
+                a, b = divmod(payload, vt)
+                out.append((tokens[a], tokens[b]))
+            else:
+                out.append(None)
+        return out
+
 
 def iter_batches(items: Sequence, size: int) -> Iterable[Sequence]:
     for i in range(0, len(items), size):

@@ -7,19 +7,33 @@ import pandas as pd
 import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 
+from moderation.features import Featurizer
 from moderation.training.domain import domain_columns, fit_augmented, has_content
 from moderation.training.synthetic import synthetic_examples
 from moderation.training.train import TrainConfig, fit
 
 
 def test_only_content_words_and_lexicon_patterns_get_a_domain_copy():
-    assert has_content("brainwashed")
-    assert has_content("you idiot")  # a bigram with one content word
-    assert has_content("CTX NEG_idiot .")
-    assert has_content("LEX insult:second_person")
-    for name in ("you", "should", "them", "you are", "CTX you 're", ",", ". .", "! 128074", "NEG_you"):
-        assert not has_content(name), name
-    assert domain_columns(["you", "idiot", ",", "LEX insult"]).tolist() == [1, 3]
+    assert has_content(("brainwashed",))
+    assert has_content(("you", "idiot"))  # a bigram with one content word
+    assert has_content(("idiot", "."))
+    assert has_content(None)  # a lexicon pattern
+    for tokens in (("you",), ("should",), ("them",), ("you", "are"), ("you", "'re"), (",",), (".", "."),
+                   ("!", "128074")):
+        assert not has_content(tokens), tokens
+    assert domain_columns([("you",), ("idiot",), (",",), None]).tolist() == [1, 3]
+
+
+def test_column_tokens_are_the_tokens_of_the_readable_names():
+    """Training picks the copied columns by their tokens; the names a moderator reads spell the same tokens."""
+    fz = Featurizer(min_df=1).fit(["you idiot, not vermin", 'they said "rats" again', "calling them pigs"])
+    for name, tokens in zip(fz.feature_names(), fz.column_tokens()):
+        if name.startswith("LEX "):
+            assert tokens is None, name
+        else:
+            words = name.removeprefix("CTX ").split(" ")
+            assert len(words) == len(tokens), name
+            assert words[-1].endswith(tokens[-1]) and words[0].endswith(tokens[0]), (name, tokens)  # NEG_/Q_ prefixes
 
 
 def _toy():

@@ -17,7 +17,6 @@ than abuse (BBC article sentences with "you" were flagged).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 
 import numpy as np
@@ -25,27 +24,23 @@ import scipy.sparse as sp
 from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
 from sklearn.linear_model import LogisticRegression
 
-from moderation.features import CONTEXT_PREFIX
 
-_CONTEXT = re.compile("^(" + "|".join(re.escape(p) for p in CONTEXT_PREFIX.values() if p) + ")")
-_LETTER = re.compile(r"[a-z]")
-
-
-def has_content(name: str) -> bool:
-    """Whether a feature (as `Featurizer.feature_names` spells it) gets a domain copy."""
-    if name.startswith("LEX "):
-        return True
-    tokens = name.split(" ")
-    if tokens[0] == "CTX":
-        tokens = tokens[1:]
-    tokens = [_CONTEXT.sub("", t) for t in tokens]
-    return any(_LETTER.search(t) and t not in ENGLISH_STOP_WORDS and t.strip("'") not in ENGLISH_STOP_WORDS
-               for t in tokens)
+def is_content_word(token: str) -> bool:
+    """A token with a letter that is not a stop word ("'re" and "re" alike): punctuation,
+    numbers, "you" and "should" are not."""
+    return (any("a" <= ch <= "z" for ch in token) and token not in ENGLISH_STOP_WORDS
+            and token.strip("'") not in ENGLISH_STOP_WORDS)
 
 
-def domain_columns(feature_names: Sequence[str]) -> np.ndarray:
-    """Indices of the features that get a domain copy."""
-    return np.flatnonzero([has_content(n) for n in feature_names])
+def has_content(tokens: tuple[str, ...] | None) -> bool:
+    """Whether a column (its tokens, `Featurizer.column_tokens`; None for a lexicon pattern)
+    gets a domain copy: every lexicon pattern, and every n-gram with a content word."""
+    return tokens is None or any(is_content_word(t) for t in tokens)
+
+
+def domain_columns(column_tokens: Sequence[tuple[str, ...] | None]) -> np.ndarray:
+    """Indices of the columns that get a domain copy."""
+    return np.flatnonzero([has_content(t) for t in column_tokens])
 
 
 def fit_augmented(clf: LogisticRegression, X: sp.spmatrix, y: np.ndarray, sample_weight: np.ndarray,

@@ -321,7 +321,7 @@ def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable
     fz.fit([norm[i] for i in train_idx])
     X = fz.transform(norm)
     log(f"features: {fz.n_features_} ({fz.n_ngram_} n-grams), {time.time() - t0:.0f}s")
-    copied = domain_columns(fz.feature_names()) if config.domain_labels else np.zeros(0, dtype=np.int64)
+    copied = domain_columns(fz.column_tokens()) if config.domain_labels else np.zeros(0, dtype=np.int64)
     coef = np.zeros((fz.n_features_, len(LABELS)), dtype=np.float32)
     intercept = np.zeros(len(LABELS))
     calibration = np.zeros((len(LABELS), 2))
