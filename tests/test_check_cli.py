@@ -193,3 +193,15 @@ def test_an_implied_label_is_explained_in_text_and_json(tmp_path):
     assert verdict["reasons"][-1] == {"kind": "implied", "label": "abusive", "by": "dehumanising", "action": action}
     result = CliRunner().invoke(main, ["check", "--policy", str(strict), text])
     assert f"{action}: abusive, because dehumanising is flagged (policy: implies)" in result.output
+
+
+def test_the_readme_check_examples_exit_as_their_comments_say(run):
+    """A newcomer copies these lines; the exit code in the comment is what they will see."""
+    import re
+    import shlex
+
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    examples = re.findall(r"^moderation check (.+?); echo \$\?\s+# (\d+):", readme, flags=re.M)
+    assert examples, "README has no `moderation check ...; echo $?  # CODE:` example"
+    for args, code in examples:
+        assert run(*shlex.split(args)).exit_code == int(code), args
