@@ -41,3 +41,19 @@ def test_train_and_evaluate_name_the_missing_data_dir(monkeypatch, tmp_path):
         result = CliRunner().invoke(main, command)
         assert result.exit_code == 1, command
         assert f"{missing}: data directory not found" in result.output
+
+
+def test_the_readme_python_example_runs_and_decides_as_the_cli_does(monkeypatch):
+    """The README's Python block is what a CMS developer copies first; it must run, and with its
+    `load_policy` line decide as `moderation check` does (word lists on)."""
+    import re
+
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"^```python\n(.*?)^```", readme, flags=re.S | re.M).group(1)
+    monkeypatch.chdir(REPO)
+    scope: dict = {}
+    exec(compile(block, "README.md", "exec"), scope)
+    assert scope["verdict"].decision in ("hold", "reject")
+    reasons = scope["moderator"].check("Go back where you came from, you raghead.").reasons
+    assert any(r["kind"] == "banned_word" for r in reasons), reasons
+    assert len(scope["verdicts"]) == len(scope["page"].comments) > 0

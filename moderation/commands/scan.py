@@ -102,7 +102,8 @@ def exit_status(summary: ScanSummary, fail_on: str | None) -> int:
 @click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False), default=None,
               help="Model file. Default: the shipped model in models/.")
 @click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Policy TOML (thresholds, word lists; see docs/policy.md). Default: the model card's.")
+              help="Policy TOML (thresholds, word lists; see docs/policy.md). Default: the shipped default policy "
+                   "(the model card's thresholds, the shipped word lists, fail mode hold), as `moderation check` uses.")
 @click.option("--text-column", default=None, help="Column (or JSON key) holding the comment text. Default: detected.")
 @click.option("--id-column", default=None, help="Column holding the comment id.")
 @click.option("--parent-column", default=None, help="Column holding the id of the comment replied to.")
