@@ -339,6 +339,41 @@ def test_iter_inputs_walks_directories_sorted_skipping_hidden_and_unknown(tmp_pa
     assert reader.stats.comments == 12 and reader.stats.skipped["unrecognised file"] == 1
 
 
+def test_a_directory_with_nothing_to_read_is_an_error_naming_it(tmp_path):
+    """A mistyped or empty dump directory must not scan nothing and exit 0."""
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    notes = tmp_path / "notes"
+    notes.mkdir()
+    (notes / "README.md").write_text("notes", encoding="utf-8")
+    reader = iter_inputs([empty, notes, DUMPS / "comments.jsonl"])
+    records = list(reader)
+    errs = errors(records)
+    assert [e.source for e in errs] == [str(empty), str(notes)]
+    assert all("no comment dumps or saved pages in this directory" in e.message for e in errs)
+    assert len(comments(records)) == 6
+    assert reader.stats.records == 8 and reader.stats.skipped["unrecognised file"] == 1
+
+
+def test_a_page_with_no_reader_comments_is_counted_and_named(tmp_path, monkeypatch, caplog):
+    """An article nobody has commented on is no error, but the summary accounts for it and the log names it."""
+    import sys
+    import types
+
+    from moderation.records import Page
+
+    fake = types.ModuleType("moderation.segmenter")
+    fake.segment_page = fake.segment_html = lambda text, source=None: Page(title="T", article=text, comments=[])
+    monkeypatch.setitem(sys.modules, "moderation.segmenter", fake)
+    page = tmp_path / "article.txt"
+    page.write_text("Headline\n\nThe article, no comments yet.\n", encoding="utf-8")
+    with caplog.at_level("WARNING", logger="moderation.readers"):
+        reader = iter_inputs([page])
+        assert list(reader) == []
+    assert reader.stats.skipped["page with no reader comments"] == 1 and reader.stats.errors == 0
+    assert str(page) in caplog.text and "no reader comments" in caplog.text
+
+
 def test_iter_inputs_reports_bad_inputs_and_goes_on():
     reader = iter_inputs([DUMPS / "empty.csv", DUMPS / "missing.jsonl", DUMPS / "comments.jsonl"])
     records = list(reader)

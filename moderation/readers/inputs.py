@@ -81,13 +81,16 @@ class InputReader(Iterator[Record]):
         except ValueError as exc:
             yield from self._tally([ReadError("<options>", None, str(exc))])
             return
-        for name in expand_paths(paths, self.stats):
+        for name in self._names(paths):
+            if isinstance(name, ReadError):
+                yield from self._tally([name])
+                continue
             if name == "-":
                 yield from self._stdin(stdin, forced, encoding, columns, chunk_size, include_deleted)
                 continue
             fmt = forced or extension_format(name)
             if fmt in PAGE_FORMATS:
-                yield from self._tally(read_page(name, fmt, encoding))
+                yield from self._tally(self._page_comments(read_page(name, fmt, encoding), name))
                 continue
             if fmt is None and os.path.isfile(name):
                 try:
@@ -100,6 +103,30 @@ class InputReader(Iterator[Record]):
             reader = read_dump(name, format=fmt if fmt != "xml" else None, encoding=encoding, columns=columns,
                                chunk_size=chunk_size, include_deleted=include_deleted)
             yield from self._counted(reader)
+
+    def _names(self, paths) -> Iterator[str | ReadError]:
+        """`expand_paths`, and an error for a directory that holds nothing to read: a mistyped or
+        empty dump directory would otherwise scan nothing and exit 0."""
+        for path in paths:
+            found = False
+            for name in expand_paths([path], self.stats):
+                found = True
+                yield name
+            if not found and os.path.isdir(path):
+                yield ReadError(os.fspath(path), None, "no comment dumps or saved pages in this directory "
+                                "(none of its files is named as one: .csv, .jsonl, .json, .xml, .txt, .html ...)")
+
+    def _page_comments(self, records: Iterable[Record], name: str) -> Iterator[Record]:
+        """A named page's comments; a page with none (an article nobody has commented on yet) is
+        no error, but it is counted and named, so the summary accounts for every input."""
+        found = False
+        for record in records:
+            found = True
+            yield record
+        if not found:
+            self.stats.skipped["page with no reader comments"] += 1
+            log.warning("%s: no reader comments found in this page (its article is never scored; to score "
+                        "the file's text as one comment: moderation check - < FILE)", name)
 
     def _counted(self, reader) -> Iterator[Record]:
         """A dump's records; its reader's counts are added when it ends (or is abandoned)."""
