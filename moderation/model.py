@@ -616,9 +616,13 @@ def load_model(path: str | os.PathLike | None = None, policy: Policy | None = No
     """
     if path is None:
         path = os.environ.get("MODERATION_MODEL") or DEFAULT_MODEL_DIR
-    card_path = _find_card(Path(path))
+    given = Path(path)
+    if not given.exists():
+        raise ModelError(f"{given}: no such model file or directory")
+    card_path = _find_card(given)
     if not card_path.is_file():
-        raise ModelError(f"{card_path}: model card not found (a model is a directory with {CARD_NAME} and {MODEL_NAME})")
+        looked = "" if card_path == given else f" (looked for {card_path})"
+        raise ModelError(f"{given}: model card not found{looked}; a model is a directory with {CARD_NAME} and {MODEL_NAME}")
     try:
         card = json.loads(card_path.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError) as exc:

@@ -128,6 +128,16 @@ def test_a_missing_model_is_a_clear_error(tmp_path):
         load_model(tmp_path)
 
 
+def test_a_model_error_names_the_path_given(tmp_path):
+    """`--model README.md` or a mistyped path: the message names what the user typed."""
+    with pytest.raises(ModelError, match=r"^.*nowhere\.npz: no such model file or directory$"):
+        load_model(tmp_path / "nowhere.npz")
+    notes = tmp_path / "notes.md"
+    notes.write_text("x", encoding="utf-8")
+    with pytest.raises(ModelError, match=r"notes\.md: model card not found \(looked for .*model-card\.json\)"):
+        load_model(notes)
+
+
 def test_loading_the_model_imports_neither_pandas_nor_matplotlib():
     code = ("import sys; from moderation import load_model; m = load_model(); m.check('you rat'); "
             "print(sorted(k for k in ('pandas', 'matplotlib', 'sklearn') if k in sys.modules))")
