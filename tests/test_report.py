@@ -253,3 +253,19 @@ def test_summary_parts_merged_equal_one_pass_counts_titles_included():
         if r["thread_title"] and key not in first:
             first[key] = r["thread_title"]
     assert one.thread_titles == first and len(first) >= 3
+
+
+def test_markdown_neutralises_control_characters_and_bidi_overrides_as_the_table_does():
+    hostile = record("3", "\x1b[2J\u202eyou scum\x07", ("scum",), source="dumps/\x1b[31mred.csv",
+                     title="Title \u202egnp.exe", thread="t3")
+    hostile["author"] = "\x1b]0;owned\x07reader"
+    out, _ = render("md", [hostile])
+    assert not [ch for ch in out if ch in "\x1b\x07\u202e"]
+    assert "\ufffd\\[2Jyou **scum**\ufffd" in out  # the ESC shows as U+FFFD, the override is gone
+    assert "## Title gnp.exe" in out and "`dumps/\ufffd[31mred.csv`" in out
+    assert md_escape("a\x1b[2Jb\u202eevil") == "a\ufffd\\[2Jbevil"
+
+
+def test_markdown_keeps_crlf_line_breaks_as_line_breaks():
+    out, _ = render("md", [record("4", "you idiot\r\nsecond line, scum", ("scum",))])
+    assert "> you idiot  \n> second line, **scum**" in out and "\ufffd" not in out

@@ -2,7 +2,10 @@
 
 Comment text is hostile: HTML in it would render in most Markdown viewers, so
 `& < >` become entities and every Markdown punctuation character is
-backslash-escaped; evidence words are then set in bold.
+backslash-escaped; evidence words are then set in bold. Control characters
+and bidi overrides are neutralised as in the table (`terminal_safe`): the
+Markdown is often read raw, in a terminal or an editor, where an ESC could
+drive the screen and a right-to-left override could reorder what is read.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ from typing import IO, Any, Mapping
 
 from moderation.records import DECISIONS
 from moderation.report.base import Report
-from moderation.report.highlight import segments
+from moderation.report.highlight import segments, terminal_safe
 from moderation.report.summary import ScanSummary
 
 _PUNCT = re.compile(r"([\\`*_\[\]#|~])")
@@ -20,9 +23,15 @@ _LINE_START = re.compile(r"^(\s*)(\d+)?([-+=>.)])", re.MULTILINE)
 
 
 def md_escape(text: Any) -> str:
+    """`text` that renders as itself: no HTML, no Markdown syntax, no control characters.
+
+    CRLF line ends (which the CSV and JSON readers keep) stay line breaks;
+    every other control character goes the table's way (`terminal_safe`).
+    """
     if text is None:
         return ""
-    text = str(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = terminal_safe(str(text).replace("\r\n", "\n"))
+    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _LINE_START.sub(lambda m: m.group(1) + (m.group(2) or "") + "\\" + m.group(3), _PUNCT.sub(r"\\\1", text))
 
 
@@ -48,7 +57,7 @@ class MarkdownReport(Report):
         if key != self._thread:
             self._thread = key
             title = record["thread_title"] or record["thread"] or record["source"]
-            w(f"## {md_escape(title)}\n\n`{(record['source'] or '-').replace('`', '')}`\n\n")
+            w(f"## {md_escape(title)}\n\n`{terminal_safe(record['source'] or '-').replace('`', '')}`\n\n")
         self._count += 1
         scores = ", ".join(f"{md_escape(k)} {v:.2f}" for k, v in record["scores"].items())
         who = f" by {md_escape(record['author'])}" if record["author"] else ""
