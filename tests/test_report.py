@@ -269,3 +269,15 @@ def test_markdown_neutralises_control_characters_and_bidi_overrides_as_the_table
 def test_markdown_keeps_crlf_line_breaks_as_line_breaks():
     out, _ = render("md", [record("4", "you idiot\r\nsecond line, scum", ("scum",))])
     assert "> you idiot  \n> second line, **scum**" in out and "\ufffd" not in out
+
+
+def test_html_top_threads_name_the_source_of_each_thread():
+    records = [record(str(i), "orcs everywhere", ("orcs",), source=f"dumps/{name}.jsonl", thread="t1", title=None)
+               for i, name in enumerate(["a", "b", "c"])]
+    out, _ = render("html", records)
+    table = out[out.index('id="per-thread"'):]
+    table = table[: table.index("</table>")]
+    rows = re.findall(r"<tr>(.*?)</tr>", table, re.S)
+    assert "<th>source</th>" in rows[0]
+    assert [re.findall(r"<td[^>]*>(.*?)</td>", r)[:2] for r in rows[1:]] == [
+        ["t1", "dumps/a.jsonl"], ["t1", "dumps/b.jsonl"], ["t1", "dumps/c.jsonl"]]

@@ -130,9 +130,9 @@ _TEMPLATE = """<!DOCTYPE html>
 {% if top_threads %}
 <h2>Threads with the most flags</h2>
 <table class="counts" id="per-thread">
-<thead><tr><th>thread</th><th>comments</th><th>flagged</th></tr></thead>
+<thead><tr><th>thread</th><th>source</th><th>comments</th><th>flagged</th></tr></thead>
 <tbody>
-{% for title, c in top_threads %}<tr><td>{{ title }}</td><td class="n">{{ "{:,}".format(c[0]) }}</td><td class="n">{{ "{:,}".format(c[1]) }}</td></tr>
+{% for t in top_threads %}<tr><td>{{ t.title }}</td><td>{{ t.source }}</td><td class="n">{{ "{:,}".format(t.comments) }}</td><td class="n">{{ "{:,}".format(t.flagged) }}</td></tr>
 {% endfor %}
 </tbody>
 </table>
@@ -201,6 +201,19 @@ def _reason_text(reasons: list[Mapping[str, Any]]) -> str:
             detail = ", ".join(f"{k}={v}" for k, v in r.items() if k not in ("kind",))
             parts.append(f"{kind}: {detail}" if detail else str(kind))
     return "; ".join(parts)
+
+
+def top_threads(summary: ScanSummary, n: int = 10) -> list[dict[str, Any]]:
+    """The `n` threads with the most flagged comments, each with the source it came from.
+
+    Dumps from different sites or exports reuse thread ids (`t1`, `1`), so a
+    thread is only identified by its source and id together: without the
+    source, the table would list `t1` several times with nothing to tell the
+    rows apart.
+    """
+    flagged = sorted(((key, c) for key, c in summary.threads.items() if c[1]), key=lambda kv: -kv[1][1])[:n]
+    return [{"title": summary.thread_titles.get((source, thread)) or thread or "—", "source": source,
+             "comments": c[0], "flagged": c[1]} for (source, thread), c in flagged]
 
 
 _PALETTE = ["#b3261e", "#1565c0", "#6a1b9a", "#2e7d32", "#ef6c00"]
@@ -318,8 +331,6 @@ class HTMLReport(Report):
         for (source, thread), t in self._threads.items():
             counts = summary.threads.get((source or "-", thread or ""), [len(t["entries"]), len(t["entries"])])
             threads.append({**t, "comments": counts[0], "flagged": counts[1]})
-        flagged_threads = sorted(((k, c) for k, c in summary.threads.items() if c[1]), key=lambda kv: -kv[1][1])[:10]
-        top_threads = [(summary.thread_titles.get(k) or k[1] or k[0], c) for k, c in flagged_threads]
         labels_seen = sorted({label for t in threads for i in t["entries"] for label in i["labels"]}
                              | set(summary.label_names))
         if self.all_comments:
@@ -328,7 +339,7 @@ class HTMLReport(Report):
         html = template.render(
             csp=_CSP, style=_markup(_STYLE), script=_markup(_SCRIPT), summary=summary, decisions=DECISIONS,
             label_names=summary.label_names, sources=sources[:50], more_sources=max(0, len(sources) - 50),
-            top_threads=top_threads, histogram_svg=_markup(histogram_svg(summary)),
+            top_threads=top_threads(summary), histogram_svg=_markup(histogram_svg(summary)),
             timeline_svg=_markup(timeline_svg(summary)), threads=threads, count=self._count,
             filter_labels=labels_seen, filter_decisions=decisions, all_comments=self.all_comments,
             model_version=self._model_version,
