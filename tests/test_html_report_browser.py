@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from moderation.records import ReadError
 from moderation.report import ReplyContext, ScanSummary, open_report
 
 from report_records import thread
@@ -36,7 +37,7 @@ def browser():
         b.close()
 
 
-def write_report(path: Path, all_comments: bool = False) -> Path:
+def write_report(path: Path, all_comments: bool = False, errors: tuple[ReadError, ...] = ()) -> Path:
     out = io.StringIO()
     report = open_report("html", out, all_comments=all_comments)
     summary, context = ScanSummary(), ReplyContext()
@@ -45,6 +46,9 @@ def write_report(path: Path, all_comments: bool = False) -> Path:
         if all_comments or r["decision"] != "allow":
             report.add(r, context.parent_of(r))
         context.remember(r)
+    for e in errors:
+        summary.add_error(e)
+        report.add_error(e)
     report.finish(summary)
     path.write_text(out.getvalue(), encoding="utf-8")
     return path
@@ -85,6 +89,19 @@ def test_report_renders_filters_and_never_runs_comment_script(browser, tmp_path)
         page.check("input.filter[data-kind=decision][value=reject]")
         page.check("input.filter[data-kind=label][value=abusive]")
         assert page.inner_text("#visible-count") == "4"
+    finally:
+        page.close()
+
+
+def test_read_errors_are_listed_as_text_and_never_run(browser, tmp_path):
+    error = ReadError("dumps/<b>x</b>.jsonl", 3, "the dump has: <script>window.__pwned = 1</script>")
+    page, events = open_page(browser, write_report(tmp_path / "report.html", errors=(error,)))
+    try:
+        assert page.evaluate("typeof window.__pwned") == "undefined" and events == []
+        cells = page.eval_on_selector_all("#error-list td", "els => els.map(e => e.textContent)")
+        assert cells == ["dumps/<b>x</b>.jsonl", "3", "the dump has: <script>window.__pwned = 1</script>"]
+        page.click("#summary a[href='#errors']")
+        assert page.evaluate("location.hash") == "#errors"
     finally:
         page.close()
 

@@ -30,6 +30,7 @@ def render(fmt: str, records=None, *, all_comments: bool = False, errors=(), **o
         context.remember(r)
     for e in errors:
         summary.add_error(e)
+        report.add_error(e)
     report.finish(summary)
     value = out.getvalue()
     return (value.decode("utf-8") if fmt == "jsonl" else value), summary
@@ -281,3 +282,67 @@ def test_html_top_threads_name_the_source_of_each_thread():
     assert "<th>source</th>" in rows[0]
     assert [re.findall(r"<td[^>]*>(.*?)</td>", r)[:2] for r in rows[1:]] == [
         ["t1", "dumps/a.jsonl"], ["t1", "dumps/b.jsonl"], ["t1", "dumps/c.jsonl"]]
+
+
+READ_ERRORS = [
+    ReadError("dumps/comments.jsonl", 7, "not valid JSON: <script>alert(1)</script>"),
+    ReadError("dumps/bad_\x1b[2J|name.csv", 12, "no comment text key found; the dump has: *id*, [x](javascript:y)\u202e"),
+    ReadError("dumps/missing.xml", None, "cannot read: No such file or directory"),
+]
+
+
+def test_html_lists_every_read_error_with_file_line_and_message_escaped():
+    out, _ = render("html", errors=READ_ERRORS)
+    section = out[out.index('<section id="errors">'):]
+    section = section[: section.index("</section>")]
+    rows = re.findall(r"<tr><td>(.*?)</td><td class=\"n\">(.*?)</td><td>(.*?)</td></tr>", section)
+    assert rows[0] == ("dumps/comments.jsonl", "7", "not valid JSON: &lt;script&gt;alert(1)&lt;/script&gt;")
+    assert rows[1][0].startswith("dumps/bad_") and rows[1][1] == "12" and "*id*, [x](javascript:y)" in rows[1][2]
+    assert rows[2] == ("dumps/missing.xml", "", "cannot read: No such file or directory")
+    assert "Read errors (3)" in section and "more not shown" not in section
+    assert out.index('id="summary"') < out.index('id="errors"') < out.index('id="comments"')
+    assert '<a href="#errors">errors</a>' in out  # the errors card leads to the list
+    assert len(re.findall(r"<script", out)) == 1
+
+
+def test_markdown_lists_every_read_error_escaped_one_table_row_each():
+    out, _ = render("md", errors=READ_ERRORS)
+    section = out[out.index("## Read errors"):]
+    assert out.index("## Summary") < out.index("## Read errors")
+    assert "3 records could not be read" in section
+    rows = [line for line in section.splitlines() if line.startswith("| dumps")]
+    assert rows == [
+        "| dumps/comments.jsonl | 7 | not valid JSON: &lt;script&gt;alert(1)&lt;/script&gt; |",
+        "| dumps/bad\\_\ufffd\\[2J\\|name.csv | 12 | no comment text key found; the dump has: \\*id\\*, "
+        "\\[x\\](javascript:y) |",
+        "| dumps/missing.xml |  | cannot read: No such file or directory |",
+    ]
+    assert "<script" not in out and "\x1b" not in out and "\u202e" not in out
+
+
+@pytest.mark.parametrize("fmt", ["html", "md"])
+def test_error_list_is_capped_with_the_count_left_out_and_where_the_full_list_is(fmt):
+    errors = [ReadError("dumps/huge.jsonl", n, "not valid JSON") for n in range(1, 1001)]
+    out, _ = render(fmt, errors=errors, max_errors=3)
+    assert out.count("dumps/huge.jsonl") == 3 + 1  # three errors listed, plus the per-source row
+    assert "997 more not shown here" in out and "standard error" in out
+    assert ("Read errors (1,000)" if fmt == "html" else "1,000 records could not be read") in out
+
+
+def test_an_error_count_without_the_errors_still_says_where_they_are():
+    summary = ScanSummary()
+    summary.add_error(READ_ERRORS[0])
+    report = open_report("md", io.StringIO())
+    report.finish(summary)
+    assert "1 more not shown here" in report.out.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["html", "md"])
+def test_no_error_section_without_errors(fmt):
+    out, _ = render(fmt)
+    assert "Read errors" not in out and 'href="#errors"' not in out
+
+
+@pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
+def test_data_formats_are_unchanged_by_read_errors(fmt):
+    assert render(fmt, errors=READ_ERRORS)[0] == render(fmt)[0]

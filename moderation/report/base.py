@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import IO, Any, Mapping
 
+from moderation.records import ReadError
 from moderation.report.summary import ScanSummary
 
 
 class Report:
-    """Receives the reported records in input order, then the summary.
+    """Receives the reported records and the read errors, each in input order, then the summary.
 
     `add(record, parent)` gets `parent` (the record this comment replies to,
     as kept by `ReplyContext`) only when the class sets `needs_context`.
@@ -36,6 +37,15 @@ class Report:
         """
         for record in records:
             self.add(record)
+
+    def add_error(self, error: ReadError) -> None:
+        """A record that could not be read, in input order, before `finish`.
+
+        Ignored by default: the data formats hold records only (their schema
+        has no place for errors; the command prints them on stderr). The
+        documents for people (HTML, Markdown) list them, since they are read
+        where that stderr is not.
+        """
 
     def finish(self, summary: ScanSummary) -> None:
         """Write what ends the document (and the summary when `summary_in_output`)."""

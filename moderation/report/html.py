@@ -1,7 +1,9 @@
 """`--format html`: one self-contained page a moderator can work through.
 
 Summary, an inline-SVG chart of score distributions (and of flags per day
-when comments carry timestamps), then the flagged comments grouped by thread
+when comments carry timestamps), the read errors (file, line, message: the
+first `ERROR_LIMIT`, since the page is read where the scan's stderr is not),
+then the flagged comments grouped by thread
 under the article title, each with the comment it replies to and its
 evidence highlighted, and checkboxes that filter by label and decision.
 
@@ -18,8 +20,9 @@ import hashlib
 from datetime import datetime, timezone
 from typing import IO, Any, Mapping
 
-from moderation.records import DECISIONS
+from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
+from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
 from moderation.report.highlight import segments
 from moderation.report.summary import HISTOGRAM_BINS, ScanSummary
 
@@ -91,6 +94,7 @@ blockquote { margin: .3rem 0; padding: .2rem .6rem; border-left: 3px solid var(-
           white-space: pre-wrap; overflow-wrap: anywhere; }
 .reasons { font-size: .8rem; color: var(--muted); }
 .empty { color: var(--muted); font-style: italic; }
+#error-list td { overflow-wrap: anywhere; }
 """.strip()
 
 _TEMPLATE = """<!DOCTYPE html>
@@ -116,7 +120,7 @@ _TEMPLATE = """<!DOCTYPE html>
   <div class="card"><b>{{ "{:,}".format(summary.flagged) }}</b>flagged</div>
   {% for d in decisions %}<div class="card"><b>{{ "{:,}".format(summary.decisions.get(d, 0)) }}</b>{{ d }}</div>{% endfor %}
   {% for label in label_names %}<div class="card"><b>{{ "{:,}".format(summary.labels.get(label, 0)) }}</b>{{ label }}</div>{% endfor %}
-  <div class="card{% if summary.errors %} error{% endif %}"><b>{{ "{:,}".format(summary.errors) }}</b>errors</div>
+  <div class="card{% if summary.errors %} error{% endif %}"><b>{{ "{:,}".format(summary.errors) }}</b>{% if errors or errors_not_shown %}<a href="#errors">errors</a>{% else %}errors{% endif %}</div>
 </div>
 <p class="meta">Records read {{ "{:,}".format(summary.read) }} = {{ "{:,}".format(summary.comments) }} scored
  + {{ "{:,}".format(summary.errors) }} unreadable.</p>
@@ -142,6 +146,21 @@ _TEMPLATE = """<!DOCTYPE html>
 {% if timeline_svg %}<figure class="chart" id="chart-time">{{ timeline_svg }}<figcaption>Comments and flagged comments per day</figcaption></figure>{% endif %}
 </div>
 </section>
+
+{% if errors or errors_not_shown %}
+<section id="errors">
+<h2>Read errors ({{ "{:,}".format(errors|length + errors_not_shown) }})</h2>
+<p class="meta">These records could not be read and were not scored.</p>
+{% if errors %}<table class="counts" id="error-list">
+<thead><tr><th>source</th><th>line</th><th>message</th></tr></thead>
+<tbody>
+{% for e in errors %}<tr><td>{{ e.source }}</td><td class="n">{{ "" if e.line is none else e.line }}</td><td>{{ e.message }}</td></tr>
+{% endfor %}
+</tbody>
+</table>{% endif %}
+{% if errors_not_shown %}<p class="meta" id="errors-not-shown">{{ "{:,}".format(errors_not_shown) }} more not shown here: {{ full_list }}.</p>{% endif %}
+</section>
+{% endif %}
 
 <section id="comments">
 <h2>{{ "Comments" if all_comments else "Flagged comments" }} (<span id="visible-count">{{ count }}</span> shown)</h2>
@@ -298,12 +317,13 @@ class HTMLReport(Report):
     summary_in_output = True
     needs_context = True
 
-    def __init__(self, out: IO[str], *, all_comments: bool = False, **options: Any):
+    def __init__(self, out: IO[str], *, all_comments: bool = False, max_errors: int = ERROR_LIMIT, **options: Any):
         super().__init__(out, **options)
         self.all_comments = all_comments
         self._threads: dict[tuple[Any, Any], dict[str, Any]] = {}
         self._count = 0
         self._model_version = ""
+        self._errors = ErrorSample(max_errors)
 
     def add(self, record: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> None:
         key = (record["source"], record["thread"])
@@ -322,6 +342,9 @@ class HTMLReport(Report):
             "quote": record["quote"], "segments": parts, "parent": _short_parent(parent),
             "reasons": _reason_text(record["reasons"]),
         })
+
+    def add_error(self, error: ReadError) -> None:
+        self._errors.add(error)
 
     def finish(self, summary: ScanSummary) -> None:
         env = _environment()
@@ -342,7 +365,8 @@ class HTMLReport(Report):
             top_threads=top_threads(summary), histogram_svg=_markup(histogram_svg(summary)),
             timeline_svg=_markup(timeline_svg(summary)), threads=threads, count=self._count,
             filter_labels=labels_seen, filter_decisions=decisions, all_comments=self.all_comments,
-            model_version=self._model_version,
+            model_version=self._model_version, errors=self._errors.shown,
+            errors_not_shown=self._errors.not_shown(summary.errors), full_list=FULL_LIST,
             generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         )
         self.out.write(html)

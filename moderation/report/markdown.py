@@ -6,6 +6,8 @@ backslash-escaped; evidence words are then set in bold. Control characters
 and bidi overrides are neutralised as in the table (`terminal_safe`): the
 Markdown is often read raw, in a terminal or an editor, where an ESC could
 drive the screen and a right-to-left override could reorder what is read.
+The read errors (file, line, message) end the report, the first
+`ERROR_LIMIT` of them, so the reader of a ticket sees what could not be read.
 """
 
 from __future__ import annotations
@@ -13,8 +15,9 @@ from __future__ import annotations
 import re
 from typing import IO, Any, Mapping
 
-from moderation.records import DECISIONS
+from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
+from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
 from moderation.report.highlight import segments, terminal_safe
 from moderation.report.summary import ScanSummary
 
@@ -35,6 +38,11 @@ def md_escape(text: Any) -> str:
     return _LINE_START.sub(lambda m: m.group(1) + (m.group(2) or "") + "\\" + m.group(3), _PUNCT.sub(r"\\\1", text))
 
 
+def md_cell(text: Any) -> str:
+    """`md_escape` on one line: a line break inside a table cell would end the row."""
+    return " ".join(md_escape(text).split())
+
+
 def _inline(text: str) -> str:
     """One Markdown paragraph: line breaks kept as hard breaks inside the quote block."""
     return "  \n> ".join(line for line in text.splitlines() if line.strip()) or ""
@@ -44,11 +52,12 @@ class MarkdownReport(Report):
     summary_in_output = True
     needs_context = True
 
-    def __init__(self, out: IO[str], *, all_comments: bool = False, **options: Any):
+    def __init__(self, out: IO[str], *, all_comments: bool = False, max_errors: int = ERROR_LIMIT, **options: Any):
         super().__init__(out, **options)
         self.all_comments = all_comments
         self._thread: tuple[Any, Any] | None = None
         self._count = 0
+        self._errors = ErrorSample(max_errors)
         self.out.write("# Moderation report\n\n")
 
     def add(self, record: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> None:
@@ -74,6 +83,9 @@ class MarkdownReport(Report):
         body = "".join(f"**{md_escape(t)}**" if hit else md_escape(t) for t, hit in parts)
         w(f"> {_inline(body)}\n\n")
 
+    def add_error(self, error: ReadError) -> None:
+        self._errors.add(error)
+
     def finish(self, summary: ScanSummary) -> None:
         w = self.out.write
         if self._count == 0:
@@ -90,3 +102,20 @@ class MarkdownReport(Report):
         w("\n| source | comments | flagged | errors |\n|---|---:|---:|---:|\n")
         for source, (c, f, e) in sorted(summary.sources.items(), key=lambda kv: (-kv[1][1], kv[0])):
             w(f"| {md_escape(source)} | {c:,} | {f:,} | {e:,} |\n")
+        w(error_section(self._errors.shown, self._errors.not_shown(summary.errors)))
+
+
+def error_section(shown: list[ReadError], not_shown: int) -> str:
+    """The read errors as a Markdown section: a table of those shown, then how many are not and where they are."""
+    if not shown and not not_shown:
+        return ""
+    total = len(shown) + not_shown
+    lines = [f"\n## Read errors\n\n{total:,} record{'s' if total != 1 else ''} could not be read and "
+             f"{'were' if total != 1 else 'was'} not scored.\n"]
+    if shown:
+        lines.append("\n| source | line | message |\n|---|---:|---|\n")
+        lines.extend(f"| {md_cell(e.source)} | {'' if e.line is None else e.line} | {md_cell(e.message)} |\n"
+                     for e in shown)
+    if not_shown:
+        lines.append(f"\n*{not_shown:,} more not shown here: {md_escape(FULL_LIST)}.*\n")
+    return "".join(lines)
