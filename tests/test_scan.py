@@ -493,3 +493,31 @@ def test_comments_given_as_objects_are_scored_by_the_workers_as_by_one_job(moder
         return list(result.items(input_ends=True)), errors, result.summary.to_dict()
 
     assert records(n_jobs=2) == records()
+
+
+@pytest.mark.parametrize("suffix", ["html", "md"])
+def test_cli_html_and_markdown_reports_list_the_read_errors(tmp_path, suffix):
+    dump = write_dump(tmp_path / "dump.jsonl", 4, broken_line=3)
+    out = tmp_path / f"report.{suffix}"
+    result = run(str(dump), "--all", "-o", str(out))
+    assert result.exit_code == 1
+    assert f"{dump}:3:" in result.stderr  # still on stderr...
+    text = out.read_text(encoding="utf-8")
+    row = f"<tr><td>{dump}</td><td class=\"n\">3</td><td>not valid JSON" if suffix == "html" else f" | 3 | not valid JSON"
+    assert row in text  # ...and in the report, which is read where stderr is not
+    streamed = run(str(dump), "--format", suffix)  # to stdout: no journal
+    assert row in streamed.stdout
+
+
+def test_cli_resumed_markdown_report_lists_the_errors_of_inputs_finished_before_the_interruption(tmp_path, monkeypatch):
+    a = write_dump(tmp_path / "a.jsonl", 4, broken_line=2)
+    b = write_dump(tmp_path / "b.jsonl", 4, start=4, broken_line=4)
+    out = tmp_path / "out.md"
+    with monkeypatch.context() as m:
+        _interrupt_after(8, m)  # a.jsonl done (4 records, its error and its end), b.jsonl begun
+        assert run(str(a), str(b), "--all", "-o", str(out)).exit_code == 130
+    resumed = run(str(a), str(b), "--all", "-o", str(out), "--resume")
+    assert resumed.exit_code == 1 and "resuming: 1 finished input(s) skipped" in resumed.stderr
+    rows = [line for line in out.read_text(encoding="utf-8").splitlines() if " | not valid JSON" in line]
+    assert [row.split(" | ")[1] for row in rows] == ["2", "4"]
+    assert "a.jsonl" in rows[0] and "b.jsonl" in rows[1]

@@ -226,7 +226,7 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
                   progress=not quiet and sys.stderr.isatty(), on_error=on_error)
     try:
         with _batch_gc():
-            summary = _run(result, journal, fmt, output, all_comments, stdout_tty, restored)
+            summary = _run(result, journal, fmt, output, all_comments, stdout_tty, restored, restored_errors)
     except KeyboardInterrupt:
         if journal is not None:
             journal.close()
@@ -240,7 +240,7 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
 
 
 def _run(result, journal: ScanJournal | None, fmt: str, output: str | None, all_comments: bool, stdout_tty: bool,
-         restored: ScanSummary) -> ScanSummary:
+         restored: ScanSummary, restored_errors: list[ReadError]) -> ScanSummary:
     """Stream the records to the report on stdout, or to the journal and then to the output file.
 
     Returns the run's summary (with a journal: the resumed inputs' and this run's together)."""
@@ -249,6 +249,8 @@ def _run(result, journal: ScanJournal | None, fmt: str, output: str | None, all_
         color = fmt == "table" and stdout_tty and "NO_COLOR" not in os.environ
         report = open_report(fmt, out, color=color, all_comments=all_comments)
         _stream(result, report, all_comments)
+        for error in result.errors:
+            report.add_error(error)
         report.finish(result.summary)
         out.flush()
         return result.summary
@@ -257,7 +259,7 @@ def _run(result, journal: ScanJournal | None, fmt: str, output: str | None, all_
     summary = ScanSummary()
     summary.merge(restored)
     summary.merge(result.summary)
-    _write_output(journal, fmt, output, summary, all_comments)
+    _write_output(journal, fmt, output, summary, [*restored_errors, *result.errors], all_comments)
     journal.remove()
     return summary
 
@@ -312,8 +314,13 @@ def _journal(result, journal: ScanJournal, all_comments: bool, needs_context: bo
         journal.write_all(records)
 
 
-def _write_output(journal: ScanJournal, fmt: str, output: str, summary: ScanSummary, all_comments: bool) -> None:
-    """Turn the journal into the report; JSONL is the journal's own format, so it is just renamed."""
+def _write_output(journal: ScanJournal, fmt: str, output: str, summary: ScanSummary, errors: list[ReadError],
+                  all_comments: bool) -> None:
+    """Turn the journal into the report; JSONL is the journal's own format, so it is just renamed.
+
+    `errors` are the whole run's read errors in input order (the resumed
+    inputs' first), for the formats that list them.
+    """
     if fmt == "jsonl":
         os.replace(journal.records_path, output)
         return
@@ -323,4 +330,6 @@ def _write_output(journal: ScanJournal, fmt: str, output: str, summary: ScanSumm
         for record in journal.records():
             parent = record.pop("_parent", None)
             report.add(record, parent)
+        for error in errors:
+            report.add_error(error)
         report.finish(summary)
