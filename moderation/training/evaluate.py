@@ -243,6 +243,7 @@ _BLIND_INTRO = (
     _LATER.format("the sixth batch had decided against a candidate"),
     _LATER.format("the seventh batch had decided against a candidate"),
     _LATER.format("the eighth batch had decided against a candidate"),
+    _LATER.format("the ninth batch had decided against a candidate"),
 )
 
 
