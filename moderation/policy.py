@@ -23,7 +23,7 @@ import re
 import sys
 from bisect import bisect_right
 from dataclasses import dataclass, field
-from itertools import accumulate
+from itertools import accumulate, islice
 from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -61,7 +61,8 @@ DEFAULT_PERSPECTIVE_ATTRIBUTES: dict[str, list[str]] = {
 #: The scores are the model's own; only the flagged labels follow the rule.
 DEFAULT_IMPLIES: dict[str, list[str]] = {"dehumanising": ["abusive"]}
 
-_TOP_LEVEL_KEYS = {"version", "fail_mode", "thresholds", "implies", "words", "perspective", "wordpress"}
+_TOP_LEVEL_KEYS = {"version", "fail_mode", "thresholds", "implies", "words", "perspective", "wordpress",
+                   "reject_min_words"}
 _WORDS_KEYS = {"banned", "suspect", "banned_files", "suspect_files"}
 
 
@@ -191,6 +192,10 @@ class Policy:
     )
     #: What the WordPress endpoint answers for each decision (`pre_comment_approved` values).
     wordpress: dict[str, Any] = field(default_factory=lambda: {"allow": 1, "hold": 0, "reject": "trash"})
+    #: A comment of fewer words is never rejected on a score alone, only held: one word is too
+    #: little evidence to publish nothing unseen ("Typical." scored 0.99 abusive), and the reject
+    #: thresholds were chosen on comments, not single words. Word lists still reject. 1: off.
+    reject_min_words: int = 2
     source: str | None = None
 
     def __post_init__(self) -> None:
@@ -199,6 +204,9 @@ class Policy:
         if isinstance(self.suspect, (list, tuple)):
             self.suspect = WordList(list(self.suspect))
         _check_fail_mode(self.fail_mode, self.source or "policy")
+        if isinstance(self.reject_min_words, bool) or not isinstance(self.reject_min_words, int) or self.reject_min_words < 1:
+            raise PolicyError(f"{self.source or 'policy'}: reject_min_words must be a whole number >= 1, "
+                              f"not {self.reject_min_words!r}")
         for label, t in self.thresholds.items():
             _check_thresholds(label, t, self.source or "policy")
 
@@ -220,13 +228,16 @@ class Policy:
         """
         decision, labels, reasons = "allow", [], []
         closest: tuple[float, str, float] | None = None  # (margin, label, threshold) for the "clear" reason
+        few_words: bool | None = None  # worked out only when a score asks for reject
         for label, score in scores.items():
             t = self.thresholds.get(label)
             if t is None:
                 continue
             score = float(score)
             if score >= t["reject"]:
-                action = "reject"
+                if few_words is None:
+                    few_words = self._too_few_words(text)
+                action = "hold" if few_words else "reject"
             elif score >= t["hold"]:
                 action = "hold"
             else:
@@ -237,6 +248,8 @@ class Policy:
             labels.append(label)
             reason: dict[str, Any] = {"kind": "score", "label": label, "score": round(score, 4),
                                       "threshold": t[action], "action": action}
+            if action == "hold" and score >= t["reject"]:
+                reason["capped"] = _capped(self.reject_min_words)
             if evidence is not None:
                 reason["evidence"] = [{"start": e.start, "end": e.end, "text": e.text, "weight": e.weight}
                                       for e in evidence if e.label == label]
@@ -255,6 +268,14 @@ class Policy:
             else:
                 reasons.append(_clear_reason(None, None, None))
         return decision, labels, reasons
+
+    def _too_few_words(self, text: str) -> bool:
+        """Whether `text` is too short to be rejected on a score alone (`reject_min_words`).
+
+        No text (`decide(scores)`, as when only scores are at hand) is not judged short."""
+        if self.reject_min_words <= 1 or not text:
+            return False
+        return sum(1 for _ in islice(_WORD.finditer(text or ""), self.reject_min_words)) < self.reject_min_words
 
     def _add_implied(self, flagged: list[str], reasons: list[dict[str, Any]], order: Sequence[str]) -> list[str]:
         """`flagged` plus the scored labels its score reasons imply, in `order` (the scores' order).
@@ -304,6 +325,12 @@ class Policy:
             s = scores[:, j]
             actions[:, k] = np.where(s >= t["reject"], 2, np.where(s >= t["hold"], 1, 0))
             margins[:, k] = np.where(actions[:, k] == 0, t["hold"] - s, np.inf)
+        capped: set[int] = set()  # rows whose rejects are holds (`reject_min_words`); rejects are rare
+        if active and self.reject_min_words > 1:
+            for i in np.flatnonzero((actions == 2).any(axis=1)).tolist():
+                if self._too_few_words(texts[i]):
+                    capped.add(i)
+                    actions[i][actions[i] == 2] = 1
         any_action = actions.max(axis=1) if active else np.zeros(n, dtype=np.int8)
         closest = np.argmin(margins, axis=1) if active else np.zeros(n, dtype=np.int64)
         has_closest = np.isfinite(margins.min(axis=1)) if active else np.zeros(n, dtype=bool)
@@ -330,8 +357,11 @@ class Policy:
                         label, j, t = active[k]
                         action = action_names[a]
                         flagged.append(label)
-                        reasons.append({"kind": "score", "label": label, "score": shown[i][j],
-                                        "threshold": t[action], "action": action})
+                        reason = {"kind": "score", "label": label, "score": shown[i][j],
+                                  "threshold": t[action], "action": action}
+                        if i in capped and scores[i, j] >= t["reject"]:
+                            reason["capped"] = _capped(self.reject_min_words)
+                        reasons.append(reason)
                         decision = _worse(decision, action)
                 if self.implies:
                     flagged = self._add_implied(flagged, reasons, order)
@@ -367,11 +397,19 @@ class Policy:
         return {
             "source": self.source,
             "fail_mode": self.fail_mode,
+            "reject_min_words": self.reject_min_words,
             "thresholds": {k: dict(v) for k, v in self.thresholds.items()},
             "implies": {k: list(v) for k, v in self.implies.items()},
             "banned_words": len(self.banned),
             "suspect_words": len(self.suspect),
         }
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _capped(min_words: int) -> str:
+    return f"reject_min_words: fewer than {min_words} words, held instead of rejected"
 
 
 def _word_reason(kind: str, wordlist: WordList, action: str, start: int, end: int, matched: str) -> dict[str, Any]:
@@ -493,7 +531,7 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
     _check_fail_mode(fail_mode, source)
     return Policy(thresholds=thresholds, fail_mode=fail_mode, implies=implies, banned=WordList(lists["banned"]),
                   suspect=WordList(lists["suspect"]), perspective_attributes=perspective,
-                  wordpress=wordpress, source=source)
+                  wordpress=wordpress, reject_min_words=data.get("reject_min_words", 2), source=source)
 
 
 def load_policy(path: str | Path | None = None, card: Mapping[str, Any] | None = None) -> Policy:

@@ -31,6 +31,48 @@ def test_from_card_thresholds_decide_each_band():
     assert (decision, labels) == ("reject", ["dehumanising", "abusive"])
 
 
+# --- one word is never rejected on a score alone --------------------------
+
+
+def test_a_comment_of_one_word_is_held_not_rejected_on_its_score():
+    """"Typical." scored 0.99 abusive: one word is too little to publish nothing unseen."""
+    policy = Policy.from_card(CARD)
+    decision, labels, reasons = policy.decide({"dehumanising": 0.1, "abusive": 0.95}, "Typical")
+    assert (decision, labels) == ("hold", ["abusive"])
+    assert reasons == [{"kind": "score", "label": "abusive", "score": 0.95, "threshold": 0.5, "action": "hold",
+                        "capped": "reject_min_words: fewer than 2 words, held instead of rejected"}]
+    assert policy.decide({"dehumanising": 0.1, "abusive": 0.95}, "Typical liar")[0] == "reject"
+    assert policy.decide({"dehumanising": 0.1, "abusive": 0.95}, "  !!Typical!! ")[0] == "hold"
+    # scores alone (no text) are not judged short
+    assert policy.decide({"dehumanising": 0.1, "abusive": 0.95})[0] == "reject"
+    # a banned word still rejects a one-word comment; 1 switches the rule off
+    banned = Policy.from_card(CARD)
+    banned.banned = WordList(["raghead"])
+    assert banned.decide({"dehumanising": 0.1, "abusive": 0.95}, "raghead")[0] == "reject"
+    off = Policy(thresholds=CARD["thresholds"], reject_min_words=1)
+    assert off.decide({"dehumanising": 0.1, "abusive": 0.95}, "Typical")[0] == "reject"
+
+
+def test_the_batch_path_caps_one_word_rejects_as_decide_does():
+    import numpy as np
+
+    policy = Policy.from_card(CARD)
+    texts = ["Typical", "Typical liar", "Nonsense.", "", "vermin", "they are vermin"]
+    scores = np.array([[0.1, 0.95], [0.1, 0.95], [0.2, 0.91], [0.0, 0.95], [0.85, 0.5], [0.85, 0.5]])
+    batch = policy.decide_batch(["dehumanising", "abusive"], scores, texts)
+    assert batch == [policy.decide(dict(zip(["dehumanising", "abusive"], row)), t) for row, t in zip(scores.tolist(), texts)]
+    assert [d for d, _, _ in batch] == ["hold", "reject", "hold", "reject", "hold", "reject"]
+
+
+def test_reject_min_words_is_read_from_a_policy_file_and_checked(tmp_path):
+    assert load_policy(write(tmp_path, "reject_min_words = 3\n"), CARD).reject_min_words == 3
+    assert load_policy(write(tmp_path, "version = 1\n"), CARD).reject_min_words == 2
+    assert load_policy(card=CARD).to_dict()["reject_min_words"] == 2
+    for bad in ("0", '"2"', "true", "1.5"):
+        with pytest.raises(PolicyError, match="reject_min_words"):
+            load_policy(write(tmp_path, f"reject_min_words = {bad}\n"), CARD)
+
+
 # --- implied labels ---------------------------------------------------------
 
 
