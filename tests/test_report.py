@@ -267,6 +267,16 @@ def test_markdown_neutralises_control_characters_and_bidi_overrides_as_the_table
     assert md_escape("a\x1b[2Jb\u202eevil") == "a\ufffd\\[2Jbevil"
 
 
+def test_html_neutralises_control_characters_and_bidi_overrides_as_the_table_does():
+    hostile = record("3", "\x1b[2J\u202eyou scum\x07\r\nnext line", ("scum",), source="dumps/\x1b[31mred.csv",
+                     title="Title \u202egnp.exe", thread="t3")
+    hostile["author"] = "\x1b]0;owned\x07reader"
+    out, _ = render("html", [hostile])
+    assert not [ch for ch in out if ch in "\x1b\x07\u202e\r"]
+    assert "Title gnp.exe" in out and "\ufffd]0;owned\ufffdreader" in out
+    assert "<mark" in out and "scum</mark>" in out and "next line" in out  # the evidence is still marked
+
+
 def test_markdown_keeps_crlf_line_breaks_as_line_breaks():
     out, _ = render("md", [record("4", "you idiot\r\nsecond line, scum", ("scum",))])
     assert "> you idiot  \n> second line, **scum**" in out and "\ufffd" not in out

@@ -23,7 +23,7 @@ from typing import IO, Any, Mapping
 from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
 from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
-from moderation.report.highlight import segments
+from moderation.report.highlight import segments, terminal_safe
 from moderation.report.summary import HISTOGRAM_BINS, ScanSummary
 
 _SCRIPT = """
@@ -201,7 +201,19 @@ def _environment():
         import jinja2
     except ImportError as exc:  # pragma: no cover - depends on the install
         raise RuntimeError("the HTML report needs Jinja2: pip install 'moderation[report]'") from exc
-    return jinja2.Environment(autoescape=True, trim_blocks=False, lstrip_blocks=False)
+    return jinja2.Environment(autoescape=True, trim_blocks=False, lstrip_blocks=False, finalize=_safe_text)
+
+
+def _safe_text(value: Any) -> Any:
+    """Every value the page shows, before escaping: text from a dump (comments, names, error
+    messages quoting a record) loses its control characters and bidi overrides, as in the
+    table and Markdown (`terminal_safe`), so a right-to-left override cannot reorder what a
+    moderator reads; CRLF stays a line break. Our own markup passes as it is."""
+    from markupsafe import Markup
+
+    if not isinstance(value, str) or isinstance(value, Markup):
+        return value
+    return terminal_safe(value.replace("\r\n", "\n"))
 
 
 def _short_parent(parent: Mapping[str, Any] | None, limit: int = 240) -> Mapping[str, Any] | None:
