@@ -256,11 +256,15 @@ def test_summary_parts_merged_equal_one_pass_counts_titles_included():
     assert one.thread_titles == first and len(first) >= 3
 
 
-def test_markdown_neutralises_control_characters_and_bidi_overrides_as_the_table_does():
-    hostile = record("3", "\x1b[2J\u202eyou scum\x07", ("scum",), source="dumps/\x1b[31mred.csv",
-                     title="Title \u202egnp.exe", thread="t3")
+def _hostile(text: str = "\x1b[2J\u202eyou scum\x07") -> dict:
+    """A comment, its source, title and author all carrying terminal escapes and a bidi override."""
+    hostile = record("3", text, ("scum",), source="dumps/\x1b[31mred.csv", title="Title \u202egnp.exe", thread="t3")
     hostile["author"] = "\x1b]0;owned\x07reader"
-    out, _ = render("md", [hostile])
+    return hostile
+
+
+def test_markdown_neutralises_control_characters_and_bidi_overrides_as_the_table_does():
+    out, _ = render("md", [_hostile()])
     assert not [ch for ch in out if ch in "\x1b\x07\u202e"]
     assert "\ufffd\\[2Jyou **scum**\ufffd" in out  # the ESC shows as U+FFFD, the override is gone
     assert "## Title gnp.exe" in out and "`dumps/\ufffd[31mred.csv`" in out
@@ -268,10 +272,7 @@ def test_markdown_neutralises_control_characters_and_bidi_overrides_as_the_table
 
 
 def test_html_neutralises_control_characters_and_bidi_overrides_as_the_table_does():
-    hostile = record("3", "\x1b[2J\u202eyou scum\x07\r\nnext line", ("scum",), source="dumps/\x1b[31mred.csv",
-                     title="Title \u202egnp.exe", thread="t3")
-    hostile["author"] = "\x1b]0;owned\x07reader"
-    out, _ = render("html", [hostile])
+    out, _ = render("html", [_hostile("\x1b[2J\u202eyou scum\x07\r\nnext line")])
     assert not [ch for ch in out if ch in "\x1b\x07\u202e\r"]
     assert "Title gnp.exe" in out and "\ufffd]0;owned\ufffdreader" in out
     assert "<mark" in out and "scum</mark>" in out and "next line" in out  # the evidence is still marked
