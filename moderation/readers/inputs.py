@@ -22,7 +22,8 @@ from moderation.readers.base import ReadStats, Record
 from moderation.readers.columns import ColumnMap
 from moderation.readers.decoding import decode_bytes
 from moderation.readers.dump import read_dump
-from moderation.readers.sniff import DUMP_FORMATS, PAGE_FORMATS, canonical_format, detect_format, extension_format, is_binary
+from moderation.readers.sniff import (DUMP_FORMATS, EXTENSIONS, PAGE_FORMATS, canonical_format, detect_format,
+                                      extension_format, is_binary)
 from moderation.readers.sources import DEFAULT_CHUNK_SIZE, open_source
 from moderation.records import ReadError
 
@@ -114,7 +115,7 @@ class InputReader(Iterator[Record]):
                 yield name
             if not found and os.path.isdir(path):
                 yield ReadError(os.fspath(path), None, "no comment dumps or saved pages in this directory "
-                                "(none of its files is named as one: .csv, .jsonl, .json, .xml, .txt, .html ...)")
+                                f"(none of its files ends in {', '.join(sorted(EXTENSIONS))}, optionally .gz)")
 
     def _page_comments(self, records: Iterable[Record], name: str) -> Iterator[Record]:
         """A named page's comments; a page with none (an article nobody has commented on yet) is
