@@ -42,6 +42,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from moderation import __version__
+from moderation.jsonerrors import json_error
 from moderation.policy import attach_evidence
 
 log = logging.getLogger("moderation.service")
@@ -213,7 +214,7 @@ def parse_json(body: bytes) -> Any:
     except UnicodeDecodeError as exc:
         raise ApiError(400, f"request body is not UTF-8 (byte {exc.start}: {exc.reason})") from None
     except json.JSONDecodeError as exc:
-        raise ApiError(400, f"malformed JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise ApiError(400, f"malformed JSON: {json_error(exc, f'at line {exc.lineno} column {exc.colno}')}") from None
 
 
 async def read_json(request: Request, hook: Hook) -> Any:

@@ -12,6 +12,8 @@ from typing import Any
 
 import click
 
+from moderation.jsonerrors import json_error
+
 #: Exit code per decision (docs/architecture.md); 1 is an error, 2 a usage error (click's own).
 EXIT_CODES = {"allow": 0, "hold": 10, "reject": 11}
 CONTEXT_FIELDS = ("id", "author", "thread")
@@ -38,7 +40,7 @@ def parse_input(raw: str, mode: str = "auto") -> tuple[str, dict[str, Any]]:
     except json.JSONDecodeError as exc:
         if mode == "auto":
             return raw, {}
-        raise InputError(f"input is not a JSON object: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
+        raise InputError(f"input is not a JSON object: {json_error(exc, f'at line {exc.lineno} column {exc.colno}')}") from None
     if not isinstance(obj, dict):
         raise InputError("input JSON must be an object with a \"text\" field")
     text = obj.get("text")

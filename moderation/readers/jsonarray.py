@@ -22,6 +22,7 @@ import json
 import re
 from collections.abc import Iterator
 
+from moderation.jsonerrors import json_error
 from moderation.readers.base import ReaderContext, Record
 from moderation.readers.columns import ColumnMap
 from moderation.readers.decoding import MARK, EncodingGuess, chunk_decoder
@@ -205,7 +206,7 @@ def read_json_array(
             try:
                 record = json.loads(element)
             except ValueError as exc:
-                detail = f"{exc.msg} at line {start_line + exc.lineno - 1}" if isinstance(exc, json.JSONDecodeError) else str(exc)
+                detail = json_error(exc, f"at line {start_line + exc.lineno - 1}") if isinstance(exc, json.JSONDecodeError) else str(exc)
                 yield context.error(start_line, f"element {index}: not valid JSON: {detail}")
                 continue
         result = mapper.to_comment(record, start_line)
@@ -229,7 +230,7 @@ def _read_wrapped(buf: _Buffer, context: ReaderContext, mapper: RecordMapper) ->
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        yield context.error(exc.lineno, f"not valid JSON: {exc.msg} at column {exc.colno}")
+        yield context.error(exc.lineno, f"not valid JSON: {json_error(exc, f'at column {exc.colno}')}")
         return
     items = None
     for key in (*_WRAPPER_KEYS, *document):

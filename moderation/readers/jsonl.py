@@ -24,6 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from moderation.jsonerrors import json_error
 from moderation.readers.base import NULL_VALUES, ReaderContext, Record, ReadStats
 from moderation.readers.columns import ColumnError, ColumnMap
 from moderation.readers.decoding import (
@@ -241,5 +242,5 @@ def _plan(mapper: RecordMapper, record: dict) -> tuple | None:
 
 def _short(exc: ValueError) -> str:
     if isinstance(exc, json.JSONDecodeError):
-        return f"{exc.msg} at column {exc.colno}"
+        return json_error(exc, f"at column {exc.colno}")
     return str(exc)
