@@ -2,9 +2,10 @@
 
 A reader is a generator of `Comment` (depth not yet set) and `ReadError`.
 `DumpReader` wraps it: it computes depths (`DepthResolver`), counts what went
-by, and turns any failure that escapes the reader (a truncated gzip stream, a
-disk error) into one last ReadError naming the file and line, so a bad input
-never stops a batch run.
+by, and turns any failure that escapes the reader (a disk error) into one
+last ReadError naming the file and line, so a bad input never stops a batch
+run. (A damaged gzip stream raises nothing: it ends, after every byte that
+could be recovered, and the reader reports it, see `ReaderContext.cut_off`.)
 """
 
 from __future__ import annotations
@@ -58,18 +59,52 @@ class ReadStats:
 
 
 class ReaderContext:
-    """Handed to a format reader: where it is, and where to count skipped posts."""
+    """Handed to a format reader: where it is, where to count skipped posts, and why its input ended.
+
+    `line` is the line of the record read last. A reader may set `end_line`
+    when its input ends: the line after the last one it read whole (where a
+    damaged stream's error goes when no record was cut, see `read_dump`).
+    """
 
     def __init__(self, source: str, stats: ReadStats):
         self.source = source
         self.stats = stats
         self.line: int | None = None
+        self.end_line: int | None = None
+        #: The opened input (a `Source`, set by read_dump), whose `damage` says whether its end is the file's.
+        self.input: Any = None
+        #: Whether the input's damage has been reported (by `cut_off`).
+        self.damage_reported = False
 
     def skip(self, reason: str) -> None:
         self.stats.skipped[reason] += 1
 
     def error(self, line: int | None, message: str) -> ReadError:
         return ReadError(self.source, line, message)
+
+    @property
+    def damage(self) -> str | None:
+        """Why the input ended before the file did (a truncated or corrupt gzip stream); None when it did not."""
+        return self.input.damage if self.input is not None else None
+
+    def cut_off(self, line: int | None, message: str) -> ReadError:
+        """The error for a record that the end of the input cuts off, starting at `line`.
+
+        `message` says so for a file that ends there. When the input ended
+        early because its gzip stream is damaged, the damage is what stopped
+        the reading: it is reported instead, once, here.
+        """
+        damage = self.damage
+        if damage is None:
+            return ReadError(self.source, line, message)
+        self.damage_reported = True
+        return stopped(self.source, line, damage)
+
+
+def stopped(source: str, line: int | None, why: str) -> ReadError:
+    """`FILE:LINE: stopped reading after line LINE-1: why`: what ends the reading of an input early."""
+    where = f" after line {line - 1}" if line is not None and line > 1 else ""
+    return ReadError(source, line, f"stopped reading{where}: {why}")
 
 
 class DumpReader(Iterator[Record]):
@@ -125,11 +160,9 @@ class DumpReader(Iterator[Record]):
             for comment in shown(resolver.flush()):
                 stats.comments += 1
                 yield comment
-            where = f" after line {context.line}" if context.line else ""
             log.debug("reader failure in %s", self.source, exc_info=True)
-            line = context.line + 1 if context.line else None
             stats.errors += 1
-            yield ReadError(self.source, line, f"stopped reading{where}: {_describe(exc)}")
+            yield stopped(self.source, context.line + 1 if context.line else None, _describe(exc))
         else:
             for comment in shown(resolver.flush()):
                 stats.comments += 1

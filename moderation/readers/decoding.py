@@ -376,6 +376,8 @@ def read_text_file(path: str | Path, encoding: str | None = None) -> str:
 
     Detects a BOM, UTF-16, UTF-8 and falls back to cp1252, so a page saved by
     an old Windows tool reads without mojibake. `encoding=` forces the codec.
+    A damaged gzip stream raises OSError naming the damage: the text would be
+    cut short (`iter_inputs` reads such a page up to the damage and reports it).
     """
     from moderation.readers.sources import open_source
 
@@ -383,4 +385,6 @@ def read_text_file(path: str | Path, encoding: str | None = None) -> str:
         if source.error:
             raise OSError(f"{source.name}: {source.error}")
         data = source.stream.read()
+        if source.damage:
+            raise OSError(f"{source.name}: {source.damage}")
     return decode_bytes(data, encoding)

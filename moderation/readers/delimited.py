@@ -54,6 +54,12 @@ def read_delimited(
 
     def texts() -> Iterator[str]:
         for line in lines:
+            if not line.terminated and context.damage is not None:
+                # The last line of a damaged stream is cut, and a cut row can still
+                # parse (a field cut short): it is not given to the parser. The
+                # damage is reported at its line (read_dump), or at the row it cuts.
+                context.end_line = line.number
+                return
             if line.bad:
                 bad[line.number] = f"undecodable bytes: {line.bad}"
             elif "\x00" in line.text:
@@ -69,7 +75,8 @@ def read_delimited(
         if header_text.strip():
             break
     else:
-        yield context.error(None, "empty file: no header row")
+        if context.end_line is None:  # (otherwise the damage cut the header, and is reported)
+            yield context.error(None, "empty file: no header row")
         return
     header_line_no = last["number"]
     if header_line_no in bad:
@@ -117,10 +124,12 @@ def read_delimited(
             previous_end = end
             context.line = start
             message = str(exc)
+            span = f" (lines {start}-{end})" if end > start else ""
             if "unexpected end of data" in message:
                 message = "unterminated quoted field at the end of the file (truncated?)"
-            span = f" (lines {start}-{end})" if end > start else ""
-            yield context.error(start, f"malformed CSV row{span}: {message}")
+                yield context.cut_off(start, f"malformed CSV row{span}: {message}")
+            else:
+                yield context.error(start, f"malformed CSV row{span}: {message}")
             _clear(bad, end)
             continue
         start = previous_end + 1
@@ -150,6 +159,8 @@ def read_delimited(
             source=name,
             line=start,
         )
+    if context.end_line is None:
+        context.end_line = last["number"] + 1
 
 
 def _bad_in(bad: dict[int, str], start: int, end: int) -> tuple[int, str] | None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from moderation.readers.base import DumpReader, ReaderContext, Record, ReadStats
+from moderation.readers.base import DumpReader, ReaderContext, Record, ReadStats, stopped
 from moderation.readers.columns import ColumnMap
 from moderation.readers.decoding import EncodingGuess, guess_encoding, normalise_encoding
 from moderation.readers.sniff import DUMP_FORMATS, canonical_format, detect_format, is_binary, sniff_content
@@ -14,7 +14,7 @@ from moderation.records import ReadError
 
 
 def read_dump(
-    path: PathOrFile,
+    path: PathOrFile | Source,
     format: str | None = None,
     encoding: str | None = None,
     columns: ColumnMap | None = None,
@@ -26,10 +26,11 @@ def read_dump(
 ) -> DumpReader:
     """Stream the comments of a dump, with a ReadError for each record that cannot be read.
 
-    `path` is a file path or a binary file object (stdin); `name` labels it in
-    records and errors. The format comes from the extension and the first
-    bytes (`format=` forces one: csv, tsv, jsonl, json, parquet, disqus, wxr);
-    gzip compression is undone whatever the name. `encoding=` forces the text
+    `path` is a file path, a binary file object (stdin), or a `Source` already
+    opened (`open_source`); `name` labels it in records and errors. The
+    format comes from the extension and the first bytes (`format=` forces
+    one: csv, tsv, jsonl, json, parquet, disqus, wxr); gzip compression is
+    undone whatever the name. `encoding=` forces the text
     encoding (otherwise detected, see moderation.readers.decoding). `columns`
     names the columns of tabular dumps (detected otherwise). `chunk_size` is
     the number of bytes read at a time. Deleted and spam posts of Disqus and
@@ -38,8 +39,11 @@ def read_dump(
     remembered for computing reply depth (see moderation.readers.threads).
 
     Nothing raises for bad input: a file that cannot be read at all yields a
-    single ReadError naming it. The returned iterator's `stats` (comments,
-    errors, skipped, orphans) is complete once it is exhausted.
+    single ReadError naming it. A truncated or corrupt gzip stream gives every
+    complete record that can be recovered before the damage, then one
+    ReadError for the damage, at the line after the last complete record. The
+    returned iterator's `stats` (comments, errors, skipped, orphans) is
+    complete once it is exhausted.
     """
     label = source_name(path, name)
     stats = ReadStats()
@@ -49,7 +53,7 @@ def read_dump(
 
 
 def _records(
-    path: PathOrFile,
+    path: PathOrFile | Source,
     label: str,
     format: str | None,
     encoding: str | None,
@@ -64,6 +68,9 @@ def _records(
     except (ValueError, LookupError) as exc:
         yield ReadError(label, None, str(exc))
         return
+    if isinstance(path, Source):
+        yield from _read_source(path, path, forced, forced_encoding, columns, chunk_size, context, include_deleted)
+        return
     try:
         source = open_source(path, name=label, chunk_size=chunk_size)
     except IsADirectoryError:
@@ -76,7 +83,29 @@ def _records(
         yield ReadError(label, None, f"cannot open: {exc.strerror or exc}")
         return
     with source:
-        yield from _dispatch(source, path, forced, forced_encoding, columns, chunk_size, context, include_deleted)
+        yield from _read_source(source, path, forced, forced_encoding, columns, chunk_size, context, include_deleted)
+
+
+def _read_source(
+    source: Source,
+    path: PathOrFile | Source,
+    forced: str | None,
+    encoding: str | None,
+    columns: ColumnMap | None,
+    chunk_size: int,
+    context: ReaderContext,
+    include_deleted: bool,
+) -> Iterator[Record]:
+    """The records of an opened input, then its damage if it has some and no reader reported it."""
+    context.input = source
+    yield from _dispatch(source, path, forced, encoding, columns, chunk_size, context, include_deleted)
+    damage = source.damage
+    if damage is not None and not context.damage_reported and not source.error:
+        # The input ended at a record boundary (no record was cut): the damage
+        # is at the line after the last one read.
+        line = context.end_line or (context.line + 1 if context.line else 1)
+        context.damage_reported = True
+        yield stopped(context.source, line, damage)
 
 
 def _dispatch(
@@ -95,9 +124,11 @@ def _dispatch(
         return
     head = source.head
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
+        if source.damage is not None:
+            return  # nothing could be recovered: the damage is the one error (_read_source)
         yield ReadError(label, None, "empty file" + (" (after gzip decompression)" if source.compressed else ""))
         return
-    name_hint = path if not hasattr(path, "read") else None
+    name_hint = path if not hasattr(path, "read") and not isinstance(path, Source) else None
     fmt = forced or detect_format(name_hint, head)
     if fmt == "parquet" or (fmt is None and head.startswith(b"PAR1")):
         from moderation.readers.parquet import read_parquet
@@ -108,6 +139,8 @@ def _dispatch(
         yield ReadError(label, None, "binary file: not a comment dump this tool reads")
         return
     if fmt is None:
+        if source.damage is not None:
+            return  # too little was recovered to tell the format: the damage is the one error (_read_source)
         looks = sniff_content(head)
         hint = f" (it looks like {looks})" if looks else ""
         yield ReadError(label, None, f"unknown format{hint}: expected one of {', '.join(DUMP_FORMATS)}; name the format explicitly")

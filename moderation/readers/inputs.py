@@ -18,7 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
-from moderation.readers.base import ReadStats, Record
+from moderation.readers.base import ReadStats, Record, stopped
 from moderation.readers.columns import ColumnMap
 from moderation.readers.decoding import decode_bytes
 from moderation.readers.dump import read_dump
@@ -151,10 +151,12 @@ class InputReader(Iterator[Record]):
             return
         fmt = forced or detect_format(None, source.head)
         if fmt in PAGE_FORMATS:
-            records = _page_from_bytes(source.stream.read(), STDIN_NAME, fmt, encoding)
+            data = source.stream.read()
+            records = _page_from_bytes(data, STDIN_NAME, fmt, encoding, source.damage)
             yield from self._tally(records if forced else _sniffed_page(records, STDIN_NAME))
             return
-        reader = read_dump(source.stream, format=fmt, encoding=encoding, columns=columns, chunk_size=chunk_size,
+        # The opened source itself, not its stream: a gzip stream's damage is on the source.
+        reader = read_dump(source, format=fmt, encoding=encoding, columns=columns, chunk_size=chunk_size,
                            name=STDIN_NAME, include_deleted=include_deleted)
         yield from self._counted(reader)
 
@@ -198,18 +200,28 @@ def read_page(path: str | Path, fmt: str | None = None, encoding: str | None = N
                 yield ReadError(label, None, source.error)
                 return
             data = source.stream.read()
+            damage = source.damage
     except FileNotFoundError:
         yield ReadError(label, None, "no such file")
         return
     except OSError as exc:
         yield ReadError(label, None, f"cannot read: {exc.strerror or exc}")
         return
-    yield from _page_from_bytes(data, label, fmt or extension_format(label) or "text", encoding)
+    yield from _page_from_bytes(data, label, fmt or extension_format(label) or "text", encoding, damage)
 
 
-def _page_from_bytes(data: bytes, label: str, fmt: str, encoding: str | None) -> Iterator[Record]:
-    if not data.strip():
-        yield ReadError(label, None, "empty file")
+def _page_from_bytes(data: bytes, label: str, fmt: str, encoding: str | None,
+                     damage: str | None = None) -> Iterator[Record]:
+    """The comments of a saved page's bytes, or a ReadError.
+
+    With `damage` (a gzip stream that ended early), `data` is what could be
+    recovered: the page is read up to its last complete line (an HTML page,
+    which may be a single line, up to its last complete tag), since a line
+    cut part-way would read as a whole, shorter comment; the damage is then
+    reported once, at the line of the cut.
+    """
+    if damage is None:
+        yield from _page_comments(data, label, fmt, encoding)
         return
     if encoding is None and is_binary(data[:65536]):
         yield ReadError(label, None, "binary file: not a saved page or a comment dump")
@@ -219,6 +231,28 @@ def _page_from_bytes(data: bytes, label: str, fmt: str, encoding: str | None) ->
     except LookupError as exc:
         yield ReadError(label, None, str(exc))
         return
+    keep = text.rfind(">") + 1 if fmt == "html" else max(text.rfind("\n"), text.rfind("\r")) + 1
+    if text[:keep].strip():
+        yield from _page_comments(text[:keep], label, fmt, encoding, damaged=True)
+    yield stopped(label, text.count("\n", 0, keep) + 1, damage)
+
+
+def _page_comments(data: bytes | str, label: str, fmt: str, encoding: str | None,
+                   damaged: bool = False) -> Iterator[Record]:
+    if isinstance(data, str):  # already decoded
+        text = data
+    else:
+        if not data.strip():
+            yield ReadError(label, None, "empty file")
+            return
+        if encoding is None and is_binary(data[:65536]):
+            yield ReadError(label, None, "binary file: not a saved page or a comment dump")
+            return
+        try:
+            text = decode_bytes(data, encoding)
+        except LookupError as exc:
+            yield ReadError(label, None, str(exc))
+            return
     try:
         from moderation.segmenter import segment_html, segment_page
     except ImportError as exc:
@@ -227,7 +261,8 @@ def _page_from_bytes(data: bytes, label: str, fmt: str, encoding: str | None) ->
     try:
         page = segment_html(text, source=label) if fmt == "html" else segment_page(text, source=label)
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop the run
-        yield ReadError(label, None, f"could not split the page into article and comments: {exc.__class__.__name__}: {exc}")
+        if not damaged:  # (a page cut short by damage: the damage is the error to report)
+            yield ReadError(label, None, f"could not split the page into article and comments: {exc.__class__.__name__}: {exc}")
         return
     for comment in page.comments:
         comment.source = label

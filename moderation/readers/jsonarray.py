@@ -152,7 +152,7 @@ def read_json_array(
     while True:
         ch = buf.skip_space()
         if ch is None:
-            yield context.error(buf.line, "the JSON array is not closed: the file is truncated")
+            yield context.cut_off(buf.line, "the JSON array is not closed: the file is truncated")
             return
         if ch == "]":
             buf.advance(buf.pos + 1)
@@ -193,7 +193,7 @@ def read_json_array(
                     )
                     return
                 if not buf.fill():
-                    yield context.error(start_line, f"element {index}: truncated: the file ends inside this element")
+                    yield context.cut_off(start_line, f"element {index}: truncated: the file ends inside this element")
                     return
         bad_bytes = buf.text.find(MARK, buf.pos, end) >= 0
         element = buf.text[buf.pos : end] if record is _UNSET and not bad_bytes else None
@@ -214,6 +214,7 @@ def read_json_array(
     trailing = buf.skip_space()
     if trailing is not None:
         yield context.error(buf.line, "unexpected data after the end of the JSON array (ignored)")
+    context.end_line = buf.line
 
 
 def _read_wrapped(buf: _Buffer, context: ReaderContext, mapper: RecordMapper) -> Iterator[Record]:
@@ -224,13 +225,20 @@ def _read_wrapped(buf: _Buffer, context: ReaderContext, mapper: RecordMapper) ->
             )
             return
     text = buf.text[buf.pos :]
+    first_line = buf.line
+    context.end_line = first_line + text.count("\n")
     if MARK in text:
-        yield context.error(None, "undecodable bytes in the file; try --encoding")
+        if context.damage is not None:  # the cut may split a character: the damage is what to report
+            yield context.cut_off(context.end_line, "")
+        else:
+            yield context.error(None, "undecodable bytes in the file; try --encoding")
         return
     try:
         document = json.loads(text)
     except json.JSONDecodeError as exc:
-        yield context.error(exc.lineno, f"not valid JSON: {json_error(exc, f'at column {exc.colno}')}")
+        # The object is parsed whole, so a damaged stream loses all of it (see docs/dumps.md).
+        line = first_line + exc.lineno - 1
+        yield context.cut_off(line, f"not valid JSON: {json_error(exc, f'at column {exc.colno}')}")
         return
     items = None
     for key in (*_WRAPPER_KEYS, *document):

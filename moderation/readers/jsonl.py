@@ -63,8 +63,12 @@ def _read_line(line: DecodedLine, context: ReaderContext, mapper: RecordMapper) 
     context.line = number
     text = line.text
     if line.bad:
+        if not line.terminated:  # a damaged stream may cut a character in two
+            return context.cut_off(number, f"undecodable bytes: {line.bad}")
         return context.error(number, f"undecodable bytes: {line.bad}")
     if not text.strip():
+        if not line.terminated:
+            context.end_line = number  # a damaged stream's cut is on this line
         return None
     if number == 1:
         text = text.lstrip("\ufeff")
@@ -72,10 +76,13 @@ def _read_line(line: DecodedLine, context: ReaderContext, mapper: RecordMapper) 
         record = json.loads(text)
     except ValueError as exc:
         if not line.terminated:
-            return context.error(number, f"truncated last line (no newline at the end of the file): {_short(exc)}")
+            return context.cut_off(number, f"truncated last line (no newline at the end of the file): {_short(exc)}")
         return context.error(number, f"not valid JSON: {_short(exc)}")
     result = mapper.to_comment(record, number)
     if isinstance(result, str):
+        if not line.terminated and not isinstance(record, dict) and context.damage is not None:
+            # A number is valid JSON cut anywhere ("12" of "123"): no proof of a whole line.
+            return context.cut_off(number, result)
         return context.error(number, result)
     return result
 

@@ -34,6 +34,10 @@ def read_parquet(source: Source, context: ReaderContext, columns: ColumnMap | No
         shutil.copyfileobj(source.stream, spool, 1024 * 1024)
         spool.seek(0)
         target = spool
+        if source.damage is not None:  # Parquet's index (footer) is at the end: a cut file has no readable row
+            spool.close()
+            yield context.cut_off(None, "")
+            return
     try:
         try:
             file = pq.ParquetFile(target, buffer_size=max(chunk_size, 64 * 1024), pre_buffer=False)

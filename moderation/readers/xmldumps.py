@@ -411,8 +411,7 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
     kind = "Disqus export (<disqus>)" if root == "disqus" else "WordPress export (<rss>)"
     resume_at = _RESUME[root]
     root_tag = _root_tag(source.head, root)
-    # Fed in pieces of at most 64 KiB (as lxml's iterparse does): a gzip stream
-    # that turns out truncated loses only what its failing read had decompressed.
+    # Fed in pieces of at most 64 KiB (as lxml's iterparse does).
     tape = _Tape(stream, min(chunk_size, _PIECE), utf8)
 
     def new_parser(forced_encoding):
@@ -459,6 +458,8 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
         starts = [starts[1], fed]
         fed += len(data)
         eof = not data
+        if eof:
+            context.end_line = tape.line  # the line after the last one read whole
         to_feed, prefix = prefix + data, b""
         try:
             if to_feed:
@@ -509,7 +510,7 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             found = tape.find(resume_at, stop)
             if found < 0:
                 if eof:  # the error came with the end of the file: a truncated export
-                    yield context.error(line, f"{where}; the file ends inside a record (truncated?), which is not read")
+                    yield context.cut_off(line, f"{where}; the file ends inside a record (truncated?), which is not read")
                 else:
                     yield context.error(line, f"{where}; the record holding it is not read, and no record starts after it")
                 return
