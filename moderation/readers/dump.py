@@ -69,7 +69,8 @@ def _records(
         yield ReadError(label, None, str(exc))
         return
     if isinstance(path, Source):
-        yield from _read_source(path, path, forced, forced_encoding, columns, chunk_size, context, include_deleted)
+        yield from _with_damage(path, context, _dispatch(path, path, forced, forced_encoding, columns, chunk_size,
+                                                         context, include_deleted))
         return
     try:
         source = open_source(path, name=label, chunk_size=chunk_size)
@@ -83,22 +84,14 @@ def _records(
         yield ReadError(label, None, f"cannot open: {exc.strerror or exc}")
         return
     with source:
-        yield from _read_source(source, path, forced, forced_encoding, columns, chunk_size, context, include_deleted)
+        yield from _with_damage(source, context, _dispatch(source, path, forced, forced_encoding, columns, chunk_size,
+                                                           context, include_deleted))
 
 
-def _read_source(
-    source: Source,
-    path: PathOrFile | Source,
-    forced: str | None,
-    encoding: str | None,
-    columns: ColumnMap | None,
-    chunk_size: int,
-    context: ReaderContext,
-    include_deleted: bool,
-) -> Iterator[Record]:
-    """The records of an opened input, then its damage if it has some and no reader reported it."""
+def _with_damage(source: Source, context: ReaderContext, records: Iterator[Record]) -> Iterator[Record]:
+    """An opened input's records (`_dispatch`), then its damage if it has some and no reader reported it."""
     context.input = source
-    yield from _dispatch(source, path, forced, encoding, columns, chunk_size, context, include_deleted)
+    yield from records
     damage = source.damage
     if damage is not None and not context.damage_reported and not source.error:
         # The input ended at a record boundary (no record was cut): the damage
@@ -125,7 +118,7 @@ def _dispatch(
     head = source.head
     if not head.strip(b" \t\r\n\x00\xef\xbb\xbf\xff\xfe"):
         if source.damage is not None:
-            return  # nothing could be recovered: the damage is the one error (_read_source)
+            return  # nothing could be recovered: the damage is the one error (_with_damage)
         yield ReadError(label, None, "empty file" + (" (after gzip decompression)" if source.compressed else ""))
         return
     name_hint = path if not hasattr(path, "read") and not isinstance(path, Source) else None
@@ -140,7 +133,7 @@ def _dispatch(
         return
     if fmt is None:
         if source.damage is not None:
-            return  # too little was recovered to tell the format: the damage is the one error (_read_source)
+            return  # too little was recovered to tell the format: the damage is the one error (_with_damage)
         looks = sniff_content(head)
         hint = f" (it looks like {looks})" if looks else ""
         yield ReadError(label, None, f"unknown format{hint}: expected one of {', '.join(DUMP_FORMATS)}; name the format explicitly")

@@ -223,18 +223,24 @@ def _page_from_bytes(data: bytes, label: str, fmt: str, encoding: str | None,
     if damage is None:
         yield from _page_comments(data, label, fmt, encoding)
         return
-    if encoding is None and is_binary(data[:65536]):
-        yield ReadError(label, None, "binary file: not a saved page or a comment dump")
-        return
-    try:
-        text = decode_bytes(data, encoding)
-    except LookupError as exc:
-        yield ReadError(label, None, str(exc))
+    text = _page_text(data, label, encoding)
+    if isinstance(text, ReadError):
+        yield text
         return
     keep = text.rfind(">") + 1 if fmt == "html" else max(text.rfind("\n"), text.rfind("\r")) + 1
     if text[:keep].strip():
         yield from _page_comments(text[:keep], label, fmt, encoding, damaged=True)
     yield stopped(label, text.count("\n", 0, keep) + 1, damage)
+
+
+def _page_text(data: bytes, label: str, encoding: str | None) -> str | ReadError:
+    """A page's bytes decoded, or the error that says why they cannot be (binary, bad encoding)."""
+    if encoding is None and is_binary(data[:65536]):
+        return ReadError(label, None, "binary file: not a saved page or a comment dump")
+    try:
+        return decode_bytes(data, encoding)
+    except LookupError as exc:
+        return ReadError(label, None, str(exc))
 
 
 def _page_comments(data: bytes | str, label: str, fmt: str, encoding: str | None,
@@ -245,13 +251,9 @@ def _page_comments(data: bytes | str, label: str, fmt: str, encoding: str | None
         if not data.strip():
             yield ReadError(label, None, "empty file")
             return
-        if encoding is None and is_binary(data[:65536]):
-            yield ReadError(label, None, "binary file: not a saved page or a comment dump")
-            return
-        try:
-            text = decode_bytes(data, encoding)
-        except LookupError as exc:
-            yield ReadError(label, None, str(exc))
+        text = _page_text(data, label, encoding)
+        if isinstance(text, ReadError):
+            yield text
             return
     try:
         from moderation.segmenter import segment_html, segment_page
