@@ -26,7 +26,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass
 from itertools import repeat
-from typing import Any, Iterable, Sequence
+from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -871,39 +871,39 @@ class Featurizer:
         indptr = np.searchsorted(rows, np.arange(n_docs + 1))
         return sp.csr_matrix((val, ucols, indptr), shape=(n_docs, self.n_features_))
 
-    def feature_names(self) -> list[str]:
-        """Readable names of the columns (for the model card and debugging)."""
-        names = []
+    def _decoded(self) -> Iterator[tuple[int, int, tuple[str, ...] | None, str | None]]:
+        """Each column as (kind, context, its tokens, lexicon pattern): a unigram has one token and
+        its context, a bigram two tokens, a lexicon pattern no tokens but its name."""
         vt = int(self._vt)
+        tokens = self.tokens_
         for code in self.codes_.tolist():
             kind, payload = divmod(code, int(_SHIFT))
             if kind == KIND_UNIGRAM:
                 c, t = divmod(payload, vt)
-                names.append(CONTEXT_PREFIX[c] + self.tokens_[t])
+                yield kind, c, (tokens[t],), None
             elif kind in (KIND_BIGRAM, KIND_BIGRAM_CTX):
                 a, b = divmod(payload, vt)
-                names.append(("CTX " if kind == KIND_BIGRAM_CTX else "") + f"{self.tokens_[a]} {self.tokens_[b]}")
+                yield kind, CTX_PLAIN, (tokens[a], tokens[b]), None
             else:
-                names.append("LEX " + LEXICON_FEATURES[payload])
+                yield kind, CTX_PLAIN, None, LEXICON_FEATURES[payload]
+
+    def feature_names(self) -> list[str]:
+        """Readable names of the columns (for the model card and debugging)."""
+        names = []
+        for kind, ctx, toks, pattern in self._decoded():
+            if kind == KIND_UNIGRAM:
+                names.append(CONTEXT_PREFIX[ctx] + toks[0])
+            elif toks is not None:
+                names.append(("CTX " if kind == KIND_BIGRAM_CTX else "") + " ".join(toks))
+            else:
+                names.append("LEX " + pattern)
         return names
 
     def column_tokens(self) -> list[tuple[str, ...] | None]:
         """The tokens each column is made of: one for a unigram, two for a bigram (whatever
         their context), None for a lexicon pattern. What training asks of a column's words,
         without parsing the readable names of `feature_names`."""
-        vt = int(self._vt)
-        tokens = self.tokens_
-        out: list[tuple[str, ...] | None] = []
-        for code in self.codes_.tolist():
-            kind, payload = divmod(code, int(_SHIFT))
-            if kind == KIND_UNIGRAM:
-                out.append((tokens[payload % vt],))
-            elif kind in (KIND_BIGRAM, KIND_BIGRAM_CTX):
-                a, b = divmod(payload, vt)
-                out.append((tokens[a], tokens[b]))
-            else:
-                out.append(None)
-        return out
+        return [toks for _, _, toks, _ in self._decoded()]
 
 
 def iter_batches(items: Sequence, size: int) -> Iterable[Sequence]:
