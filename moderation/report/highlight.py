@@ -85,3 +85,9 @@ _UNSAFE = _unsafe_chars()
 def terminal_safe(text: Any) -> str:
     """Text that cannot move the cursor, change colours or reorder what a moderator sees."""
     return "" if text is None else str(text).translate(_UNSAFE)
+
+
+def document_safe(text: Any) -> str:
+    """`terminal_safe` for the reports kept as documents (HTML, Markdown): a CRLF line end
+    (the CSV and JSON readers keep them) stays a line break instead of showing U+FFFD."""
+    return "" if text is None else terminal_safe(str(text).replace("\r\n", "\n"))

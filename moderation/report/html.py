@@ -23,7 +23,7 @@ from typing import IO, Any, Mapping
 from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
 from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
-from moderation.report.highlight import segments, terminal_safe
+from moderation.report.highlight import document_safe, segments
 from moderation.report.summary import HISTOGRAM_BINS, ScanSummary
 
 _SCRIPT = """
@@ -213,7 +213,7 @@ def _safe_text(value: Any) -> Any:
 
     if not isinstance(value, str) or isinstance(value, Markup):
         return value
-    return terminal_safe(value.replace("\r\n", "\n"))
+    return document_safe(value)
 
 
 def _short_parent(parent: Mapping[str, Any] | None, limit: int = 240) -> Mapping[str, Any] | None:

@@ -18,7 +18,7 @@ from typing import IO, Any, Mapping
 from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
 from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
-from moderation.report.highlight import segments, terminal_safe
+from moderation.report.highlight import document_safe, segments, terminal_safe
 from moderation.report.summary import ScanSummary
 
 _PUNCT = re.compile(r"([\\`*_\[\]#|~])")
@@ -33,7 +33,7 @@ def md_escape(text: Any) -> str:
     """
     if text is None:
         return ""
-    text = terminal_safe(str(text).replace("\r\n", "\n"))
+    text = document_safe(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _LINE_START.sub(lambda m: m.group(1) + (m.group(2) or "") + "\\" + m.group(3), _PUNCT.sub(r"\\\1", text))
 
