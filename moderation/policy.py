@@ -275,7 +275,7 @@ class Policy:
         No text (`decide(scores)`, as when only scores are at hand) is not judged short."""
         if self.reject_min_words <= 1 or not text:
             return False
-        return sum(1 for _ in islice(_WORD.finditer(text or ""), self.reject_min_words)) < self.reject_min_words
+        return sum(1 for _ in islice(_WORD.finditer(text), self.reject_min_words)) < self.reject_min_words
 
     def _add_implied(self, flagged: list[str], reasons: list[dict[str, Any]], order: Sequence[str]) -> list[str]:
         """`flagged` plus the scored labels its score reasons imply, in `order` (the scores' order).
