@@ -231,3 +231,15 @@ def test_throughput_times_both_models_in_turns_and_reports_wall_and_cpu(moderato
     assert tp["ratio_proba"] > 0 and tp["ratio_score"] > 0 and tp["ratio_proba_cpu"] > 0 and tp["ratio_score_cpu"] > 0
     # verdicts cost more than probabilities alone, whichever clock
     assert tp["ratio_score_cpu"] <= tp["ratio_proba_cpu"] * 1.5
+
+
+def test_evaluated_decisions_are_the_ones_check_gives(moderator):
+    """evaluate's held/rejected shares must describe what a site sees: one word is held, never rejected."""
+    from moderation.training.evaluate import _decisions
+
+    texts = ["Typical", "Typical. Liars, the lot of you.", "Nonsense", "What a lovely garden"]
+    probs, flagged, decisions = _decisions(moderator, texts)
+    verdicts = [moderator.check(t) for t in texts]
+    assert decisions == [v.decision for v in verdicts] == ["hold", "reject", "hold", "allow"]
+    assert flagged == [v.labels for v in verdicts]
+    assert probs[0, moderator.labels.index("abusive")] >= moderator.policy.thresholds["abusive"]["reject"]

@@ -39,14 +39,15 @@ def _flags(moderator, texts: list[str]) -> tuple[np.ndarray, list[list[str]]]:
 
 
 def _decisions(moderator, texts: list[str]) -> tuple[np.ndarray, list[list[str]], list[str]]:
-    """Scores, flagged labels and the policy's decision (allow / hold / reject) per text, from the scores alone."""
+    """Scores, flagged labels and the policy's decision (allow / hold / reject) per text.
+
+    Each text goes to the policy with its scores, as `check` and `scan` send it,
+    so rules that read the text (`reject_min_words`: one word is held, never
+    rejected, on its score) act on the evaluated decisions too.
+    """
     probs = moderator.predict_proba(texts)
-    labels, decisions = [], []
-    for row in probs:
-        decision, flagged, _ = moderator.policy.decide(dict(zip(moderator.labels, row)), "")
-        labels.append(flagged)
-        decisions.append(decision)
-    return probs, labels, decisions
+    decided = moderator.policy.decide_batch(moderator.labels, probs, texts)
+    return probs, [flagged for _, flagged, _ in decided], [decision for decision, _, _ in decided]
 
 
 def seed_table(moderator) -> dict:
