@@ -283,6 +283,15 @@ def test_markdown_keeps_crlf_line_breaks_as_line_breaks():
     assert "> you idiot  \n> second line, **scum**" in out and "\ufffd" not in out
 
 
+def test_table_keeps_crlf_as_a_space_in_its_wrapped_text_not_a_replacement_character():
+    parent = record("5", "first line\r\nsecond", labels=())
+    reply = record("6", "you idiot\r\nsecond line, scum", ("scum",), parent_id="5", depth=1,
+                   quote="quoted\r\nline")
+    out, _ = render("table", [parent, reply])
+    assert "you idiot second line, [scum]" in out and "> quoted line" in out
+    assert "“first line second”" in out and "\ufffd" not in out
+
+
 def test_html_top_threads_name_the_source_of_each_thread():
     records = [record(str(i), "orcs everywhere", ("orcs",), source=f"dumps/{name}.jsonl", thread="t1", title=None)
                for i, name in enumerate(["a", "b", "c"])]
@@ -357,3 +366,21 @@ def test_no_error_section_without_errors(fmt):
 @pytest.mark.parametrize("fmt", ["json", "jsonl", "csv"])
 def test_data_formats_are_unchanged_by_read_errors(fmt):
     assert render(fmt, errors=READ_ERRORS)[0] == render(fmt)[0]
+
+
+def test_table_lists_read_errors_after_the_summary_neutralised():
+    out, _ = render("table", errors=READ_ERRORS)
+    assert out.index("Summary") < out.index("Read errors (3)")
+    lines = out[out.index("Read errors (3)"):].splitlines()[1:]
+    assert lines[0] == "dumps/comments.jsonl:7: not valid JSON: <script>alert(1)</script>"
+    assert lines[1].startswith("dumps/bad_\ufffd[2J|name.csv:12: no comment text key found")
+    assert lines[2] == "dumps/missing.xml: cannot read: No such file or directory"
+    assert "\x1b" not in out and "\u202e" not in out and "more not shown" not in out
+
+
+def test_table_error_list_is_a_screenful_and_says_where_the_rest_are():
+    errors = [ReadError("dumps/huge.jsonl", n, "not valid JSON") for n in range(1, 1001)]
+    out, _ = render("table", errors=errors)
+    assert out.count("dumps/huge.jsonl:") == 20
+    assert "Read errors (1,000)" in out and "980 more not shown here" in out and "standard error" in out
+    assert "Read errors" not in render("table")[0]

@@ -88,6 +88,7 @@ def terminal_safe(text: Any) -> str:
 
 
 def document_safe(text: Any) -> str:
-    """`terminal_safe` for the reports kept as documents (HTML, Markdown): a CRLF line end
-    (the CSV and JSON readers keep them) stays a line break instead of showing U+FFFD."""
+    """`terminal_safe` for comment text a report lays out (HTML, Markdown, the table's wrapped
+    text): a CRLF line end (the CSV and JSON readers keep them) stays a line break instead of
+    showing U+FFFD."""
     return "" if text is None else terminal_safe(str(text).replace("\r\n", "\n"))

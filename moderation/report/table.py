@@ -5,6 +5,10 @@ indented by depth, each with its decision, labels and scores and the text
 with the evidence words highlighted (bold red on a terminal, [brackets]
 otherwise). Long comments are cut around the evidence. Comment text is hostile:
 control characters are neutralised so a comment cannot drive the terminal.
+The read errors (`FILE:LINE: message`) end the report, after the summary:
+on a terminal they scrolled past among the progress lines on stderr, and a
+report saved with `-o` would otherwise hold only their count. A terminal
+report lists the first `TABLE_ERROR_LIMIT` of them.
 """
 
 from __future__ import annotations
@@ -13,13 +17,18 @@ import shutil
 import textwrap
 from typing import IO, Any, Mapping
 
+from moderation.records import ReadError
 from moderation.report.base import Report
-from moderation.report.highlight import segments, terminal_safe
+from moderation.report.errors import FULL_LIST, ErrorSample
+from moderation.report.highlight import document_safe, segments, terminal_safe
 from moderation.report.summary import ScanSummary, summary_lines
 
 _ON, _OFF = "\x01", "\x02"  # evidence markers while wrapping (one column each, like brackets)
 _STYLE = {"reject": "\x1b[1;31m", "hold": "\x1b[1;33m", "allow": "\x1b[32m"}
 _BOLD_RED, _DIM, _BOLD, _RESET = "\x1b[1;31m", "\x1b[2m", "\x1b[1m", "\x1b[0m"
+
+#: Read errors the table lists before it only counts the rest (a screenful, not the documents' 200).
+TABLE_ERROR_LIMIT = 20
 
 
 class TableReport(Report):
@@ -27,7 +36,7 @@ class TableReport(Report):
     needs_context = True
 
     def __init__(self, out: IO[str], *, color: bool = False, width: int | None = None,
-                 max_chars: int = 360, **options: Any):
+                 max_chars: int = 360, max_errors: int = TABLE_ERROR_LIMIT, **options: Any):
         super().__init__(out, **options)
         self.color = color
         if width is None:
@@ -37,6 +46,7 @@ class TableReport(Report):
         self._thread: tuple[Any, Any] | None = None
         self._shown: set[tuple[Any, Any]] = set()
         self._count = 0
+        self._errors = ErrorSample(max_errors)
 
     def _style(self, text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if self.color else text
@@ -72,20 +82,23 @@ class TableReport(Report):
         room = max(20, self.width - len(body_indent))
         if parent is not None and (record["source"], record["parent_id"]) not in self._shown:
             who = f" ({terminal_safe(parent['author'])})" if parent.get("author") else ""
-            snippet = textwrap.shorten(" ".join(terminal_safe(parent["text"]).split()),
+            snippet = textwrap.shorten(" ".join(document_safe(parent["text"]).split()),
                                        width=max(10, room - 20 - len(who)), placeholder=" …")
             w(body_indent + self._style(f"in reply to #{terminal_safe(parent['comment_id'])}{who}: “{snippet}”", _DIM)
               + "\n")
         if record["quote"]:
-            quote = textwrap.shorten(" ".join(terminal_safe(record["quote"]).split()), width=room - 2, placeholder=" …")
+            quote = textwrap.shorten(" ".join(document_safe(record["quote"]).split()), width=room - 2, placeholder=" …")
             w(body_indent + self._style(f"> {quote}", _DIM) + "\n")
         parts, cut_start, cut_end = segments(record["text"], record["evidence"], self.max_chars)
-        marked = "".join(f"{_ON}{terminal_safe(t)}{_OFF}" if hit else terminal_safe(t) for t, hit in parts)
+        marked = "".join(f"{_ON}{document_safe(t)}{_OFF}" if hit else document_safe(t) for t, hit in parts)
         marked = ("… " if cut_start else "") + " ".join(marked.split()) + (" …" if cut_end else "")
         body = "\n".join(wrap.wrap(marked))
         on, off = (_BOLD_RED, _RESET) if self.color else ("[", "]")
         w(body.replace(_ON, on).replace(_OFF, off) + "\n")
         self._shown.add((record["source"], record["comment_id"]))
+
+    def add_error(self, error: ReadError) -> None:
+        self._errors.add(error)
 
     def finish(self, summary: ScanSummary) -> None:
         w = self.out.write
@@ -94,3 +107,10 @@ class TableReport(Report):
         w("\n" + self._style("Summary", _BOLD) + "\n")
         for line in summary_lines(summary):
             w(line + "\n")
+        if summary.errors:
+            w("\n" + self._style(f"Read errors ({summary.errors:,})", _BOLD) + "\n")
+            for error in self._errors.shown:
+                w(terminal_safe(str(error)) + "\n")
+        not_shown = self._errors.not_shown(summary.errors)
+        if not_shown:
+            w(f"{not_shown:,} more not shown here: {FULL_LIST}\n")
