@@ -618,7 +618,10 @@ class Featurizer:
         # tokens before it with no punctuation (or document end) between them; reported
         # likewise within REPORT_WINDOW of a reporting verb not said by "I"/"we"; quoted when
         # it lies between a quote mark and the next one in its document (pairs counted from
-        # the document's start; an unpaired last mark quotes nothing).
+        # the document's start; an unpaired last mark quotes nothing), unless the document has
+        # no known word outside its quotations: a comment that is one quotation and nothing
+        # else says nothing about it, so it is the commenter's own words (two quote marks
+        # around abuse must not turn a reject into an allow).
         ctx = np.full(n, CTX_PLAIN, dtype=np.int64)
         if n:
             cue = ids[:-1]  # a cue in the batch's last position (a separator) governs nothing
@@ -641,7 +644,10 @@ class Featurizer:
                 edge = np.zeros(n + 1, dtype=np.int32)
                 edge[marks[opens] + 1] += 1  # each position at most once per line: opens and closes are distinct
                 edge[marks[opens + 1]] -= 1
-                ctx[np.cumsum(edge[:n]) > 0] = CTX_QUOTED
+                inside = np.cumsum(edge[:n]) > 0
+                own = (ids > SEP_ID) & ~f["punct"][ids] & ~inside  # known words outside every quotation
+                said = np.bincount(doc[own], minlength=len(sep_pos)) > 0
+                ctx[inside & said[doc]] = CTX_QUOTED
 
         valid = (ids != UNK) & ~is_sep
         segments: list[tuple[int, np.ndarray, Any]] = []

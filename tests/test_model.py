@@ -243,3 +243,28 @@ def test_scores_alone_equal_the_scores_of_the_evidence_path(moderator, copies):
     assert np.array_equal(got_docs, docs[ok]) and np.array_equal(got_cols, cols[ok])
     assert len(set((codes[ok] >> _BITS).tolist())) == 4  # unigrams, both bigram kinds and lexicon patterns were all looked up
     assert np.array_equal(moderator.decision_function(normalized), moderator._scored(normalized)[1])
+
+
+@pytest.mark.parametrize("quoted", ['"They breed like rats"', "“They breed like rats”!!", '  "They breed like rats."  '])
+def test_a_comment_that_is_one_quotation_is_read_as_the_commenters_own_words(moderator, quoted):
+    """Two quote marks around abuse must not turn a reject into an allow (QA pass 2: it did)."""
+    own = moderator.check("They breed like rats")
+    v = moderator.check(quoted)
+    assert own.decision == v.decision == "reject"
+    assert abs(v.scores["dehumanising"] - own.scores["dehumanising"]) < 0.01
+    assert {e.text for e in v.evidence} == {e.text for e in own.evidence}
+
+
+def test_a_quotation_with_words_of_the_commenter_keeps_its_quoted_context(moderator):
+    import numpy as np
+
+    from moderation.normalize import normalize_batch
+
+    fz = moderator.featurizer
+    texts = ['"They breed like rats," he said.', '"They breed like rats"', '"They" "breed like rats" !']
+    docs, codes, _, _ = fz.analyse_ids(fz._ids(normalize_batch(texts)))
+    names = fz.feature_names()
+    cols, ok = fz._columns(codes)
+    quoted = {d: {names[c] for c in cols[ok][docs[ok] == d] if names[c].startswith("Q_")} for d in range(3)}
+    assert "Q_rats" in quoted[0] and not quoted[1] and not quoted[2]
+    assert moderator.check(texts[0]).scores["dehumanising"] < 0.1
