@@ -23,7 +23,7 @@ import platform
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any, Container, Mapping, Sequence
 
 import numpy as np
 
@@ -355,7 +355,9 @@ class Moderator:
         else:  # a policy object of its own that only has `decide`
             decided = [self.policy.decide(dict(zip(self.labels, rounded[i * n_labels:(i + 1) * n_labels])), text)
                        for i, text in enumerate(texts)]
-        # evidence for the flagged comments, from the batch analysis
+        decided = list(decided)
+        # evidence for the flagged comments, from the batch analysis (a hold for a quotation
+        # flags no label: `_quoted_holds` gives its evidence)
         todo, maps, redo = [], [], []
         for i, (text, (_, labels, _)) in enumerate(zip(texts, decided)):
             if not (text and labels):
@@ -369,7 +371,7 @@ class Moderator:
             else:
                 maps.append(None)
             todo.append(i)
-        evidence: dict[int, list[Evidence]] = {}
+        evidence: dict[int, list[Evidence]] = self._quoted_holds(texts, normalized, changed, decided)
         if todo:
             found = self._evidence([texts[i] for i in todo], maps,
                                    [decided[i][1] for i in todo], an, todo)
@@ -378,6 +380,61 @@ class Moderator:
             found = self.explain_batch([texts[i] for i in redo], [decided[i][1] for i in redo])
             evidence.update(zip(redo, found))
         return rounded, decided, evidence
+
+    def _quoted_holds(self, texts: Sequence[str], normalized: Sequence[str], changed: Container[int],
+                      decided: list[tuple[str, list[str], list[dict[str, Any]]]], *,
+                      evidence: bool = True) -> dict[int, list[Evidence]]:
+        """Hold the allowed comments the policy holds for their quotation (`Policy.quoted_reasons`).
+
+        Two quotation marks make the model read their words as reported or condemned,
+        so quoting abuse can keep it under the threshold. Only allowed comments with two
+        double quotation marks (after normalisation; a few in a hundred) are read again,
+        with the marks as spaces (same length, so the offset maps still hold); the ones the
+        policy holds get ("hold", [], reasons) in `decided`, in place. Returns their
+        evidence (the quoted words) by index, unless `evidence` is False.
+        """
+        if not getattr(self.policy, "hold_quoted", False):
+            return {}
+        todo = [i for i, (decision, _, _) in enumerate(decided)
+                if decision == "allow" and normalized[i].count('"') >= 2]
+        if not todo:
+            return {}
+        an, z = self._scored([normalized[i].replace('"', " ") for i in todo])
+        probs = self._proba(z).tolist()
+        held: list[int] = []
+        held_labels: list[list[str]] = []
+        for k, i in enumerate(todo):
+            reasons = self.policy.quoted_reasons({label: round(p, 4) for label, p in zip(self.labels, probs[k])})
+            if reasons:
+                decided[i] = ("hold", [], reasons)
+                held.append(k)
+                held_labels.append([r["label"] for r in reasons])
+        if not (held and evidence):
+            return {}
+        held_texts = [texts[todo[k]] for k in held]
+        maps = [normalize_with_offsets(t) if todo[k] in changed else None for k, t in zip(held, held_texts)]
+        return dict(zip((todo[k] for k in held), self._evidence(held_texts, maps, held_labels, an, held)))
+
+    def decisions(self, texts: Sequence[str]) -> tuple[np.ndarray, list[tuple[str, list[str], list[dict[str, Any]]]]]:
+        """Probabilities and the policy's (decision, labels, reasons) per text, with no evidence.
+
+        The decisions `score` gives (quotation holds included), for measuring many comments
+        (`moderation evaluate`) without building evidence spans.
+        """
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, len(self.labels))), []
+        all_probs, all_decided = [], []
+        for b in blocks(texts):
+            block = texts[b]
+            normalized, changed = normalize_batch_changed(block)
+            probs = self._proba(self._scores_only(normalized))
+            rounded = np.array([round(p, 4) for p in probs.ravel().tolist()]).reshape(probs.shape)
+            decided = list(self.policy.decide_batch(self.labels, rounded, block, rounded=True))
+            self._quoted_holds(block, normalized, changed, decided, evidence=False)
+            all_probs.append(probs)
+            all_decided += decided
+        return np.vstack(all_probs), all_decided
 
     def _check_one(self, text: str) -> Verdict:
         """One comment: normalise and featurise once, score and explain from that.
@@ -392,7 +449,11 @@ class Moderator:
         scores = {label: round(float(p), 4) for label, p in zip(self.labels, row)}
         decision, labels, reasons = self.policy.decide(scores, text)
         evidence: list[Evidence] = []
-        if labels and text:
+        if decision == "allow":
+            decided = [(decision, labels, reasons)]
+            evidence = self._quoted_holds([text], normalized, changed, decided).get(0, [])
+            decision, labels, reasons = decided[0]
+        elif labels and text:
             nt = normalize_with_offsets(text) if changed else None
             if nt is not None and nt.text != normalized[0]:  # pragma: no cover - the two paths agree (tests/test_normalize.py)
                 evidence = self.explain(text, labels)

@@ -62,7 +62,7 @@ DEFAULT_PERSPECTIVE_ATTRIBUTES: dict[str, list[str]] = {
 DEFAULT_IMPLIES: dict[str, list[str]] = {"dehumanising": ["abusive"]}
 
 _TOP_LEVEL_KEYS = {"version", "fail_mode", "thresholds", "implies", "words", "perspective", "wordpress",
-                   "reject_min_words"}
+                   "reject_min_words", "hold_quoted"}
 _WORDS_KEYS = {"banned", "suspect", "banned_files", "suspect_files"}
 
 
@@ -196,6 +196,11 @@ class Policy:
     #: little evidence to publish nothing unseen ("Typical." scored 0.99 abusive), and the reject
     #: thresholds were chosen on comments, not single words. Word lists still reject. 1: off.
     reject_min_words: int = 2
+    #: Hold a comment the model allows only because of its quotation marks: read without them,
+    #: it would be flagged. Quotation is how counter-speech and reporting name abuse, and also
+    #: the cheapest way to slip abuse past the hook ("They breed like rats" indeed): a moderator
+    #: tells the two apart. Off: the model's quoted reading decides alone.
+    hold_quoted: bool = True
     source: str | None = None
 
     def __post_init__(self) -> None:
@@ -207,6 +212,8 @@ class Policy:
         if isinstance(self.reject_min_words, bool) or not isinstance(self.reject_min_words, int) or self.reject_min_words < 1:
             raise PolicyError(f"{self.source or 'policy'}: reject_min_words must be a whole number >= 1, "
                               f"not {self.reject_min_words!r}")
+        if not isinstance(self.hold_quoted, bool):
+            raise PolicyError(f"{self.source or 'policy'}: hold_quoted must be true or false, not {self.hold_quoted!r}")
         for label, t in self.thresholds.items():
             _check_thresholds(label, t, self.source or "policy")
 
@@ -392,12 +399,27 @@ class Policy:
         return Verdict(scores={}, labels=[], decision=decision, evidence=[],
                        model_version=model_version, reasons=reasons)
 
+    def quoted_reasons(self, unquoted: Mapping[str, float]) -> list[dict[str, Any]]:
+        """Hold reasons for an allowed comment whose words, read without their quotation marks,
+        score `unquoted`: one per label at or above its `hold` threshold (none when `hold_quoted`
+        is off).
+
+        The model reads quoted words as reported or condemned, which keeps counter-speech
+        clear; whether a quotation endorses or condemns is for a moderator, so the comment
+        is held, not flagged: `Verdict.labels` stays the model's own reading.
+        """
+        if not self.hold_quoted:
+            return []
+        return [{"kind": "quoted", "label": label, "score": unquoted[label], "threshold": t["hold"], "action": "hold"}
+                for label, t in self.thresholds.items() if label in unquoted and unquoted[label] >= t["hold"]]
+
     def to_dict(self) -> dict[str, Any]:
         """A plain summary (for `GET /version` and `--format json`)."""
         return {
             "source": self.source,
             "fail_mode": self.fail_mode,
             "reject_min_words": self.reject_min_words,
+            "hold_quoted": self.hold_quoted,
             "thresholds": {k: dict(v) for k, v in self.thresholds.items()},
             "implies": {k: list(v) for k, v in self.implies.items()},
             "banned_words": len(self.banned),
@@ -531,7 +553,8 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
     _check_fail_mode(fail_mode, source)
     return Policy(thresholds=thresholds, fail_mode=fail_mode, implies=implies, banned=WordList(lists["banned"]),
                   suspect=WordList(lists["suspect"]), perspective_attributes=perspective,
-                  wordpress=wordpress, reject_min_words=data.get("reject_min_words", 2), source=source)
+                  wordpress=wordpress, reject_min_words=data.get("reject_min_words", 2),
+                  hold_quoted=data.get("hold_quoted", True), source=source)
 
 
 def load_policy(path: str | Path | None = None, card: Mapping[str, Any] | None = None) -> Policy:
@@ -576,6 +599,6 @@ def attach_evidence(verdict: Verdict) -> Verdict:
 def attach_to_reasons(reasons: list[dict[str, Any]], evidence: Iterable[Evidence]) -> None:
     """`attach_evidence` on a verdict's reasons and evidence as plain data (in place)."""
     for reason in reasons:
-        if reason.get("kind") == "score" and "evidence" not in reason:
+        if reason.get("kind") in ("score", "quoted") and "evidence" not in reason:
             reason["evidence"] = [{"start": e.start, "end": e.end, "text": e.text, "weight": e.weight}
                                   for e in evidence if e.label == reason.get("label")]

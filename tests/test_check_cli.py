@@ -59,6 +59,12 @@ def test_suspect_word_holds_with_exit_10_and_names_the_span(run):
     assert SUSPECT[9:18] == "subhumans"
 
 
+def test_a_quotation_held_for_a_moderator_exits_10_and_says_why(run):
+    result = run('"They breed like rats" indeed')
+    assert result.exit_code == 10, result.output
+    assert "read without its quotation marks" in result.output and '"breed like rats" [6:21]' in result.output
+
+
 def test_banned_word_rejects_with_exit_11(run):
     result = run(BANNED)
     assert result.exit_code == 11, result.output

@@ -289,3 +289,45 @@ def test_batch_word_scan_finds_what_the_per_comment_scan_finds():
     assert words.find_batch(texts) == expected
     assert words.find_batch([t for t in texts if "İ" not in t]) == {
         i: found for i, t in enumerate(t for t in texts if "İ" not in t) if (found := words.find(t))}
+
+
+# --- quotations the model reads as reported -----------------------------
+
+
+def test_quoted_reasons_hold_what_the_unquoted_reading_flags_and_can_be_switched_off(tmp_path):
+    policy = Policy.from_card(CARD)
+    assert policy.quoted_reasons({"dehumanising": 0.9, "abusive": 0.4}) == [
+        {"kind": "quoted", "label": "dehumanising", "score": 0.9, "threshold": 0.35, "action": "hold"}]
+    assert policy.quoted_reasons({"dehumanising": 0.1, "abusive": 0.2}) == []
+    off = load_policy(write(tmp_path, "hold_quoted = false\n"), CARD)
+    assert off.hold_quoted is False and off.quoted_reasons({"dehumanising": 0.9, "abusive": 0.9}) == []
+    assert load_policy(card=CARD).to_dict()["hold_quoted"] is True
+    with pytest.raises(PolicyError, match="hold_quoted"):
+        load_policy(write(tmp_path, 'hold_quoted = "yes"\n'), CARD)
+
+
+def test_a_quotation_the_model_reads_as_reported_is_held_not_allowed(moderator):
+    """'"They breed like rats" indeed' scored 0.01: two quote marks and a word slipped it past the hook."""
+    from moderation.policy import load_policy as load
+
+    moderator_policy = moderator.policy
+    try:
+        moderator.policy = load(card=moderator.card)
+        texts = ['"They breed like rats" indeed', 'What a "lovely" day', "They breed like rats"]
+        v = moderator.check(texts[0])
+        assert (v.decision, v.labels) == ("hold", [])
+        assert v.scores["dehumanising"] < 0.1  # the model's own reading is unchanged
+        assert [r["kind"] for r in v.reasons] == ["quoted", "quoted"]
+        assert v.reasons[0]["score"] >= v.reasons[0]["threshold"]
+        assert [e["text"] for e in v.reasons[0]["evidence"]] == ["breed like rats"]
+        assert texts[0][v.evidence[0].start:v.evidence[0].end] == "breed like rats"
+        assert moderator.check(texts[1]).decision == "allow"
+        batch = moderator.score(texts * 3)
+        assert [b.to_dict() for b in batch[:3]] == [moderator.check(t).to_dict() for t in texts]
+        _, decided = moderator.decisions(texts)
+        assert [d[0] for d in decided] == ["hold", "allow", "reject"]
+        moderator.policy = load(card=moderator.card)
+        moderator.policy.hold_quoted = False
+        assert moderator.check(texts[0]).decision == "allow"
+    finally:
+        moderator.policy = moderator_policy

@@ -79,6 +79,13 @@ def describe_reason(reason: dict[str, Any]) -> str:
         if spans:
             text += "; words: " + ", ".join(f"\"{e['text']}\" [{e['start']}:{e['end']}]" for e in spans)
         return text
+    if kind == "quoted":
+        text = (f"hold: read without its quotation marks, {reason['label']} {reason['score']:.3f} "
+                f">= hold threshold {reason['threshold']} (policy: hold_quoted)")
+        spans = reason.get("evidence") or []
+        if spans:
+            text += "; quoted words: " + ", ".join(f"\"{e['text']}\" [{e['start']}:{e['end']}]" for e in spans)
+        return text
     if kind in ("banned_word", "suspect_word"):
         what = "banned" if kind == "banned_word" else "suspect"
         return f"{reason['action']}: {what} word \"{reason['word']}\" matched \"{reason['text']}\" [{reason['start']}:{reason['end']}]"

@@ -45,8 +45,7 @@ def _decisions(moderator, texts: list[str]) -> tuple[np.ndarray, list[list[str]]
     so rules that read the text (`reject_min_words`: one word is held, never
     rejected, on its score) act on the evaluated decisions too.
     """
-    probs = moderator.predict_proba(texts)
-    decided = moderator.policy.decide_batch(moderator.labels, probs, texts)
+    probs, decided = moderator.decisions(texts)
     return probs, [flagged for _, flagged, _ in decided], [decision for decision, _, _ in decided]
 
 
@@ -112,9 +111,10 @@ def news_auc(moderator, data_dir: Path) -> dict:
         probs, flagged, decisions = _decisions(moderator, texts)
         ours = probs[:, moderator.labels.index("abusive")]
         peer = predict_prob(texts)
-        # what a moderator sees at the shipped thresholds: the share of each class held for review,
-        # and of it the share rejected outright (never shown to a moderator)
-        held = np.array([bool(f) for f in flagged])
+        # what a moderator sees at the shipped thresholds: the share of each class held for review
+        # (a flagged label, or a quotation the policy holds: `hold_quoted`), and of it the share
+        # rejected outright (never shown to a moderator)
+        held = np.array([d != "allow" for d in decisions])
         rejected = np.array([d == "reject" for d in decisions])
         out[name] = {"rows": len(df), "positives": int(y.sum()),
                      "ours_auc": round(float(roc_auc_score(y, ours)), 4),
@@ -336,7 +336,8 @@ def render_markdown(r: dict, command: str) -> str:
           "|---|---|---|---|---|"]
     for name, m in r["news_auc"].items():
         L.append(f"| {name} | {m['rows']} | {m['positives']} | {m['ours_auc']:.4f} | {m['peer_auc']:.4f} |")
-    L += ["", "Held for a moderator (any label flagged at the shipped `hold` thresholds; alt-profanity-check at 0.5): "
+    L += ["", "Held for a moderator (any label flagged at the shipped `hold` thresholds, or a quotation held by "
+          "`hold_quoted`; alt-profanity-check at 0.5): "
           "the share of the civil comments a moderator must clear, and of the hostile ones caught; and the share "
           "the shipped `reject` thresholds reject outright, which no moderator sees.", "",
           "| data | civil comments held: ours | alt-profanity-check | hostile comments held: ours | alt-profanity-check "
