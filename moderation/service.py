@@ -400,7 +400,7 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
 
 
 class _TextOnly(HTMLParser):
-    """Coral may send the comment as HTML; we score the text a reader sees."""
+    """Coral may send the comment as HTML, and WordPress always stores it so; we score the text a reader sees."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -415,6 +415,11 @@ class _TextOnly(HTMLParser):
 
 
 def html_to_text(body: str) -> str:
+    """The text a reader sees: tags and attributes dropped, entities decoded.
+
+    Scoring the markup instead lets empty tags split a word (``r<b></b>ats``)
+    and lets a word that is only in a link's URL match the word lists.
+    """
     if "<" not in body and "&" not in body:
         return body
     if "<" not in body:
@@ -476,11 +481,19 @@ def coral_signature_ok(raw: bytes, header: str | None, secret: str) -> bool:
 
 @endpoint
 async def wordpress(request: Request, hook: Hook) -> Response:
-    """POST /v1/wordpress/pre_comment_approved: WordPress's $commentdata in, the `approved` value out."""
+    """POST /v1/wordpress/pre_comment_approved: WordPress's $commentdata in, the `approved` value out.
+
+    comment_content is HTML (WordPress renders <b>, <i>, <a> ... in comments),
+    so it is scored as the text a reader sees, as on /v1/coral; the evidence
+    offsets refer to that text.
+    """
     body = need_object(await read_json(request, hook), "request body")
-    text = body.get("comment_content")
-    if not isinstance(text, str):
+    content = body.get("comment_content")
+    if not isinstance(content, str):
         raise ApiError(400, "comment_content is required and must be a string")
+    if not content.strip():
+        raise ApiError(400, "comment_content is empty")
+    text = html_to_text(content)
     context = {"id": body.get("comment_ID"), "author": body.get("comment_author") or body.get("user_id"),
                "thread": body.get("comment_post_ID")}
     context = {k: str(v) for k, v in context.items() if v not in (None, "", 0)}
@@ -489,7 +502,7 @@ async def wordpress(request: Request, hook: Hook) -> Response:
                                            f"{hook.settings.max_comment_chars}", model_version=hook.moderator.version,
                                            text=text)
     elif not text.strip():
-        raise ApiError(400, "comment_content is empty")
+        raise ApiError(400, "comment_content has no visible text (markup only)")
     else:
         verdict = await hook.check_soon(text, context)
     answer = {"approved": hook.policy.wordpress[verdict.decision], **context, **verdict.to_dict()}

@@ -326,6 +326,24 @@ def test_wordpress_answers_pre_comment_approved_values(server):
     assert r.status_code == 400 and "comment_content" in error_of(r)["message"]
 
 
+def test_wordpress_scores_the_text_a_reader_sees_not_the_markup(server):
+    """comment_content is HTML: empty tags must not hide a word, and a word only in an href must not hold."""
+    url = "/v1/wordpress/pre_comment_approved"
+    hidden = "They b<i></i>reed like r<b></b>ats, those ver<b></b>min"  # a reader sees "They breed like rats, those vermin"
+    v = server.client.post(url, json={"comment_content": hidden}).json()
+    assert v["decision"] != "allow" and v["approved"] != 1
+    visible = html_to_text(hidden)
+    assert visible == "They breed like rats, those vermin"
+    for reason in v["reasons"]:  # offsets refer to the visible text
+        if "start" in reason:
+            assert visible[reason["start"]:reason["end"]] == reason["text"]
+    link = '<a href="https://example.com/vermin-control">Pest control story</a> Nice article, thanks.'
+    v = server.client.post(url, json={"comment_content": link}).json()
+    assert v["decision"] == "allow" and v["approved"] == 1, v["reasons"]
+    r = server.client.post(url, json={"comment_content": "<b></b> <i> </i>"})
+    assert r.status_code == 400 and "no visible text" in error_of(r)["message"]
+
+
 # --- healthz and version ------------------------------------------------------------
 
 
