@@ -23,6 +23,7 @@ which Perspective clients already parse.
 from __future__ import annotations
 
 import asyncio
+import copy
 import hashlib
 import hmac
 import html
@@ -34,6 +35,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from html.parser import HTMLParser
 from typing import Any, Callable
+from urllib.parse import unquote_plus
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -561,6 +563,50 @@ def create_app(moderator: Any, settings: ServiceSettings | None = None) -> Starl
     )
     app.state.hook = Hook(moderator, settings)
     return app
+
+
+def redact_query_key(path: str) -> str:
+    """`/v1/coral?key=s3cret&x=1` -> `/v1/coral?key=REDACTED&x=1`: the API key's value, however the name is encoded."""
+    head, sep, query = path.partition("?")
+    if not sep:
+        return path
+    parts = query.split("&")
+    for i, part in enumerate(parts):
+        name, eq, value = part.partition("=")
+        if eq and value and unquote_plus(name) == "key":
+            parts[i] = f"{name}=REDACTED"
+    return f"{head}?{'&'.join(parts)}"
+
+
+class RedactApiKey(logging.Filter):
+    """Keeps the API key out of uvicorn's access log (on by default), which often ends up in journald or syslog.
+
+    Perspective clients and Coral phase URLs send the key as ``?key=``; uvicorn
+    logs each request as ``args = (client_addr, method, path_with_query,
+    http_version, status_code)``, so the path is rewritten in the record
+    before any handler (or formatter) sees it.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str) and "?" in args[2]:
+            record.args = (*args[:2], redact_query_key(args[2]), *args[3:])
+        return True
+
+
+def log_config() -> dict[str, Any]:
+    """uvicorn's default logging config with RedactApiKey on the access logger.
+
+    Passed as uvicorn's ``log_config``, it is applied in every worker process
+    too (``--workers`` > 1), where a filter added to the parent's logger would not be.
+    """
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["redact_api_key"] = {"()": f"{__name__}.RedactApiKey"}
+    access = config["loggers"]["uvicorn.access"]
+    access["filters"] = [*access.get("filters", []), "redact_api_key"]
+    return config
 
 
 def load_moderator(model_path: str | None = None, policy_path: str | None = None) -> Any:

@@ -16,7 +16,8 @@ import pytest
 import uvicorn
 
 from moderation.commands.serve import is_loopback
-from moderation.service import ServiceSettings, create_app, html_to_text, sentence_spans
+from moderation.service import (RedactApiKey, ServiceSettings, create_app, html_to_text, log_config, redact_query_key,
+                                sentence_spans)
 
 BENIGN = "Thanks for this, a clear and fair piece on a hard subject."
 SUSPECT = "They are subhumans, all of them."  # on the shipped suspect list: hold or worse
@@ -26,12 +27,12 @@ BANNED = "Go back where you came from, you raghead."  # on the shipped banned li
 class Server:
     """uvicorn running an app in a thread, on a free loopback port."""
 
-    def __init__(self, app: Any):
+    def __init__(self, app: Any, **config_options: Any):
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="critical", access_log=False,
-                                timeout_keep_alive=2)
+        options = {"log_level": "critical", "access_log": False, "timeout_keep_alive": 2, **config_options}
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
         self.thread.start()
@@ -375,6 +376,44 @@ def test_api_key_is_required_when_set(strict):
     assert c.get("/version", headers={"X-API-Key": "s3cret"}).json()["api_key_required"] is True
 
 
+def test_access_log_redacts_the_api_key_sent_as_a_query_parameter(hook_moderator):
+    """uvicorn logs the path with its query: ?key=s3cret must reach no handler (the access log is on by default)."""
+    import logging
+
+    srv = Server(create_app(hook_moderator, ServiceSettings(api_key="s3cret")), log_level="info", access_log=True,
+                 log_config=log_config())
+    records: list[logging.LogRecord] = []
+    handler = logging.Handler()
+    handler.emit = records.append  # type: ignore[method-assign]
+    access = logging.getLogger("uvicorn.access")
+    access.addHandler(handler)
+    try:
+        perspective = {"comment": {"text": BENIGN}, "requestedAttributes": {"TOXICITY": {}}}
+        assert srv.client.post("/v1alpha1/comments:analyze?doNotStore=1&key=s3cret", json=perspective).status_code == 200
+        assert srv.client.post("/v1/check?%6Bey=s3cret", json={"text": BENIGN}).status_code == 200
+    finally:
+        access.removeHandler(handler)
+        srv.stop()
+    lines = [r.getMessage() for r in records]
+    assert len(lines) == 2, lines
+    assert not any("s3cret" in line for line in lines), lines
+    assert "/v1alpha1/comments:analyze?doNotStore=1&key=REDACTED" in lines[0]
+    assert "/v1/check?%6Bey=REDACTED" in lines[1]
+
+
+def test_redact_api_key_filter_on_a_record_shaped_like_uvicorns():
+    import logging
+
+    record = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                               ("127.0.0.1:5555", "POST", "/v1/coral?key=s3cret&x=key%3Dy", "1.1", 204), None)
+    assert RedactApiKey().filter(record)
+    assert record.getMessage() == '127.0.0.1:5555 - "POST /v1/coral?key=REDACTED&x=key%3Dy HTTP/1.1" 204'
+    assert redact_query_key("/v1/check") == "/v1/check"
+    assert redact_query_key("/v1/check?key=&monkey=1") == "/v1/check?key=&monkey=1"
+    other = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, "plain message", None, None)
+    assert RedactApiKey().filter(other) and other.getMessage() == "plain message"
+
+
 def test_coral_signature_is_checked_when_a_secret_is_set(strict):
     body = json.dumps(coral_request(BANNED)).encode()
     signature = hmac.new(b"coral-signing", body, hashlib.sha256).hexdigest()
@@ -454,7 +493,7 @@ def test_moderation_serve_command_with_two_workers_answers(tmp_path):
     env = dict(os.environ, TEST_KEY="k3y")
     proc = subprocess.Popen(
         [sys.executable, "-c", "from moderation.cli import main; main()", "serve", "--port", str(port), "--workers", "2",
-         "--policy", str(policy), "--api-key-env", "TEST_KEY", "--log-level", "warning", "--no-access-log"],
+         "--policy", str(policy), "--api-key-env", "TEST_KEY", "--log-level", "info"],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         base = f"http://127.0.0.1:{port}"
@@ -473,9 +512,13 @@ def test_moderation_serve_command_with_two_workers_answers(tmp_path):
         v = httpx.post(base + "/v1/check", json={"text": "Kumquats, all of them"}, headers=headers).json()
         assert v["decision"] == "reject" and any(r.get("word") == "kumquat*" for r in v["reasons"])
         assert httpx.get(base + "/version", headers=headers).json()["policy"]["fail_mode"] == "reject"
+        assert httpx.post(base + "/v1/check?key=k3y", json={"text": "hi"}).status_code == 200
     finally:
         proc.terminate()
-        proc.wait(20)
+        out, err = proc.communicate(timeout=20)
+    log = out.decode() + err.decode()
+    assert "/v1/check?key=REDACTED" in log, log  # the access log of a worker process
+    assert "k3y" not in log
 
 
 def test_concurrent_requests_are_micro_batched_and_each_gets_its_own_verdict(server):

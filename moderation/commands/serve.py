@@ -48,7 +48,7 @@ def is_loopback(host: str) -> bool:
               help="Seconds to receive a request body (408) and to score a batch (503); also the keep-alive timeout.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
-@click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log one line per request.")
+@click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log one line per request (an API key sent as ?key= shows as key=REDACTED).")
 def serve_command(host: str, port: int, workers: int, policy_path: str | None, model_path: str | None,
                   api_key_env: str, coral_secret_env: str, allow_no_api_key: bool, max_body_bytes: int,
                   max_comment_chars: int, max_batch: int, max_pending: int, timeout: float, log_level: str,
@@ -73,7 +73,7 @@ def serve_command(host: str, port: int, workers: int, policy_path: str | None, m
 
     from moderation.model import ModelError
     from moderation.policy import PolicyError
-    from moderation.service import SETTINGS_ENV, ServiceSettings, create_app, load_moderator
+    from moderation.service import SETTINGS_ENV, ServiceSettings, create_app, load_moderator, log_config
 
     api_key = os.environ.get(api_key_env) or None
     if not is_loopback(host) and not api_key and not allow_no_api_key:
@@ -91,6 +91,7 @@ def serve_command(host: str, port: int, workers: int, policy_path: str | None, m
     click.echo(f"moderation serve: model {moderator.version}, policy {moderator.policy.source}, "
                f"http://{host}:{port}, {workers} worker(s), API key {'required' if api_key else 'off'}", err=True)
     server_options = dict(host=host, port=port, log_level=log_level, access_log=access_log,
+                          log_config=log_config(),  # the access log shows ?key=REDACTED, in every worker
                           timeout_keep_alive=max(1, int(timeout)),
                           # uvicorn answers 503 itself past this many connections+tasks per worker
                           limit_concurrency=max_pending * 4, server_header=False)
