@@ -209,6 +209,8 @@ async def read_body(request: Request, hook: Hook) -> bytes:
 
 
 def parse_json(body: bytes) -> Any:
+    """The body as JSON; a leading UTF-8 BOM, which some Windows/.NET clients send, is ignored (RFC 8259 allows it)."""
+    body = body.removeprefix(b"\xef\xbb\xbf")
     if not body.strip():
         raise ApiError(400, "empty request body: send a JSON object")
     try:
@@ -536,8 +538,8 @@ async def http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code == 404:
         return error_response(404, f"no endpoint {request.method} {request.url.path}; see GET /version and docs/service.md")
-    if exc.status_code == 405:
-        return error_response(405, f"{request.method} is not allowed on {request.url.path}")
+    if exc.status_code == 405:  # Starlette's exception carries the Allow header RFC 9110 requires
+        return error_response(405, f"{request.method} is not allowed on {request.url.path}", exc.headers)
     return error_response(exc.status_code, str(exc.detail))
 
 
@@ -561,6 +563,9 @@ def create_app(moderator: Any, settings: ServiceSettings | None = None) -> Starl
         ],
         exception_handlers={HTTPException: http_error, Exception: server_error},
     )
+    # /v1/check/ is an unknown path, answered with a JSON 404 in the error shape like any other,
+    # not with Starlette's empty 307 redirect to /v1/check.
+    app.router.redirect_slashes = False
     app.state.hook = Hook(moderator, settings)
     return app
 

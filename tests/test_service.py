@@ -218,6 +218,31 @@ def test_unknown_path_and_wrong_method_are_json_errors(server):
     assert r.status_code == 405
 
 
+def test_trailing_slash_is_a_json_404_not_an_empty_redirect(server):
+    r = server.client.post("/v1/check/", json={"text": BENIGN})
+    assert r.status_code == 404 and "location" not in r.headers
+    assert error_of(r)["message"].startswith("no endpoint POST /v1/check/")
+
+
+@pytest.mark.parametrize("method, path, allowed", [
+    ("GET", "/v1/check", {"POST"}), ("OPTIONS", "/v1/check", {"POST"}), ("POST", "/healthz", {"GET", "HEAD"}),
+])
+def test_wrong_method_answers_405_with_the_allow_header(server, method, path, allowed):
+    r = server.client.request(method, path)
+    assert r.status_code == 405 and error_of(r)["status"] == "METHOD_NOT_ALLOWED"
+    assert {m.strip() for m in r.headers["allow"].split(",")} == allowed  # RFC 9110 15.5.6
+
+
+def test_a_leading_utf8_bom_is_ignored(server):
+    """Some Windows/.NET clients start the body with a BOM; RFC 8259 lets a parser ignore it."""
+    r = server.client.post("/v1/check", content=b"\xef\xbb\xbf" + json.dumps({"text": BANNED}).encode())
+    assert r.status_code == 200 and r.json()["decision"] == "reject"
+    r = server.client.post("/v1/coral", content=b"\xef\xbb\xbf" + json.dumps(coral_request(BANNED)).encode())
+    assert r.status_code == 200 and r.json()["status"] == "REJECTED"
+    r = server.client.post("/v1/check", content=b"\xef\xbb\xbf")
+    assert r.status_code == 400 and "empty request body" in error_of(r)["message"]
+
+
 # --- Perspective ------------------------------------------------------------------
 
 
