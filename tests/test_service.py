@@ -504,6 +504,57 @@ def test_serve_refuses_a_public_address_without_an_api_key(monkeypatch):
     assert "needs an API key" in result.output
 
 
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_on_a_port_in_use_is_a_one_line_error_before_the_banner(monkeypatch, workers):
+    """Another process listens on the port: exit 1 at once, naming host:port; no banner, no model loaded."""
+    from click.testing import CliRunner
+
+    import moderation.service
+    from moderation.cli import main
+
+    def must_not_load(*args, **kwargs):
+        raise AssertionError("the model was loaded although the port is taken")
+
+    monkeypatch.setattr(moderation.service, "load_moderator", must_not_load)
+    with socket.socket() as taken:
+        taken.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        started = time.perf_counter()
+        result = CliRunner().invoke(main, ["serve", "--port", str(port), "--workers", str(workers)])
+    assert result.exit_code == 1, result.output
+    assert time.perf_counter() - started < 10
+    assert f"cannot listen on 127.0.0.1:{port}: address already in use" in result.output
+    assert "moderation serve:" not in result.output  # the banner
+
+
+@pytest.mark.skipif(not socket.has_ipv6, reason="no IPv6 on this machine")
+def test_serve_banner_puts_an_ipv6_host_in_brackets(monkeypatch, hook_moderator):
+    from click.testing import CliRunner
+
+    import moderation.service
+    from moderation.cli import main
+
+    try:
+        with socket.socket(socket.AF_INET6) as s:
+            s.bind(("::1", 0))
+            port = s.getsockname()[1]
+    except OSError:
+        pytest.skip("::1 is not available")
+    ran: dict = {}
+    monkeypatch.setattr(moderation.service, "load_moderator", lambda *a: hook_moderator)
+    monkeypatch.setattr(uvicorn, "run", lambda app, **options: ran.update(options))
+    result = CliRunner().invoke(main, ["serve", "--host", "::1", "--port", str(port)])
+    assert result.exit_code == 0, result.output
+    assert f"http://[::1]:{port}," in result.output
+    assert ran["host"] == "::1" and ran["port"] == port
+    from moderation.commands.serve import host_port
+
+    assert host_port("::1", 8093) == "[::1]:8093" and host_port("127.0.0.1", 8093) == "127.0.0.1:8093"
+    assert host_port("localhost", 80) == "localhost:80"
+
+
 def test_moderation_serve_command_with_two_workers_answers(tmp_path):
     """The real command line in a subprocess: two worker processes, a policy file, the API key from the environment."""
     import os

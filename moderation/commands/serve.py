@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import errno
 import ipaddress
 import json
 import os
+import socket
 
 import click
 
@@ -18,6 +20,56 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def host_port(host: str, port: int) -> str:
+    """`host:port` as a URL writes it: an IPv6 address in brackets (`[::1]:8080`, not `::1:8080`)."""
+    return f"[{host}]:{port}" if ":" in host and not host.startswith("[") else f"{host}:{port}"
+
+
+def bind_error(host: str, port: int, workers: int) -> str | None:
+    """Why uvicorn could not listen on host:port (None if it can), found by binding the way it will, then letting go.
+
+    Without this check a port in use shows up only after our banner and
+    uvicorn's "Application startup complete", as its own error and exit code 3.
+    One worker: asyncio's create_server binds every address the host resolves
+    to (SO_REUSEADDR on POSIX, IPv6 sockets IPv6-only, an address family the
+    machine lacks skipped). More workers: uvicorn binds the host once in the
+    parent (SO_REUSEADDR, IPv6 if the host has a colon). With SO_REUSEADDR as
+    they use it, a port left in TIME_WAIT is not reported as taken.
+    """
+    if workers > 1:
+        addresses = [(socket.AF_INET6 if ":" in host else socket.AF_INET, (host, port))]
+        reuse = True
+    else:
+        try:
+            infos = socket.getaddrinfo(host or None, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        except socket.gaierror as exc:
+            return str(exc.strerror or exc).lower()
+        addresses = list(dict.fromkeys((family, sockaddr) for family, _, _, _, sockaddr in infos))
+        reuse = os.name == "posix"
+    sockets: list[socket.socket] = []
+    bound, error = 0, None
+    try:
+        for family, sockaddr in addresses:
+            try:
+                sock = socket.socket(family, socket.SOCK_STREAM)
+                sockets.append(sock)
+                if reuse:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                if workers == 1 and family == socket.AF_INET6 and hasattr(socket, "IPPROTO_IPV6"):
+                    sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+                sock.bind(sockaddr)
+            except OSError as exc:
+                error = str(exc.strerror or exc).lower()
+                if workers > 1 or exc.errno != errno.EADDRNOTAVAIL:
+                    return error
+                continue  # asyncio skips an address whose family the machine has not enabled
+            bound += 1
+        return None if bound else error
+    finally:
+        for sock in sockets:
+            sock.close()
 
 
 @click.command(name="serve", context_settings={"help_option_names": ["-h", "--help"]})
@@ -68,6 +120,17 @@ def serve_command(host: str, port: int, workers: int, policy_path: str | None, m
     Examples:
       moderation serve                                   http://127.0.0.1:8080, no key
       MODERATION_API_KEY=s3cret moderation serve --host 0.0.0.0 --workers 2
+
+    \b
+    Exit codes:
+      0  stopped by Ctrl+C (or SIGTERM with --workers > 1); with one
+         worker, SIGTERM ends it by that signal after a graceful shutdown
+         (uvicorn re-raises it: a shell shows 143)
+      1  error before serving: the model or policy cannot be loaded, or the
+         address cannot be listened on (port in use, permission denied)
+      2  usage error (including a non-loopback --host without an API key)
+      3  uvicorn could not start (e.g. another process took the port after
+         the check)
     """
     import uvicorn
 
@@ -79,6 +142,12 @@ def serve_command(host: str, port: int, workers: int, policy_path: str | None, m
     if not is_loopback(host) and not api_key and not allow_no_api_key:
         raise click.UsageError(f"serving on {host} (not loopback) needs an API key: set ${api_key_env}, "
                                f"or pass --allow-no-api-key if a proxy in front authenticates")
+    # Before loading the model and printing the banner: a taken port is a one-line error, exit 1.
+    reason = bind_error(host, port, workers)
+    if reason:
+        raise click.ClickException(f"cannot listen on {host_port(host, port)}: {reason}"
+                                   + (" (another process listens there; stop it or pick another --port)"
+                                      if "in use" in reason else ""))
     settings = ServiceSettings(max_body_bytes=max_body_bytes, max_comment_chars=max_comment_chars,
                                max_batch=max_batch, max_pending=max_pending, timeout=timeout)
     # Load once here so a bad model or policy file is a clear error before any worker starts.
@@ -89,7 +158,8 @@ def serve_command(host: str, port: int, workers: int, policy_path: str | None, m
     except (ModelError, OSError, ValueError) as exc:
         raise click.ClickException(f"cannot load the model: {exc}") from None
     click.echo(f"moderation serve: model {moderator.version}, policy {moderator.policy.source}, "
-               f"http://{host}:{port}, {workers} worker(s), API key {'required' if api_key else 'off'}", err=True)
+               f"http://{host_port(host, port)}, {workers} worker(s), "
+               f"API key {'required' if api_key else 'off'}", err=True)
     server_options = dict(host=host, port=port, log_level=log_level, access_log=access_log,
                           log_config=log_config(),  # the access log shows ?key=REDACTED, in every worker
                           timeout_keep_alive=max(1, int(timeout)),
