@@ -384,3 +384,34 @@ def test_table_error_list_is_a_screenful_and_says_where_the_rest_are():
     assert out.count("dumps/huge.jsonl:") == 20
     assert "Read errors (1,000)" in out and "980 more not shown here" in out and "standard error" in out
     assert "Read errors" not in render("table")[0]
+
+
+def _skipped_summary() -> ScanSummary:
+    """A summary with posts skipped as not comments, one reason carrying markup and a control character."""
+    _, summary = render("jsonl")
+    summary.skipped.update({"spam": 3, "deleted": 1, "page with no reader comments": 4, "<b>odd</b>|*\x1b[2J": 2})
+    return summary
+
+
+def test_markdown_summary_counts_the_posts_skipped_as_not_comments_escaped():
+    report = open_report("md", io.StringIO())
+    report.finish(_skipped_summary())
+    out = report.out.getvalue()
+    summary = out[out.index("## Summary"):]
+    line = next(line for line in summary.splitlines() if line.startswith("- skipped"))
+    assert line == ("- skipped, not comments: &lt;b&gt;odd&lt;/b&gt;\\|\\*\ufffd\\[2J 2, deleted 1, "
+                    "page with no reader comments 4, spam 3")
+    assert summary.index("- records read") < summary.index("- skipped") < summary.index("| decision |")
+    assert "skipped" not in render("md")[0]  # nothing skipped: no line
+
+
+def test_html_summary_counts_the_posts_skipped_as_not_comments_escaped():
+    report = open_report("html", io.StringIO())
+    report.finish(_skipped_summary())
+    out = report.out.getvalue()
+    section = out[out.index('<section id="summary">'):out.index('<section id="comments">')]
+    skipped = re.search(r'<p class="meta" id="skipped">(.*?)</p>', section).group(1)
+    assert skipped == ("Skipped, not comments: &lt;b&gt;odd&lt;/b&gt;|*\ufffd[2J 2, deleted 1, "
+                       "page with no reader comments 4, spam 3.")
+    assert "\x1b" not in out and len(re.findall(r"<script", out)) == 1
+    assert 'id="skipped"' not in render("html")[0]

@@ -521,3 +521,18 @@ def test_cli_resumed_markdown_report_lists_the_errors_of_inputs_finished_before_
     rows = [line for line in out.read_text(encoding="utf-8").splitlines() if " | not valid JSON" in line]
     assert [row.split(" | ")[1] for row in rows] == ["2", "4"]
     assert "a.jsonl" in rows[0] and "b.jsonl" in rows[1]
+
+
+@pytest.mark.parametrize("suffix", ["html", "md"])
+def test_cli_html_and_markdown_reports_count_what_was_skipped_as_not_comments(tmp_path, suffix):
+    """Spam, deleted posts and pages with no reader comments are in the report, not only on stderr."""
+    page = Path(__file__).resolve().parent / "fixtures" / "pages" / "article_only_interview.txt"
+    disqus = Path(__file__).resolve().parent / "fixtures" / "dumps" / "disqus.xml"
+    out = tmp_path / f"report.{suffix}"
+    result = run(str(page), str(disqus), "-o", str(out))
+    assert result.exit_code == 0, result.output
+    expected = "deleted 1, page with no reader comments 1, spam 1"
+    assert f"skipped, not comments: {expected}" in result.stderr
+    prefix = "Skipped, not comments: " if suffix == "html" else "- skipped, not comments: "
+    assert prefix + expected in out.read_text(encoding="utf-8")
+    assert prefix + expected in run(str(page), str(disqus), "--format", suffix).stdout  # streamed: no journal

@@ -1,7 +1,9 @@
 """`--format html`: one self-contained page a moderator can work through.
 
-Summary, an inline-SVG chart of score distributions (and of flags per day
-when comments carry timestamps), the read errors (file, line, message: the
+Summary (with the posts the readers skipped as not comments, by reason: a
+page with no reader comments is counted there, since the page is read where
+the scan's stderr warning naming it is not), an inline-SVG chart of score
+distributions (and of flags per day when comments carry timestamps), the read errors (file, line, message: the
 first `ERROR_LIMIT`, since the page is read where the scan's stderr is not),
 then the flagged comments grouped by thread
 under the article title, each with the comment it replies to and its
@@ -124,6 +126,7 @@ _TEMPLATE = """<!DOCTYPE html>
 </div>
 <p class="meta">Records read {{ "{:,}".format(summary.read) }} = {{ "{:,}".format(summary.comments) }} scored
  + {{ "{:,}".format(summary.errors) }} unreadable.</p>
+{% if skipped %}<p class="meta" id="skipped">Skipped, not comments: {% for reason, n in skipped %}{{ reason }} {{ "{:,}".format(n) }}{% if not loop.last %}, {% endif %}{% endfor %}.</p>{% endif %}
 <table class="counts" id="per-source">
 <thead><tr><th>source</th><th>comments</th><th>flagged</th><th>errors</th></tr></thead>
 <tbody>
@@ -377,7 +380,7 @@ class HTMLReport(Report):
             top_threads=top_threads(summary), histogram_svg=_markup(histogram_svg(summary)),
             timeline_svg=_markup(timeline_svg(summary)), threads=threads, count=self._count,
             filter_labels=labels_seen, filter_decisions=decisions, all_comments=self.all_comments,
-            model_version=self._model_version, errors=self._errors.shown,
+            model_version=self._model_version, errors=self._errors.shown, skipped=sorted(summary.skipped.items()),
             errors_not_shown=self._errors.not_shown(summary.errors), full_list=FULL_LIST,
             generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         )

@@ -6,8 +6,10 @@ backslash-escaped; evidence words are then set in bold. Control characters
 and bidi overrides are neutralised as in the table (`terminal_safe`): the
 Markdown is often read raw, in a terminal or an editor, where an ESC could
 drive the screen and a right-to-left override could reorder what is read.
-The read errors (file, line, message) end the report, the first
-`ERROR_LIMIT` of them, so the reader of a ticket sees what could not be read.
+The summary counts the posts the readers skipped as not comments (deleted,
+spam, pages with no reader comments), as the table does. The read errors
+(file, line, message) end the report, the first `ERROR_LIMIT` of them, so
+the reader of a ticket sees what could not be read.
 """
 
 from __future__ import annotations
@@ -92,7 +94,8 @@ class MarkdownReport(Report):
             w("*No flagged comments.*\n\n" if not self.all_comments else "*No comments.*\n\n")
         w("## Summary\n\n")
         w(f"- comments read: {summary.comments:,}\n- flagged: {summary.flagged:,}\n- errors: {summary.errors:,}\n"
-          f"- records read: {summary.read:,} = {summary.comments:,} scored + {summary.errors:,} errors\n\n")
+          f"- records read: {summary.read:,} = {summary.comments:,} scored + {summary.errors:,} errors\n")
+        w(skipped_line(summary) + "\n")
         w("| decision | comments |\n|---|---:|\n")
         for d in DECISIONS:
             w(f"| {d} | {summary.decisions.get(d, 0):,} |\n")
@@ -103,6 +106,21 @@ class MarkdownReport(Report):
         for source, (c, f, e) in sorted(summary.sources.items(), key=lambda kv: (-kv[1][1], kv[0])):
             w(f"| {md_escape(source)} | {c:,} | {f:,} | {e:,} |\n")
         w(error_section(self._errors.shown, self._errors.not_shown(summary.errors)))
+
+
+def skipped_line(summary: ScanSummary) -> str:
+    """The posts the readers skipped as not comments, by reason, as one list item ("" when none).
+
+    The table and stderr summaries have this line; the Markdown report is read
+    where stderr is not, so without it a page with no reader comments (or a
+    dump's spam and deleted posts) would be in no part of the report. The
+    summary keeps counts only, not the names of such pages (those are in the
+    scan's warnings on stderr).
+    """
+    if not summary.skipped:
+        return ""
+    return "- skipped, not comments: " + ", ".join(
+        f"{md_escape(reason)} {n:,}" for reason, n in sorted(summary.skipped.items())) + "\n"
 
 
 def error_section(shown: list[ReadError], not_shown: int) -> str:
