@@ -536,3 +536,23 @@ def test_cli_html_and_markdown_reports_count_what_was_skipped_as_not_comments(tm
     prefix = "Skipped, not comments: " if suffix == "html" else "- skipped, not comments: "
     assert prefix + expected in out.read_text(encoding="utf-8")
     assert prefix + expected in run(str(page), str(disqus), "--format", suffix).stdout  # streamed: no journal
+
+
+@pytest.mark.parametrize("name, suffix", [("scores.jsonl.gz", ".gz"), ("scores.tsv", ".tsv"),
+                                          ("scores.unknown", ".unknown"), ("REPORT.GZ", ".gz")])
+def test_cli_refuses_an_output_suffix_no_report_format_knows(tmp_path, name, suffix):
+    """`-o scores.jsonl.gz` used to write an uncompressed table under that name; now it is a usage error."""
+    out = tmp_path / name
+    result = run(str(SEED_001), "-q", "-o", str(out))
+    assert result.exit_code == 2
+    assert "Usage:" in result.stderr and f"unknown report suffix '{suffix}'" in result.stderr
+    assert ".jsonl" in result.stderr and ".html" in result.stderr and "--format" in result.stderr
+    assert not list(tmp_path.iterdir())  # no report, no journal
+    forced = run(str(SEED_001), "-q", "-o", str(out), "--format", "csv")  # --format still wins over the name
+    assert forced.exit_code == 0 and out.read_text(encoding="utf-8").startswith("source,thread,")
+
+
+def test_cli_txt_and_a_name_without_suffix_are_the_table(tmp_path):
+    for name in ("report.txt", "report"):
+        assert run(str(SEED_001), "-q", "-o", str(tmp_path / name)).exit_code == 0
+        assert "comments read: 9" in (tmp_path / name).read_text(encoding="utf-8")

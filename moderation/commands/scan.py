@@ -79,6 +79,27 @@ def _columns(**names: str | None):
     return ColumnMap(**names)
 
 
+def format_from_output(output: str | None) -> str:
+    """The report format the --output name asks for: its suffix's, or the table for stdout or no suffix.
+
+    A suffix no format claims (`.gz`, `.tsv`, `.jsonl.gz`...) is a usage
+    error rather than a table under that name: `-o scores.jsonl.gz` used to
+    write an uncompressed terminal table a reader would take for gzipped JSON
+    Lines. `--format` still forces any format whatever the name.
+    """
+    if not output:
+        return "table"
+    suffix = Path(output).suffix.lower()
+    if not suffix:
+        return "table"
+    if suffix not in SUFFIXES:
+        note = " (reports are not compressed)" if suffix in (".gz", ".gzip", ".bz2", ".xz", ".zst", ".zip") else ""
+        raise click.UsageError(
+            f"--output {output}: unknown report suffix {suffix!r}{note}; known suffixes: "
+            f"{', '.join(SUFFIXES)}; pass --format ({'|'.join(FORMATS)}) to force a format")
+    return SUFFIXES[suffix]
+
+
 def exit_status(summary: ScanSummary, fail_on: str | None) -> int:
     """1 when any input failed (the report is incomplete), else 11/10 when `--fail-on` is met, else 0."""
     if summary.errors:
@@ -94,8 +115,8 @@ def exit_status(summary: ScanSummary, fail_on: str | None) -> int:
 @click.command("scan", context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("inputs", nargs=-1, required=True, metavar="INPUT...")
 @click.option("--format", "fmt", type=click.Choice(list(FORMATS)), default=None,
-              help="Report format. Default: from the --output suffix (.html, .jsonl, .csv, .parquet, .md, .json), "
-                   "else table.")
+              help="Report format. Default: from the --output suffix (.html, .jsonl, .csv, .parquet, .md, .json, "
+                   ".txt for the table; another suffix is refused), else table.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to FILE instead of stdout (needed for --resume).")
 @click.option("--all", "all_comments", is_flag=True, help="Report every comment, not only the flagged ones.")
@@ -171,7 +192,7 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
       cat new.jsonl | moderation scan - --fail-on reject --quiet
     """
     if fmt is None:
-        fmt = SUFFIXES.get(Path(output).suffix.lower(), "table") if output else "table"
+        fmt = format_from_output(output)
     if resume and not output:
         raise click.UsageError("--resume needs --output FILE (the journal of finished inputs lives beside it)")
     if resume and "-" in inputs:
