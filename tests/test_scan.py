@@ -556,3 +556,20 @@ def test_cli_txt_and_a_name_without_suffix_are_the_table(tmp_path):
     for name in ("report.txt", "report"):
         assert run(str(SEED_001), "-q", "-o", str(tmp_path / name)).exit_code == 0
         assert "comments read: 9" in (tmp_path / name).read_text(encoding="utf-8")
+
+
+def test_cli_unknown_input_format_is_a_usage_error_and_aliases_still_work():
+    """`--format-in bogus` used to come back as a read error of "<options>" with exit 1."""
+    lines = "".join(json.dumps({"id": str(i), "body": t}) + "\n" for i, t in enumerate(TEXTS))
+    bogus = run("-", "--format-in", "bogus", input=lines)
+    assert bogus.exit_code == 2
+    assert "Usage:" in bogus.stderr and "Invalid value for '--format-in'" in bogus.stderr
+    assert "unknown format 'bogus'" in bogus.stderr and "jsonl" in bogus.stderr
+    assert "<options>" not in bogus.output and bogus.stdout == ""
+    for name in ("jsonl", "NDJSON", "json-lines"):  # the readers' names and aliases, any case
+        result = run("-", "--format-in", name, "--all", "--format", "jsonl", "-q", input=lines)
+        assert result.exit_code == 0 and len(result.stdout.splitlines()) == len(TEXTS)
+
+
+def test_cli_help_lists_exit_status_2():
+    assert re.search(r"^\s+2\s+usage error", run("--help").stdout, re.M)

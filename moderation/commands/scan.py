@@ -17,6 +17,8 @@ from typing import Any
 
 import click
 
+from moderation.readers.sniff import FORMATS as INPUT_FORMATS
+from moderation.readers.sniff import canonical_format
 from moderation.records import ReadError
 from moderation.report import FORMATS, SUFFIXES, ReplyContext, ScanSummary, format_summary, open_report, report_class
 from moderation.scan import DASK_READS, DEFAULT_CHUNK_SIZE, ENGINES, InputDone, JournalError, ScanJournal, scan, start_workers
@@ -69,6 +71,22 @@ def _batch_gc():
     finally:
         gc.set_threshold(*threshold)
         gc.unfreeze()
+
+
+def _input_format(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--format-in checked as an option: a name the readers do not know is a usage error (exit 2).
+
+    Before, it reached the readers and came back as a read error of source
+    "<options>" (exit 1), unlike every other bad option. The readers' own
+    check (`canonical_format`) decides, so their aliases (ndjson, txt,
+    wordpress...) are accepted as before.
+    """
+    if value is None:
+        return None
+    try:
+        return canonical_format(value)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), ctx=ctx, param=param) from None
 
 
 def _columns(**names: str | None):
@@ -132,8 +150,9 @@ def exit_status(summary: ScanSummary, fail_on: str | None) -> int:
 @click.option("--author-column", default=None, help="Column holding the author.")
 @click.option("--timestamp-column", default=None, help="Column holding the time of posting.")
 @click.option("--title-column", default=None, help="Column holding the article title.")
-@click.option("--format-in", "format_in", default=None,
-              help="Input format when the file name does not say (e.g. csv, jsonl, json, disqus, wxr, txt, html).")
+@click.option("--format-in", "format_in", default=None, callback=_input_format, metavar="FORMAT",
+              help=f"Input format when the file name does not say: {', '.join(INPUT_FORMATS)} "
+                   "(or an alias: ndjson, txt, wordpress...).")
 @click.option("--encoding", default=None, help="Input encoding. Default: detected (UTF-8 and common legacy ones).")
 @click.option("-j", "--jobs", "n_jobs", type=int, default=1, show_default=True,
               help="Worker processes for scoring (-1: one per core). Local engine only.")
@@ -180,6 +199,7 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
     Exit status:
       0   finished; nothing at or above --fail-on
       1   some input could not be read (the report covers everything else)
+      2   usage error (a bad option or argument)
       10  --fail-on hold: comments held for a moderator exist
       11  --fail-on hold|reject: rejected comments exist
 
