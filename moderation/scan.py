@@ -40,15 +40,15 @@ from typing import Any, Callable, Collection, Iterable, Iterator
 from moderation.records import Comment, ReadError
 from moderation.report.summary import ScanSummary
 from moderation.scan_chunk import RECORD_FIELDS, Chunk, ChunkJob, Item, scan_chunk, verdict_tuple
-from moderation.scan_engines import (DASK_READS, _chunks, _DaskPool, _engine_local, _engine_pool, _engine_split,
-                                     _LocalPool, shared_files, start_workers)
+from moderation.scan_engines import (DASK_READS, SchedulerUnreachable, _chunks, _DaskPool, _engine_local, _engine_pool,
+                                     _engine_split, _LocalPool, connect_dask, shared_files, start_workers)
 from moderation.scan_journal import JournalError, ScanJournal, input_signature
 from moderation.scan_progress import ScanProgress, _are_paths
 
 #: What `from moderation.scan import ...` offers: the scan API and the pieces its modules hold.
 __all__ = ["DASK_READS", "DEFAULT_CHUNK_SIZE", "ENGINES", "RECORD_FIELDS", "ChunkJob", "InputDone", "JournalError",
-           "ScanJournal", "ScanProgress", "ScanResult", "input_signature", "scan", "scan_chunk", "shared_files",
-           "start_workers", "verdict_tuple"]
+           "SchedulerUnreachable", "ScanJournal", "ScanProgress", "ScanResult", "connect_dask", "input_signature",
+           "scan", "scan_chunk", "shared_files", "start_workers", "verdict_tuple"]
 
 ENGINES = ("local", "dask")
 DEFAULT_CHUNK_SIZE = 2000

@@ -411,6 +411,29 @@ class _LocalPool:
 DASK_READS = ("auto", "workers", "client")
 
 
+class SchedulerUnreachable(OSError):
+    """The Dask scheduler could not be reached (refused, timed out, unknown host): its address and why."""
+
+
+def connect_dask(scheduler: str) -> Any:
+    """A dask.distributed Client connected to the scheduler at address `scheduler`.
+
+    distributed retries until its connect timeout (the dask config
+    `distributed.comm.timeouts.connect`, 30 s by default) and then raises a
+    bare OSError from deep in its event loop; this names the address, so a
+    caller can say in one line what failed. A malformed address is dask's
+    ValueError, raised at once.
+    """
+    try:
+        from distributed import Client
+    except ImportError as exc:  # pragma: no cover - depends on the install
+        raise RuntimeError("the dask engine needs the 'dask' extra: pip install 'moderation[dask]'") from exc
+    try:
+        return Client(scheduler)
+    except OSError as exc:
+        raise SchedulerUnreachable(f"cannot reach the Dask scheduler at {scheduler}: {exc}") from exc
+
+
 def _dask_client(scheduler: Any) -> tuple[Any, bool]:
     """(a dask.distributed Client for `scheduler`, whether it is ours to close)."""
     try:
@@ -421,7 +444,7 @@ def _dask_client(scheduler: Any) -> tuple[Any, bool]:
         raise ValueError("the dask engine needs a scheduler address (--scheduler tcp://HOST:8786) or a Client")
     if isinstance(scheduler, Client):
         return scheduler, False
-    return Client(scheduler), True
+    return connect_dask(scheduler), True
 
 
 def _file_views(paths: list[str]) -> list[tuple[int, int] | None]:

@@ -51,6 +51,64 @@ def test_cli_dask_engine_output_equals_local(cluster, tmp_path):
     assert remote.stderr == local.stderr
 
 
+UNREACHABLE = "tcp://127.0.0.1:1"  # nothing listens on port 1: the connection is refused until the timeout
+
+
+@pytest.fixture
+def short_connect_timeout():
+    """distributed retries a refused connection until its connect timeout (30 s by default)."""
+    import dask
+
+    with dask.config.set({"distributed.comm.timeouts.connect": "0.5s"}):
+        yield
+
+
+def test_cli_unreachable_scheduler_is_one_error_line_and_leaves_no_journal(short_connect_timeout, tmp_path):
+    dump = write_dump(tmp_path / "dump.jsonl", 4)
+    out = tmp_path / "out.jsonl"
+    result = CliRunner().invoke(main, ["scan", str(dump), "-q", "-o", str(out), "--engine", "dask",
+                                       "--scheduler", UNREACHABLE])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"Error: cannot reach the Dask scheduler at {UNREACHABLE}: ")
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dump.jsonl"]  # no report, no journal files
+    bad = CliRunner().invoke(main, ["scan", str(dump), "--engine", "dask", "--scheduler", "foo://x:1"])
+    assert bad.exit_code == 2 and "Invalid value for '--scheduler'" in bad.stderr
+
+
+def test_scan_api_names_the_unreachable_scheduler(short_connect_timeout, moderator, tmp_path):
+    from moderation.scan import SchedulerUnreachable
+
+    dump = write_dump(tmp_path / "dump.jsonl", 4)
+    with pytest.raises(SchedulerUnreachable, match=f"cannot reach the Dask scheduler at {UNREACHABLE}: "):
+        list(scan([dump], moderator, engine="dask", scheduler=UNREACHABLE))
+
+
+def test_cli_unreachable_scheduler_keeps_the_journal_of_an_interrupted_run(short_connect_timeout, tmp_path,
+                                                                            monkeypatch):
+    from test_scan import _interrupt_after
+
+    from moderation.scan import ScanJournal
+
+    a, b = write_dump(tmp_path / "a.jsonl", 4), write_dump(tmp_path / "b.jsonl", 4, start=4)
+    fresh, out = tmp_path / "fresh.jsonl", tmp_path / "out.jsonl"
+    runner = CliRunner()
+    assert runner.invoke(main, ["scan", str(a), str(b), "--all", "-o", str(fresh)]).exit_code == 0
+    with monkeypatch.context() as m:
+        _interrupt_after(6, m)  # a.jsonl done, b.jsonl begun
+        assert runner.invoke(main, ["scan", str(a), str(b), "--all", "-o", str(out)]).exit_code == 130
+    journal = ScanJournal(out, {})
+    kept = {path: path.read_bytes() for path in (journal.done_path, journal.records_path)}
+    for resume in ([], ["--resume"]):
+        result = runner.invoke(main, ["scan", str(a), str(b), "--all", "-o", str(out), "--engine", "dask",
+                                      "--scheduler", UNREACHABLE, *resume])
+        assert result.exit_code == 1 and "cannot reach the Dask scheduler" in result.stderr
+        assert {path: path.read_bytes() for path in kept} == kept  # neither removed nor started afresh
+    resumed = runner.invoke(main, ["scan", str(a), str(b), "--all", "-o", str(out), "--resume"])
+    assert resumed.exit_code == 0 and "resuming: 1 finished input(s) skipped" in resumed.stderr
+    assert out.read_bytes() == fresh.read_bytes()
+
+
 # Plain JSON Lines dumps the workers can read are cut into ranges they read themselves
 # (scan._DaskPool, as -j N does); the rest, and every input with --dask-read client, go as chunks.
 

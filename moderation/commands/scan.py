@@ -21,7 +21,8 @@ from moderation.readers.sniff import FORMATS as INPUT_FORMATS
 from moderation.readers.sniff import canonical_format
 from moderation.records import ReadError
 from moderation.report import FORMATS, SUFFIXES, ReplyContext, ScanSummary, format_summary, open_report, report_class
-from moderation.scan import DASK_READS, DEFAULT_CHUNK_SIZE, ENGINES, InputDone, JournalError, ScanJournal, scan, start_workers
+from moderation.scan import (DASK_READS, DEFAULT_CHUNK_SIZE, ENGINES, InputDone, JournalError, SchedulerUnreachable,
+                             ScanJournal, connect_dask, scan, start_workers)
 
 #: Exit codes (docs/architecture.md).
 EXIT_ERROR, EXIT_HOLD, EXIT_REJECT = 1, 10, 11
@@ -48,6 +49,29 @@ def _load(model_path: str | None, policy_path: str | None):
     except (ModelError, OSError, ValueError) as exc:
         raise ScanError(f"cannot load the model: {exc}") from None
     return moderator
+
+
+def _connect(scheduler: str) -> Any:
+    """The Dask client for --scheduler, connected before the resume journal is touched.
+
+    Connecting when the scan starts (as `scan()` does with an address) came
+    after the journal files were created, so an unreachable scheduler left
+    `OUT.scan-done.jsonl` and `OUT.scan-partial.jsonl` behind, with a
+    traceback. Here it is one error line (exit 1), no journal file is
+    created, and a journal an interrupted run left is not opened at all, so
+    `--resume` can still use it. A malformed address is a usage error. The
+    client is closed when the command ends.
+    """
+    try:
+        client = connect_dask(scheduler)
+    except SchedulerUnreachable as exc:
+        raise ScanError(str(exc)) from None
+    except ValueError as exc:
+        raise click.BadParameter(f"{scheduler}: {exc}", param_hint="'--scheduler'") from None
+    except RuntimeError as exc:  # the dask extra is not installed
+        raise ScanError(str(exc)) from None
+    click.get_current_context().call_on_close(client.close)
+    return client
 
 
 @contextmanager
@@ -240,6 +264,7 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
     def on_error(error: ReadError) -> None:
         click.echo(str(error), err=True)
 
+    client = _connect(scheduler) if engine == "dask" else None  # before the journal: see _connect
     journal = None
     restored, restored_errors = ScanSummary(), []
     if output:
@@ -262,7 +287,7 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
 
     stdin = sys.stdin.buffer if "-" in inputs else None
     result = scan(inputs, moderator, format=format_in, encoding=encoding, columns=columns, stdin=stdin,
-                  chunk_size=chunk_size, n_jobs=n_jobs, engine=engine, scheduler=scheduler,
+                  chunk_size=chunk_size, n_jobs=n_jobs, engine=engine, scheduler=client,
                   dask_read=dask_read or "auto", skip_sources=set(journal.finished) if journal else (),
                   progress=not quiet and sys.stderr.isatty(), on_error=on_error)
     try:
