@@ -301,8 +301,19 @@ class Moderator:
         return self._score_all(texts, plain=True)
 
     def _score_all(self, texts: Sequence[str], plain: bool) -> list:
-        """`score` (`plain=False`) or `score_plain` (`plain=True`)."""
-        texts = [t if isinstance(t, str) else ("" if t is None else str(t)) for t in texts]
+        """`score` (`plain=False`) or `score_plain` (`plain=True`).
+
+        A text must be a `str`: a CMS that passes a missing field (None), bytes or a
+        whole record would otherwise get a confident verdict on "None", "b'...'" or
+        the record's repr, with evidence offsets into that string.
+        """
+        if isinstance(texts, str):
+            raise TypeError("score() takes a list of comment texts, not one str: use check(text) for one comment")
+        texts = list(texts)
+        for i, t in enumerate(texts):
+            if not isinstance(t, str):
+                raise TypeError(f"comment text {i} is {type(t).__name__}, not str"
+                                + (" (decode bytes first)" if isinstance(t, (bytes, bytearray)) else ""))
         if len(texts) == 1:
             v = self._check_one(texts[0])
             if not plain:
@@ -464,7 +475,11 @@ class Moderator:
         return attach_evidence(verdict) if evidence else verdict
 
     def check(self, text: str, context: Mapping[str, Any] | None = None) -> Verdict:
-        """One comment, as the pre-publish hook sees it.
+        """One comment, as the pre-publish hook sees it (`text` must be a str: TypeError otherwise).
+
+        An empty text is allowed (nothing to moderate), as a scan counts an empty
+        comment; the `check` CLI and the HTTP endpoints refuse one as a request
+        error instead (docs/service.md), since a CMS sending nothing is a bug to see.
 
         `context` (parent comment, article title, ...) is accepted for the
         hook's API but not used by this model: a comment is judged on its own

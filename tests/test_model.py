@@ -268,3 +268,15 @@ def test_a_quotation_with_words_of_the_commenter_keeps_its_quoted_context(modera
     quoted = {d: {names[c] for c in cols[ok][docs[ok] == d] if names[c].startswith("Q_")} for d in range(3)}
     assert "Q_rats" in quoted[0] and not quoted[1] and not quoted[2]
     assert moderator.check(texts[0]).scores["dehumanising"] < 0.1
+
+
+@pytest.mark.parametrize("bad", [None, 5, b"They are vermin", {"text": "They are vermin"}])
+def test_a_text_that_is_not_a_str_is_a_type_error_not_a_verdict(moderator, bad):
+    """QA pass 2: check(None) answered allow, and a dict was scored as its repr."""
+    with pytest.raises(TypeError, match="not str"):
+        moderator.check(bad)
+    with pytest.raises(TypeError, match="comment text 1 is"):
+        moderator.score(["fine", bad])
+    with pytest.raises(TypeError, match="not one str"):
+        moderator.score("They are vermin")
+    assert moderator.check("").decision == "allow"  # empty: nothing to moderate
