@@ -486,6 +486,14 @@ def _label_list(value: Any, where: str) -> list[str]:
     return list(value)
 
 
+def _card_labels(card: Mapping[str, Any] | None) -> set[str] | None:
+    """The labels the card's model scores (None: no card, so nothing to check a policy against)."""
+    if card is None:
+        return None
+    labels = set(card.get("labels") or ()) | set(card.get("thresholds") or {})
+    return labels or None
+
+
 def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None, *,
                  source: str = "policy", base: Path | None = None) -> Policy:
     """A Policy from parsed TOML. Labels the file leaves out take the card's thresholds."""
@@ -496,6 +504,14 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
     version = data.get("version", 1)
     if version != 1:
         raise PolicyError(f"{source}: version {version!r} is not supported (this release reads version 1)")
+    known = _card_labels(card)
+
+    def check_label(label: str, where: str) -> None:
+        # A misspelt label ([thresholds.abusve]) would otherwise be accepted and do nothing.
+        if known is not None and label not in known:
+            raise PolicyError(f"{source}: {where}: the model has no label {label!r} "
+                              f"(its labels: {', '.join(sorted(known))})")
+
     thresholds: dict[str, dict[str, float]] = {}
     if card is not None and card.get("thresholds"):
         thresholds = {label: dict(t) for label, t in card["thresholds"].items()}
@@ -503,6 +519,7 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
     if not isinstance(file_thresholds, dict):
         raise PolicyError(f"{source}: [thresholds] must be a table of labels")
     for label, t in file_thresholds.items():
+        check_label(label, f"thresholds.{label}")
         if not isinstance(t, dict):
             raise PolicyError(f"{source}: thresholds.{label} must be a table with hold and reject")
         extra = set(t) - {"hold", "reject"}
@@ -519,6 +536,8 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
         raise PolicyError(f"{source}: [implies] must be a table of labels")
     for label, others in file_implies.items():
         others = _label_list(others, f"{source}: implies.{label}")
+        for name in (label, *others):
+            check_label(name, f"implies.{label}")
         if label in others:
             raise PolicyError(f"{source}: implies.{label}: a label cannot imply itself")
         implies[label] = others  # an empty list switches the rule off for that label
@@ -538,6 +557,8 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
     perspective = {k: list(v) for k, v in DEFAULT_PERSPECTIVE_ATTRIBUTES.items()}
     for attribute, labels in data.get("perspective", {}).items():
         labels = _label_list(labels, f"{source}: perspective.{attribute}")
+        for name in labels:
+            check_label(name, f"perspective.{attribute}")
         if labels:
             perspective[attribute.upper()] = labels
         else:  # an empty list switches the attribute off (requests for it get a 400)

@@ -331,3 +331,22 @@ def test_a_quotation_the_model_reads_as_reported_is_held_not_allowed(moderator):
         assert moderator.check(texts[0]).decision == "allow"
     finally:
         moderator.policy = moderator_policy
+
+
+@pytest.mark.parametrize("text, where", [
+    ("[thresholds.abusve]\nhold = 0.01\nreject = 0.02\n", "thresholds.abusve"),
+    ('[implies]\ndehumanising = ["abusiv"]\n', "implies.dehumanising"),
+    ('[perspective]\nFOO = ["nolabel"]\n', "perspective.FOO"),
+])
+def test_a_label_the_model_does_not_score_is_refused_naming_the_key(tmp_path, text, where):
+    """A misspelt label used to be accepted and then do nothing (QA pass 2)."""
+    with pytest.raises(PolicyError, match=rf"{where}: the model has no label .* \(its labels: abusive, dehumanising\)"):
+        load_policy(write(tmp_path, text), CARD)
+
+
+def test_a_label_the_model_scores_without_card_thresholds_takes_both_keys(tmp_path):
+    card = {**CARD, "labels": ["dehumanising", "abusive", "threat"]}
+    policy = load_policy(write(tmp_path, "[thresholds.threat]\nhold = 0.6\nreject = 0.9\n"), card)
+    assert policy.thresholds["threat"] == {"hold": 0.6, "reject": 0.9}
+    with pytest.raises(PolicyError, match="needs both hold and reject"):
+        load_policy(write(tmp_path, "[thresholds.threat]\nhold = 0.6\n"), card)
