@@ -72,19 +72,15 @@ def format_text(verdict_dict: dict[str, Any]) -> str:
 
 def describe_reason(reason: dict[str, Any]) -> str:
     kind = reason.get("kind")
-    if kind == "score":
-        text = (f"{reason['action']}: {reason['label']} {reason['score']:.3f} "
-                f">= {reason['action']} threshold {reason['threshold']}")
+    if kind in ("score", "quoted"):
+        quoted = kind == "quoted"
+        text = (f"{reason['action']}: {'read without its quotation marks, ' if quoted else ''}{reason['label']} "
+                f"{reason['score']:.3f} >= {reason['action']} threshold {reason['threshold']}"
+                f"{' (policy: hold_quoted)' if quoted else ''}")
         spans = reason.get("evidence") or []
         if spans:
-            text += "; words: " + ", ".join(f"\"{e['text']}\" [{e['start']}:{e['end']}]" for e in spans)
-        return text
-    if kind == "quoted":
-        text = (f"hold: read without its quotation marks, {reason['label']} {reason['score']:.3f} "
-                f">= hold threshold {reason['threshold']} (policy: hold_quoted)")
-        spans = reason.get("evidence") or []
-        if spans:
-            text += "; quoted words: " + ", ".join(f"\"{e['text']}\" [{e['start']}:{e['end']}]" for e in spans)
+            text += f"; {'quoted ' if quoted else ''}words: " + ", ".join(
+                f"\"{e['text']}\" [{e['start']}:{e['end']}]" for e in spans)
         return text
     if kind in ("banned_word", "suspect_word"):
         what = "banned" if kind == "banned_word" else "suspect"
