@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 from pathlib import Path
 
@@ -550,6 +551,57 @@ def test_cli_refuses_an_output_suffix_no_report_format_knows(tmp_path, name, suf
     assert not list(tmp_path.iterdir())  # no report, no journal
     forced = run(str(SEED_001), "-q", "-o", str(out), "--format", "csv")  # --format still wins over the name
     assert forced.exit_code == 0 and out.read_text(encoding="utf-8").startswith("source,thread,")
+
+
+def _no_model_load(monkeypatch):
+    def refuse(*args):
+        raise AssertionError("the model was loaded before the --output check")
+
+    monkeypatch.setattr(scan_cmd, "_load", refuse)
+
+
+def test_cli_refuses_an_output_in_a_missing_directory_before_any_work(tmp_path, monkeypatch):
+    """`-o missing/report.html` used to crash with a FileNotFoundError traceback when the journal was created."""
+    monkeypatch.chdir(tmp_path)
+    _no_model_load(monkeypatch)
+    result = run(str(SEED_001), "-o", "nonexistent_dir/report.html")
+    assert result.exit_code == 2, result.output
+    assert "Usage:" in result.stderr and "Traceback" not in result.output
+    assert "--output nonexistent_dir/report.html: directory nonexistent_dir does not exist" in result.stderr
+    (tmp_path / "a_file").write_text("", encoding="utf-8")
+    under_a_file = run(str(SEED_001), "-o", "a_file/report.html")
+    assert under_a_file.exit_code == 2 and "--output a_file/report.html: a_file is not a directory" in under_a_file.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a_file"]  # no report, no journal
+
+
+def test_cli_refuses_an_output_in_a_directory_it_cannot_write(tmp_path, monkeypatch):
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    locked.chmod(0o555)
+    if os.access(locked, os.W_OK):  # root: permission bits do not bind, so make the check see them
+        real = os.access
+        monkeypatch.setattr(os, "access", lambda path, mode, **kw: False if Path(path) == locked else real(path, mode, **kw))
+    _no_model_load(monkeypatch)
+    try:
+        result = run(str(SEED_001), "-o", str(locked / "report.html"))
+    finally:
+        locked.chmod(0o755)
+    assert result.exit_code == 2, result.output
+    assert f"--output {locked / 'report.html'}: directory {locked} is not writable" in result.stderr
+    assert not list(locked.iterdir())
+
+
+def test_cli_journal_that_cannot_be_created_is_one_error_line(tmp_path, monkeypatch):
+    """What the directory check cannot foresee (a read-only mount, a full disk) is exit 1 without a traceback."""
+    def read_only(self, resume):
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(ScanJournal, "start", read_only)
+    out = tmp_path / "report.html"
+    result = run(str(SEED_001), "-o", str(out))
+    assert result.exit_code == 1
+    assert f"Error: cannot create the resume journal beside {out}: [Errno 30] Read-only file system" in result.stderr
+    assert "Traceback" not in result.output
 
 
 def test_cli_txt_and_a_name_without_suffix_are_the_table(tmp_path):

@@ -142,6 +142,28 @@ def format_from_output(output: str | None) -> str:
     return SUFFIXES[suffix]
 
 
+def check_output_dir(output: str | None) -> None:
+    """Refuse (exit 2) an --output whose directory is missing, not a directory or not writable, before any work.
+
+    The report and the resume journal beside it are only created after the
+    model is loaded, so `-o missing_dir/report.html` used to crash there with
+    a FileNotFoundError traceback. `click.Path(writable=True)` checks only a
+    file that already exists, not the directory a new one goes into.
+    """
+    if not output:
+        return
+    directory = os.path.dirname(output) or "."
+    problem = None
+    if not os.path.exists(directory):
+        problem = f"directory {directory} does not exist"
+    elif not os.path.isdir(directory):
+        problem = f"{directory} is not a directory"
+    elif not os.access(directory, os.W_OK | os.X_OK):
+        problem = f"directory {directory} is not writable"
+    if problem:
+        raise click.UsageError(f"--output {output}: {problem}")
+
+
 def exit_status(summary: ScanSummary, fail_on: str | None) -> int:
     """1 when any input failed (the report is incomplete), else 11/10 when `--fail-on` is met, else 0."""
     if summary.errors:
@@ -237,6 +259,7 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
     """
     if fmt is None:
         fmt = format_from_output(output)
+    check_output_dir(output)
     if resume and not output:
         raise click.UsageError("--resume needs --output FILE (the journal of finished inputs lives beside it)")
     if resume and "-" in inputs:
@@ -283,7 +306,10 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
                 on_error(error)
         elif resume and not quiet:
             click.echo(f"nothing to resume for {output}: starting afresh", err=True)
-        journal.start(resume=resume and bool(journal.finished))
+        try:
+            journal.start(resume=resume and bool(journal.finished))
+        except OSError as exc:  # what check_output_dir cannot foresee (a read-only mount, a full disk, root on /sys)
+            raise ScanError(f"cannot create the resume journal beside {output}: {exc}") from None
 
     stdin = sys.stdin.buffer if "-" in inputs else None
     result = scan(inputs, moderator, format=format_in, encoding=encoding, columns=columns, stdin=stdin,
