@@ -33,9 +33,10 @@ in `scan_journal` and the progress bar in `scan_progress`.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
-from typing import Any, Callable, Collection, Iterable, Iterator
+from typing import Any, Callable, Collection, Iterable, Iterator, Mapping
 
 from moderation.records import Comment, ReadError
 from moderation.report.summary import ScanSummary
@@ -72,9 +73,15 @@ def _items(inputs: Any, *, format: str | None, encoding: str | None, columns: An
     from moderation.readers import expand_paths, iter_inputs
 
     paths = [os.fspath(first), *(os.fspath(p) for p in it)]
-    if skip:
-        paths = [p for p in expand_paths(paths) if p not in skip]
-    return iter_inputs(paths, format=format, encoding=encoding, columns=columns, stdin=stdin)
+    if not skip:
+        return iter_inputs(paths, format=format, encoding=encoding, columns=columns, stdin=stdin)
+    from moderation.readers.base import ReadStats
+
+    walked = ReadStats()  # the files the walk skips ("unrecognised file"), counted as iter_inputs counts them
+    reader = iter_inputs([p for p in expand_paths(paths, walked) if p not in skip], format=format,
+                         encoding=encoding, columns=columns, stdin=stdin)
+    reader.stats.skipped.update(walked.skipped)
+    return reader
 
 
 class ScanResult:
@@ -87,15 +94,39 @@ class ScanResult:
     """
 
     def __init__(self, start: Callable[[ChunkJob], Iterator[tuple[list, list, Any]]], progress: Any,
-                 on_error: Callable[[ReadError], None] | None, reader_stats: Any = None):
+                 on_error: Callable[[ReadError], None] | None, reader_stats: Any = None,
+                 skipped_of: Callable[[str], Mapping[str, int] | None] | None = None):
         self._start = start
         self._progress = progress
         self._on_error = on_error
         #: The readers' own counts (`ReadStats`), including posts skipped as not comments.
         self.reader_stats = reader_stats
+        #: An input's own skipped posts once it has been read (see `_skip_counts`).
+        self._skipped_of = skipped_of
+        self._skipped_given: Counter = Counter()
+        self._skipped_sources: set[str] = set()
         self._started = False
         self.summary = ScanSummary()
         self.errors: list[ReadError] = []
+
+    def _skip_counts(self, source: str, part: ScanSummary) -> None:
+        """Put the posts `source` skipped as not comments (deleted, spam...) in its summary part.
+
+        They were added to the whole summary only when the scan ended, so the
+        part an `InputDone` carries (what the resume journal keeps of a
+        finished input) had none, and a resumed run's summary lost the
+        skipped posts of the inputs finished before the interruption. When an
+        input's end shows here, its reader has gone past it, so its counts are
+        complete. What belongs to no input with records (a page with no
+        reader comments, files a directory walk skips) is added at the end.
+        """
+        if self._skipped_of is None or source in self._skipped_sources:
+            return
+        self._skipped_sources.add(source)
+        skipped = self._skipped_of(source)
+        if skipped:
+            part.skipped.update(skipped)
+            self._skipped_given.update(skipped)
 
     def _run(self, job: ChunkJob, input_ends: bool) -> Iterator[list]:
         """Per chunk, its output in order: records and read errors, or JSON Lines bytes; `InputDone`s between.
@@ -117,6 +148,7 @@ class ScanResult:
                 for source, seg_part, body, n_errors in segments:
                     if source != current:
                         if current is not _NO_INPUT:
+                            self._skip_counts(current, part)
                             summary.merge(part)
                             if input_ends:
                                 out.append(InputDone(current, part, part_errors))
@@ -151,11 +183,12 @@ class ScanResult:
                 if out:
                     yield out
             if current is not _NO_INPUT:
+                self._skip_counts(current, part)
                 summary.merge(part)
                 if input_ends:
                     yield [InputDone(current, part, part_errors)]
             if self.reader_stats is not None:
-                summary.skipped.update(self.reader_stats.skipped)
+                summary.skipped.update(self.reader_stats.skipped - self._skipped_given)
         finally:
             if bar is not None:
                 bar.close()
@@ -198,7 +231,10 @@ _NO_INPUT = object()
 
 @dataclass
 class InputDone:
-    """Marks the end of one input in `ScanResult.items(input_ends=True)`: its summary and read errors."""
+    """Marks the end of one input in `ScanResult.items(input_ends=True)`: its summary and read errors.
+
+    The summary includes the posts the input skipped as not comments (`skipped`).
+    """
 
     source: str
     summary: ScanSummary
@@ -250,6 +286,17 @@ def scan(
         paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else inputs
         names = [name for name in expand_paths([os.fspath(p) for p in paths], stats) if name not in skip_sources]
         options = {"format": format, "encoding": encoding, "columns": columns, "stdin": stdin}
+        input_stats: dict[int, ReadStats] = {}  # by index in `names`, filled as the inputs are read
+        indices: dict[str, list[int]] = {}
+        for index, name in enumerate(names):
+            indices.setdefault(name, []).append(index)
+
+        def skipped_of(source: str) -> Counter:
+            found: Counter = Counter()
+            for index in indices.get(source, ()):
+                if index in input_stats:
+                    found.update(input_stats[index].skipped)
+            return found
 
         def make_pool() -> Any:
             if engine == "dask":
@@ -257,9 +304,9 @@ def scan(
             return _LocalPool(moderator, n_jobs)
 
         def start_split(job: ChunkJob) -> Iterator[tuple[list, list, Any]]:
-            return _engine_split(make_pool, names, options, chunk_size, job, stats)
+            return _engine_split(make_pool, names, options, chunk_size, job, stats, input_stats)
 
-        return ScanResult(start_split, bar, on_error, stats)
+        return ScanResult(start_split, bar, on_error, stats, skipped_of)
 
     items = _items(inputs, format=format, encoding=encoding, columns=columns, stdin=stdin,
                    skip=frozenset(skip_sources))
@@ -274,7 +321,9 @@ def scan(
             results = _engine_pool(lambda: _LocalPool(moderator, n_jobs), chunks, job)
         return ((chunk, segments, None) for chunk, segments in results)
 
-    return ScanResult(start, bar, on_error, getattr(items, "stats", None))
+    by_source = getattr(items, "skipped_by_source", None)  # None for Comment objects
+    return ScanResult(start, bar, on_error, getattr(items, "stats", None),
+                      by_source.get if by_source is not None else None)
 
 
 def _valid_format(format: str | None) -> bool:

@@ -538,7 +538,8 @@ class _DaskPool:
 
 
 def _engine_split(make_pool: Callable[[], Any], names: list[str], options: dict[str, Any], chunk_size: int,
-                  job: ChunkJob, reader_stats: Any) -> Iterator[tuple[list, list, Any]]:
+                  job: ChunkJob, reader_stats: Any, input_stats: dict[int, Any] | None = None
+                  ) -> Iterator[tuple[list, list, Any]]:
     """-j N or Dask over paths: workers read JSON Lines dumps themselves, in ranges of whole lines.
 
     With chunks of parsed comments, this process read and parsed the whole
@@ -555,9 +556,12 @@ def _engine_split(make_pool: Callable[[], Any], names: list[str], options: dict[
     records, already scanned, are skipped); they go out again as chunks to
     be scored. So the output is -j 1's. `make_pool` gives the workers
     (`_LocalPool`, `_DaskPool`); it is called when the iteration starts.
+    `input_stats`, when given, is filled with each input's `ReadStats` by its
+    index in `names` as it is read (a resumed scan journals each finished
+    input's skipped posts from it); `reader_stats` gets their sum at the end.
     """
     columns = options["columns"]
-    stats: dict[int, Any] = {}
+    stats: dict[int, Any] = input_stats if input_stats is not None else {}
     emitted: dict[int, int] = {}  # records scanned from each input's ranges so far
     dumps, loads, protocol = pickle.dumps, pickle.loads, pickle.HIGHEST_PROTOCOL
     pool = make_pool()

@@ -539,6 +539,72 @@ def test_cli_html_and_markdown_reports_count_what_was_skipped_as_not_comments(tm
     assert prefix + expected in run(str(page), str(disqus), "--format", suffix).stdout  # streamed: no journal
 
 
+def _summaries(monkeypatch) -> list[dict]:
+    """The summary of each CLI run from now on, as `ScanSummary.to_dict()` (what decides the exit status)."""
+    seen, real = [], scan_cmd.exit_status
+
+    def recorded(summary, fail_on):
+        seen.append(summary.to_dict())
+        return real(summary, fail_on)
+
+    monkeypatch.setattr(scan_cmd, "exit_status", recorded)
+    return seen
+
+
+@pytest.mark.parametrize("suffix, jobs", [("html", "1"), ("jsonl", "1"), ("md", "2")])
+def test_resumed_summary_counts_what_the_finished_inputs_skipped_as_not_comments(tmp_path, monkeypatch, suffix, jobs):
+    """The journal kept each finished input's summary without its skipped posts (deleted, spam...), so a
+    resumed run's summary left them out; files a directory walk skips went missing too."""
+    fixtures = Path(__file__).resolve().parent / "fixtures"
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "a_disqus.xml").write_bytes((fixtures / "dumps" / "disqus.xml").read_bytes())  # deleted 1, spam 1
+    (inputs / "b_page.txt").write_bytes((fixtures / "pages" / "article_only_interview.txt").read_bytes())
+    write_dump(inputs / "c.jsonl", 4)
+    (inputs / "notes.md").write_text("not an input\n", encoding="utf-8")
+    args = [str(inputs), "--all", "-j", jobs]
+    summaries = _summaries(monkeypatch)
+    fresh = run(*args, "-o", str(tmp_path / f"fresh.{suffix}"))
+    assert fresh.exit_code == 0, fresh.output
+
+    out = tmp_path / f"out.{suffix}"
+    with monkeypatch.context() as m:
+        _interrupt_after(5, m)  # a_disqus.xml done (4 comments and its end), then Ctrl-C
+        assert run(*args, "-o", str(out)).exit_code == 130
+    resumed = run(*args, "-o", str(out), "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert "resuming: 1 finished input(s) skipped (4 comments)" in resumed.stderr
+    expected = "skipped, not comments: deleted 1, page with no reader comments 1, spam 1, unrecognised file 1"
+    assert expected in fresh.stderr
+    assert summaries[-1] == summaries[0]
+    assert summaries[-1]["skipped"] == {"deleted": 1, "page with no reader comments": 1, "spam": 1,
+                                        "unrecognised file": 1}
+    assert resumed.stderr.split("\n", 1)[1] == fresh.stderr  # after the "resuming:" line
+    if suffix != "jsonl":
+        assert expected.capitalize() in out.read_text(encoding="utf-8").replace("- s", "S")
+
+
+def test_resume_reads_a_journal_written_before_it_kept_skipped_counts(tmp_path, monkeypatch):
+    """Entries without a summary's `skipped` (older journals) resume; only their skipped posts are not known."""
+    disqus = Path(__file__).resolve().parent / "fixtures" / "dumps" / "disqus.xml"
+    later = write_dump(tmp_path / "later.jsonl", 4)
+    out = tmp_path / "out.html"
+    with monkeypatch.context() as m:
+        _interrupt_after(5, m)  # disqus.xml done, then Ctrl-C
+        assert run(str(disqus), str(later), "-o", str(out)).exit_code == 130
+    journal = ScanJournal(out, {})
+    header, *entries = journal.done_path.read_text(encoding="utf-8").splitlines()
+    assert json.loads(entries[0])["summary"]["skipped"] == {"deleted": 1, "spam": 1}
+    old = [json.loads(entry) for entry in entries]
+    for entry in old:
+        del entry["summary"]["skipped"]
+    journal.done_path.write_text("\n".join([header, *map(json.dumps, old)]) + "\n", encoding="utf-8")
+    summaries = _summaries(monkeypatch)
+    resumed = run(str(disqus), str(later), "-o", str(out), "--resume")
+    assert resumed.exit_code == 0, resumed.output
+    assert summaries[0]["comments"] == 8 and summaries[0]["skipped"] == {}
+
+
 @pytest.mark.parametrize("name, suffix", [("scores.jsonl.gz", ".gz"), ("scores.tsv", ".tsv"),
                                           ("scores.unknown", ".unknown"), ("REPORT.GZ", ".gz")])
 def test_cli_refuses_an_output_suffix_no_report_format_knows(tmp_path, name, suffix):

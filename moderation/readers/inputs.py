@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import os
 import sys
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
@@ -57,10 +58,18 @@ def expand_paths(paths: Iterable[str | Path], stats: ReadStats | None = None) ->
 
 
 class InputReader(Iterator[Record]):
-    """Records of many inputs in order; `stats` sums them (complete once exhausted)."""
+    """Records of many inputs in order; `stats` sums them (complete once exhausted).
+
+    `skipped_by_source` holds the same skipped posts by input (a dump's once it
+    has been read to its end, a page with no reader comments): a resumed scan
+    journals each finished input's own skipped counts, which the sum cannot
+    tell apart once the reader has gone on to the next input. Files a
+    directory walk skips belong to no input and are only in `stats`.
+    """
 
     def __init__(self, paths, format, encoding, columns, stdin, chunk_size, include_deleted):
         self.stats = ReadStats()
+        self.skipped_by_source: dict[str, Counter] = {}
         self._it = self._run(paths, format, encoding, columns, stdin, chunk_size, include_deleted)
 
     def __next__(self) -> Record:
@@ -126,6 +135,7 @@ class InputReader(Iterator[Record]):
             yield record
         if not found:
             self.stats.skipped["page with no reader comments"] += 1
+            self.skipped_by_source.setdefault(name, Counter())["page with no reader comments"] += 1
             log.warning("%s: no reader comments found in this page (its article is never scored; to score "
                         "the file's text as one comment: moderation check - < FILE)", name)
 
@@ -137,6 +147,8 @@ class InputReader(Iterator[Record]):
             self.stats.comments += reader.stats.comments
             self.stats.errors += reader.stats.errors
         self.stats.skipped.update(reader.stats.skipped)
+        if reader.stats.skipped:
+            self.skipped_by_source.setdefault(reader.source, Counter()).update(reader.stats.skipped)
         self.stats.orphans += reader.stats.orphans
 
     def _stdin(self, stdin, forced, encoding, columns, chunk_size, include_deleted) -> Iterator[Record]:
