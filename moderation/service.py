@@ -403,6 +403,37 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
     return JSONResponse(answer)
 
 
+#: HTML element names (HTML5 and the older ones still pasted into comments). Only these mark a body as
+#: HTML: Coral's plain-text format and hand-typed comments carry literal ``<...>`` that is not markup.
+HTML_ELEMENTS = frozenset("""
+    a abbr acronym address area article aside audio b bdi bdo big blink blockquote body br button canvas caption
+    center cite code col colgroup data datalist dd del details dfn dialog dir div dl dt em embed fieldset
+    figcaption figure font footer form frame frameset h1 h2 h3 h4 h5 h6 head header hgroup hr html i iframe img
+    input ins kbd label legend li link main map mark marquee menu meta meter nav nobr noscript object ol optgroup
+    option output p param picture pre progress q rp rt ruby s samp script section select small source span
+    strike strong style sub summary sup table tbody td template textarea tfoot th thead time title tr track tt u
+    ul var video wbr
+""".split())
+
+# `<p>`, `<p class=x>`, `</p>`, `<br/>`: a known element's name ends at whitespace, `/` or `>`.
+_KNOWN_TAG = r"/?(?:%s)(?=[\s/>])" % "|".join(sorted(HTML_ELEMENTS, key=len, reverse=True))
+_TAG = re.compile("<" + _KNOWN_TAG, re.IGNORECASE)
+# A `<` that opens neither a known element's tag nor an HTML comment is text (`<3`, `<you are vermin>`).
+_NOT_MARKUP = re.compile(f"<(?!{_KNOWN_TAG}|!--)", re.IGNORECASE)
+_ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]*|#[0-9]+|#[xX][0-9a-fA-F]+);")
+
+
+def looks_like_html(body: str) -> bool:
+    """True when `body` has a known HTML element's tag or an HTML entity.
+
+    Coral's external moderation request carries no format flag: in its
+    plain-text format the body is already entity-decoded, so a reader's typed
+    ``<you are vermin>`` arrives as literal angle brackets. Parsed as HTML it
+    would be an unknown tag and vanish, and the abuse inside it be allowed.
+    """
+    return bool(_TAG.search(body) or _ENTITY.search(body))
+
+
 class _TextOnly(HTMLParser):
     """Coral may send the comment as HTML, and WordPress always stores it so; we score the text a reader sees."""
 
@@ -423,13 +454,19 @@ def html_to_text(body: str) -> str:
 
     Scoring the markup instead lets empty tags split a word (``r<b></b>ats``)
     and lets a word that is only in a link's URL match the word lists.
+
+    Only real markup is markup: a body with no known element's tag and no
+    entity is returned as given (see `looks_like_html`), and in one that has
+    them, a ``<`` that opens no known element (``<3``, ``<you are vermin>``)
+    stays text. Coral and WordPress sanitise stored HTML down to known
+    elements, so such a ``<`` is one the reader typed and sees.
     """
-    if "<" not in body and "&" not in body:
+    if not looks_like_html(body):
         return body
     if "<" not in body:
         return html.unescape(body)
     parser = _TextOnly()
-    parser.feed(body)
+    parser.feed(_NOT_MARKUP.sub("&lt;", body))
     parser.close()
     return "".join(parser.parts).strip()
 

@@ -340,6 +340,24 @@ def test_html_to_text_keeps_what_a_reader_sees():
     assert html_to_text("no markup") == "no markup"
 
 
+def test_html_to_text_keeps_angle_brackets_that_are_not_markup():
+    """Coral's plain-text body is entity-decoded: a typed `<...>` arrives literally and must be scored (QA pass 3)."""
+    typed = "Great article <you are subhuman vermin, go back where you came from>"
+    assert html_to_text(typed) == typed
+    assert html_to_text("I <3 this, and a < b > c") == "I <3 this, and a < b > c"
+    # In real HTML (a known tag or an entity), a `<` that opens no known element is still the reader's text.
+    assert html_to_text("<p>I <3 this, and a < b > c</p>") == "I <3 this, and a < b > c"
+    assert html_to_text("<b>Great</b> article <you are vermin>") == "Great article <you are vermin>"
+    assert html_to_text("Tom &amp; Jerry <you are vermin>") == "Tom & Jerry <you are vermin>"
+    assert html_to_text("<P CLASS=x>One</P><BR/>two") == "One\ntwo"
+
+
+def test_coral_scores_a_plain_text_body_with_angle_brackets(server):
+    typed = "Great article <you are subhuman vermin, go back where you came from>"
+    r = server.client.post("/v1/coral", json=coral_request(typed))
+    assert r.status_code == 200 and r.json()["status"] in ("SYSTEM_WITHHELD", "REJECTED")
+
+
 def test_wordpress_answers_pre_comment_approved_values(server):
     base = {"comment_post_ID": 42, "comment_author": "Ann", "comment_author_email": "a@example.org", "comment_parent": 0}
     r = server.client.post("/v1/wordpress/pre_comment_approved", json={**base, "comment_content": BENIGN})
@@ -368,6 +386,10 @@ def test_wordpress_scores_the_text_a_reader_sees_not_the_markup(server):
     assert v["decision"] == "allow" and v["approved"] == 1, v["reasons"]
     r = server.client.post(url, json={"comment_content": "<b></b> <i> </i>"})
     assert r.status_code == 400 and "no visible text" in error_of(r)["message"]
+    v = server.client.post(url, json={"comment_content": "<p>I <3 this, a < b > c. They are <b>subhumans</b>.</p>"}).json()
+    visible = "I <3 this, a < b > c. They are subhumans."
+    match = [r for r in v["reasons"] if r["kind"] == "suspect_word"][0]
+    assert visible[match["start"]:match["end"]] == "subhumans"
 
 
 # --- healthz and version ------------------------------------------------------------
