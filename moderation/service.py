@@ -527,6 +527,13 @@ async def wordpress(request: Request, hook: Hook) -> Response:
     comment_content is HTML (WordPress renders <b>, <i>, <a> ... in comments),
     so it is scored as the text a reader sees, as on /v1/coral; the evidence
     offsets refer to that text.
+
+    The content is taken as sent, not unslashed: the filter's $commentdata is
+    slashed (wp_slash), so the plugin snippet sends wp_unslash($commentdata);
+    unslashing here too would eat a real backslash from a client that already
+    sends plain text. The author falls back to the logged-in user's id, which
+    WordPress names `user_ID` in $commentdata (and `user_id` after
+    wp_new_comment copies it).
     """
     body = need_object(await read_json(request, hook), "request body")
     content = body.get("comment_content")
@@ -535,7 +542,8 @@ async def wordpress(request: Request, hook: Hook) -> Response:
     if not content.strip():
         raise ApiError(400, "comment_content is empty")
     text = html_to_text(content)
-    context = {"id": body.get("comment_ID"), "author": body.get("comment_author") or body.get("user_id"),
+    context = {"id": body.get("comment_ID"),
+               "author": body.get("comment_author") or body.get("user_id") or body.get("user_ID"),
                "thread": body.get("comment_post_ID")}
     context = {k: str(v) for k, v in context.items() if v not in (None, "", 0)}
     if len(text) > hook.settings.max_comment_chars:

@@ -370,6 +370,24 @@ def test_wordpress_answers_pre_comment_approved_values(server):
     assert r.status_code == 400 and "comment_content" in error_of(r)["message"]
 
 
+def test_wordpress_author_falls_back_to_user_ID_or_user_id(server):
+    """WordPress's $commentdata names the logged-in user `user_ID`; wp_new_comment adds `user_id` (QA pass 3)."""
+    url = "/v1/wordpress/pre_comment_approved"
+    assert server.client.post(url, json={"comment_content": BENIGN, "user_ID": 7}).json()["author"] == "7"
+    assert server.client.post(url, json={"comment_content": BENIGN, "user_id": 8}).json()["author"] == "8"
+    both = {"comment_content": BENIGN, "comment_author": "Ann", "user_ID": 7}
+    assert server.client.post(url, json=both).json()["author"] == "Ann"
+    assert "author" not in server.client.post(url, json={"comment_content": BENIGN, "user_ID": 0}).json()
+
+
+def test_wordpress_content_is_not_unslashed(server):
+    """The plugin sends wp_unslash($commentdata); a backslash that reaches the endpoint is the reader's own."""
+    text = "C:\\Users\\me is where I keep them, they are subhumans."
+    v = server.client.post("/v1/wordpress/pre_comment_approved", json={"comment_content": text}).json()
+    match = [r for r in v["reasons"] if r["kind"] == "suspect_word"][0]
+    assert text[match["start"]:match["end"]] == "subhumans"
+
+
 def test_wordpress_scores_the_text_a_reader_sees_not_the_markup(server):
     """comment_content is HTML: empty tags must not hide a word, and a word only in an href must not hold."""
     url = "/v1/wordpress/pre_comment_approved"
