@@ -344,6 +344,21 @@ def sentence_spans(text: str) -> list[tuple[int, int]]:
     return spans or [(0, len(text))]
 
 
+def utf16_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """Code-point (Python str) offsets -> UTF-16 code-unit offsets, as Perspective's SpanScore begin/end are.
+
+    JavaScript clients slice the comment with these offsets, and there each
+    character outside the Basic Multilingual Plane (an emoji) is two units:
+    code-point offsets would cut a span one unit early per emoji before it.
+    """
+    if not text or max(text) <= "\uffff":
+        return spans
+    before = [0]  # before[i]: UTF-16 units in text[:i]
+    for ch in text:
+        before.append(before[-1] + (2 if ch > "\uffff" else 1))
+    return [(before[b], before[e]) for b, e in spans]
+
+
 @endpoint
 async def perspective_analyze(request: Request, hook: Hook) -> Response:
     """POST /v1alpha1/comments:analyze: Perspective's AnalyzeComment, same request and response shapes."""
@@ -384,6 +399,7 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
     else:
         span_scores = [verdict.scores] * len(spans)
 
+    offsets = utf16_spans(text, spans)
     result: dict[str, Any] = {}
     for key, (labels, threshold) in attributes.items():
         if not verdict.scores:  # scoring failed: Perspective answers an error, not a made-up score
@@ -394,7 +410,7 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
         result[key] = {
             "spanScores": [{"begin": b, "end": e,
                             "score": {"value": round(max(float(s[lbl]) for lbl in labels), 6), "type": "PROBABILITY"}}
-                           for (b, e), s in zip(spans, span_scores)],
+                           for (b, e), s in zip(offsets, span_scores)],
             "summaryScore": {"value": round(summary, 6), "type": "PROBABILITY"},
         }
     answer: dict[str, Any] = {"attributeScores": result, "languages": languages or ["en"], "detectedLanguages": ["en"]}

@@ -17,7 +17,7 @@ import uvicorn
 
 from moderation.commands.serve import is_loopback
 from moderation.service import (RedactApiKey, ServiceSettings, create_app, html_to_text, log_config, redact_query_key,
-                                sentence_spans)
+                                sentence_spans, utf16_spans)
 
 BENIGN = "Thanks for this, a clear and fair piece on a hard subject."
 SUSPECT = "They are subhumans, all of them."  # on the shipped suspect list: hold or worse
@@ -282,6 +282,28 @@ def test_perspective_span_annotations_score_each_sentence(server):
     spans = server.client.post("/v1alpha1/comments:analyze", json=request).json()["attributeScores"]["DEHUMANISING"]["spanScores"]
     assert [(s["begin"], s["end"]) for s in spans] == [(0, 29), (30, 51)]
     assert spans[1]["score"]["value"] > spans[0]["score"]["value"]
+
+
+def test_perspective_span_offsets_are_utf16_code_units(server):
+    """Perspective's SpanScore begin/end count UTF-16 units, so a JS client's slice finds the sentence (QA pass 3)."""
+    text = "👍👍 Good point. Our MP is a lying moron."
+    request = {"comment": {"text": text}, "requestedAttributes": {"TOXICITY": {}}, "spanAnnotations": True}
+    spans = server.client.post("/v1alpha1/comments:analyze", json=request).json()["attributeScores"]["TOXICITY"]["spanScores"]
+    assert [(s["begin"], s["end"]) for s in spans] == [(0, 16), (17, 41)]
+    units = text.encode("utf-16-le")
+    assert [units[2 * s["begin"]:2 * s["end"]].decode("utf-16-le") for s in spans] == [
+        "👍👍 Good point.", "Our MP is a lying moron."]
+    whole = server.client.post("/v1alpha1/comments:analyze", json={**request, "spanAnnotations": False}).json()
+    assert [(s["begin"], s["end"]) for s in whole["attributeScores"]["TOXICITY"]["spanScores"]] == [(0, 41)]
+    # Our own verdicts keep Python str (code point) offsets.
+    v = server.client.post("/v1/check", json={"text": "👍 They are subhumans."}).json()
+    match = [r for r in v["reasons"] if r["kind"] == "suspect_word"][0]
+    assert (match["start"], match["end"]) == (11, 20)  # 12, 21 in UTF-16 units
+
+
+def test_utf16_spans_without_astral_characters_are_unchanged():
+    assert utf16_spans("héllo wörld", [(0, 5), (6, 11)]) == [(0, 5), (6, 11)]
+    assert utf16_spans("a😀b😀c", [(0, 1), (2, 3), (4, 5)]) == [(0, 1), (3, 4), (6, 7)]
 
 
 def test_perspective_score_threshold_omits_low_attributes(server):
