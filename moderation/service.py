@@ -361,7 +361,14 @@ def utf16_spans(text: str, spans: list[tuple[int, int]]) -> list[tuple[int, int]
 
 @endpoint
 async def perspective_analyze(request: Request, hook: Hook) -> Response:
-    """POST /v1alpha1/comments:analyze: Perspective's AnalyzeComment, same request and response shapes."""
+    """POST /v1alpha1/comments:analyze: Perspective's AnalyzeComment, same request and response shapes.
+
+    With ``dropUnsupportedAttributes: true`` an attribute we do not score is
+    left out of the answer instead of failing the request, as Perspective
+    does, and a language other than English next to "en" is ignored (the
+    comment is scored as English); if nothing is left to score, it is still
+    a 400, since an answer with no scores would read as "nothing toxic".
+    """
     body = need_object(await read_json(request, hook), "request body")
     comment = need_object(body.get("comment"), "comment")
     text = comment_text(comment.get("text"), "comment.text", hook)
@@ -373,10 +380,19 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
     languages = body.get("languages") or []
     if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
         raise ApiError(400, "languages must be a list of language codes")
-    unsupported = [lang for lang in languages if lang.lower().split("-")[0] != "en"]
+    drop_unsupported = body.get("dropUnsupportedAttributes") is True
+    english = [lang for lang in languages if lang.lower().split("-")[0] == "en"]
+    unsupported = [lang for lang in languages if lang not in english]
+    if drop_unsupported and english:
+        unsupported = []  # score as English; the answer's languages say so
     attributes: dict[str, tuple[list[str], float | None]] = {}
+    dropped: list[str] = []
     for name, params in requested.items():
         key = name.upper()
+        if key not in hook.attributes or unsupported:
+            if drop_unsupported:
+                dropped.append(name)
+                continue
         if key not in hook.attributes:
             raise ApiError(400, f"Unknown attribute: {name}. This server scores: {', '.join(sorted(hook.attributes))}")
         if unsupported:
@@ -389,6 +405,11 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
         if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):
             raise ApiError(400, f"requestedAttributes.{name}.scoreThreshold must be a number")
         attributes[key] = (hook.attributes[key], threshold)
+    if not attributes:
+        why = f" in request languages {', '.join(unsupported)}" if unsupported else ""
+        raise ApiError(400, f"None of the requested attributes is supported{why}: {', '.join(dropped)} "
+                            f"(dropUnsupportedAttributes dropped them all). This server scores: "
+                            f"{', '.join(sorted(hook.attributes))}, in English (en)")
 
     verdict = await hook.check_soon(text)
     span_annotations = bool(body.get("spanAnnotations"))
@@ -413,7 +434,7 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
                            for (b, e), s in zip(offsets, span_scores)],
             "summaryScore": {"value": round(summary, 6), "type": "PROBABILITY"},
         }
-    answer: dict[str, Any] = {"attributeScores": result, "languages": languages or ["en"], "detectedLanguages": ["en"]}
+    answer: dict[str, Any] = {"attributeScores": result, "languages": english or ["en"], "detectedLanguages": ["en"]}
     if "clientToken" in body:
         answer["clientToken"] = body["clientToken"]
     return JSONResponse(answer)

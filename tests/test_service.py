@@ -311,6 +311,27 @@ def test_perspective_score_threshold_omits_low_attributes(server):
     assert server.client.post("/v1alpha1/comments:analyze", json=request).json()["attributeScores"] == {}
 
 
+def test_perspective_drop_unsupported_attributes_drops_instead_of_400(server):
+    """dropUnsupportedAttributes: unscored attributes and languages beside "en" are dropped, not a 400 (QA pass 3)."""
+    url = "/v1alpha1/comments:analyze"
+    request = {"comment": {"text": "I will find you, you idiot."}, "requestedAttributes": {"TOXICITY": {}, "THREAT": {}},
+               "dropUnsupportedAttributes": True}
+    r = server.client.post(url, json=request)
+    assert r.status_code == 200 and set(r.json()["attributeScores"]) == {"TOXICITY"}
+    alone = server.client.post(url, json={**request, "requestedAttributes": {"TOXICITY": {}}}).json()
+    assert r.json()["attributeScores"] == alone["attributeScores"]
+    r = server.client.post(url, json={**request, "languages": ["en", "de"]})
+    assert r.status_code == 200 and set(r.json()["attributeScores"]) == {"TOXICITY"}
+    assert r.json()["languages"] == ["en"]  # what it was scored as
+    r = server.client.post(url, json={**request, "requestedAttributes": {"THREAT": {}, "FLIRTATION": {}}})
+    assert r.status_code == 400
+    assert "None of the requested attributes is supported: THREAT, FLIRTATION" in error_of(r)["message"]
+    r = server.client.post(url, json={**request, "languages": ["de"]})
+    assert r.status_code == 400 and "in request languages de" in error_of(r)["message"]
+    r = server.client.post(url, json={**request, "dropUnsupportedAttributes": False})
+    assert r.status_code == 400 and "Unknown attribute: THREAT" in error_of(r)["message"]
+
+
 @pytest.mark.parametrize("request_body, message", [
     ({"comment": {"text": "hi"}, "requestedAttributes": {"THREAT": {}}}, "Unknown attribute: THREAT"),
     ({"comment": {"text": "hi"}, "requestedAttributes": {"FLIRTATION": {}}}, "Unknown attribute: FLIRTATION"),
