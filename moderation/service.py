@@ -6,6 +6,7 @@ in four dialects so a site can switch without rewriting its CMS glue:
 - our own: ``POST /v1/check`` and ``POST /v1/check:batch`` (the verdict, with reasons);
 - Perspective's: ``POST /v1alpha1/comments:analyze`` (same request and response
   shapes, so a Perspective client switches by changing its base URL);
+  ``POST /v1alpha1/comments:suggestscore`` is accepted and stores nothing;
 - Coral Talk's external moderation phase: ``POST /v1/coral``;
 - WordPress's ``pre_comment_approved`` filter: ``POST /v1/wordpress/pre_comment_approved``;
 
@@ -440,6 +441,20 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
     return JSONResponse(answer)
 
 
+@endpoint
+async def perspective_suggest_score(request: Request, hook: Hook) -> Response:
+    """POST /v1alpha1/comments:suggestscore: Perspective's SuggestCommentScore, accepted and dropped.
+
+    Coral's Perspective integration, with "send feedback" on, posts every
+    moderator's approve or reject here and logs an error unless the answer is
+    OK and echoes `clientToken`. Nothing learns from it here and nothing is
+    stored (comments never leave the building), so it answers at once.
+    """
+    body = need_object(await read_json(request, hook), "request body")
+    answer = {"clientToken": body["clientToken"]} if "clientToken" in body else {}
+    return JSONResponse(answer)
+
+
 #: HTML element names (HTML5 and the older ones still pasted into comments). Only these mark a body as
 #: HTML: Coral's plain-text format and hand-typed comments carry literal ``<...>`` that is not markup.
 HTML_ELEMENTS = frozenset("""
@@ -638,6 +653,7 @@ def create_app(moderator: Any, settings: ServiceSettings | None = None) -> Starl
             Route("/v1/check", check, methods=["POST"]),
             Route("/v1/check:batch", check_batch, methods=["POST"]),
             Route("/v1alpha1/comments:analyze", perspective_analyze, methods=["POST"]),
+            Route("/v1alpha1/comments:suggestscore", perspective_suggest_score, methods=["POST"]),
             Route("/v1/coral", coral, methods=["POST"]),
             Route("/v1/wordpress/pre_comment_approved", wordpress, methods=["POST"]),
             Route("/healthz", healthz, methods=["GET"]),

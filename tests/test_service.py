@@ -332,6 +332,23 @@ def test_perspective_drop_unsupported_attributes_drops_instead_of_400(server):
     assert r.status_code == 400 and "Unknown attribute: THREAT" in error_of(r)["message"]
 
 
+def test_perspective_suggestscore_is_a_no_op_that_echoes_the_client_token(server, strict):
+    """Coral's "send feedback" posts each moderation decision here and logs an error unless the token comes back."""
+    # The body Coral sends (coralproject/talk, services/perspective).
+    feedback = {"comment": {"text": "You are an idiot."}, "attributeScores": {"APPROVED": {"summaryScore": {"value": 1}}},
+                "languages": ["en"], "communityId": "Coral:https://news.example", "clientToken": "comment:42",
+                "context": {"entries": [{"text": "{\"Coral_comment_id\": \"42\"}"}]}}
+    r = server.client.post("/v1alpha1/comments:suggestscore", json=feedback)
+    assert r.status_code == 200 and r.json() == {"clientToken": "comment:42"}
+    no_token = {k: v for k, v in feedback.items() if k != "clientToken"}
+    assert server.client.post("/v1alpha1/comments:suggestscore", json=no_token).json() == {}
+    r = server.client.post("/v1alpha1/comments:suggestscore", content=b"[1]")
+    assert r.status_code == 400 and "request body must be a JSON object" in error_of(r)["message"]
+    assert strict.client.post("/v1alpha1/comments:suggestscore", json=feedback).status_code == 401
+    r = strict.client.post("/v1alpha1/comments:suggestscore?key=s3cret", json=feedback)
+    assert r.status_code == 200 and r.json() == {"clientToken": "comment:42"}
+
+
 @pytest.mark.parametrize("request_body, message", [
     ({"comment": {"text": "hi"}, "requestedAttributes": {"THREAT": {}}}, "Unknown attribute: THREAT"),
     ({"comment": {"text": "hi"}, "requestedAttributes": {"FLIRTATION": {}}}, "Unknown attribute: FLIRTATION"),
