@@ -373,7 +373,8 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
     body = need_object(await read_json(request, hook), "request body")
     comment = need_object(body.get("comment"), "comment")
     text = comment_text(comment.get("text"), "comment.text", hook)
-    if comment.get("type", "PLAIN_TEXT") != "PLAIN_TEXT":
+    # The enums' *_UNSPECIFIED values are their defaults (clients generated from the discovery document send them).
+    if comment.get("type") not in (None, "", "PLAIN_TEXT", "TEXT_TYPE_UNSPECIFIED"):
         raise ApiError(400, f"comment.type {comment.get('type')!r} is not supported; send PLAIN_TEXT")
     requested = body.get("requestedAttributes")
     if not isinstance(requested, dict) or not requested:
@@ -400,7 +401,7 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
             raise ApiError(400, f"Attribute {key} does not support request languages: {', '.join(unsupported)}")
         params = need_object(params if params is not None else {}, f"requestedAttributes.{name}")
         score_type = params.get("scoreType", "PROBABILITY")
-        if score_type not in ("PROBABILITY", "", None):
+        if score_type not in ("PROBABILITY", "SCORE_TYPE_UNSPECIFIED", "", None):
             raise ApiError(400, f"Attribute {key} does not support scoreType {score_type}; use PROBABILITY")
         threshold = params.get("scoreThreshold")
         if threshold is not None and (isinstance(threshold, bool) or not isinstance(threshold, (int, float))):

@@ -349,6 +349,19 @@ def test_perspective_suggestscore_is_a_no_op_that_echoes_the_client_token(server
     assert r.status_code == 200 and r.json() == {"clientToken": "comment:42"}
 
 
+def test_perspective_unspecified_enum_values_are_the_defaults(server):
+    """TEXT_TYPE_UNSPECIFIED and SCORE_TYPE_UNSPECIFIED mean unset in Perspective's enums (QA pass 3)."""
+    url = "/v1alpha1/comments:analyze"
+    plain = server.client.post(url, json={"comment": {"text": "You are an idiot."},
+                                          "requestedAttributes": {"TOXICITY": {}}}).json()
+    r = server.client.post(url, json={"comment": {"text": "You are an idiot.", "type": "TEXT_TYPE_UNSPECIFIED"},
+                                      "requestedAttributes": {"TOXICITY": {"scoreType": "SCORE_TYPE_UNSPECIFIED"}}})
+    assert r.status_code == 200 and r.json()["attributeScores"] == plain["attributeScores"]
+    assert r.json()["attributeScores"]["TOXICITY"]["summaryScore"]["type"] == "PROBABILITY"
+    r = server.client.post(url, json={"comment": {"text": "hi", "type": "HTML"}, "requestedAttributes": {"TOXICITY": {}}})
+    assert r.status_code == 400 and "send PLAIN_TEXT" in error_of(r)["message"]
+
+
 @pytest.mark.parametrize("request_body, message", [
     ({"comment": {"text": "hi"}, "requestedAttributes": {"THREAT": {}}}, "Unknown attribute: THREAT"),
     ({"comment": {"text": "hi"}, "requestedAttributes": {"FLIRTATION": {}}}, "Unknown attribute: FLIRTATION"),
