@@ -436,7 +436,10 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
                            for (b, e), s in zip(offsets, span_scores)],
             "summaryScore": {"value": round(summary, 6), "type": "PROBABILITY"},
         }
-    answer: dict[str, Any] = {"attributeScores": result, "languages": english or ["en"], "detectedLanguages": ["en"]}
+    # `languages` is what we scored as (Perspective: "the languages used ... to choose which model").
+    # No `detectedLanguages`: we detect nothing, and a comment sent without `languages` is scored as
+    # English whatever it is written in (the model reads English only), so claiming ["en"] was false.
+    answer: dict[str, Any] = {"attributeScores": result, "languages": english or ["en"]}
     if "clientToken" in body:
         answer["clientToken"] = body["clientToken"]
     return JSONResponse(answer)

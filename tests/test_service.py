@@ -253,13 +253,22 @@ def test_perspective_documented_request_gets_the_documented_response_shape(serve
     r = server.client.post("/v1alpha1/comments:analyze", json=request)
     assert r.status_code == 200
     body = r.json()
-    assert set(body) == {"attributeScores", "languages", "detectedLanguages"}
+    assert set(body) == {"attributeScores", "languages"}
     assert body["languages"] == ["en"]
     toxicity = body["attributeScores"]["TOXICITY"]
     assert set(toxicity) == {"spanScores", "summaryScore"}
     assert toxicity["summaryScore"]["type"] == "PROBABILITY"
     assert 0.0 <= toxicity["summaryScore"]["value"] <= 1.0
     assert toxicity["spanScores"] == [{"begin": 0, "end": 31, "score": toxicity["summaryScore"]}]
+
+
+def test_perspective_without_languages_scores_as_english_and_claims_no_detection(server):
+    """We detect no language: the answer says what we scored as, and has no detectedLanguages (QA pass 3)."""
+    french = "Ferme ta gueule, espèce de connard, les immigrés sont des cafards."
+    body = server.client.post("/v1alpha1/comments:analyze",
+                              json={"comment": {"text": french}, "requestedAttributes": {"TOXICITY": {}}}).json()
+    assert body["languages"] == ["en"] and "detectedLanguages" not in body
+    assert "TOXICITY" in body["attributeScores"]
 
 
 def test_perspective_attributes_map_to_our_labels(server):
