@@ -205,7 +205,8 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"(?:readers'?|staff|editors'?) picks)\s*(?:[|•·/]\s*)?){2,6}|" 
        r"(?:recommend|favorite|tweet|share)\s*\d*|\d+\s*(?:recommend|favorite)s?|"
        r"(?:start|join) the discussion.*|log in with|or sign up with disqus.*|name|"
-       r"subscribe|privacy|do not sell my data|add disqus to your site.*|powered by disqus|"
+       # Disqus's footer, one link a line or all on one ("Subscribe  Add Disqus to your site  Do Not Sell My Data")
+       r"(?:(?:subscribe|privacy|do not sell my (?:personal )?data|add disqus to your site|powered by disqus)\s*+[|•·]?\s*+){1,5}|"
        r"\[(?:deleted|removed)\])\s*$",
        0.5, NAVIGATION, ("disqus", "reddit")),
     _p("form", "form",

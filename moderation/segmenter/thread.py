@@ -94,11 +94,16 @@ def plan_thread(infos: list[LineInfo]) -> tuple[list[str], list[Unit]]:
             if nav_block == "paragraph":
                 nav_block = None
             continue
+        if nav_block == "rest" and r == "thread_header" and info.weight > 0:
+            nav_block = None  # "ALSO ON ..." teasers above the thread: "7 Comments" opens it
         if nav_block == "rest" or (nav_block and r not in ("start", "level", "name", "trailer")):
             roles.append(f"boilerplate:{NAVIGATION}")
             continue
         nav_block = None
         if r == "nav_heading":
+            # Disqus's "ALSO ON <SITE>" teaser list runs to the end of the page
+            # (its items may be blank-separated), unless a comment-section
+            # heading follows: then the teaser sat above the thread.
             nav_block = "rest" if name == "also_on" else "paragraph"
             roles.append(f"boilerplate:{NAVIGATION}")
         elif r in BOILERPLATE_ROLES:
@@ -130,7 +135,11 @@ def plan_thread(infos: list[LineInfo]) -> tuple[list[str], list[Unit]]:
             flush()
             continue
         if role in ("lead", "deleted") and run and not all(infos[j].role == "level" for j in run):
-            flush()
+            # A placeholder right under a header ("Guest • 4 hours ago" / "This comment
+            # was deleted.") is that header's comment, not a second one.
+            if not (role == "deleted" and any(roles[j] == "lead" for j in run)
+                    and not any(roles[j] in ("deleted", "trailer") for j in run)):
+                flush()
         run.append(i)
     flush()
     if units:
