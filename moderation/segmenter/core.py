@@ -94,11 +94,21 @@ TITLE_MAX_CHARS = 200
 HEAD_PROSE_CHARS = 60
 
 
+#: Lines no article head holds: a thread's sort menu ("sort by: best") and Reddit's
+#: "level 1". A link post with no body has no paragraph before its first comment.
+THREAD_ONLY_PATTERNS = {"reddit_sort", "level"}
+
+
 def _quiet_article_head(infos, start: int) -> None:
     """Bylines, datelines and "Comments (12)" links under the headline look like
-    comment headers; before the first real paragraph they are article head."""
+    comment headers; before the first real paragraph they are article head.
+    The head also ends where only a thread can be (`THREAD_ONLY_PATTERNS`): else
+    the first comment's text would count as that paragraph, and the comment
+    with everything above it would go into the article."""
     for info in infos[start:]:
         if info.role == "text" and len(info.line.text) >= HEAD_PROSE_CHARS:
+            return
+        if info.match is not None and info.match.pattern.name in THREAD_ONLY_PATTERNS:
             return
         if info.weight > 0:
             info.weight = 0.0
