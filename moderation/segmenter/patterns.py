@@ -201,7 +201,9 @@ PATTERNS: tuple[LinePattern, ...] = (
        0.7, NAVIGATION, ("all",), 80),
     _p("sort_login", "furniture",
        r"^(?:sort by\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
-       r"(?:(?:newest|oldest|best|top|most (?:recommended|liked|popular|replied)|featured|all comments|"
+       # "Sign in or create your Guardian account to join the discussion."
+       r"(?:sign in|log ?in|register)(?: or (?:create|register|sign up)\b.{0,40}?)? to (?:join the (?:discussion|conversation)|comment|reply|post a comment)\W*|"
+       r"(?:(?:newest|oldest|best|top|recommendations|most (?:recommended|liked|popular|replied)|featured|all comments|"
        r"(?:readers'?|staff|editors'?) picks)\s*(?:[|•·/]\s*)?){2,6}|" 
        r"(?:recommend|favorite|tweet|share)\s*\d*|\d+\s*(?:recommend|favorite)s?|"
        r"(?:start|join) the discussion.*|log in with|or sign up with disqus.*|name|"

@@ -15,6 +15,7 @@ metadata, never its `text`.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from moderation.records import BoilerplateLine, Comment
@@ -120,6 +121,7 @@ def plan_thread(infos: list[LineInfo]) -> tuple[list[str], list[Unit]]:
             roles.append("item")
         else:
             roles.append("text")
+    _vote_counts_beside_links(infos, roles)
     # Units: runs of adjacent header-ish lines; a new lead line starts a new unit
     # unless only a "level N" line came before it in the run.
     units: list[Unit] = []
@@ -174,6 +176,24 @@ def plan_thread(infos: list[LineInfo]) -> tuple[list[str], list[Unit]]:
     if units:
         roles = ["text" if r == "item" else r for r in roles]
     return roles, units
+
+
+_BARE_COUNT = re.compile(r"^[-+−]?\d[\d,.]*k?$")
+
+
+def _vote_counts_beside_links(infos: list[LineInfo], roles: list[str]) -> None:
+    """A bare number on its own line directly under or over a thread link line
+    ("Reply / Report / Share / 42", the Guardian's recommendation count) is a
+    vote count: navigation, like "Reply | Report | 👍 4" on one line. Alone it
+    would be a comment of its own, or (read as a name above the next
+    commenter's indented text) an author. A number under a date or a comment
+    ("1" / "    NAME said:", a numbered blog thread) is left alone."""
+    for i, role in enumerate(roles):
+        if role not in ("text", "name") or _BARE_COUNT.match(infos[i].line.text) is None:
+            continue
+        if any(0 <= j < len(roles) and roles[j].startswith("boilerplate:")
+               and infos[j].role in ("furniture", "boilerplate") for j in (i - 1, i + 1)):
+            roles[i] = f"boilerplate:{NAVIGATION}"
 
 
 def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | None,
