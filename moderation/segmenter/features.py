@@ -90,12 +90,29 @@ def _dated_byline(text: str) -> LineMatch | None:
         return None
     # Separators and noise words go; a comma inside a name stays ("Morag, Portsoy").
     author = " ".join(_BYLINE_NOISE.sub(" ", rest).split()).strip(", ")
-    if len(author.split()) > NAME_MAX_WORDS:
+    if len(author.split()) > NAME_MAX_WORDS and not (
+            m.end() == len(text) and text[:m.start()].rstrip().endswith(",") and _name_and_places(author)):
         return None
     groups = {"when": m.group().strip()}
     if author:
         groups["author"] = author
     return LineMatch(_DATED_BYLINE, groups)
+
+
+#: "Bert from Bolton, Bolton, United Kingdom": a name, then at most this many places
+#: of at most PLACE_MAX_WORDS words each (the Daily Mail signs comments so).
+MAX_PLACES = 3
+PLACE_MAX_WORDS = 3
+
+
+def _name_and_places(author: str) -> bool:
+    """Whether a byline's words longer than a name are a name and where the
+    commenter lives, comma-separated, each place capitalised ("Bolton, United
+    Kingdom"): the places add words, not prose. (The caller also wants the date
+    last, after a comma, as the Daily Mail prints it.)"""
+    name, *places = [p.split() for p in author.split(",")]
+    return (0 < len(name) <= NAME_MAX_WORDS and 0 < len(places) <= MAX_PLACES
+            and all(0 < len(p) <= PLACE_MAX_WORDS and all(w[0].isupper() and w.isalpha() for w in p) for p in places))
 
 
 def _items_need_replies(infos: list[LineInfo]) -> None:

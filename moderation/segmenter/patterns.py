@@ -101,7 +101,7 @@ REPORT = r"(?:report|melden)"
 #: Words (and fixed phrases) a line of thread links is made of: "Reply | Report | 👍 4",
 #: "+18 | −2 • Reply", "Page 1 of 3", "Continue this thread →", "Log in to Reply".
 LINK_TOKEN = (rf"(?:(?:log ?in|sign in|register) to (?:{REPLY}|comment)|(?:{REPLY}|{REPORT}|flag) (?:to )?this (?:comment|post)|"
-              r"continue this thread|next page|previous page|"
+              r"continue this thread|next page|previous page|(?:view|see|show) all|click to rate|rating|"
               rf"{REPLY}|replies|{SHARE_W}|{REPORT}|flag|permalink|like[sd]?|dislike|recommend(?:ed|s)?|upvote|downvote|vote|"
               r"award|save|edit|delete|link|parent|embed|quote|follow|page|of|next|prev(?:ious)?|older|newer|more|"
               rf"load|show|view|hide|{COMMENTS}|"
@@ -124,7 +124,7 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("also_on", "nav_heading", r"^also on\b.*$", 0.5, NAVIGATION, ("disqus",)),
     # -- page furniture anywhere ------------------------------------------
     _p("share", "boilerplate",
-       r"^(?:share(?:\s+(?:this|on|via|the)\b.*|:?\s*$)|e-?mail this(?: article| story| page)?|(?:share|tweet|email|e-mail|print|copy link|whatsapp|facebook|twitter|linkedin|reddit|pinterest)(?:\s*[|«»•·/,]+\s*"
+       r"^(?:share(?:\s+(?:this|on|via|the)\b.*|\s+or comment on this (?:article|story)\W*|:?\s*$)|e-?mail this(?: article| story| page)?|(?:share|tweet|email|e-mail|print|copy link|whatsapp|facebook|twitter|linkedin|reddit|pinterest)(?:\s*[|«»•·/,]+\s*"
        r"(?:share|tweet|email|e-mail|print|copy link|whatsapp|facebook|twitter|linkedin|reddit|pinterest|on|this)\b.*)+)\s*$",
        0.0, SHARE, ("all",)),
     _p("share_words", "boilerplate",
@@ -154,7 +154,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        0.0, NAVIGATION, ("all",), 120),
     _p("prompt", "boilerplate",
        r"^(?:(?:tell us|so|and you)\W*)?(?:what is your opinion|what(?:['’]s| is) your (?:view|take)|what do you think|have your say|"
-       r"tell us what you think|join the debate|share your (?:thoughts|views|opinion)|was (?:meinen|denken) sie)"
+       r"tell us what you think|join the debate|share your (?:thoughts|views|opinion)|share what you think|was (?:meinen|denken) sie)"
        r"(?:\s+(?:below|here|in the comments))?\W*$",
        0.0, FOOTER, ("seed", "all"), 60),
     _p("footer", "boilerplate",
@@ -162,7 +162,10 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"all rights reserved.*|terms (?:of|&) (?:use|service).*|privacy policy.*|back to top\W*|"
        r"(?:the |this )?(?:comments?|discussion|thread|commenting)(?: (?:to|on|for) this (?:entry|post|article|story|page))? "
        r"(?:are|is|has been|have been) (?:now )?(?:closed|disabled|turned off)(?: (?:for|on) this (?:entry|post|article|story|page))?\.?|"
-       r"(?:we|you) (?:are|were) (?:unable|not able) to (?:load|show).*comments.*)$",
+       r"(?:we|you) (?:are|were) (?:unable|not able) to (?:load|show).*comments.*|"
+       # Daily Mail: "The comments below have not been moderated.", "The views expressed in the
+       # contents above are those of our users and do not necessarily reflect the views of MailOnline."
+       r"the comments below have not been moderated\.?|the views expressed in the contents above are those of our users\b.*)$",
        0.0, FOOTER, ("all",)),
     _p("caption", "boilerplate",
        r"^(?:image caption|caption|image|picture|photo(?:graph)?)\s*:\s*(?:\S+\s+){4,}\S.*$",
@@ -203,7 +206,8 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"^(?:sort by\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
        # "Sign in or create your Guardian account to join the discussion."
        r"(?:sign in|log ?in|register)(?: or (?:create|register|sign up)\b.{0,40}?)? to (?:join the (?:discussion|conversation)|comment|reply|post a comment)\W*|"
-       r"(?:(?:newest|oldest|best|top|recommendations|most (?:recommended|liked|popular|replied)|featured|all comments|"
+       r"(?:best|worst|highest|lowest) rated|"
+       r"(?:(?:newest|oldest|best|top|recommendations|(?:best|worst|highest|lowest) rated|most (?:recommended|liked|popular|replied)|featured|all comments|"
        r"(?:readers'?|staff|editors'?) picks)\s*(?:[|•·/]\s*)?){2,6}|" 
        r"(?:recommend|favorite|tweet|share)\s*\d*|\d+\s*(?:recommend|favorite)s?|"
        r"(?:start|join) the discussion.*|log in with|or sign up with disqus.*|name|"
