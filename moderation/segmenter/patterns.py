@@ -51,7 +51,7 @@ AGO = (r"(?:\d+|an?|one)\s+(?:second|sec|minute|min|hour|hr|day|week|month|year|
 SHORT_AGO = r"\d+\s?(?:s|m|min|h|hr|d|w|mo|y|yr)\.?"
 #: A date and/or time, as printed beside a comment.
 WHEN = (rf"(?:{DATE}(?:,?\s*(?:at|um|@|-|\||/)?\s*{CLOCK})?|{SHORT_DATE},?\s*(?:at|um|@|-)?\s*{CLOCK}"
-        rf"|{CLOCK}(?:,?\s*(?:on\s+)?{DATE})?|{AGO})")
+        rf"|{CLOCK}(?:,?\s*(?:on\s+)?{DATE})?|(?:{AGO})(?:,?\s*(?:at|um|@|-)?\s*{CLOCK})?)")
 #: Unanchored, for lines where a date sits among a name and separators.
 #: (The lookahead lets the engine skip, cheaply, positions where no date can start.)
 WHEN_SEARCH = re.compile(
@@ -101,7 +101,7 @@ REPORT = r"(?:report|melden)"
 #: Words (and fixed phrases) a line of thread links is made of: "Reply | Report | 👍 4",
 #: "+18 | −2 • Reply", "Page 1 of 3", "Continue this thread →", "Log in to Reply".
 LINK_TOKEN = (rf"(?:(?:log ?in|sign in|register) to (?:{REPLY}|comment)|(?:{REPLY}|{REPORT}|flag) (?:to )?this (?:comment|post)|"
-              r"continue this thread|next page|previous page|(?:view|see|show) all|click to rate|rating|"
+              r"continue this thread|next page|previous page|(?:view|see|show) all|click to rate|rating|add (?:a )?message|"
               rf"{REPLY}|replies|{SHARE_W}|{REPORT}|flag|permalink|like[sd]?|dislike|recommend(?:ed|s)?|upvote|downvote|vote|"
               r"award|save|edit|delete|link|parent|embed|quote|follow|page|of|next|prev(?:ious)?|older|newer|more|"
               rf"load|show|view|hide|{COMMENTS}|"
