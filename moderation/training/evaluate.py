@@ -245,6 +245,7 @@ _BLIND_INTRO = (
     _LATER.format("the seventh batch had decided against a candidate"),
     _LATER.format("the eighth batch had decided against a candidate"),
     _LATER.format("the ninth batch had decided against a candidate"),
+    _LATER.format("the tenth batch had been used for a non-inferiority rule"),
 )
 
 
