@@ -350,3 +350,14 @@ def test_a_label_the_model_scores_without_card_thresholds_takes_both_keys(tmp_pa
     assert policy.thresholds["threat"] == {"hold": 0.6, "reject": 0.9}
     with pytest.raises(PolicyError, match="needs both hold and reject"):
         load_policy(write(tmp_path, "[thresholds.threat]\nhold = 0.6\n"), card)
+
+
+def test_the_default_policy_holds_calls_for_violence_the_model_scores_low():
+    """QA pass 3: "Someone should torch the mosque" scored 0.05 abusive and was allowed."""
+    policy = load_policy(DEFAULT_POLICY_PATH, CARD)
+    low = {"dehumanising": 0.01, "abusive": 0.05}
+    for text in ["Someone should torch the mosque.", "Sum1 shud put a bullet in that MP", "Petrol bombs at the hotel tonight"]:
+        decision, _, reasons = policy.decide(low, text)
+        assert decision == "hold" and reasons[0]["kind"] == "suspect_word", text
+    for text in ["Passing the torch to the next generation.", "They shot the documentary in Leith.", "Hang the new mural by the door"]:
+        assert policy.decide(low, text)[0] == "allow", text
