@@ -36,8 +36,12 @@ from moderation.records import Evidence, Verdict
 FORMAT_VERSION = 1
 CARD_NAME = "model-card.json"
 MODEL_NAME = "moderation-model.npz"
-#: Where the shipped model lives (the repository's models/ directory).
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parent.parent / "models"
+#: Where the shipped model lives: the repository's models/ directory (a checkout or an
+#: editable install, where `make train` writes it), else the copy a wheel carries in the
+#: package (setup.py), since an installed package has no repository beside it.
+_REPOSITORY_MODELS = Path(__file__).resolve().parent.parent / "models"
+_PACKAGED_MODELS = Path(__file__).resolve().parent / "models"
+DEFAULT_MODEL_DIR = _REPOSITORY_MODELS if (_REPOSITORY_MODELS / CARD_NAME).is_file() else _PACKAGED_MODELS
 #: Evidence: at most this many spans per label.
 MAX_EVIDENCE = 5
 #: Long comments: n-gram values are divided by sqrt(length), so one slur at the

@@ -57,3 +57,36 @@ def test_the_readme_python_example_runs_and_decides_as_the_cli_does(monkeypatch)
     reasons = scope["moderator"].check("Go back where you came from, you raghead.").reasons
     assert any(r["kind"] == "banned_word" for r in reasons), reasons
     assert len(scope["verdicts"]) == len(scope["page"].comments) > 0
+
+
+def test_a_wheel_carries_the_shipped_model_and_an_installed_package_loads_it(tmp_path):
+    """A plain `pip install` had no models/ beside the package, so load_model() failed (setup.py)."""
+    import hashlib
+    import zipfile
+
+    import shutil
+
+    source = tmp_path / "source"  # pip builds in the source tree: a copy keeps build/ out of the checkout
+    source.mkdir()
+    for name in ("pyproject.toml", "setup.py", "MANIFEST.in", "README.md", "LICENSE"):
+        shutil.copy2(REPO / name, source / name)
+    shutil.copytree(REPO / "moderation", source / "moderation", ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(REPO / "models", source / "models")
+    wheels = tmp_path / "wheels"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps",
+                    "--wheel-dir", str(wheels), str(source)], check=True, capture_output=True, text=True, timeout=300)
+    (wheel,) = wheels.glob("moderation-*.whl")
+    site = tmp_path / "site"
+    with zipfile.ZipFile(wheel) as zf:
+        names = set(zf.namelist())
+        assert {"moderation/models/model-card.json", "moderation/models/moderation-model.npz"} <= names
+        zf.extractall(site)
+    shipped = (REPO / "models" / "moderation-model.npz").read_bytes()
+    packed = (site / "moderation" / "models" / "moderation-model.npz").read_bytes()
+    assert hashlib.sha256(packed).digest() == hashlib.sha256(shipped).digest()
+    code = ("import moderation.model as m; v = m.load_model().check('They breed like rats'); "
+            "print(m.DEFAULT_MODEL_DIR, v.decision)")
+    out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=120,
+                         env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == [str(site / "moderation" / "models"), "reject"]
