@@ -34,7 +34,12 @@ def __getattr__(name: str) -> Any:
     module = _EXPORTS.get(name)
     if module is None:
         raise AttributeError(f"module 'moderation' has no attribute {name!r}")
-    return getattr(import_module(module), name)
+    value = getattr(import_module(module), name)
+    # Importing `moderation.scan` binds the *module* to this package's `scan`; keep the function
+    # there instead, so `moderation.scan(...)` works on the second call too (the module is
+    # callable as well: moderation/scan.py, for code that imported the module first).
+    globals()[name] = value
+    return value
 
 
 def __dir__() -> list[str]:

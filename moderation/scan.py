@@ -33,6 +33,8 @@ in `scan_journal` and the progress bar in `scan_progress`.
 from __future__ import annotations
 
 import os
+import sys
+import types
 from collections import Counter
 from dataclasses import dataclass
 from itertools import chain
@@ -334,3 +336,19 @@ def _valid_format(format: str | None) -> bool:
         return format is None or bool(canonical_format(format))
     except ValueError:
         return False
+
+
+class _CallableModule(types.ModuleType):
+    """This module, callable as its `scan` function.
+
+    `moderation.scan` names both the module and the function the package
+    exports; once the module is imported (`from moderation.scan import ...`),
+    the import system binds the module to the package's `scan`, and
+    `from moderation import scan` would give a module that cannot be called.
+    """
+
+    def __call__(self, *args: Any, **kwargs: Any) -> "ScanResult":
+        return scan(*args, **kwargs)
+
+
+sys.modules[__name__].__class__ = _CallableModule

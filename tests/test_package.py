@@ -90,3 +90,22 @@ def test_a_wheel_carries_the_shipped_model_and_an_installed_package_loads_it(tmp
                          env={"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == [str(site / "moderation" / "models"), "reject"]
+
+
+def test_moderation_scan_stays_callable_however_it_was_imported():
+    """QA pass 4: after the first lookup `moderation.scan` was the module, and a second call raised TypeError."""
+    code = """
+import moderation
+m = moderation.load_model()
+texts = [moderation.Comment(id="1", text="They breed like rats")]
+first = [r["decision"] for r in moderation.scan(texts, m)]
+second = [r["decision"] for r in moderation.scan(texts, m)]
+import moderation.scan
+from moderation import scan
+third = [r["decision"] for r in scan(texts, m)]
+print(first, second, third, callable(moderation.scan))
+"""
+    for prelude in ("", "import moderation.scan\n"):  # the module imported before the package's lookup too
+        out = subprocess.run([sys.executable, "-c", prelude + code], capture_output=True, text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert out.stdout.split("] ")[0] == "['reject'" and out.stdout.strip().endswith("True"), out.stdout
