@@ -71,6 +71,16 @@ def test_wordpress_wxr(name):
     assert stats.skipped == {"spam": 1, "pingback": 1}
 
 
+def test_a_wxr_author_stored_escaped_is_decoded_once(tmp_path):
+    """WordPress escapes comment_author on save and WXR writes it in CDATA (QA pass 4: "Derek &amp; Sons")."""
+    raw = (DUMPS / "wordpress.xml").read_text(encoding="utf-8")
+    assert "<wp:comment_author><![CDATA[Eve]]></wp:comment_author>" in raw
+    path = tmp_path / "escaped.xml"
+    path.write_text(raw.replace("<![CDATA[Eve]]>", "<![CDATA[Eve &amp; Sons &lt;3 &amp;amp;]]>"), encoding="utf-8")
+    records = [r for r in read_dump(path) if r.id == "201"]
+    assert records[0].author == "Eve & Sons <3 &amp;"
+
+
 def test_the_wxr_article_body_is_never_a_comment():
     records, _ = read("wordpress.xml", include_deleted=True)
     assert all("article itself" not in c.text for c in records)

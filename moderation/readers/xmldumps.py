@@ -40,6 +40,7 @@ most needs to see.
 from __future__ import annotations
 
 import codecs
+import html as _html
 import functools
 import re
 from collections.abc import Iterator
@@ -645,7 +646,9 @@ def read_wxr(source: Source, context: ReaderContext, encoding: str | None, inclu
             text=text,
             quote=quote,
             parent_id=blank_to_none(kids.get("comment_parent")),
-            author=blank_to_none(kids.get("comment_author")),
+            # WordPress stores the author name HTML-escaped ("Derek &amp; Sons") and WXR writes it in
+            # CDATA, so it arrives escaped: decoded once here, as the site displays it.
+            author=blank_to_none(_html.unescape(kids.get("comment_author") or "")),
             timestamp=blank_to_none(kids.get("comment_date_gmt")) or blank_to_none(kids.get("comment_date")),
             thread=article.get("post_id") or article.get("link") or article.get("guid"),
             thread_title=article.get("title"),
