@@ -206,7 +206,8 @@ def test_evaluate_writes_every_target(shared_data, tmp_path):
     for needle in ("seed table all correct | 9/9 | yes", "own test split F1 `dehumanising`",
                    "hard-negative FPR", "ucc_unhealthy_globe", "fox_news_comments", "toxigen neutral statements",
                    "obfuscated seed comments still flagged", "News prose flagged (BBC article sentences",
-                   "civil comments held: ours", "civil / hostile comments rejected: ours"):
+                   "civil comments held: ours", "civil / hostile comments rejected: ours",
+                   f"Data: `{shared_data}` and `data/`"):  # the directory measured, not a fixed name
         assert needle in text, needle
     # every blind batch gets its three targets and its section
     names = ["blind batch"] + [f"blind batch {n}" for n in range(2, len(BLIND_SETS) + 1)]

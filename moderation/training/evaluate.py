@@ -202,7 +202,8 @@ def speed(moderator, data_dir: Path) -> dict:
 
 def evaluate(moderator, data_dir: Path, repo: Path = Path("."), with_speed: bool = True,
              log: Callable[[str], None] = print) -> dict:
-    results = {"model_version": moderator.version, "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")}
+    results = {"model_version": moderator.version, "date": _dt.datetime.now(_dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+               "data": str(data_dir)}
     steps = [("seed_table", lambda: seed_table(moderator)),
              ("own_test", lambda: own_test(moderator, repo / OWN_SET)),
              *((_blind_key(n), partial(own_test, moderator, repo / path, split="blind"))
@@ -277,7 +278,7 @@ def _own_section(own: dict, title: str, intro: str, list_errors: bool = True) ->
 def render_markdown(r: dict, command: str) -> str:
     L = ["# Evaluation", "",
          f"Model `{r['model_version']}`, measured {r['date']} by `{command}` "
-         "(this file is generated; do not edit by hand). Data: `../shared/data` and `data/`; "
+         f"(this file is generated; do not edit by hand). Data: `{r.get('data', '../shared/data')}` and `data/`; "
          "alt-profanity-check is scored on the same rows in the same run.", ""]
     L += ["## Targets", "", "| target | figure | met |", "|---|---|---|"]
     st = r["seed_table"]
