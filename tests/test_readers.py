@@ -477,3 +477,14 @@ def test_iter_inputs_on_the_example_pages(shared_segmenter_available=None):
     assert errors(records) == []
     assert reader.stats.comments == len(records) > 0
     assert all(c.source.startswith(str(examples)) and c.thread for c in records)
+
+
+def test_coral_talks_own_comment_export_is_read_with_its_times(tmp_path):
+    """Coral's download writes `Comment ID, Published Timestamp, Article URL, Comment URL, Comment Text` (QA pass 4)."""
+    path = tmp_path / "my_comments.csv"
+    path.write_text("Comment ID,Published Timestamp,Article URL,Comment URL,Comment Text\n"
+                    "c1,2024-03-01T10:00:00.000Z,https://example.com/a,https://example.com/a?commentID=c1,First\n",
+                    encoding="utf-8")
+    (comment,) = list(read_dump(path))
+    assert (comment.id, comment.timestamp, comment.thread, comment.text) == (
+        "c1", "2024-03-01T10:00:00.000Z", "https://example.com/a", "First")

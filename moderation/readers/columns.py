@@ -34,6 +34,7 @@ CANDIDATES: dict[str, tuple[str, ...]] = {
     "timestamp": (
         "timestamp", "created_at", "createdat", "created", "comment_date_gmt", "comment_date", "date",
         "datetime", "time", "posted_at", "published_at", "created_utc", "submitted_at",
+        "published_timestamp",  # Coral Talk's comment export ("Published Timestamp")
     ),
     "title": ("thread_title", "article_title", "title", "headline", "story_title", "page_title", "post_title"),
 }
