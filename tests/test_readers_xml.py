@@ -47,6 +47,25 @@ def test_disqus_export(name):
     assert stats.comments == 4 and stats.errors == 0
 
 
+def test_disqus_posts_before_their_thread_keep_the_tree_and_are_counted_in_a_warning(tmp_path, caplog):
+    """The export is streamed: a post before its <thread> cannot have the title yet (QA pass 4: silently None)."""
+    raw = (DUMPS / "disqus.xml").read_text(encoding="utf-8")
+    head, rest = raw.split("  <thread dsq:id=\"7001\">", 1)
+    threads, posts = rest.split("  <post ", 1)
+    moved = tmp_path / "posts_first.xml"
+    moved.write_text(head + "  <post " + posts.replace("</disqus>", "  <thread dsq:id=\"7001\">" + threads + "</disqus>"),
+                     encoding="utf-8")
+    with caplog.at_level("WARNING", logger="moderation.readers"):
+        records = [r for r in read_dump(moved)]
+    assert [(c.id, c.parent_id, c.thread) for c in records] == [(c.id, c.parent_id, c.thread) for c in read("disqus.xml")[0]]
+    assert all(c.thread_title is None for c in records)
+    assert "posts came before their <thread> element" in caplog.text and ": 6 posts" in caplog.text
+    with caplog.at_level("WARNING", logger="moderation.readers"):
+        caplog.clear()
+        list(read_dump(DUMPS / "disqus.xml"))
+    assert "before their <thread>" not in caplog.text
+
+
 def test_disqus_include_deleted_yields_every_post():
     records, stats = read("disqus.xml", include_deleted=True)
     assert [c.id for c in records] == ["9001", "9002", "9003", "9004", "9005", "9006"]

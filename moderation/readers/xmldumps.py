@@ -40,8 +40,9 @@ most needs to see.
 from __future__ import annotations
 
 import codecs
-import html as _html
 import functools
+import html as _html
+import logging
 import re
 from collections.abc import Iterator
 
@@ -50,6 +51,9 @@ from moderation.readers.decoding import _MARK_HANDLER, guess_encoding, is_ascii_
 from moderation.readers.htmltext import html_to_text
 from moderation.readers.sources import DEFAULT_CHUNK_SIZE, Source
 from moderation.records import Comment, ReadError
+
+#: Warnings on stderr (the scan's handler), as for a page with no reader comments.
+_log = logging.getLogger("moderation.readers")
 
 _DECLARED = re.compile(rb"""<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 
@@ -551,6 +555,7 @@ def _true(value: str | None) -> bool:
 
 def read_disqus(source: Source, context: ReaderContext, encoding: str | None, include_deleted: bool, chunk_size: int) -> Iterator[Record | Skipped]:
     titles: dict[str, str | None] = {}
+    untitled = 0  # posts read before their <thread> (the export is streamed: their title is not known yet)
     for item in _elements(source, context, ("{*}post", "{*}thread"), "disqus", encoding, chunk_size):
         if type(item) is not tuple:
             if isinstance(item, ReadError):
@@ -576,6 +581,8 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
             continue
         thread_el, parent_el, author_el = kids.get("thread"), kids.get("parent"), kids.get("author")
         thread_id = _attr(thread_el, "id") if thread_el is not None else None
+        if thread_id is not None and thread_id not in titles:
+            untitled += 1
         author = None
         if author_el is not None:
             names = _children(author_el)
@@ -600,6 +607,10 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
             yield Skipped(comment, reason)
         else:
             yield comment
+    if untitled:
+        _log.warning("%s: %d posts came before their <thread> element, so they have no thread title "
+                     "(Disqus writes every <thread> before the posts; their ids, parents and depths are kept)",
+                     context.source, untitled)
 
 
 #: comment_approved values that mean the comment is not live and not awaiting review.
