@@ -41,6 +41,24 @@ def test_drupal_div_comments_with_paragraphs_and_links():
     assert "leeches" not in page.article
 
 
+def test_short_name_date_blocks_keep_each_text_with_its_commenter():
+    # QA pass 4: a one-line comment under "NAME / DATE" read as a second name, so every
+    # text went to the next commenter, the article became c1 and the last text was lost.
+    page = segment_html((HTML / "short_name_date_blocks.html").read_text(encoding="utf-8"), "short.html")
+    assert page.title == "Ferry fares"
+    assert "12% from April" in page.article and "Hello there" not in page.article
+    assert [(c.id, c.parent_id, c.author, c.timestamp, c.text) for c in page.comments] == [
+        ("c1", None, "Al", "1 Jan 2024", "Hello there, this is a longer comment about the ferry fares."),
+        ("c2", None, "Bo", "2 Jan 2024", "Second comment text here"),
+    ]
+
+
+def test_one_short_comment_keeps_its_text():
+    page = segment_html((HTML / "one_line_comment.html").read_text(encoding="utf-8"))
+    assert page.article == "T\nBody"
+    assert [(c.id, c.author, c.timestamp, c.text) for c in page.comments] == [("c1", "Al", "1 Jan 2024", "Hello there")]
+
+
 def test_comment_block_without_comment_items_gives_one_comment_per_paragraph():
     html = """<html><head><title>Bins</title></head><body><article><h1>Bins</h1>
     <p>Bin collections will move to every two weeks from April, the council said on Tuesday afternoon.</p>

@@ -218,4 +218,42 @@ def line_features(lines: list[Line]) -> list[LineInfo]:
         nxt = next((infos[j] for j in range(i + 1, min(i + 3, len(infos))) if infos[j].role != "blank"), None)
         if nxt is not None and nxt.role == "text" and nxt.line.indent >= info.line.indent + 2:
             info.role, info.weight = "name", WEIGHTS["name_above_indented_text"]
+    _one_name_per_date(infos)
     return infos
+
+
+def _name_at(infos: list[LineInfo], j: int, step: int) -> int | None:
+    """The name line directly beside the date at `j` on one side (across a
+    "Reply to NAME" line), if any."""
+    k = j + step
+    if 0 <= k < len(infos) and infos[k].role == "reply_to":
+        k += step
+    return k if 0 <= k < len(infos) and infos[k].role == "name" else None
+
+
+def _one_name_per_date(infos: list[LineInfo]) -> None:
+    """A date has one author. A short comment ("Second comment text here")
+    directly under its "NAME / DATE" header is name-like too; read as a second
+    name it joins the header, the thread seems to sign its comments below, and
+    every comment's text goes to the next commenter. So where name-like lines
+    sit on both sides of a date, the side the page's other dates have their
+    name on wins (above on a tie, the usual layout); the other line is prose."""
+    above = below = 0
+    both: list[int] = []
+    for j, info in enumerate(infos):
+        if not _bare_date(info):
+            continue
+        up, down = _name_at(infos, j, -1), _name_at(infos, j, 1)
+        if up is not None and down is not None:
+            both.append(j)
+        elif up is not None:
+            above += 1
+        elif down is not None:
+            below += 1
+    for j in both:
+        k = _name_at(infos, j, -1 if below > above else 1)
+        if k is None:  # already demoted as the other side of a neighbouring date
+            continue
+        info = infos[k]
+        info.role = "text"
+        info.weight = WEIGHTS["prose_per_line"] + WEIGHTS["prose_per_char"] * min(len(info.line.text), 1000)
