@@ -361,16 +361,7 @@ class Moderator:
         """One block's rounded scores (row after row), policy decisions and evidence (by text index)."""
         normalized, changed = normalize_batch_changed(texts)
         an, z = self._scored(normalized)
-        probs = self._proba(z)
-        n_labels = len(self.labels)
-        rounded = [round(p, 4) for p in probs.ravel().tolist()]
-        decide_batch = getattr(self.policy, "decide_batch", None)
-        if decide_batch is not None:
-            decided = decide_batch(self.labels, np.array(rounded).reshape(probs.shape), texts, rounded=True)
-        else:  # a policy object of its own that only has `decide`
-            decided = [self.policy.decide(dict(zip(self.labels, rounded[i * n_labels:(i + 1) * n_labels])), text)
-                       for i, text in enumerate(texts)]
-        decided = list(decided)
+        rounded, decided = self._decided(texts, self._proba(z))
         # evidence for the flagged comments, from the batch analysis (a hold for a quotation
         # flags no label: `_quoted_holds` gives its evidence)
         todo, maps, redo = [], [], []
@@ -395,6 +386,19 @@ class Moderator:
             found = self.explain_batch([texts[i] for i in redo], [decided[i][1] for i in redo])
             evidence.update(zip(redo, found))
         return rounded, decided, evidence
+
+    def _decided(self, texts: Sequence[str], probs: np.ndarray) -> tuple[list[float], list[tuple]]:
+        """One block's scores rounded as verdicts show them (row after row) and the policy's
+        (decision, labels, reasons) per text, decided on those rounded scores."""
+        rounded = [round(p, 4) for p in probs.ravel().tolist()]
+        decide_batch = getattr(self.policy, "decide_batch", None)
+        if decide_batch is not None:
+            decided = decide_batch(self.labels, np.array(rounded).reshape(probs.shape), texts, rounded=True)
+        else:  # a policy object of its own that only has `decide`
+            n_labels = len(self.labels)
+            decided = [self.policy.decide(dict(zip(self.labels, rounded[i * n_labels:(i + 1) * n_labels])), text)
+                       for i, text in enumerate(texts)]
+        return rounded, list(decided)
 
     def _quoted_holds(self, texts: Sequence[str], normalized: Sequence[str], changed: Container[int],
                       decided: list[tuple[str, list[str], list[dict[str, Any]]]], *,
@@ -444,8 +448,7 @@ class Moderator:
             block = texts[b]
             normalized, changed = normalize_batch_changed(block)
             probs = self._proba(self._scores_only(normalized))
-            rounded = np.array([round(p, 4) for p in probs.ravel().tolist()]).reshape(probs.shape)
-            decided = list(self.policy.decide_batch(self.labels, rounded, block, rounded=True))
+            _, decided = self._decided(block, probs)
             self._quoted_holds(block, normalized, changed, decided, evidence=False)
             all_probs.append(probs)
             all_decided += decided
