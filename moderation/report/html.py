@@ -26,7 +26,7 @@ from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
 from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
 from moderation.report.highlight import document_safe, segments
-from moderation.report.summary import HISTOGRAM_BINS, ScanSummary
+from moderation.report.summary import HISTOGRAM_BINS, ScanSummary, skipped_text
 
 _SCRIPT = """
 (function () {
@@ -126,7 +126,7 @@ _TEMPLATE = """<!DOCTYPE html>
 </div>
 <p class="meta">Records read {{ "{:,}".format(summary.read) }} = {{ "{:,}".format(summary.comments) }} scored
  + {{ "{:,}".format(summary.errors) }} unreadable.</p>
-{% if skipped %}<p class="meta" id="skipped">Skipped, not comments: {% for reason, n in skipped %}{{ reason }} {{ "{:,}".format(n) }}{% if not loop.last %}, {% endif %}{% endfor %}.</p>{% endif %}
+{% if skipped %}<p class="meta" id="skipped">Skipped, not comments: {{ skipped }}.</p>{% endif %}
 <table class="counts" id="per-source">
 <thead><tr><th>source</th><th>comments</th><th>flagged</th><th>errors</th></tr></thead>
 <tbody>
@@ -380,7 +380,7 @@ class HTMLReport(Report):
             top_threads=top_threads(summary), histogram_svg=_markup(histogram_svg(summary)),
             timeline_svg=_markup(timeline_svg(summary)), threads=threads, count=self._count,
             filter_labels=labels_seen, filter_decisions=decisions, all_comments=self.all_comments,
-            model_version=self._model_version, errors=self._errors.shown, skipped=sorted(summary.skipped.items()),
+            model_version=self._model_version, errors=self._errors.shown, skipped=skipped_text(summary),
             errors_not_shown=self._errors.not_shown(summary.errors), full_list=FULL_LIST,
             generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         )

@@ -21,7 +21,7 @@ from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
 from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
 from moderation.report.highlight import document_safe, segments, terminal_safe
-from moderation.report.summary import ScanSummary
+from moderation.report.summary import ScanSummary, skipped_text
 
 _PUNCT = re.compile(r"([\\`*_\[\]#|~])")
 _LINE_START = re.compile(r"^(\s*)(\d+)?([-+=>.)])", re.MULTILINE)
@@ -119,8 +119,7 @@ def skipped_line(summary: ScanSummary) -> str:
     """
     if not summary.skipped:
         return ""
-    return "- skipped, not comments: " + ", ".join(
-        f"{md_escape(reason)} {n:,}" for reason, n in sorted(summary.skipped.items())) + "\n"
+    return f"- skipped, not comments: {skipped_text(summary, md_escape)}\n"
 
 
 def error_section(shown: list[ReadError], not_shown: int) -> str:

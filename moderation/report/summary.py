@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any, Callable, Iterable, Mapping
 
 from moderation.records import DECISIONS, ReadError
 from moderation.report.highlight import terminal_safe
@@ -227,6 +227,12 @@ class ScanSummary:
         return sorted(set(self.histograms) | set(self.labels))
 
 
+def skipped_text(summary: ScanSummary, escape: Callable[[str], str] = str) -> str:
+    """The posts the readers skipped as not comments, by reason ("deleted 1, spam 3"; "" when none),
+    each reason passed through `escape` (the format's own: Markdown escapes it)."""
+    return ", ".join(f"{escape(reason)} {n:,}" for reason, n in sorted(summary.skipped.items()))
+
+
 def summary_lines(summary: ScanSummary, max_sources: int = 20) -> list[str]:
     """The summary as plain lines of text (the table report and stderr use these).
 
@@ -240,7 +246,7 @@ def summary_lines(summary: ScanSummary, max_sources: int = 20) -> list[str]:
     if summary.label_names:
         lines.append("flagged per label: " + ", ".join(f"{label} {summary.labels.get(label, 0):,}" for label in summary.label_names))
     if summary.skipped:
-        lines.append("skipped, not comments: " + ", ".join(f"{reason} {n:,}" for reason, n in sorted(summary.skipped.items())))
+        lines.append("skipped, not comments: " + skipped_text(summary))
     lines.append("per decision: " + ", ".join(f"{d} {summary.decisions.get(d, 0):,}" for d in DECISIONS))
     if summary.sources:
         lines.append("per source:")
