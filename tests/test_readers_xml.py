@@ -66,6 +66,25 @@ def test_disqus_posts_before_their_thread_keep_the_tree_and_are_counted_in_a_war
     assert "before their <thread>" not in caplog.text
 
 
+def test_disqus_documented_import_shape_refers_by_text_and_id():
+    """Disqus's own example writes <thread>1</thread> (the thread's <id>), and a <post> with only <id> (QA pass 4, 8)."""
+    records, stats = read("disqus_import_shape.xml")
+    assert [(c.id, c.parent_id, c.depth, c.thread, c.text) for c in records] == [
+        ("2", "1", 1, "2", "Yo dude"),  # thread text "1" is thread dsq:id 2's <id>; the dsq:id reference wins over text
+        ("3", None, 0, "2", ""),  # no dsq:id: its <id> is its id
+    ]
+    assert stats.skipped == {"spam": 1} and stats.errors == 0
+
+
+def test_disqus_post_with_no_id_at_all_is_a_read_error(tmp_path):
+    path = tmp_path / "noid.xml"
+    path.write_text('<disqus xmlns:dsq="http://disqus.com/disqus-internals">\n'
+                    '<post><id/><message>text</message></post>\n</disqus>\n', encoding="utf-8")
+    records = list(read_dump(path))
+    assert len(records) == 1 and isinstance(records[0], ReadError)
+    assert "neither a dsq:id attribute nor an <id>" in records[0].message and records[0].line == 2
+
+
 def test_disqus_include_deleted_yields_every_post():
     records, stats = read("disqus.xml", include_deleted=True)
     assert [c.id for c in records] == ["9001", "9002", "9003", "9004", "9005", "9006"]

@@ -549,12 +549,26 @@ def _drop(element) -> None:
             del parent[0]
 
 
+def _reference(element) -> str | None:
+    """The id a post's <thread> or <parent> points at: its dsq:id, else its text.
+
+    Exports write `<parent dsq:id="7"/>`; Disqus's documented import shape
+    also writes the reference as text (`<thread>1</thread>`), so both are read.
+    """
+    if element is None:
+        return None
+    return _attr(element, "id") or blank_to_none(_text(element))
+
+
 def _true(value: str | None) -> bool:
     return (value or "").strip().lower() in ("true", "1", "yes")
 
 
 def read_disqus(source: Source, context: ReaderContext, encoding: str | None, include_deleted: bool, chunk_size: int) -> Iterator[Record | Skipped]:
     titles: dict[str, str | None] = {}
+    # A thread's own <id> (the site's identifier) -> its dsq:id: Disqus's documented import
+    # shape refers to a thread by that identifier as text (<thread>1</thread>). One entry per article.
+    thread_ids: dict[str, str] = {}
     untitled = 0  # posts read before their <thread> (the export is streamed: their title is not known yet)
     for item in _elements(source, context, ("{*}post", "{*}thread"), "disqus", encoding, chunk_size):
         if type(item) is not tuple:
@@ -569,18 +583,23 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
         context.line = line
         kids = _children(element)
         if _local(element.tag) == "thread":
-            thread_id = _attr(element, "id")
+            identifier = blank_to_none(_text(kids.get("id")))
+            thread_id = _attr(element, "id") or identifier
             if thread_id is not None:
                 titles[thread_id] = blank_to_none(_text(kids.get("title"))) or blank_to_none(_text(kids.get("link")))
+                if identifier is not None:
+                    thread_ids[identifier] = thread_id
             _drop(element)
             continue
-        post_id = _attr(element, "id")
+        post_id = _attr(element, "id") or blank_to_none(_text(kids.get("id")))
         if post_id is None:
             _drop(element)
-            yield context.error(line, "a <post> without a dsq:id attribute")
+            yield context.error(line, "a <post> with neither a dsq:id attribute nor an <id>")
             continue
         thread_el, parent_el, author_el = kids.get("thread"), kids.get("parent"), kids.get("author")
-        thread_id = _attr(thread_el, "id") if thread_el is not None else None
+        thread_id = _reference(thread_el)
+        if thread_id is not None and thread_el is not None and _attr(thread_el, "id") is None:
+            thread_id = thread_ids.get(thread_id, thread_id)
         if thread_id is not None and thread_id not in titles:
             untitled += 1
         author = None
@@ -592,7 +611,7 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
             id=post_id,
             text=text,
             quote=quote,
-            parent_id=_attr(parent_el, "id") if parent_el is not None else None,
+            parent_id=_reference(parent_el),
             author=author,
             timestamp=blank_to_none(_text(kids.get("createdAt"))),
             thread=thread_id,
