@@ -361,7 +361,7 @@ class Moderator:
         """One block's rounded scores (row after row), policy decisions and evidence (by text index)."""
         normalized, changed = normalize_batch_changed(texts)
         an, z = self._scored(normalized)
-        rounded, decided = self._decided(texts, self._proba(z))
+        rounded, decided = self._decided(texts, self._proba(z), normalized)
         # evidence for the flagged comments, from the batch analysis (a hold for a quotation
         # flags no label: `_quoted_holds` gives its evidence)
         todo, maps, redo = [], [], []
@@ -387,13 +387,16 @@ class Moderator:
             evidence.update(zip(redo, found))
         return rounded, decided, evidence
 
-    def _decided(self, texts: Sequence[str], probs: np.ndarray) -> tuple[list[float], list[tuple]]:
+    def _decided(self, texts: Sequence[str], probs: np.ndarray, normalized: Sequence[str]
+                 ) -> tuple[list[float], list[tuple]]:
         """One block's scores rounded as verdicts show them (row after row) and the policy's
-        (decision, labels, reasons) per text, decided on those rounded scores."""
+        (decision, labels, reasons) per text, decided on those rounded scores (the word
+        lists also on the normalised texts the model read)."""
         rounded = [round(p, 4) for p in probs.ravel().tolist()]
         decide_batch = getattr(self.policy, "decide_batch", None)
         if decide_batch is not None:
-            decided = decide_batch(self.labels, np.array(rounded).reshape(probs.shape), texts, rounded=True)
+            decided = decide_batch(self.labels, np.array(rounded).reshape(probs.shape), texts, rounded=True,
+                                   normalized=normalized)
         else:  # a policy object of its own that only has `decide`
             n_labels = len(self.labels)
             decided = [self.policy.decide(dict(zip(self.labels, rounded[i * n_labels:(i + 1) * n_labels])), text)
@@ -448,7 +451,7 @@ class Moderator:
             block = texts[b]
             normalized, changed = normalize_batch_changed(block)
             probs = self._proba(self._scores_only(normalized))
-            _, decided = self._decided(block, probs)
+            _, decided = self._decided(block, probs, normalized)
             self._quoted_holds(block, normalized, changed, decided, evidence=False)
             all_probs.append(probs)
             all_decided += decided
@@ -465,7 +468,7 @@ class Moderator:
         an, z = self._scored(normalized)
         row = self._proba(z)[0]
         scores = {label: round(float(p), 4) for label, p in zip(self.labels, row)}
-        decision, labels, reasons = self.policy.decide(scores, text)
+        decision, labels, reasons = self.policy.decide(scores, text, normalized=normalized[0])
         evidence: list[Evidence] = []
         if decision == "allow":
             decided = [(decision, labels, reasons)]

@@ -29,6 +29,7 @@ from typing import Any, Iterable, Mapping, Sequence
 
 import numpy as np
 
+from moderation.normalize import normalize, normalize_batch, normalize_with_offsets
 from moderation.records import DECISIONS, Evidence, Verdict
 
 if sys.version_info >= (3, 11):
@@ -78,6 +79,12 @@ class WordList:
     in a phrase matches any run of whitespace, and a trailing ``*`` matches any
     word ending ("cockroach*" matches "cockroaches"). Compiled once into one
     regular expression, so a list of thousands costs one scan per comment.
+
+    A list is matched on the comment as written and on its normalised form
+    (the model's: look-alike letters, leetspeak, invisible characters, spaced
+    letters undone), so `wetb4ck` or `rag\u200bhead` are found too; a match in
+    the normalised form is reported with its span in the original text. One
+    comment and a batch are matched the same way (`find` is `find_batch` of one).
     """
 
     words: list[str] = field(default_factory=list)
@@ -89,61 +96,96 @@ class WordList:
             if word and word not in cleaned:
                 cleaned.append(word)
         self.words = cleaned
-        self._pattern = self._compile(cleaned) if cleaned else None
-        # The batch scan: the same entries, lower-cased, over the lower-cased
-        # batch, with no leading look-behind, so the pattern opens with the
-        # alternation and the regex engine skips ahead to the entries' first
-        # letters in C (about 3x faster); the word boundary before a match is
-        # checked for the few matches there are.
-        self._lower_pattern = self._compile([w.lower() for w in cleaned], lower=True) if cleaned else None
+        # The entries, lower-cased, matched over lower-cased text, with no leading
+        # look-behind, so the pattern opens with the alternation and the regex engine
+        # skips ahead to the entries' first letters in C (about 3x faster than a
+        # case-insensitive pattern); the word boundary before a match is checked for
+        # the few matches there are.
+        self._lower_pattern = self._compile([w.lower() for w in cleaned]) if cleaned else None
 
     @staticmethod
-    def _compile(words: Sequence[str], lower: bool = False) -> re.Pattern[str]:
+    def _compile(words: Sequence[str]) -> re.Pattern[str]:
         parts = []
         # Longest first, so "white trash" wins over "trash" at the same position.
         for word in sorted(words, key=len, reverse=True):
             stem, wildcard = (word[:-1], True) if word.endswith("*") and len(word) > 1 else (word, False)
             body = r"\s+".join(re.escape(piece) for piece in stem.split(" "))
             parts.append(body + (r"\w*" if wildcard else ""))
-        if lower:
-            return re.compile(r"(?:" + "|".join(parts) + r")(?!\w)")
-        return re.compile(r"(?<!\w)(?:" + "|".join(parts) + r")(?!\w)", re.IGNORECASE)
+        return re.compile(r"(?:" + "|".join(parts) + r")(?!\w)")
 
-    def find(self, text: str) -> list[tuple[int, int, str]]:
-        """(start, end, matched text) of every match, in text order."""
-        if self._pattern is None or not text:
-            return []
-        return [(m.start(), m.end(), m.group(0)) for m in self._pattern.finditer(text)]
+    def find(self, text: str, normalized: str | None = None) -> list[tuple[int, int, str]]:
+        """(start, end, matched text as written) of every match, in text order.
 
-    def find_batch(self, texts: Sequence[str]) -> dict[int, list[tuple[int, int, str]]]:
+        `normalized` is the text's normalised form when the caller has it (the
+        model's); otherwise it is worked out here.
+        """
+        return self.find_batch([text], None if normalized is None else [normalized]).get(0, [])
+
+    def find_batch(self, texts: Sequence[str], normalized: Sequence[str] | None = None
+                   ) -> dict[int, list[tuple[int, int, str]]]:
         """`find` for many texts with one scan of the joined batch: {text index: matches}.
 
         Texts are joined with NUL, which no entry can match across: it is not a
         word character (so `\\w*` and the word boundaries stop at it) and not
-        whitespace (so a phrase's `\\s+` does not span two texts).
+        whitespace (so a phrase's `\\s+` does not span two texts). `normalized`:
+        the texts' normalised forms (`normalize_batch`), worked out here if None.
         """
-        if self._pattern is None or not texts:
+        if self._lower_pattern is None or not texts:
             return {}
         if any(_BATCH_SEP in w for w in self.words):  # pragma: no cover - an entry with a NUL in it
-            return {i: found for i, t in enumerate(texts) if (found := self.find(t))}
+            return {}
         joined = _BATCH_SEP.join(texts)
+        # "İ" is the one letter whose lower case is two characters: fold it to "i" so
+        # offsets stay those of the text
+        lowered = (joined.replace("\u0130", "i") if "\u0130" in joined else joined).lower()
         out: dict[int, list[tuple[int, int, str]]] = {}
-        lowered = joined.lower()
-        if len(lowered) == len(joined):  # offsets unchanged (not so for a few letters, e.g. "İ")
-            spans = self._lower_spans(lowered)
-        else:
-            spans = [m.span() for m in self._pattern.finditer(joined)]
-        if not spans:
-            return out
-        starts = list(accumulate(len(t) + 1 for t in texts))  # start of the next text, per text
-        for a, b in spans:
-            d = bisect_right(starts, a)
-            base = starts[d - 1] if d else 0
-            out.setdefault(d, []).append((a - base, b - base, joined[a:b]))
+        spans = self._lower_spans(lowered)
+        if spans:
+            starts = list(accumulate(len(t) + 1 for t in texts))  # start of the next text, per text
+            for a, b in spans:
+                d = bisect_right(starts, a)
+                base = starts[d - 1] if d else 0
+                out.setdefault(d, []).append((a - base, b - base, joined[a:b]))
+        parts = lowered.split(_BATCH_SEP)
+        self._add_normalized(texts, parts if len(parts) == len(texts) else None,
+                             normalize_batch(texts) if normalized is None else normalized, out)
         return out
 
+    def _add_normalized(self, texts: Sequence[str], lowered: list[str] | None, normalized: Sequence[str],
+                        out: dict[int, list[tuple[int, int, str]]]) -> None:
+        """Add to `out` the matches only the normalised form shows, with their spans in the text.
+
+        Only texts whose normalised form is not their lower case (a folded letter,
+        leetspeak, spaced letters: a few in a hundred) are looked at again, and
+        only those with a match there are normalised again with offsets.
+        """
+        todo = [i for i, n in enumerate(normalized) if lowered is None or n != lowered[i]]
+        if not todo:
+            return
+        joined = _BATCH_SEP.join(normalized[i] for i in todo)
+        spans = self._lower_spans(joined)
+        if not spans:
+            return
+        starts = list(accumulate(len(normalized[i]) + 1 for i in todo))
+        found: dict[int, list[tuple[int, int]]] = {}
+        for a, b in spans:
+            k = bisect_right(starts, a)
+            base = starts[k - 1] if k else 0
+            found.setdefault(todo[k], []).append((a - base, b - base))
+        for i, pairs in found.items():
+            mapped = normalize_with_offsets(texts[i])
+            have = out.get(i, [])
+            known = [(s, e) for s, e, _ in have]
+            for a, b in pairs:
+                s, e = mapped.original_span(a, b)
+                if e > s and not any(s < ke and ks < e for ks, ke in known):
+                    have.append((s, e, texts[i][s:e]))
+                    known.append((s, e))
+            if have:
+                out[i] = sorted(have)
+
     def _lower_spans(self, lowered: str) -> list[tuple[int, int]]:
-        """What `self._pattern.finditer` finds, from the faster lower-case pattern (see `__post_init__`)."""
+        """(start, end) of every whole-word match in lower-cased text (see `__post_init__`)."""
         search, word_char = self._lower_pattern.search, _WORD_CHAR.match
         spans, pos = [], 0
         while (m := search(lowered, pos)) is not None:
@@ -156,13 +198,16 @@ class WordList:
         return spans
 
     def entry_for(self, matched: str) -> str:
-        """The list entry a matched text came from (for the reason shown to a moderator)."""
-        folded = " ".join(matched.split()).casefold()
-        for word in self.words:
-            if word.endswith("*") and folded.startswith(word[:-1].casefold()):
-                return word
-            if word.casefold() == folded:
-                return word
+        """The list entry a matched text came from (for the reason shown to a moderator).
+
+        A text matched through its normalised form (`wetb4ck`) is looked up by that form.
+        """
+        for folded in (" ".join(matched.split()).casefold(), " ".join(normalize(matched).split())):
+            for word in self.words:
+                if word.endswith("*") and folded.startswith(word[:-1].casefold()):
+                    return word
+                if word.casefold() == folded:
+                    return word
         return matched
 
     def __len__(self) -> int:
@@ -227,11 +272,14 @@ class Policy:
         scores: Mapping[str, float],
         text: str = "",
         evidence: Iterable[Evidence] | None = None,
+        normalized: str | None = None,
     ) -> tuple[str, list[str], list[dict[str, Any]]]:
         """Return (decision, flagged labels, reasons) for one comment's scores and text.
 
         `evidence` (optional) attaches the model's evidence spans to each
         score reason, so a moderator sees which words tipped the label.
+        `normalized`: the text's normalised form if the caller has it (the
+        word lists also match it); worked out here otherwise.
         """
         decision, labels, reasons = "allow", [], []
         closest: tuple[float, str, float] | None = None  # (margin, label, threshold) for the "clear" reason
@@ -265,7 +313,11 @@ class Policy:
         if labels and self.implies:
             labels = self._add_implied(labels, reasons, list(scores))
         for kind, wordlist, action in self._word_lists():
-            for start, end, matched in wordlist.find(text):
+            if not wordlist.words or not text:
+                continue
+            if normalized is None:
+                normalized = normalize(text)
+            for start, end, matched in wordlist.find(text, normalized):
                 reasons.append(_word_reason(kind, wordlist, action, start, end, matched))
                 decision = _worse(decision, action)
         if not reasons:
@@ -310,7 +362,8 @@ class Policy:
         return (("banned_word", self.banned, "reject"), ("suspect_word", self.suspect, "hold"))
 
     def decide_batch(self, labels: Sequence[str], scores: np.ndarray, texts: Sequence[str], *,
-                     rounded: bool = False) -> list[tuple[str, list[str], list[dict[str, Any]]]]:
+                     rounded: bool = False, normalized: Sequence[str] | None = None
+                     ) -> list[tuple[str, list[str], list[dict[str, Any]]]]:
         """`decide` for a batch: `scores` is (n_texts, n_labels), columns in `labels` order.
 
         Gives exactly what `decide(dict(zip(labels, row)), text)` gives for each
@@ -318,6 +371,7 @@ class Policy:
         word lists once over the joined batch, so the per-comment Python work is
         only building the reasons. `rounded=True` says the scores are already
         `round(x, 4)` values (rounding them again would give the same floats).
+        `normalized`: the texts' normalised forms if the caller has them (the model).
         """
         scores = np.asarray(scores, dtype=np.float64)
         n = len(texts)
@@ -341,7 +395,10 @@ class Policy:
         any_action = actions.max(axis=1) if active else np.zeros(n, dtype=np.int8)
         closest = np.argmin(margins, axis=1) if active else np.zeros(n, dtype=np.int64)
         has_closest = np.isfinite(margins.min(axis=1)) if active else np.zeros(n, dtype=bool)
-        words = [(kind, wordlist, action, wordlist.find_batch(texts)) for kind, wordlist, action in self._word_lists()]
+        if normalized is None and any(wordlist.words for _, wordlist, _ in self._word_lists()):
+            normalized = normalize_batch(texts)
+        words = [(kind, wordlist, action, wordlist.find_batch(texts, normalized))
+                 for kind, wordlist, action in self._word_lists()]
         with_words = set().union(*(found for *_, found in words))
         score_list = scores.tolist()
         shown = score_list if rounded else [[round(x, 4) for x in row] for row in score_list]  # as reasons show them
@@ -391,7 +448,7 @@ class Policy:
         message = error if isinstance(error, str) else f"{type(error).__name__}: {error}"
         decision = self.fail_mode
         reasons: list[dict[str, Any]] = [{"kind": "error", "action": self.fail_mode, "error": message}]
-        for kind, wordlist, action in (("banned_word", self.banned, "reject"), ("suspect_word", self.suspect, "hold")):
+        for kind, wordlist, action in self._word_lists():
             for start, end, matched in wordlist.find(text):
                 reasons.append({"kind": kind, "word": wordlist.entry_for(matched), "start": start, "end": end,
                                 "text": matched, "action": action})

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from moderation.policy import DEFAULT_POLICY_PATH, Policy, PolicyError, WordList, load_policy
@@ -166,6 +167,30 @@ def test_banned_word_rejects_and_suspect_word_holds_even_with_low_scores():
     decision, _, reasons = policy.decide({"dehumanising": 0.01}, "vermin, you scumbag")
     assert decision == "reject"
     assert {r["kind"] for r in reasons} == {"banned_word", "suspect_word"}
+
+
+def test_word_list_also_matches_the_normalised_text_with_spans_in_the_original():
+    """A disguise the normaliser undoes does not get past a word list (QA pass 6, finding 9)."""
+    words = WordList(["raghead*", "vermin", "cockroaches"])
+    text = "you ra\u200bghead, v.e.r.m.i.n and c0ckr0aches; vermin"
+    found = words.find(text)
+    assert [(text[a:b], m) for a, b, m in found] == [
+        ("ra\u200bghead", "ra\u200bghead"), ("v.e.r.m.i.n", "v.e.r.m.i.n"), ("c0ckr0aches", "c0ckr0aches"), ("vermin", "vermin")]
+    assert [words.entry_for(m) for _, _, m in found] == ["raghead*", "vermin", "cockroaches", "vermin"]
+    assert WordList(["pig"]).find("p i g s and a pig", "pigs and a pig") == [(14, 17, "pig")]  # a given normalised form
+
+
+def test_single_comment_and_batch_word_matching_agree_on_odd_letters():
+    """`check` matched case-insensitively with re.IGNORECASE (dotless i matched i), a batch in lower case:
+    `You kıke` was rejected by `check` and allowed by `scan` (QA pass 6, finding 9). One path now."""
+    words = WordList(["kike", "pig"])
+    texts = ["You kıke", "İ pig", "ſome pig", "KIKE"]
+    assert {i: words.find(t) for i, t in enumerate(texts) if words.find(t)} == words.find_batch(texts)
+    policy = Policy.from_card(CARD)
+    policy.banned, policy.suspect = WordList(["kike"]), WordList(["pig"])
+    scores = np.zeros((len(texts), 2))
+    batch = policy.decide_batch(["dehumanising", "abusive"], scores, texts)
+    assert [policy.decide({"dehumanising": 0.0, "abusive": 0.0}, t) for t in texts] == batch
 
 
 # --- fail mode --------------------------------------------------------------
