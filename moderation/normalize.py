@@ -66,9 +66,21 @@ WILDCARDS = set("*#_")
 _SCRIPT_CHARS = frozenset({"Lu", "Ll", "Lt", "Lo", "Nd", "Nl", "No"})
 
 
+#: Default-ignorable fillers that are not marks or format characters (Hangul fillers are
+#: letters, the Braille blank a symbol, U+180E a format character in old Unicode versions):
+#: they are invisible, so they are deleted like the marks and format characters.
+_IGNORABLE = frozenset("\u115f\u1160\u3164\uffa0\u2800\u180b\u180c\u180d\u180e\u180f")
+
+
 @lru_cache(maxsize=65536)
 def _fold_char(ch: str) -> str:
     """One non-ASCII character -> lower-case ASCII-ish text (homoglyphs, NFKC, accents)."""
+    if ch in _IGNORABLE or unicodedata.category(ch) in ("Mn", "Me", "Cf"):
+        # Invisible: combining and enclosing marks (also those of combining class 0 that NFKD
+        # keeps, such as U+20DD, U+0489, the combining grapheme joiner and the variation
+        # selectors), format characters. Nothing, not a space: `ver\ufe0fmin` is one word.
+        # A variation selector after an emoji goes, and the emoji becomes a space.
+        return ""
     lowered = ch.lower()
     if lowered in HOMOGLYPHS:
         return HOMOGLYPHS[lowered]

@@ -110,3 +110,40 @@ def test_an_emoji_between_letters_separates_them_like_a_space():
     assert nt.text == "vermin scum"
     i = nt.text.index("scum")
     assert nt.original_span(i, i + 4) == (7, 11)
+
+
+def _agree(texts):
+    """The batch path, the single path and the offsets path give the same text (in any batch position)."""
+    single = [normalize(t) for t in texts]
+    assert normalize_batch(texts) == single
+    assert normalize_batch(texts[::-1]) == single[::-1]
+    assert [normalize_with_offsets(t).text for t in texts] == single
+    return single
+
+
+def _span_of(text, word):
+    """The original text that normalised `word` (its first occurrence) comes from."""
+    nt = normalize_with_offsets(text)
+    assert len(nt.starts) == len(nt.text) == len(nt.ends)
+    i = nt.text.index(word)
+    a, b = nt.original_span(i, i + len(word))
+    return text[a:b]
+
+
+INVISIBLE = ["\ufe0f", "\ufe00", "\U000e0100", "\U000e01ef", "\u034f", "\u20dd", "\u0489", "\u115f", "\u1160", "\u3164",
+             "\uffa0", "\u2800", "\u180b", "\u180e", "\u180f", "\u200b", "\u2062", "\U000e0020", "\u0301"]
+
+
+@pytest.mark.parametrize("ch", INVISIBLE)
+def test_invisible_characters_are_deleted_not_spaces(ch):
+    text = f"They are ver{ch}min."
+    assert _agree([text, "plain", f"v{ch}e{ch}r{ch}m{ch}i{ch}n"]) == ["they are vermin.", "plain", "vermin"]
+    assert _span_of(text, "vermin") == f"ver{ch}min"
+
+
+def test_a_variation_selector_after_an_emoji_does_not_glue_two_words():
+    texts = ["I \u2764\ufe0f you", "Lovely piece \u2764\ufe0f thank you", "well done \u263a\ufe0f", "great \U0001f44d\U0001f3fd"]
+    out = _agree(texts)
+    assert out[0].split() == ["i", "you"] and out[1].split() == ["lovely", "piece", "thank", "you"]
+    assert out[2].split() == ["well", "done"] and out[3].split() == ["great"]
+    assert all(t.isascii() for t in out)
