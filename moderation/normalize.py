@@ -227,10 +227,85 @@ _LEET_SET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!|+*#_(€")
 _LEET_RUN = re.compile("[" + _LEET_CHARS + "]*")
 
 
+@lru_cache(maxsize=1)
+def _target_set() -> frozenset[str]:
+    return frozenset(w for words in _targets().values() for w in words)
+
+
+def _lexicon_word(word: str) -> str | None:
+    """`word` (lower case, maybe with leetspeak or masks) resolved to a lexicon target word, or None."""
+    resolved = _word_repl(word)
+    return resolved if resolved.rstrip("!?.") in _target_set() else None
+
+
+_WORDISH_ASCII = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789@$!*#")
+
+
+@lru_cache(maxsize=65536)
+def _char_kind(ch: str) -> int:
+    """0: part of a word once folded (a letter, digit or leetspeak mark); 1: invisible or a symbol
+    that folds to a space (emoji); 2: anything else (space, punctuation)."""
+    if ch.isascii():
+        return 0 if ch in _WORDISH_ASCII else 2
+    out = _fold_char(ch)
+    if not out:
+        return 1
+    if out == " ":
+        return 1 if unicodedata.category(ch) in ("So", "Sk") else 2
+    return 0 if all(c.isalnum() or c in LEET for c in out) else 2
+
+
+def _is_letter(ch: str) -> bool:
+    return ch.isalpha() if ch.isascii() else _fold_char(ch).isalpha()
+
+
+def _symbol_joins(s: str, i: int) -> bool:
+    """Whether the symbol at s[i], between two letters, is inside one word (`ver😀min`,
+    `br😀eed`): then it is deleted, not made a space. It stays a space between two words
+    when the letters on one side are a lexicon word on their own and the whole run is not
+    (`fuck🖕you`, `vermin🐀scum`: an emoji used as a space)."""
+    a = i
+    while a > 0 and _char_kind(s[a - 1]) == 1:
+        a -= 1
+    b = i + 1
+    while b < len(s) and _char_kind(s[b]) == 1:
+        b += 1
+    if a == 0 or b == len(s) or not _is_letter(s[a - 1]) or not _is_letter(s[b]):
+        return False
+    left, right = a, b
+    while left > 0 and _char_kind(s[left - 1]) == 0:
+        left -= 1
+    while right < len(s) and _char_kind(s[right]) == 0:
+        right += 1
+    if _lexicon_word(_fold_word(s[left:a])) is None and _lexicon_word(_fold_word(s[b:right])) is None:
+        return True
+    # the whole run, across the other symbols in it
+    while left > 0 and _char_kind(s[left - 1]) < 2:
+        left -= 1
+    while right < len(s) and _char_kind(s[right]) < 2:
+        right += 1
+    return _lexicon_word(_fold_word(s[left:right])) is not None
+
+
+def _fold_word(text: str) -> str:
+    """The word characters of `text`, folded and lower-cased (symbols and invisible ones dropped)."""
+    return "".join(c if c.isascii() else _fold_char(c) for c in text if _char_kind(c) == 0).lower()
+
+
+def _fold_match(m: re.Match) -> str:
+    """One non-ASCII character, folded (`_fold_char`); an emoji or other symbol inside a lexicon
+    word is deleted (`_symbol_joins`). Both paths fold with this, on the same text."""
+    ch = m.group(0)
+    out = _fold_char(ch)
+    if out == " " and _char_kind(ch) == 1 and _symbol_joins(m.string, m.start()):
+        return ""
+    return out
+
+
 def _fold_non_ascii(text: str) -> str:
     if text.isascii():
         return text
-    return _NON_ASCII.sub(lambda m: _fold_char(m.group(0)), text)
+    return _NON_ASCII.sub(_fold_match, text)
 
 
 def normalize(text: str) -> str:
@@ -420,7 +495,7 @@ def normalize_with_offsets(text: str) -> NormalizedText:
     text = text.replace(SEP, " ")
     starts: list[int] | range = range(len(text))
     ends: list[int] | range = range(1, len(text) + 1)
-    text, starts, ends = _tracked_sub(_NON_ASCII, lambda m: _fold_char(m.group(0)), text, starts, ends)
+    text, starts, ends = _tracked_sub(_NON_ASCII, _fold_match, text, starts, ends)
     text = text.lower()
     for step in STEPS:
         text, starts, ends = _tracked_sub(step.pattern, step.repl, text, starts, ends)

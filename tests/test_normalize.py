@@ -147,3 +147,36 @@ def test_a_variation_selector_after_an_emoji_does_not_glue_two_words():
     assert out[0].split() == ["i", "you"] and out[1].split() == ["lovely", "piece", "thank", "you"]
     assert out[2].split() == ["well", "done"] and out[3].split() == ["great"]
     assert all(t.isascii() for t in out)
+
+
+@pytest.mark.parametrize("text, expected, word, original", [
+    ("They are ver\U0001f600min.", "they are vermin.", "vermin", "ver\U0001f600min"),
+    ("They are ver\u2764\ufe0fmin.", "they are vermin.", "vermin", "ver\u2764\ufe0fmin"),
+    ("v\U0001f600e\U0001f600r\U0001f600m\U0001f600i\U0001f600n", "vermin", "vermin", "v\U0001f600e\U0001f600r\U0001f600m\U0001f600i\U0001f600n"),
+    ("a c0ck\U0001f400r0ach!", "a cockroach!", "cockroach", "c0ck\U0001f400r0ach"),
+    ("They br\U0001f400eed like rats", "they breed like rats", "breed", "br\U0001f400eed"),
+])
+def test_a_symbol_inside_a_lexicon_word_is_deleted(text, expected, word, original):
+    assert _agree([text, "fine", text.upper()]) == [expected, "fine", expected]
+    assert _span_of(text, word) == original
+
+
+@pytest.mark.parametrize("text, words", [
+    ("fuck\U0001f595you", ["fuck", "you"]), ("die\U0001f525scum", ["die", "scum"]), ("vermin\U0001f400scum", ["vermin", "scum"]),
+    ("great \U0001f44d\U0001f3fd job", ["great", "job"]), ("ver\U0001f600", ["ver"]), ("\U0001f600min", ["min"]),
+])
+def test_a_symbol_between_words_stays_a_space(text, words):
+    # an emoji next to a lexicon word is a space (unless the whole run is one): it keeps the words apart
+    assert _agree([text])[0].split() == words
+
+
+def test_batch_path_equals_single_path_on_random_texts_with_symbols_and_look_alikes():
+    import random
+
+    rng = random.Random(12)
+    pieces = list("aeimnrstv") + ["vermin", "rats", " ", " ", ".", "\U0001f600", "\u2764", "\ufe0f", "\u200d", "\U0001f3fd",
+                                  "\u1d00", "\u0280", "\u202e", "\u202c", "\u2069", "\n", "@", "0", "1", "*", ",", "\u3164", "\u249c"]
+    texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(4000)]
+    single = [normalize(t) for t in texts]
+    assert normalize_batch(texts) == single
+    assert [normalize_with_offsets(t).text for t in texts] == single
