@@ -51,6 +51,25 @@ HOMOGLYPHS = {
     "\u200b": "", "\u200c": "", "\u200d": "", "\u2060": "", "\ufeff": "", "\u00ad": "",
     "\u00a0": " ", "\u2022": " ", "\u2026": "...",
 }
+#: More look-alikes of Latin letters (QA pass 6): a hand table restricted to Latin targets rather
+#: than Unicode's whole confusables data, which also maps digits, punctuation and every Greek
+#: and Cyrillic letter (more of real Greek/Cyrillic text would turn into English-looking tokens).
+#: Small capitals and other Latin letters NFKD leaves alone:
+HOMOGLYPHS.update(zip("ᴀʙᴅᴇꜰɢʜɪᴊᴋʟᴍɴᴘꞯꜱᴛʏ", "abdefghijklmnpqsty"))
+HOMOGLYPHS.update({"ı": "i", "ǀ": "l", "ɾ": "r", "ᴑ": "o", "ʋ": "u", "ɦ": "h", "ƚ": "t", "ƈ": "c", "ɱ": "m", "ƙ": "k",
+                   "ɗ": "d", "ɓ": "b", "ƥ": "p", "ⱱ": "v", "ƒ": "f"})
+#: Cyrillic, Greek and Armenian letters shaped like Latin ones:
+HOMOGLYPHS.update({"ӏ": "l", "Ӏ": "l", "һ": "h", "ԝ": "w", "ѵ": "v", "п": "n", "г": "r", "ԍ": "g", "ь": "b", "ц": "u", "ҽ": "e",
+                   "γ": "y", "ϲ": "c", "Ϲ": "c", "ϳ": "j",
+                   "օ": "o", "ս": "u", "ո": "n", "հ": "h", "ց": "g", "զ": "q", "ժ": "d", "ռ": "n"})
+#: Cherokee capitals shaped like Latin capitals (and their small forms, which `str.lower` gives):
+_CHEROKEE = dict(zip("ᎪᏴᏟᎠᎬᏀᎻᎥᎫᏦᏞᎷᎾᏢᎡᏚᎢᏙᏔᎳᏃᎩ", "abcdeghijklmoprstvwwzy"))
+HOMOGLYPHS.update(_CHEROKEE)
+HOMOGLYPHS.update({k.lower(): v for k, v in _CHEROKEE.items()})
+#: Letters in parentheses (NFKC makes "(a)", whose brackets would split the word), negative
+#: circled and negative squared letters, regional indicators (a lone pair is a flag: `_fold_match`).
+for _first in (0x249C, 0x1F150, 0x1F170, 0x1F1E6):
+    HOMOGLYPHS.update((chr(_first + _k), chr(97 + _k)) for _k in range(26))
 
 #: Leetspeak and masking characters -> the letters they may stand for
 #: (`*`, `#` and `_` may stand for any letter).
@@ -292,13 +311,28 @@ def _fold_word(text: str) -> str:
     return "".join(c if c.isascii() else _fold_char(c) for c in text if _char_kind(c) == 0).lower()
 
 
+def _is_flag(s: str, i: int) -> bool:
+    """Whether the regional indicator at s[i] is one of a lone pair (a flag, `🇬🇧`): a space,
+    not two letters. Longer runs and runs touching a letter are spelled words (`🇷🇦🇹🇸`)."""
+    a = i
+    while a > 0 and "\U0001f1e6" <= s[a - 1] <= "\U0001f1ff":
+        a -= 1
+    b = i + 1
+    while b < len(s) and "\U0001f1e6" <= s[b] <= "\U0001f1ff":
+        b += 1
+    return b - a == 2 and not (a > 0 and _is_letter(s[a - 1])) and not (b < len(s) and _is_letter(s[b]))
+
+
 def _fold_match(m: re.Match) -> str:
-    """One non-ASCII character, folded (`_fold_char`); an emoji or other symbol inside a lexicon
-    word is deleted (`_symbol_joins`). Both paths fold with this, on the same text."""
+    """One non-ASCII character, folded (`_fold_char`); an emoji or other symbol inside a word is
+    deleted (`_symbol_joins`), a flag is a space. Both paths fold with this, on the same text."""
     ch = m.group(0)
     out = _fold_char(ch)
-    if out == " " and _char_kind(ch) == 1 and _symbol_joins(m.string, m.start()):
-        return ""
+    if out == " ":
+        if _char_kind(ch) == 1 and _symbol_joins(m.string, m.start()):
+            return ""
+    elif "\U0001f1e6" <= ch <= "\U0001f1ff" and _is_flag(m.string, m.start()):
+        return " "
     return out
 
 

@@ -180,3 +180,40 @@ def test_batch_path_equals_single_path_on_random_texts_with_symbols_and_look_ali
     single = [normalize(t) for t in texts]
     assert normalize_batch(texts) == single
     assert [normalize_with_offsets(t).text for t in texts] == single
+
+
+@pytest.mark.parametrize("text, expected, word", [
+    ("They are \u1d20\u1d07\u0280\u1d0d\u026a\u0274", "they are vermin", "vermin"),  # small capitals
+    ("\u1d18\u026a\u0262 \ua731\u1d04\u1d1c\u1d0d \u0299\u1d00\u0274 \u029f\u026a\u1d22\u1d00\u0280\u1d05 \ua7af", "pig scum ban lizard q", "scum"),
+    ("an evil \u24ab\u24a4\u24a2", "an evil pig", "pig"),  # parenthesized: not "(p)(i)(g)"
+    ("\U0001f165\U0001f154\U0001f161\U0001f15c\U0001f158\U0001f15d", "vermin", "vermin"),  # negative circled
+    ("\U0001f185\U0001f174\U0001f181\U0001f17c\U0001f178\U0001f17d", "vermin", "vermin"),  # negative squared
+    ("they are \U0001f1f7\U0001f1e6\U0001f1f9\U0001f1f8", "they are rats", "rats"),  # regional indicators
+    ("ver\u043c\u0131n \u04cf\u0456\u0437\u0430rd\u0455 \u0501\u043e\u0261\u0455 \u0455\u04bb\u0456\u0442", "vermin li\u0437ards dogs shit", "vermin"),
+    ("\u057d\u0261\u056c\u0575 \u0585\u0580\u0581\u057d", None, None),
+    ("wh\u0561\u0442 \u0501\u0585\u0261", None, None),
+    ("\u13d9\u13ac\u13a1\u13b7\u13a5n", "vermin", "vermin"),  # Cherokee capitals
+    ("\u0274\u026a\u0262\u0262\u1d07\u0280 \u0261\u03b3\u03f2 \u03f3\u0578\u0575", None, None),
+])
+def test_more_look_alike_letters(text, expected, word):
+    out = _agree([text, text.upper(), "plain"])
+    if expected is not None:
+        assert out[0] == expected
+        nt = normalize_with_offsets(text)
+        i = nt.text.index(word)
+        a, b = nt.original_span(i, i + len(word))
+        assert b - a == len(word)  # one original character per letter
+    assert out[2] == "plain"
+
+
+def test_look_alike_tables_keep_civil_greek_and_cyrillic_harmless():
+    out = _agree(["My gran's recipe for \u0431\u043e\u0440\u0449", "\u0398\u03b5\u03c3\u03c3\u03b1\u03bb\u03bf\u03bd\u03af\u03ba\u03b7",
+                  "\u0421\u043f\u0430\u0441\u0438\u0431\u043e", "\u015etefan and \u0141ukasz"])
+    assert out[3] == "stefan and \u0142ukasz"
+    assert all(len(o.split()) == 1 for o in out[1:3])
+
+
+def test_a_lone_pair_of_regional_indicators_is_a_flag_not_two_letters():
+    out = _agree(["Proud \U0001f1ec\U0001f1e7 today", "\U0001f1fa\U0001f1f8!", "x\U0001f1f7\U0001f1e6t", "\U0001f1f7\U0001f1e6\U0001f1f9"])
+    assert out[0].split() == ["proud", "today"] and out[1].strip() == "!"
+    assert out[2] == "xrat" and out[3] == "rat"
