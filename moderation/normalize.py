@@ -336,10 +336,35 @@ def _fold_match(m: re.Match) -> str:
     return out
 
 
+#: A right-to-left override (U+202E) and the run it governs: up to a pop (U+202C), the end of
+#: an isolate (U+2069), a left-to-right override (U+202D) or the end of the line. Latin letters in
+#: it are shown right to left, so `\u202enimrev\u202c` reads "vermin": the run is read reversed.
+#: (A left-to-right override shows Latin text in its stored order: nothing to undo.)
+_RLO_RUN = re.compile("\u202e([^\u202c\u2069\u202d\n\r\x1e]*)")
+
+
+def _unreverse(text: str) -> str:
+    """`text` with every right-to-left override run in the order it is shown in."""
+    if "\u202e" not in text:
+        return text
+    return _RLO_RUN.sub(lambda m: "\u202e" + m.group(1)[::-1], text)
+
+
+def _unreverse_order(text: str) -> list[int] | None:
+    """The original index of each character of `_unreverse(text)`, or None when nothing moves."""
+    if "\u202e" not in text:
+        return None
+    order = list(range(len(text)))
+    for m in _RLO_RUN.finditer(text):
+        a, b = m.span(1)
+        order[a:b] = order[a:b][::-1]
+    return order
+
+
 def _fold_non_ascii(text: str) -> str:
     if text.isascii():
         return text
-    return _NON_ASCII.sub(_fold_match, text)
+    return _NON_ASCII.sub(_fold_match, _unreverse(text))
 
 
 def normalize(text: str) -> str:
@@ -471,6 +496,9 @@ class NormalizedText:
     text: str
     starts: list[int] | None  # None: the identity map (nothing changed length)
     ends: list[int] | None
+    #: Some characters were moved (a right-to-left override run, read reversed): a range's
+    #: original span is the smallest one holding all of its characters.
+    reordered: bool = False
 
     def __post_init__(self) -> None:
         if self.starts is None:
@@ -483,6 +511,8 @@ class NormalizedText:
             return (0, 0)
         start = min(max(start, 0), len(self.text) - 1)
         end = min(max(end, start + 1), len(self.text))
+        if self.reordered:
+            return min(self.starts[start:end]), max(self.ends[start:end])
         return self.starts[start], max(self.ends[end - 1], self.starts[start])
 
 
@@ -529,11 +559,15 @@ def normalize_with_offsets(text: str) -> NormalizedText:
     text = text.replace(SEP, " ")
     starts: list[int] | range = range(len(text))
     ends: list[int] | range = range(1, len(text) + 1)
+    order = _unreverse_order(text)
+    if order is not None:
+        text = _unreverse(text)
+        starts, ends = order, [i + 1 for i in order]
     text, starts, ends = _tracked_sub(_NON_ASCII, _fold_match, text, starts, ends)
     text = text.lower()
     for step in STEPS:
         text, starts, ends = _tracked_sub(step.pattern, step.repl, text, starts, ends)
-    return NormalizedText(text, starts, ends)
+    return NormalizedText(text, starts, ends, reordered=order is not None)
 
 
 def iter_normalized(texts: Iterable[str]) -> Iterable[str]:

@@ -217,3 +217,23 @@ def test_a_lone_pair_of_regional_indicators_is_a_flag_not_two_letters():
     out = _agree(["Proud \U0001f1ec\U0001f1e7 today", "\U0001f1fa\U0001f1f8!", "x\U0001f1f7\U0001f1e6t", "\U0001f1f7\U0001f1e6\U0001f1f9"])
     assert out[0].split() == ["proud", "today"] and out[1].strip() == "!"
     assert out[2] == "xrat" and out[3] == "rat"
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("They are \u202enimrev\u202c", "they are vermin"),
+    ("They are \u202enimrev\u202c and \u202estar\u2069 too", "they are vermin and rats too"),
+    ("They are \u202enimrev", "they are vermin"),  # to the end of the text
+    ("\u202enimrev\nthey are", "vermin\nthey are"),  # to the end of the line
+    ("They are \u202enimrev\u202dscum", "they are verminscum"),
+    ("They are \u202dvermin\u202c", "they are vermin"),  # a left-to-right override shows the stored order
+])
+def test_a_right_to_left_override_run_is_read_reversed(text, expected):
+    assert _agree([text, "plain", text + " x"]) == [expected, "plain", normalize(text + " x")]
+    nt = normalize_with_offsets(text)
+    for k, ch in enumerate(nt.text):  # each output character maps back to the original character it shows
+        if ch.isalpha():
+            a, b = nt.original_span(k, k + 1)
+            assert text[a:b].lower() == ch
+    i = nt.text.index("vermin")
+    a, b = nt.original_span(i, i + 6)
+    assert text[a:b] in ("nimrev", "vermin")
