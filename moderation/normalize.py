@@ -201,6 +201,10 @@ def _mention_repl(m: re.Match) -> str:
     i = m.start()
     if i > 0 and (m.string[i - 1].isalnum() or m.string[i - 1] in "_@"):
         return m.group(0)  # an e-mail address or "r@ts": not a mention
+    # "@nimals", "@sshole": leetspeak "a" at the start of a lexicon word, not a mention
+    word = _lexicon_word("a" + m.group(0)[1:])
+    if word is not None:
+        return word
     return MENTION_TOKEN
 
 

@@ -237,3 +237,14 @@ def test_a_right_to_left_override_run_is_read_reversed(text, expected):
     i = nt.text.index("vermin")
     a, b = nt.original_span(i, i + 6)
     assert text[a:b] in ("nimrev", "vermin")
+
+
+@pytest.mark.parametrize("text, expected, original", [
+    ("They are @nimals", "they are animals", "@nimals"),
+    ("You are an @sshole", "you are an asshole", "@sshole"),
+    ("you @ssh0le!", "you asshole!", "@ssh0le"),
+])
+def test_leetspeak_at_for_a_at_a_word_start_is_not_a_mention(text, expected, original):
+    assert _agree([text, "as @sarah_jones said", "tag @LeedsCouncil", "mail j.s@example.com"]) == [
+        expected, "as  xmentionx  said", "tag  xmentionx ", "mail j.s@example.com"]
+    assert _span_of(text, expected.split()[-1].rstrip("!")) == original
