@@ -511,14 +511,22 @@ class Featurizer:
             toks = [joined[a:b] for a, b in zip(a_l, b_l)]
             found = list(map(dict.get, repeat(self._vocab, len(toks)), toks))  # dict.get: no __missing__
             if None in found:  # unknown words: swapped letters, repeats (about one in 70 tokens of news comments)
-                # Only a token holding a letter three times running can collapse (`collapse_repeats`);
-                # those runs are rare, so they are found for the whole batch at once and every
-                # other unknown token is just looked up among the swaps.
+                # Only a token holding a letter three times running, or one of 6+ characters
+                # whose letters all come in pairs, can collapse (`collapse_repeats`); the runs are
+                # rare, so they are found for the whole batch at once, and a token is taken for
+                # a paired one when its length is even and its first two pairs are pairs (the
+                # full check is `collapse_repeats`'s). Every other unknown token is just looked
+                # up among the swaps.
                 c0, c1, c2 = cp[:-2], cp[1:-1], cp[2:]
                 runs = np.flatnonzero((c0 == c1) & (c1 == c2) & (c0 >= 97) & (c0 <= 122))
                 k = np.searchsorted(runs, starts[rest])
                 holds = ((k < len(runs)) & (runs[np.minimum(k, len(runs) - 1)] <= ends[rest] - 3)
                          if len(runs) else np.zeros(len(rest), dtype=bool))
+                n_rest = lengths[rest]
+                paired = np.flatnonzero((n_rest >= 6) & (n_rest % 2 == 0))
+                if len(paired):
+                    a0 = starts[rest[paired]]
+                    holds[paired[(cp[a0] == cp[a0 + 1]) & (cp[a0 + 2] == cp[a0 + 3])]] = True
                 vocab_missing, swap = self._vocab.__missing__, self._vocab.swaps.get
                 found = [j if j is not None else vocab_missing(t) if r else swap(t, UNK)
                          for t, j, r in zip(toks, found, holds.tolist())]

@@ -175,8 +175,14 @@ _REPEAT = re.compile(r"([a-z])\1{2,}")
 
 
 def collapse_repeats(token: str) -> str:
-    """Letters repeated three or more times -> one ("scuuuum" -> "scum", "orcsss" -> "orcs")."""
-    return _REPEAT.sub(r"\1", token)
+    """Letters repeated three or more times -> one ("scuuuum" -> "scum", "orcsss" -> "orcs");
+    a token of 6+ characters whose letters all come in pairs -> halved, only when that is a
+    lexicon target word ("vveerrmmiinn" -> "vermin", but "aabbcc" stays)."""
+    out = _REPEAT.sub(r"\1", token)
+    if out is token or out == token:
+        if len(token) >= 6 and not len(token) % 2 and token[::2] == token[1::2] and token[::2] in _target_set():
+            return token[::2]
+    return out
 
 
 @lru_cache(maxsize=65536)

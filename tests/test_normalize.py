@@ -248,3 +248,21 @@ def test_leetspeak_at_for_a_at_a_word_start_is_not_a_mention(text, expected, ori
     assert _agree([text, "as @sarah_jones said", "tag @LeedsCouncil", "mail j.s@example.com"]) == [
         expected, "as  xmentionx  said", "tag  xmentionx ", "mail j.s@example.com"]
     assert _span_of(text, expected.split()[-1].rstrip("!")) == original
+
+
+def test_a_token_with_every_letter_doubled_is_halved_at_lookup_when_that_is_a_lexicon_word():
+    from moderation.features import Featurizer
+    from moderation.normalize import collapse_repeats
+
+    assert collapse_repeats("vveerrmmiinn") == "vermin" and collapse_repeats("ffuucckk") == "fuck"
+    assert collapse_repeats("aabbcc") == "aabbcc" and collapse_repeats("bookkeeper") == "bookkeeper"
+    assert collapse_repeats("vvermin") == "vvermin" and collapse_repeats("vveerrmmiin") == "vveerrmmiin"
+    fz = Featurizer(min_df=1).fit(["the vermin", "the scum", "the orcs", "to aabbcc"])
+    ids = fz._ids(["the vveerrmmiinn and ssccuumm, aabbcc xx", "the vermin and scum, aabbcc xx"])
+    half = len(ids) // 2
+    assert ids[:half].tolist() == ids[half:].tolist()
+    # one unknown token in a long batch: the batch-wide pre-check finds it wherever it is
+    texts = ["plain words here"] * 50 + ["they are vveerrmmiinn"] + ["more plain words"] * 50
+    plain = [t.replace("vveerrmmiinn", "vermin") for t in texts]
+    assert fz._ids(texts).tolist() == fz._ids(plain).tolist()
+    assert fz._ids(["they are vveerrmmiinn"]).tolist() == fz._ids(["they are vermin"]).tolist()
