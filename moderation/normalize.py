@@ -162,7 +162,7 @@ class _Step:
     #: (table, literal): every text the step changes contains `literal` once the batch is
     #: encoded as Latin-1 and translated with the bytes `table` (two C passes over the batch,
     #: then `bytes.find`: faster than any pattern that must stop at every space).
-    shape: tuple[bytes, bytes] | None = None
+    shape: tuple[bytes, bytes | tuple[bytes, ...]] | None = None
 
     def sub(self, text: str) -> str:
         return self.pattern.sub(self.repl, text)
@@ -215,7 +215,31 @@ def _mention_repl(m: re.Match) -> str:
 
 
 def _spaced_repl(m: re.Match) -> str:
-    return _word_repl(re.sub(r"[ .\-_]", "", m.group(0)))
+    joined = re.sub(r"[ .\-_]", "", m.group(0))
+    out = _word_repl(joined)
+    if joined[0] in "ai" and out.rstrip("!?.") not in _target_set():
+        # "a n i g g e r", "a r a t": the article (or "I") is a word of its own, not the word's first letter
+        rest = _lexicon_word(joined[1:])
+        if rest is not None:
+            return joined[0] + " " + rest
+    return out
+
+
+_SPACED_ANY_SEP = re.compile(r"[^a-z0-9@$!]")
+
+
+def _spaced_any_repl(m: re.Match) -> str:
+    """Single characters with other separators (`r. a. t. s`, `r,a,t,s`, `v  e  r  m  i  n`):
+    joined only when that gives a lexicon word (`J. R. R.`, `A, B, C` stay as they are)."""
+    joined = _SPACED_ANY_SEP.sub("", m.group(0))
+    word = _lexicon_word(joined)
+    if word is not None:
+        return word
+    if joined[0] in "ai":
+        rest = _lexicon_word(joined[1:])
+        if rest is not None:
+            return joined[0] + " " + rest
+    return m.group(0)
 
 
 def _leet_repl(m: re.Match) -> str:
@@ -223,8 +247,8 @@ def _leet_repl(m: re.Match) -> str:
 
 
 #: A `bytes.translate` table for the batch encoded as Latin-1 (other characters become "?"):
-#: the characters spaced letters are made of -> "a", every other byte -> " ".
-_SPACED_SHAPE = bytes(ord("a") if chr(b) in "abcdefghijklmnopqrstuvwxyz0123456789@$!*" else ord(" ") for b in range(256))
+#: the characters spaced letters are made of ("*" aside) -> "a", every other byte -> " ".
+_SPACED_SHAPE = bytes(ord("a") if chr(b) in "abcdefghijklmnopqrstuvwxyz0123456789@$!" else ord(" ") for b in range(256))
 
 #: The steps, in order.
 STEPS: tuple[_Step, ...] = (
@@ -235,8 +259,13 @@ STEPS: tuple[_Step, ...] = (
     # The texts to try: three single characters with one separator between each and nothing
     # word-like before the first, i.e. " a a a" once the batch is translated to its shape
     # (a superset: the shape also takes "_" and other marks for separators).
-    _Step(re.compile(r"(?<![\w@$!*])[a-z0-9@$!*](?:[ .\-_][a-z0-9@$!*]){2,}(?![\w@$!*])"), _spaced_repl,
-          shape=(_SPACED_SHAPE, b" a a a")),
+    # (The batch path finds the texts to try for this step and the next one at once: `_spaced_docs`.)
+    _Step(re.compile(r"(?<![\w@$!*])[a-z0-9@$!*](?:[ .\-_][a-z0-9@$!*]){2,}(?![\w@$!*])"), _spaced_repl),
+    # The same with other separators: runs of 1-3 of whitespace and `. , / | ~ + * ' _ -`
+    # ("r. a. t. s", "r,a,t,s", "v  e  r  m  i  n", a tab or newline), joined only into a
+    # lexicon word.
+    _Step(re.compile(r"(?<![\w@$!])[a-z0-9@$!](?:[ \t\n\r\f\v.,/|~+*'_\-]{1,3}[a-z0-9@$!]){2,}(?![\w@$!])"),
+          _spaced_any_repl),
     # (Letters repeated three or more times, "scuuuum", are collapsed when the token
     # is looked up: `collapse_repeats`, called by the featurizer for unknown tokens only.)
     # Leetspeak and masks inside a word that has at least one letter and one symbol/digit.
@@ -251,7 +280,8 @@ STEPS: tuple[_Step, ...] = (
 #: every such run holds a seed hit (a symbol or digit next to a letter), so the batch
 #: path expands each seed hit to its run instead of trying the full pattern (three
 #: lookaheads) at every word of the texts.
-_LEET_STEP = STEPS[3]
+_LEET_STEP = STEPS[4]
+_SPACED_STEP, _SPACED_ANY_STEP = STEPS[2], STEPS[3]
 _LEET_SET = frozenset("abcdefghijklmnopqrstuvwxyz0123456789@$!|+*#_(€")
 _LEET_RUN = re.compile("[" + _LEET_CHARS + "]*")
 
@@ -390,20 +420,47 @@ def normalize_batch(texts: Sequence[str]) -> list[str]:
     return normalize_batch_changed(texts)[0]
 
 
-def _shape_docs(table: bytes, literal: bytes, joined: str, ends: list[int]) -> list[int]:
-    """Indices of the texts where `literal` occurs in the batch translated with `table`
-    (one byte per character, so positions are kept)."""
-    # a separator in front, so the literal may start before the first text's first character
-    shape = (SEP + joined).encode("latin-1", "replace").translate(table)
+def _shape_docs(table: bytes, literal: bytes | tuple[bytes, ...], joined: str, ends: list[int]) -> list[int]:
+    """Indices of the texts where `literal` (or one of several) occurs in the batch translated
+    with `table` (one byte per character, so positions are kept)."""
+    # a separator in front and behind, so a literal may start before the first text's first
+    # character or end after the last text's last one
+    shape = (SEP + joined + SEP).encode("latin-1", "replace").translate(table)
     find = shape.find
     out: list[int] = []
-    pos = find(literal)
-    while pos >= 0:
-        d = bisect_right(ends, pos)  # the literal's second character is joined[pos]
-        if not out or d != out[-1]:
-            out.append(d)
-        pos = find(literal, max(ends[d] if d < len(ends) else len(shape), pos + 1))
+    for lit in (literal,) if isinstance(literal, bytes) else literal:
+        found: list[int] = []
+        pos = find(lit)
+        while pos >= 0:
+            d = bisect_right(ends, pos)  # the literal's second character is joined[pos]
+            if not found or d != found[-1]:
+                found.append(d)
+            pos = find(lit, max(ends[d] if d < len(ends) else len(shape), pos + 1))
+        out = sorted(set(out) | set(found)) if out else found
     return out
+
+
+def _spaced_docs(joined: str, ends: list[int]) -> tuple[list[int], list[int]]:
+    """The texts to try for the two spaced-letter steps: (single separators, any separators).
+
+    Every character of a spaced run is a single one (a letter, digit or `@$!` with none of
+    those on either side), and neighbours in the run are 2 apart (one separator) or 2-4
+    apart (1-3 separator characters). So: the batch translated to its shape (one byte per
+    character), the single characters found with numpy, and the texts holding three in a
+    row at those distances. A text with a "*" (a character in the first step, a separator
+    in the second) is tried by both. One pass for both steps."""
+    shape = np.frombuffer((SEP + joined + SEP).encode("latin-1", "replace").translate(_SPACED_SHAPE), np.uint8)
+    item = shape == 97
+    pos = np.flatnonzero(item[1:-1] & ~item[:-2] & ~item[2:])  # positions in `joined` of single characters
+    gap = np.diff(pos)
+    near, two = gap <= 4, gap == 2
+    ends_a = np.asarray(ends)
+    anyd = np.unique(np.searchsorted(ends_a, pos[:-2][near[:-1] & near[1:]], side="right")).tolist()
+    oned = np.unique(np.searchsorted(ends_a, pos[:-2][two[:-1] & two[1:]], side="right")).tolist()
+    if "*" in joined:
+        star = _literal_docs(("*",), joined, ends)
+        anyd, oned = sorted(set(anyd).union(star)), sorted(set(oned).union(star))
+    return oned, anyd
 
 
 def _literal_docs(literals: Sequence[str], joined: str, ends: list[int]) -> list[int]:
@@ -468,6 +525,7 @@ def normalize_batch_changed(texts: Sequence[str]) -> tuple[list[str], set[int]]:
     if len(parts) != len(texts):  # pragma: no cover - folding produced a separator
         return [normalize(t) for t in texts], set(range(len(texts)))
     ends: list[int] | None = None
+    spaced_any: list[int] = []
     for step in STEPS:
         if ends is None:  # ends[d]: where text d + 1 starts in `joined`
             ends = (np.cumsum(np.fromiter(map(len, parts), np.int64, len(parts)) + 1)).tolist()
@@ -478,7 +536,11 @@ def normalize_batch_changed(texts: Sequence[str]) -> tuple[list[str], set[int]]:
                 return [normalize(t) for t in texts], set(range(len(texts)))
             ends = None
             continue
-        if step.literals:
+        if step is _SPACED_STEP:
+            hits, spaced_any = _spaced_docs(joined, ends)
+        elif step is _SPACED_ANY_STEP:
+            hits = spaced_any  # found with the step before (which changes no other text)
+        elif step.literals:
             hits = _literal_docs(step.literals, joined, ends)
         elif step.shape is not None:
             hits = _shape_docs(*step.shape, joined, ends)

@@ -174,7 +174,7 @@ def test_batch_path_equals_single_path_on_random_texts_with_symbols_and_look_ali
     import random
 
     rng = random.Random(12)
-    pieces = list("aeimnrstv") + ["vermin", "rats", " ", " ", ".", "\U0001f600", "\u2764", "\ufe0f", "\u200d", "\U0001f3fd",
+    pieces = list("aeimnrstv") + ["vermin", "rats", " ", " ", "  ", ".", ". ", "\t", "/", "|", "'", "-", "_", "\U0001f600", "\u2764", "\ufe0f", "\u200d", "\U0001f3fd",
                                   "\u1d00", "\u0280", "\u202e", "\u202c", "\u2069", "\n", "@", "0", "1", "*", ",", "\u3164", "\u249c"]
     texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 30))) for _ in range(4000)]
     single = [normalize(t) for t in texts]
@@ -266,3 +266,41 @@ def test_a_token_with_every_letter_doubled_is_halved_at_lookup_when_that_is_a_le
     plain = [t.replace("vveerrmmiinn", "vermin") for t in texts]
     assert fz._ids(texts).tolist() == fz._ids(plain).tolist()
     assert fz._ids(["they are vveerrmmiinn"]).tolist() == fz._ids(["they are vermin"]).tolist()
+
+
+@pytest.mark.parametrize("text, expected, original", [
+    ("You are a n i g g e r", "you are a nigger", None),  # the article is not the word's first letter
+    ("They are a r a t", "they are a rat", None),
+    ("I am a r.a.t", "i am a rat", None),
+    ("They are r. a. t. s.", "they are rats.", "r. a. t. s"),
+    ("They are r,a,t,s", "they are rats", "r,a,t,s"),
+    ("They are r/a/t/s", "they are rats", "r/a/t/s"),
+    ("They are r|a|t|s", "they are rats", "r|a|t|s"),
+    ("They are r~a~t~s", "they are rats", "r~a~t~s"),
+    ("They are r+a+t+s", "they are rats", "r+a+t+s"),
+    ("They are r'a't's", "they are rats", "r'a't's"),
+    ("They are r*a*t*s", "they are rats", "r*a*t*s"),
+    ("They are v  e  r  m  i  n", "they are vermin", "v  e  r  m  i  n"),
+    ("They are v\te\tr\tm\ti\tn", "they are vermin", "v\te\tr\tm\ti\tn"),
+    ("They are\nv\ne\nr\nm\ni\nn\nreally", "they are\nvermin\nreally", "v\ne\nr\nm\ni\nn"),
+    ("You are an a, s, s, h, o, l, e", "you are an asshole", "a, s, s, h, o, l, e"),
+    ("They are r\u00b7a\u00b7t\u00b7s", "they are rats", "r\u00b7a\u00b7t\u00b7s"),
+    ("are I*D*I*O*T*S", "are idiots", "I*D*I*O*T*S"),
+])
+def test_spaced_letters_with_other_separators_join_into_lexicon_words(text, expected, original):
+    out = _agree([text, "J. R. R. Tolkien", text + "!", "filler"])
+    assert out[0] == expected and out[1] == "j. r. r. tolkien"
+    if original is not None:
+        word = expected.split()[-1].rstrip(".") if "\n" not in expected else "vermin"
+        assert _span_of(text, word) == original
+
+
+@pytest.mark.parametrize("text", [
+    "J. R. R. Tolkien lived not far from here", "Vitamins A, B, C and D are all on the list.",
+    "Options a, b and c were all rejected", "The U. S. A. and the U. K. signed", "1, 2, 3, go", "a/b/c testing",
+    "see pages 4, 5 and 6", "I wrote a l o n g reply", "x  y  z", "a\tb\tc", "Plan A, B or C",
+])
+def test_spaced_letters_that_are_no_lexicon_word_stay_as_they_are(text):
+    out = _agree([text])[0]
+    if "l o n g" not in text:
+        assert out == text.lower()
