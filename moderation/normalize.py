@@ -214,14 +214,67 @@ def _mention_repl(m: re.Match) -> str:
     return MENTION_TOKEN
 
 
-def _spaced_repl(m: re.Match) -> str:
-    joined = re.sub(r"[ .\-_]", "", m.group(0))
-    out = _word_repl(joined)
-    if joined[0] in "ai" and out.rstrip("!?.") not in _target_set():
-        # "a n i g g e r", "a r a t": the article (or "I") is a word of its own, not the word's first letter
+#: Common short words that spaced-out phrases are made of besides the lexicon's words
+#: ("b r e e d l i k e r a b b i t s" -> "breed like rabbits"): `_segment`.
+_GLUE_WORDS = frozenset("""a i an the they them their you your he she it we us are is be was were been am
+like as than all of to in on at by for from with and or not no so just out up off back every lot
+should must will would can get go this that these those what who total little real bunch pack""".split())
+
+
+@lru_cache(maxsize=1)
+def _segment_words() -> tuple[frozenset[str], int]:
+    from moderation.lexicon import load_lexicon
+
+    lex = load_lexicon()
+    words = {w for name in lex.lists for w in lex[name] if w.isalpha() and len(w) > 1} | _GLUE_WORDS
+    return frozenset(words), max(map(len, words))
+
+
+@lru_cache(maxsize=4096)
+def _segment(joined: str) -> str | None:
+    """A run of spaced letters that is several words (`breedlikerabbits`), split into the
+    fewest words of the lexicon and `_GLUE_WORDS`, at least one a lexicon target word;
+    None when there is no such split (then the run is not split)."""
+    if len(joined) < 5 or len(joined) > 60 or not joined.isalpha():
+        return None
+    words, longest = _segment_words()
+    best: list[tuple[int, int] | None] = [None] * (len(joined) + 1)  # (pieces, start of the last piece)
+    best[0] = (0, 0)
+    for end in range(1, len(joined) + 1):
+        for start in range(max(0, end - longest), end):
+            if best[start] is not None and joined[start:end] in words:
+                cand = (best[start][0] + 1, start)
+                if best[end] is None or cand < best[end]:
+                    best[end] = cand
+    if best[-1] is None or best[-1][0] < 2:
+        return None
+    pieces, end = [], len(joined)
+    while end:
+        start = best[end][1]
+        pieces.append(joined[start:end])
+        end = start
+    pieces.reverse()
+    targets = _target_set()
+    return " ".join(pieces) if any(p in targets for p in pieces) else None
+
+
+def _split_spaced(joined: str) -> str | None:
+    """A joined run of spaced letters that is no lexicon word as a whole: an article or "I"
+    kept apart ("a n i g g e r", "a r a t"), or a split into words (`_segment`); None if neither."""
+    if joined[0] in "ai":
         rest = _lexicon_word(joined[1:])
         if rest is not None:
             return joined[0] + " " + rest
+    return _segment(joined)
+
+
+def _spaced_repl(m: re.Match) -> str:
+    joined = re.sub(r"[ .\-_]", "", m.group(0))
+    out = _word_repl(joined)
+    if out.rstrip("!?.") not in _target_set():
+        split = _split_spaced(joined)
+        if split is not None:
+            return split
     return out
 
 
@@ -235,11 +288,8 @@ def _spaced_any_repl(m: re.Match) -> str:
     word = _lexicon_word(joined)
     if word is not None:
         return word
-    if joined[0] in "ai":
-        rest = _lexicon_word(joined[1:])
-        if rest is not None:
-            return joined[0] + " " + rest
-    return m.group(0)
+    split = _split_spaced(joined)
+    return split if split is not None else m.group(0)
 
 
 def _leet_repl(m: re.Match) -> str:

@@ -304,3 +304,15 @@ def test_spaced_letters_that_are_no_lexicon_word_stay_as_they_are(text):
     out = _agree([text])[0]
     if "l o n g" not in text:
         assert out == text.lower()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Round them up and e x t e r m i n a t e t h e l o t", "round them up and exterminate the lot"),
+    ("Men like that a r e a n i m a l s", "men like that are animals"),
+    ("He is a s u b h u m a n t r o g l o d y t e.", "he is a subhuman troglodyte."),
+    ("They b, r, e, e, d, l, i, k, e, r, a, t, s", "they breed like rats"),
+    ("I wrote a l o n g reply", "i wrote along reply"),  # no split with a lexicon word: joined as before
+    ("a s s e s s m e n t due", "assessment due"),
+])
+def test_a_run_of_several_spaced_words_is_split_into_words(text, expected):
+    assert _agree([text, "x"]) == [expected, "x"]
