@@ -1,7 +1,9 @@
 """Text normalisation before features, with a map back to the original offsets.
 
 People who want to get abuse past a filter write `c0ckr0aches`, `f*ck`,
-`p a r a s i t e s`, Cyrillic look-alike letters or `scuuuum`. The model only
+`p a r a s i t e s`, `r. a. t. s`, Cyrillic look-alike letters, small capitals,
+`scuuuum`, an invisible character or an emoji inside a word, or a word stored
+reversed under a right-to-left override. The model only
 sees the normalised text, so all of these reach the same features as the
 plain spelling. Evidence spans must point into the *original* comment, so
 the single-text path (`normalize_with_offsets`) keeps, for every normalised
