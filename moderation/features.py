@@ -9,7 +9,8 @@ TF-IDF weighting) is numpy array work, and one sparse product with a single
 stacked coefficient matrix scores every label at once.
 
 Each token gets a *context*: plain, negated (up to 6 tokens after a negator,
-to the next punctuation), reported (after "called", "described as", ...:
+to the next punctuation or contrast word such as "but"; "no better than" and
+"nothing but" negate nothing), reported (after "called", "described as", ...:
 counter-speech and news reporting) or quoted (inside a pair of double
 quotes). Unigrams are coded with their context, so "vermin" after "not" is a
 different feature from plain "vermin", and bigrams that are not plain go to
@@ -81,8 +82,21 @@ _LEX_INDEX = {name: i for i, name in enumerate(LEXICON_FEATURES)}
 
 _DETERMINERS = {"the", "these", "those", "such", "filthy", "dirty", "bloody", "of", "you", "russian", "little", "stinking"}
 _COPULAS = {"are", "is", "be", "were", "was", "being", "like", "as", "bunch", "pack", "herd", "horde", "hordes", "nest"}
-_SELF = {"i", "we"}
+_SELF = {"i", "we", "i'd", "we'd", "i'll", "we'll", "i'm", "we're"}
+#: Between "I"/"we" and a reporting verb, these keep it the commenter's own words ("what I would call vermin").
+_SELF_MODALS = {"would", "will", "should", "could", "must", "might", "always", "just", "also", "still", "do", "can"}
+#: A contrast ends a negator's scope: "I'm not racist but they breed like rats".
+_NEG_ENDS = {"but", "yet", "though", "although", "however"}
+#: A negator followed by one of these negates nothing: "no better than rats", "nothing but vermin",
+#: "nothing more than parasites", "no less than", "without doubt", "not only ... but".
+_NEG_NOT = {"better", "more", "less", "but", "doubt", "question", "only", "different"}
 _PRAISE_TERMS = {"beast", "beasts", "animal", "animals", "monster", "monsters", "machine", "savage"}
+_LIKE = {"like", "rabbits", "rats", "cockroaches", "flies", "bacteria", "vermin"}
+#: The word sets the patterns and contexts test beside the lexicon's lists, by table flag name.
+CUE_WORDS: dict[str, set[str]] = {
+    "determiner": _DETERMINERS, "copula": _COPULAS, "self": _SELF, "self_modal": _SELF_MODALS,
+    "neg_end": _NEG_ENDS, "neg_not": _NEG_NOT, "a": {"a"}, "praise_term": _PRAISE_TERMS, "like": _LIKE,
+}
 
 
 #: Below this many characters a batch is tokenised with `TOKEN_RE` and looked up in the dict
@@ -391,8 +405,7 @@ class Featurizer:
                 if i is not None:
                     arr[i] = True
             flags[name] = arr
-        for name, words in (("determiner", _DETERMINERS), ("copula", _COPULAS), ("self", _SELF),
-                            ("praise_term", _PRAISE_TERMS), ("like", {"like", "rabbits", "rats", "cockroaches", "flies", "bacteria", "vermin"})):
+        for name, words in CUE_WORDS.items():
             arr = np.zeros(n, dtype=bool)
             for w in words:
                 i = self._vocab.get(w)
@@ -549,13 +562,15 @@ class Featurizer:
                     out.setdefault(v, self._vocab[w])
         return out
 
-    def _after(self, ids: np.ndarray, cues: np.ndarray, window: int) -> np.ndarray:
+    def _after(self, ids: np.ndarray, cues: np.ndarray, window: int, stop: np.ndarray | None = None) -> np.ndarray:
         """Positions up to `window` tokens after each cue position, up to (not past) the first
-        punctuation token or separator. A position after two cues comes twice: callers only
-        assign to these positions, so repeats cost less than making them unique."""
+        punctuation token or separator (or a token `stop` flags). A position after two cues
+        comes twice: callers only assign to these positions, so repeats cost less than making
+        them unique."""
         q = cues[:, None] + np.arange(1, window + 1)
         q = np.minimum(q, len(ids) - 1)  # the batch ends with a separator, which stops every window
-        stopped = np.logical_or.accumulate(self._tables.flags["punct"][ids[q]], axis=1)
+        ends = self._tables.flags["punct"] if stop is None else self._tables.flags["punct"] | stop
+        stopped = np.logical_or.accumulate(ends[ids[q]], axis=1)
         return q[~stopped]
 
     def analyse(self, normalized: Sequence[str]):
@@ -635,13 +650,21 @@ class Featurizer:
             cue = ids[:-1]  # a cue in the batch's last position (a separator) governs nothing
             rep = np.flatnonzero(f["reporting"][cue])
             if len(rep):
-                rep = rep[(rep == 0) | ~f["self"][ids[np.maximum(rep - 1, 0)]]]
+                # not reported when "I"/"we" say it, right before the verb or with a modal between
+                # ("I call them", "what I would call"); the separator before a document is no word
+                own = f["self"][ids[np.maximum(rep - 1, 0)]] | (
+                    f["self_modal"][ids[np.maximum(rep - 1, 0)]] & f["self"][ids[np.maximum(rep - 2, 0)]] & (rep >= 2))
+                rep = rep[(rep == 0) | ~own]
                 hit = self._after(ids, rep, REPORT_WINDOW)
                 if len(hit):
                     ctx[hit[~f["reporting"][ids[hit]] | ((hit > 0) & f["self"][ids[np.maximum(hit - 1, 0)]])]] = CTX_REPORTED
             neg = np.flatnonzero(f["negator"][cue])
             if len(neg):
-                hit = self._after(ids, neg, NEG_WINDOW)
+                # "no better than", "nothing but", "without (a) doubt" negate nothing
+                nxt = ids[neg + 1]
+                nxt2 = ids[np.minimum(neg + 2, n - 1)]
+                neg = neg[~(f["neg_not"][nxt] | (f["a"][nxt] & f["neg_not"][nxt2]))]
+                hit = self._after(ids, neg, NEG_WINDOW, stop=f["neg_end"])
                 ctx[hit[~f["negator"][ids[hit]]]] = CTX_NEG
             marks = np.flatnonzero(f["quote"][ids])
             if len(marks) > 1:

@@ -69,6 +69,14 @@ def hits(text):
     ("they culled the badgers", set(), {"extermination:human"}),
     ("the exterminator got rid of the wasps in the attic", set(), {"extermination:human"}),
     ("they would never gas them", set(), {"extermination:human"}),
+    # QA pass 6: everyday phrases that are no negation or reporting (the commenter's own words)
+    ("these people are no better than a plague", {"dh:any"}, {"dh:negated"}),
+    ("they are nothing but vermin", {"dh:any"}, {"dh:negated"}),
+    ("without a doubt they are parasites", {"dh:any"}, {"dh:negated"}),
+    ("i'm not racist but they breed like rats", {"breed:like", "dh:any"}, {"dh:negated"}),
+    ("landlords are what i would call vampires", {"dh:any"}, {"dh:reported"}),
+    ("refugees are not vermin but people", {"dh:negated"}, {"dh:any"}),
+    ("the mp would call them vermin", {"dh:reported"}, {"dh:any"}),
 ])
 def test_lexicon_patterns_in_context(text, present, absent):
     found = hits(text)

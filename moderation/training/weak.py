@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from moderation.features import (
-    KIND_LEXICON, LEXICON_FEATURES, PUNCT, SEP, Featurizer, _COPULAS, _DETERMINERS, _PRAISE_TERMS, _SELF, _SHIFT,
+    CUE_WORDS, KIND_LEXICON, LEXICON_FEATURES, PUNCT, SEP, Featurizer, _SHIFT,
 )
 from moderation.lexicon import load_lexicon
 from moderation.normalize import normalize_batch
@@ -36,7 +36,9 @@ def lexicon_featurizer() -> Featurizer:
     words = set()
     for ws in lex.lists.values():
         words |= ws
-    words |= _DETERMINERS | _COPULAS | _SELF | _PRAISE_TERMS | {"like", "rabbits", "rats", "cockroaches", "flies", "bacteria", "vermin"} | set(PUNCT)
+    for cue in CUE_WORDS.values():
+        words |= cue
+    words |= set(PUNCT)
     tokens = ["<unk>", SEP] + sorted(words - {SEP})
     codes = KIND_LEXICON * _SHIFT + np.arange(len(LEXICON_FEATURES), dtype=np.int64)
     return Featurizer(lexicon=lex).set_state(tokens, codes, np.ones(len(codes), np.float32))
