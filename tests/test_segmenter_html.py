@@ -90,3 +90,38 @@ def test_html_page_of_only_comments_never_puts_them_in_the_article():
 def test_html_without_article_or_comments_is_a_clear_error():
     with pytest.raises(SegmenterError, match="no article text and no comments"):
         segment_html("<html><body></body></html>", "e.html")
+
+
+def test_comment_items_without_author_or_date_stay_separate_comments():
+    # QA pass 5, finding 5: nothing in the text separates the commenters, but the markup does.
+    page = segment_html(
+        "<html><body><article><h1>Budget news</h1><p>Article text here about the budget and so on, a long "
+        "paragraph of news.</p></article><ol class='commentlist'>"
+        "<li class='comment' id='comment-1'><p>They are vermin.</p></li>"
+        "<li class='comment' id='comment-2'><p>I like this article.</p></li>"
+        "<li class='comment' id='comment-3'><p>Third one.</p><p>Two paragraphs.</p></li></ol></body></html>")
+    assert [(c.id, c.parent_id, c.text) for c in page.comments] == [
+        ("c1", None, "They are vermin."), ("c2", None, "I like this article."),
+        ("c3", None, "Third one.\n\nTwo paragraphs.")]
+
+
+def test_undated_reply_items_stay_separate_and_nested():
+    page = segment_html(
+        "<html><body><article><h1>T</h1><p>Article text long enough to be the article of this page.</p></article>"
+        "<div class='comments'><div class='comment'><p>First comment here.</p>"
+        "<div class='comment'><p>A reply to it.</p></div></div>"
+        "<div class='comment'><p>Second top level.</p></div></div></body></html>")
+    assert [(c.id, c.parent_id, c.text) for c in page.comments] == [
+        ("c1", None, "First comment here."), ("c1.1", "c1", "A reply to it."), ("c2", None, "Second top level.")]
+
+
+def test_a_thread_nested_a_thousand_deep_is_segmented_not_a_recursion_error():
+    # QA pass 5, finding 11: the renderer recursed once per element.
+    depth = 1000
+    html = ("<html><body><article><h1>T</h1><p>Article text.</p></article><div class='comments'>"
+            + "<div class='comment'><p>I do not agree with the reply above, sorry.</p>" * depth + "</div>" * depth
+            + "</div></body></html>")
+    page = segment_html(html, "deep.html")
+    assert len(page.comments) == depth
+    assert [c.depth for c in page.comments] == list(range(depth))
+    assert {c.text for c in page.comments} == {"I do not agree with the reply above, sorry."}

@@ -58,10 +58,19 @@ def _comment_section(tree):
     return best
 
 
-def _render(section) -> str:
-    """Block elements become lines; comment items indent their content one level."""
+def _render(section) -> tuple[str, set[int]]:
+    """Block elements become lines; comment items indent their content one level.
+
+    Also returns the (1-based) numbers of the lines where a comment item
+    starts: each item is its own comment even when nothing in its text (an
+    author, a date) says where one commenter ends and the next begins.
+
+    Iterative (an explicit stack), so a thread nested thousands of elements
+    deep renders instead of exhausting Python's recursion limit.
+    """
     lines: list[str] = []
     buffer: list[str] = []
+    item_marks: list[int] = []  # index into `lines` from which an item's first line comes
 
     def flush(depth: int) -> None:
         text = " ".join("".join(buffer).split())
@@ -69,35 +78,59 @@ def _render(section) -> str:
         if text:
             lines.append(INDENT * depth + text)
 
-    def walk(node, depth: int) -> None:
-        for child in node.iter(include_text=True):
-            tag = child.tag
-            if tag == "-text":
-                buffer.append(child.text(deep=False))
-                continue
-            if tag in _SKIP or tag.startswith("#"):
-                continue
-            item = _is_item(child)
-            block = item or tag in _BLOCK
-            if block:
-                flush(depth)
-            if item and lines and lines[-1]:
+    # (the node's children, their depth, what to do on leaving the node: block?, its depth, a <p>?)
+    stack = [(section.iter(include_text=True), 0, None)]
+    while stack:
+        children, depth, _ = stack[-1]
+        child = next(children, None)
+        if child is None:
+            leave = stack.pop()[2]
+            if leave is not None:
+                block, inner, paragraph = leave
+                if block:
+                    flush(inner)
+                if paragraph:
+                    lines.append("")
+            continue
+        tag = child.tag
+        if tag == "-text":
+            buffer.append(child.text(deep=False))
+            continue
+        if tag in _SKIP or tag.startswith("#"):
+            continue
+        item = _is_item(child)
+        block = item or tag in _BLOCK
+        if block:
+            flush(depth)
+        if item:
+            if lines and lines[-1]:
                 lines.append("")
-            walk(child, depth + 1 if item else depth)
-            if block:
-                flush(depth + 1 if item else depth)
-            if tag == "p":
-                lines.append("")
-
-    walk(section, 0)
+            item_marks.append(len(lines))
+        inner = depth + 1 if item else depth
+        stack.append((child.iter(include_text=True), inner, (block, inner, tag == "p")))
     flush(0)
     # A comment's first level has no indent: depth 1 -> 0 columns.
     out = [line[len(INDENT):] if line.startswith(INDENT) else line for line in lines]
-    return "\n".join(out)
+    starts = set()
+    for mark in item_marks:
+        first = next((i for i in range(mark, len(out)) if out[i].strip()), None)
+        if first is not None:
+            starts.add(first + 1)
+    return "\n".join(out), starts
 
 
 def segment_html(html: str | bytes, source: str | None = None) -> Page:
-    """Split a saved HTML page into article, furniture and comments."""
+    """Split a saved HTML page into article, furniture and comments.
+
+    Raises `SegmenterError` for input that is not a page (empty, binary, too
+    large, nested too deeply for the HTML libraries)."""
+    try:
+        return _segment_html(html, source)
+    except RecursionError:  # our renderer is iterative; this guards the libraries under it
+        raise SegmenterError(f"{source or 'page'}: the HTML is nested too deeply to read") from None
+
+
+def _segment_html(html: str | bytes, source: str | None) -> Page:
     try:
         import trafilatura
     except ImportError as exc:  # pragma: no cover - depends on the install
@@ -110,7 +143,7 @@ def segment_html(html: str | bytes, source: str | None = None) -> Page:
     if not text.strip():
         raise SegmenterError(f"{source or 'page'}: the page is empty (no text)")
     doc = trafilatura.bare_extraction(text, include_comments=True, with_metadata=True)
-    rendered = _rendered_section(text)
+    rendered, item_starts = _rendered_section(text)
     if doc is None and not rendered:
         raise SegmenterError(f"{source or 'page'}: no article text and no comments found in the HTML")
     title = (getattr(doc, "title", None) or "").strip()
@@ -128,7 +161,8 @@ def segment_html(html: str | bytes, source: str | None = None) -> Page:
     comments: list[Comment] = []
     if rendered:
         infos = line_features(split_lines(rendered, source))
-        comments, thread_boiler, _ = split_thread(infos, thread=thread, thread_title=thread_title, source=source)
+        comments, thread_boiler, _ = split_thread(infos, thread=thread, thread_title=thread_title, source=source,
+                                                  item_starts=item_starts)
         for item in (*comments, *thread_boiler):
             item.line = None  # a line of our rendering, not of the HTML file: say nothing rather than mislead
         boilerplate += thread_boiler
@@ -139,10 +173,10 @@ def segment_html(html: str | bytes, source: str | None = None) -> Page:
     return Page(title=title, article=article, boilerplate=boilerplate, comments=comments, source=source)
 
 
-def _rendered_section(html: str) -> str:
+def _rendered_section(html: str) -> tuple[str, set[int]]:
     try:
         from selectolax.lexbor import LexborHTMLParser
     except ImportError:  # pragma: no cover - selectolax is optional
-        return ""
+        return "", set()
     section = _comment_section(LexborHTMLParser(html))
-    return _render(section) if section is not None else ""
+    return _render(section) if section is not None else ("", set())

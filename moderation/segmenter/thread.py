@@ -198,9 +198,12 @@ def _vote_counts_beside_links(infos: list[LineInfo], roles: list[str]) -> None:
 
 def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | None,
                  source: str | None, plan: tuple[list[str], list[Unit]] | None = None,
+                 item_starts: set[int] | None = None,
                  ) -> tuple[list[Comment], list[BoilerplateLine], dict[int, str]]:
     """Comments and thread boilerplate; plus, per line number, who owns it.
-    `plan` is `plan_thread(infos)` when the caller already has it."""
+    `plan` is `plan_thread(infos)` when the caller already has it.
+    `item_starts`: line numbers where the markup starts a comment item (HTML):
+    a comment never runs on past one, so two commenters are never merged."""
     roles, units = plan if plan is not None else plan_thread(infos)
     unit_at = {u.lines[0]: u for u in units}
     in_unit = {j for u in units for j in u.lines}
@@ -222,6 +225,9 @@ def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | 
 
     for i, (info, role) in enumerate(zip(infos, roles)):
         line = info.line
+        if item_starts and line.number in item_starts and current is not None:
+            current.closed = True  # the markup's next comment item: a new commenter
+            current = None
         if i in unit_at:
             unit = unit_at[i]
             if unit.opens:
