@@ -234,3 +234,73 @@ def test_headline_after_furniture():
                         "Councillors approved plans for 400 new homes on the former bus depot site.\n")
     assert page.title == "Council approves homes"
     assert [b.kind for b in page.boilerplate] == ["navigation", "advert"]
+
+
+# --- decoding a page the way scan does (QA pass 5, findings 13 and 14) ---------------------
+
+FOOTBALL = EXAMPLES / "disqus_football_chants.txt"
+
+
+def _outline(page):
+    return [(c.id, c.parent_id, c.author, c.timestamp, c.text) for c in page.comments]
+
+
+def _scanned(path):
+    from moderation.readers import read_page
+
+    return list(read_page(path))
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be"])
+def test_utf16_page_is_segmented_like_scan_reads_it(tmp_path, encoding):
+    text = FOOTBALL.read_text(encoding="utf-8")
+    want = _outline(segment_page(text, "p"))
+    assert want
+    data = text.encode(encoding)  # "utf-16" writes a BOM; the others have none
+    assert _outline(segment_page(data, "p")) == want
+    path = tmp_path / "page.txt"
+    path.write_bytes(data)
+    result = cli("segment", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert [c["text"] for c in json.loads(result.output)["comments"]] == [c[4] for c in want]
+    assert [c.text for c in _scanned(path)] == [c[4] for c in want]
+
+
+def test_gzipped_page_is_segmented_like_scan_reads_it(tmp_path):
+    import gzip
+
+    path = tmp_path / "page.txt.gz"
+    path.write_bytes(gzip.compress(FOOTBALL.read_bytes()))
+    result = cli("segment", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert len(json.loads(result.output)["comments"]) == len(segment_page(FOOTBALL.read_bytes()).comments)
+
+
+def test_a_stray_nul_in_a_text_page_is_dropped_not_the_whole_page(tmp_path):
+    data = FOOTBALL.read_bytes()
+    cut = data.index(b"\n", len(data) * 2 // 3)
+    path = tmp_path / "page.txt"
+    path.write_bytes(data[:cut] + b"\x00" + data[cut:])
+    want = _outline(segment_page(data, "p"))
+    assert _outline(segment_page(path.read_bytes(), "p")) == want
+    assert _outline(segment_page(path.read_text(encoding="utf-8"), "p")) == want  # str: the same
+    result = cli("segment", str(path), "--format", "json")
+    assert result.exit_code == 0, result.output
+    scanned = _scanned(path)
+    assert [c.text for c in scanned] == [c[4] for c in want] and "\x00" not in "".join(c.text for c in scanned)
+
+
+@pytest.mark.parametrize("data", [
+    b"\x7fELF\x02\x01\x01\x00\x00\x00" * 50,
+    b"Title\n\nSome text\x00\x00\x00\x00\x00\x00 and more." * 3,  # over a few stray NULs: binary, as scan says
+])
+def test_binary_page_gives_one_reason_in_segment_and_scan(tmp_path, data):
+    path = tmp_path / "page.txt"
+    path.write_bytes(data)
+    reason = "binary file: not a saved page or a comment dump"
+    result = cli("segment", str(path))
+    assert result.exit_code == 1 and f"{path}: {reason}" in result.output
+    (error,) = _scanned(path)
+    assert error.message == reason
+    with pytest.raises(SegmenterError, match=reason):
+        segment_page(data.decode("latin-1"), "p")  # a str is judged by the same rule

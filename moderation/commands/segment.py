@@ -12,13 +12,20 @@ from moderation.records import Page
 
 
 def _read(page: str) -> tuple[bytes, str]:
-    if page == "-":
-        return sys.stdin.buffer.read(), "<stdin>"
+    """The page's bytes as `scan` opens them (gzip undone; decoding is `decode_page`'s)."""
+    from moderation.readers.sources import open_source
+
+    name = "<stdin>" if page == "-" else page
     try:
-        with open(page, "rb") as fh:
-            return fh.read(), page
+        with open_source(sys.stdin.buffer if page == "-" else page, name=name) as source:
+            if source.error:
+                raise click.ClickException(f"{name}: {source.error}")
+            data = source.stream.read()
+            if source.damage:
+                raise click.ClickException(f"{name}: {source.damage}")
     except OSError as exc:
-        raise click.ClickException(f"{page}: cannot read: {exc.strerror or exc}") from exc
+        raise click.ClickException(f"{name}: cannot read: {exc.strerror or exc}") from exc
+    return data, name
 
 
 def format_page_text(page: Page) -> str:

@@ -21,10 +21,9 @@ from typing import BinaryIO
 
 from moderation.readers.base import ReadStats, Record, stopped
 from moderation.readers.columns import ColumnMap
-from moderation.readers.decoding import decode_bytes
 from moderation.readers.dump import read_dump
 from moderation.readers.sniff import (DUMP_FORMATS, EXTENSIONS, PAGE_FORMATS, canonical_format, detect_format,
-                                      extension_format, is_binary)
+                                      extension_format)
 from moderation.readers.sources import DEFAULT_CHUNK_SIZE, open_source
 from moderation.records import ReadError
 
@@ -246,11 +245,14 @@ def _page_from_bytes(data: bytes, label: str, fmt: str, encoding: str | None,
 
 
 def _page_text(data: bytes, label: str, encoding: str | None) -> str | ReadError:
-    """A page's bytes decoded, or the error that says why they cannot be (binary, bad encoding)."""
-    if encoding is None and is_binary(data[:65536]):
-        return ReadError(label, None, "binary file: not a saved page or a comment dump")
+    """A page's bytes decoded, or the error that says why they cannot be (binary, bad encoding).
+    The segmenter's own `decode_page` (one rule and one message for `scan` and `segment`)."""
+    from moderation.segmenter.lines import SegmenterError, decode_page
+
     try:
-        return decode_bytes(data, encoding)
+        return decode_page(data, label, encoding)
+    except SegmenterError as exc:
+        return ReadError(label, None, exc.reason)
     except LookupError as exc:
         return ReadError(label, None, str(exc))
 
@@ -272,8 +274,14 @@ def _page_comments(data: bytes | str, label: str, fmt: str, encoding: str | None
     except ImportError as exc:
         yield ReadError(label, None, f"cannot read pages: the segmenter is not available ({exc})")
         return
+    from moderation.segmenter.lines import SegmenterError
+
     try:
         page = segment_html(text, source=label) if fmt == "html" else segment_page(text, source=label)
+    except SegmenterError as exc:  # not a page (binary, too large...): the reason, the label is shown anyway
+        if not damaged:
+            yield ReadError(label, None, exc.reason)
+        return
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop the run
         if not damaged:  # (a page cut short by damage: the damage is the error to report)
             yield ReadError(label, None, f"could not split the page into article and comments: {exc.__class__.__name__}: {exc}")

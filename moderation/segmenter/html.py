@@ -21,7 +21,7 @@ import re
 from moderation.records import Comment, Page
 from moderation.segmenter.article import join_paragraphs, split_article
 from moderation.segmenter.features import line_features
-from moderation.segmenter.lines import SegmenterError, decode_page, split_lines
+from moderation.segmenter.lines import SegmenterError, _refuse, decode_page, split_lines
 from moderation.segmenter.thread import split_thread
 
 _SKIP = {"script", "style", "noscript", "template", "svg", "form", "textarea", "select", "button", "iframe",
@@ -127,7 +127,7 @@ def segment_html(html: str | bytes, source: str | None = None) -> Page:
     try:
         return _segment_html(html, source)
     except RecursionError:  # our renderer is iterative; this guards the libraries under it
-        raise SegmenterError(f"{source or 'page'}: the HTML is nested too deeply to read") from None
+        raise _refuse(source or "page", "the HTML is nested too deeply to read") from None
 
 
 def _segment_html(html: str | bytes, source: str | None) -> Page:
@@ -141,11 +141,11 @@ def _segment_html(html: str | bytes, source: str | None) -> Page:
         raise SegmenterError(f"trafilatura is installed but cannot be imported: {exc}") from exc
     text = decode_page(html, source)
     if not text.strip():
-        raise SegmenterError(f"{source or 'page'}: the page is empty (no text)")
+        raise _refuse(source or "page", "the page is empty (no text)")
     doc = trafilatura.bare_extraction(text, include_comments=True, with_metadata=True)
     rendered, item_starts = _rendered_section(text)
     if doc is None and not rendered:
-        raise SegmenterError(f"{source or 'page'}: no article text and no comments found in the HTML")
+        raise _refuse(source or "page", "no article text and no comments found in the HTML")
     title = (getattr(doc, "title", None) or "").strip()
     body = getattr(doc, "text", None) or ""
     article_lines, boilerplate = ([], [])

@@ -18,11 +18,25 @@ MAX_PAGE_CHARS = 20_000_000
 
 _ZERO_WIDTH = re.compile("[\u200b\u200c\u200d\u2060\ufeff\u00ad]")
 _SPACES = re.compile(r"[\u00a0\u2000-\u200a\u202f\u205f\u3000]")
-_CONTROL = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f]")
 
 
 class SegmenterError(ValueError):
-    """A page the segmenter cannot read (empty, binary, too large)."""
+    """A page the segmenter cannot read (empty, binary, too large).
+
+    The message names the page; `reason` is the message without the name
+    (what `scan` reports, beside the name it shows anyway)."""
+
+    def __init__(self, message: str, reason: str | None = None) -> None:
+        super().__init__(message)
+        self.reason = reason or message
+
+
+#: Why a page is refused as binary: the same words from `segment` and from `scan`.
+BINARY = "binary file: not a saved page or a comment dump"
+
+
+def _refuse(where: str, reason: str) -> SegmenterError:
+    return SegmenterError(f"{where}: {reason}", reason)
 
 
 @dataclass(slots=True)
@@ -39,35 +53,33 @@ class Line:
         return not self.text
 
 
-def decode_page(data: bytes | str, source: str | None = None) -> str:
-    """Bytes -> str, refusing binary input with a message that names the file."""
+def decode_page(data: bytes | str, source: str | None = None, encoding: str | None = None) -> str:
+    """Bytes -> str exactly as `scan` reads a page: binary content is refused by
+    the readers' rule (`is_binary`: more than a few stray NULs, or many control
+    characters), then the readers' detection decodes it (a BOM, UTF-16 with or
+    without one, UTF-8, else a legacy code page; `encoding=` forces one)."""
     if isinstance(data, str):
-        text = data
-    else:
-        if b"\x00" in data[:4096]:
-            raise SegmenterError(f"{source or 'page'}: looks like a binary file (NUL bytes), not a saved page")
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError:
-            try:
-                from charset_normalizer import from_bytes
+        return data
+    from moderation.readers.decoding import decode_bytes
+    from moderation.readers.sniff import is_binary
 
-                best = from_bytes(data).best()
-            except ImportError:  # optional: dumps extra
-                best = None
-            text = str(best) if best is not None else data.decode("cp1252", errors="replace")
-    return text
+    if encoding is None and is_binary(data[:65536]):
+        raise _refuse(source or "page", BINARY)
+    return decode_bytes(data, encoding)
 
 
 def split_lines(text: str, source: str | None = None) -> list[Line]:
     """Split a page into `Line`s, checking it is a page at all."""
     where = source or "page"
     if len(text) > MAX_PAGE_CHARS:
-        raise SegmenterError(f"{where}: {len(text):,} characters is larger than any saved page "
+        raise _refuse(where, f"{len(text):,} characters is larger than any saved page "
                              f"(limit {MAX_PAGE_CHARS:,}); is it a dump?")
-    sample = text[:4096]
-    if "\x00" in sample or (sample and len(_CONTROL.findall(sample)) > 0.05 * len(sample)):
-        raise SegmenterError(f"{where}: looks like a binary file (control characters), not a saved page")
+    from moderation.readers.sniff import is_binary_text
+
+    if is_binary_text(text):
+        raise _refuse(where, BINARY)
+    if "\x00" in text:  # a few stray NULs in a text page (a corrupt save): nothing, as a browser shows them
+        text = text.replace("\x00", "")
     if text.startswith("\ufeff"):
         text = text[1:]
     text = text.replace("\r\n", "\n").replace("\r", "\n")
@@ -84,5 +96,5 @@ def split_lines(text: str, source: str | None = None) -> list[Line]:
             stripped = clean.strip()
         lines.append(Line(number, raw.rstrip(), stripped, len(clean) - len(clean.lstrip())))
     if all(not line.text for line in lines):
-        raise SegmenterError(f"{where}: the page is empty (no text)")
+        raise _refuse(where, "the page is empty (no text)")
     return lines
