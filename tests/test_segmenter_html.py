@@ -125,3 +125,23 @@ def test_a_thread_nested_a_thousand_deep_is_segmented_not_a_recursion_error():
     assert len(page.comments) == depth
     assert [c.depth for c in page.comments] == list(range(depth))
     assert {c.text for c in page.comments} == {"I do not agree with the reply above, sorry."}
+
+
+@pytest.mark.parametrize("author", [
+    "<div class='comment-author'>{}</div>",  # WordPress, no date line
+    "<span class='author'>{}</span>",  # inline, then the text's paragraph
+])
+def test_author_element_without_a_date_is_the_author_not_text(author):
+    items = "".join(f"<li class='comment'>{author.format(name)}<div class='comment-content'><p>{text}</p></div></li>"
+                    for name, text in (("Bob", "They are vermin."), ("Al", "I like this article.")))
+    page = segment_html("<html><body><article><h1>Budget news</h1><p>Article text here about the budget and so on, "
+                        f"a long paragraph of news.</p></article><ol class='commentlist'>{items}</ol></body></html>")
+    assert [(c.id, c.author, c.text) for c in page.comments] == [
+        ("c1", "Bob", "They are vermin."), ("c2", "Al", "I like this article.")]
+
+
+def test_author_element_inside_a_sentence_stays_text():
+    page = segment_html("<html><body><article><h1>T</h1><p>Article text long enough to be the article of it.</p>"
+                        "</article><div class='comments'><div class='comment'><p>I agree with "
+                        "<span class='author'>Bob</span> on this one.</p></div></div></body></html>")
+    assert [(c.author, c.text) for c in page.comments] == [(None, "I agree with Bob on this one.")]

@@ -33,6 +33,11 @@ _BLOCK = {"p", "div", "li", "ol", "ul", "h1", "h2", "h3", "h4", "h5", "h6", "art
 _ITEM_CLASS = re.compile(r"^(?:comment|comment-item|comments?-item|c-comment|commentitem|comment-container|"
                          r"comment_container|comment-thread-item|reader-comment|user-comment)$", re.I)
 _ITEM_ID = re.compile(r"^(?:comment|li-comment|div-comment|c)[-_]?\d+$", re.I)
+#: A class token that marks a comment's author (WordPress div.comment-author, cite.fn; Drupal .username).
+_AUTHOR_CLASS = re.compile(r"^(?:comment-author|comment-author-name|comment__author|comment-username|author|"
+                           r"author-name|fn|username|commenter|commenter-name)$", re.I)
+#: An author line is a name, not prose: longer lines stay text.
+AUTHOR_MAX_CHARS = 60
 #: A class or id that marks the comment section.
 _SECTION = re.compile(r"comment|disqus|discussion|respons|replies|reactions", re.I)
 INDENT = "    "
@@ -58,12 +63,19 @@ def _comment_section(tree):
     return best
 
 
-def _render(section) -> tuple[str, set[int]]:
+def _is_author(node) -> bool:
+    return any(_AUTHOR_CLASS.match(token) for token in (node.attributes.get("class") or "").split())
+
+
+def _render(section) -> tuple[str, set[int], set[int]]:
     """Block elements become lines; comment items indent their content one level.
 
     Also returns the (1-based) numbers of the lines where a comment item
     starts: each item is its own comment even when nothing in its text (an
-    author, a date) says where one commenter ends and the next begins.
+    author, a date) says where one commenter ends and the next begins; and of
+    the lines that are exactly the text of an author element inside an item
+    (`_AUTHOR_CLASS`; not "NAME says:", which is a header anyway): the
+    comment's author even with no date beside them.
 
     Iterative (an explicit stack), so a thread nested thousands of elements
     deep renders instead of exhausting Python's recursion limit.
@@ -71,14 +83,21 @@ def _render(section) -> tuple[str, set[int]]:
     lines: list[str] = []
     buffer: list[str] = []
     item_marks: list[int] = []  # index into `lines` from which an item's first line comes
+    author_lines: set[int] = set()  # indexes into `lines`
+    pending_author = ""  # the text of the author element just left, until the next line is flushed
 
     def flush(depth: int) -> None:
+        nonlocal pending_author
         text = " ".join("".join(buffer).split())
         buffer.clear()
         if text:
+            if text == pending_author:
+                author_lines.add(len(lines))
             lines.append(INDENT * depth + text)
+        pending_author = ""
 
-    # (the node's children, their depth, what to do on leaving the node: block?, its depth, a <p>?)
+    # (the node's children, their depth, what to do on leaving the node:
+    #  block?, its depth, a <p>?, its text if it is an author element)
     stack = [(section.iter(include_text=True), 0, None)]
     while stack:
         children, depth, _ = stack[-1]
@@ -86,7 +105,9 @@ def _render(section) -> tuple[str, set[int]]:
         if child is None:
             leave = stack.pop()[2]
             if leave is not None:
-                block, inner, paragraph = leave
+                block, inner, paragraph, author = leave
+                if author:
+                    pending_author = author
                 if block:
                     flush(inner)
                 if paragraph:
@@ -107,7 +128,8 @@ def _render(section) -> tuple[str, set[int]]:
                 lines.append("")
             item_marks.append(len(lines))
         inner = depth + 1 if item else depth
-        stack.append((child.iter(include_text=True), inner, (block, inner, tag == "p")))
+        author = " ".join(child.text().split()) if not item and depth > 0 and _is_author(child) else ""
+        stack.append((child.iter(include_text=True), inner, (block, inner, tag == "p", author)))
     flush(0)
     # A comment's first level has no indent: depth 1 -> 0 columns.
     out = [line[len(INDENT):] if line.startswith(INDENT) else line for line in lines]
@@ -116,7 +138,8 @@ def _render(section) -> tuple[str, set[int]]:
         first = next((i for i in range(mark, len(out)) if out[i].strip()), None)
         if first is not None:
             starts.add(first + 1)
-    return "\n".join(out), starts
+    authors = {i + 1 for i in author_lines if out[i].strip()}
+    return "\n".join(out), starts, authors
 
 
 def segment_html(html: str | bytes, source: str | None = None) -> Page:
@@ -143,7 +166,7 @@ def _segment_html(html: str | bytes, source: str | None) -> Page:
     if not text.strip():
         raise _refuse(source or "page", "the page is empty (no text)")
     doc = trafilatura.bare_extraction(text, include_comments=True, with_metadata=True)
-    rendered, item_starts = _rendered_section(text)
+    rendered, item_starts, author_lines = _rendered_section(text)
     if doc is None and not rendered:
         raise _refuse(source or "page", "no article text and no comments found in the HTML")
     title = (getattr(doc, "title", None) or "").strip()
@@ -161,6 +184,9 @@ def _segment_html(html: str | bytes, source: str | None) -> Page:
     comments: list[Comment] = []
     if rendered:
         infos = line_features(split_lines(rendered, source))
+        for info in infos:  # the markup says who wrote it: a name, where the text alone says nothing
+            if info.line.number in author_lines and info.role == "text" and len(info.line.text) <= AUTHOR_MAX_CHARS:
+                info.role = "name"
         comments, thread_boiler, _ = split_thread(infos, thread=thread, thread_title=thread_title, source=source,
                                                   item_starts=item_starts)
         for item in (*comments, *thread_boiler):
@@ -173,10 +199,10 @@ def _segment_html(html: str | bytes, source: str | None) -> Page:
     return Page(title=title, article=article, boilerplate=boilerplate, comments=comments, source=source)
 
 
-def _rendered_section(html: str) -> tuple[str, set[int]]:
+def _rendered_section(html: str) -> tuple[str, set[int], set[int]]:
     try:
         from selectolax.lexbor import LexborHTMLParser
     except ImportError:  # pragma: no cover - selectolax is optional
-        return "", set()
+        return "", set(), set()
     section = _comment_section(LexborHTMLParser(html))
-    return _render(section) if section is not None else ("", set())
+    return _render(section) if section is not None else ("", set(), set())
