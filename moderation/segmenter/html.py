@@ -41,6 +41,10 @@ AUTHOR_MAX_CHARS = 60
 #: A class or id that marks the comment section.
 _SECTION = re.compile(r"comment|disqus|discussion|respons|replies|reactions", re.I)
 INDENT = "    "
+#: Replies nested deeper than this are rendered at this depth (siblings there): no
+#: real thread goes near it, and indenting a 10,000-deep chain would make the
+#: rendering gigabytes of spaces (refused as "larger than any saved page").
+MAX_RENDER_DEPTH = 200
 
 
 def _is_item(node) -> bool:
@@ -93,7 +97,7 @@ def _render(section) -> tuple[str, set[int], set[int]]:
         if text:
             if text == pending_author:
                 author_lines.add(len(lines))
-            lines.append(INDENT * depth + text)
+            lines.append(INDENT * min(depth, MAX_RENDER_DEPTH) + text)
         pending_author = ""
 
     # (the node's children, their depth, what to do on leaving the node:
