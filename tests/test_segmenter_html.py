@@ -162,3 +162,16 @@ def test_a_thread_nested_thousands_deep_keeps_its_deepest_replies_at_the_render_
     assert len(page.comments) == depth
     assert max(c.depth for c in page.comments) == MAX_RENDER_DEPTH - 1
     assert sum(c.depth == MAX_RENDER_DEPTH - 1 for c in page.comments) == depth - MAX_RENDER_DEPTH + 1
+
+
+def test_a_one_line_comment_with_a_reply_keeps_its_text():
+    # A short name-like line above deeper-indented text reads as a name in plain text; here the
+    # deeper block is a reply item, and taken as the author, "They are vermin" went unscored.
+    page = segment_html(
+        "<html><body><article><h1>T</h1><p>Article text long enough to be the article of this page.</p></article>"
+        "<div class='comments'><div class='comment'><p>They are vermin</p>"
+        "<div class='comment'><p>I do not agree with that at all.</p></div></div>"
+        "<div class='comment'><p>Second top level comment here.</p></div></div></body></html>")
+    assert [(c.id, c.parent_id, c.author, c.text) for c in page.comments] == [
+        ("c1", None, None, "They are vermin"), ("c1.1", "c1", None, "I do not agree with that at all."),
+        ("c2", None, None, "Second top level comment here.")]

@@ -20,7 +20,7 @@ import re
 
 from moderation.records import Comment, Page
 from moderation.segmenter.article import join_paragraphs, split_article
-from moderation.segmenter.features import line_features
+from moderation.segmenter.features import WEIGHTS, line_features
 from moderation.segmenter.lines import SegmenterError, _refuse, decode_page, split_lines
 from moderation.segmenter.thread import split_thread
 
@@ -188,9 +188,7 @@ def _segment_html(html: str | bytes, source: str | None) -> Page:
     comments: list[Comment] = []
     if rendered:
         infos = line_features(split_lines(rendered, source))
-        for info in infos:  # the markup says who wrote it: a name, where the text alone says nothing
-            if info.line.number in author_lines and info.role == "text" and len(info.line.text) <= AUTHOR_MAX_CHARS:
-                info.role = "name"
+        _roles_from_markup(infos, item_starts, author_lines)
         comments, thread_boiler, _ = split_thread(infos, thread=thread, thread_title=thread_title, source=source,
                                                   item_starts=item_starts)
         for item in (*comments, *thread_boiler):
@@ -201,6 +199,29 @@ def _segment_html(html: str | bytes, source: str | None) -> Page:
         comments = [Comment(id=f"c{i}", text=p, thread=thread, thread_title=thread_title, source=source)
                     for i, p in enumerate(paragraphs, 1)]
     return Page(title=title, article=article, boilerplate=boilerplate, comments=comments, source=source)
+
+
+def _roles_from_markup(infos, item_starts: set[int], author_lines: set[int]) -> None:
+    """What the markup says about a line, where its text alone says nothing or misleads.
+
+    A line that is an author element's text is a name. A comment item whose
+    only line is short and name-like ("They are vermin") is that comment's
+    text: read as text, a short line above a deeper-indented block is a name,
+    but the block below is the next item (a reply), not this comment's body;
+    taken as the author, the comment would have no text to score.
+    """
+    content = [i for i, info in enumerate(infos) if info.role != "blank"]
+    for k, i in enumerate(content):
+        info = infos[i]
+        number = info.line.number
+        if number in author_lines:
+            if info.role == "text" and len(info.line.text) <= AUTHOR_MAX_CHARS:
+                info.role = "name"
+            continue
+        if info.role == "name" and number in item_starts and (
+                k + 1 == len(content) or infos[content[k + 1]].line.number in item_starts):
+            info.role = "text"
+            info.weight = WEIGHTS["prose_per_line"] + WEIGHTS["prose_per_char"] * min(len(info.line.text), 1000)
 
 
 def _rendered_section(html: str) -> tuple[str, set[int], set[int]]:
