@@ -11,6 +11,9 @@ from __future__ import annotations
 
 import json
 
+#: The message for a JSON value nested deeper than the parser's recursion limit (~1,000 levels).
+TOO_DEEP = "nested too deeply (over about 1,000 levels of brackets): not read"
+
 
 def json_error(exc: json.JSONDecodeError, where: str) -> str:
     """`exc`'s message followed by `where` (which starts with "at": "at column 18", "at line 3 column 2")."""

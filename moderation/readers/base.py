@@ -198,7 +198,13 @@ def _describe(exc: BaseException) -> str:
     text = str(exc) or exc.__class__.__name__
     if isinstance(exc, OSError):
         return f"I/O error: {text}"
-    return f"{exc.__class__.__name__}: {text}"
+    if isinstance(exc, RecursionError):
+        return "the data is nested too deeply"
+    if isinstance(exc, UnicodeError):
+        return f"the text cannot be decoded ({text}); check --encoding"
+    if isinstance(exc, (ValueError, TypeError)):
+        return text if len(text) <= 200 else text[:200] + "..."
+    return f"{exc.__class__.__name__}: {text}"  # (an unforeseen failure: its type helps a bug report)
 
 
 #: Field values that mean "no value" in a dump (`blank_to_none`, and the JSON Lines fast path).

@@ -22,7 +22,7 @@ import json
 import re
 from collections.abc import Iterator
 
-from moderation.jsonerrors import json_error
+from moderation.jsonerrors import TOO_DEEP, json_error
 from moderation.readers.base import ReaderContext, Record
 from moderation.readers.columns import ColumnMap
 from moderation.readers.decoding import MARK, EncodingGuess, chunk_decoder
@@ -174,7 +174,7 @@ def read_json_array(
             # Fast path: the C decoder parses the element and says where it ends.
             try:
                 value, end = raw_decode(text, pos)
-            except ValueError:
+            except (ValueError, RecursionError):  # (too deep: the slow path finds its end, and reports it)
                 pass
             else:
                 if end < len(text) or buf.eof:
@@ -205,6 +205,9 @@ def read_json_array(
         if record is _UNSET:
             try:
                 record = json.loads(element)
+            except RecursionError:
+                yield context.error(start_line, f"element {index}: {TOO_DEEP}")
+                continue
             except ValueError as exc:
                 detail = json_error(exc, f"at line {start_line + exc.lineno - 1}") if isinstance(exc, json.JSONDecodeError) else str(exc)
                 yield context.error(start_line, f"element {index}: not valid JSON: {detail}")
@@ -235,6 +238,9 @@ def _read_wrapped(buf: _Buffer, context: ReaderContext, mapper: RecordMapper) ->
         return
     try:
         document = json.loads(text)
+    except RecursionError:
+        yield context.error(first_line, TOO_DEEP)
+        return
     except json.JSONDecodeError as exc:
         # The object is parsed whole, so a damaged stream loses all of it (see docs/dumps.md).
         line = first_line + exc.lineno - 1

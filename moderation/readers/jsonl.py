@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-from moderation.jsonerrors import json_error
+from moderation.jsonerrors import TOO_DEEP, json_error
 from moderation.readers.base import NULL_VALUES, ReaderContext, Record, ReadStats
 from moderation.readers.columns import ColumnError, ColumnMap
 from moderation.readers.decoding import (
@@ -74,6 +74,8 @@ def _read_line(line: DecodedLine, context: ReaderContext, mapper: RecordMapper) 
         text = text.lstrip("\ufeff")
     try:
         record = json.loads(text)
+    except RecursionError:
+        return context.error(number, TOO_DEEP)
     except ValueError as exc:
         if not line.terminated:
             return context.cut_off(number, f"truncated last line (no newline at the end of the file): {_short(exc)}")
