@@ -73,6 +73,7 @@ def _items(inputs: Any, *, format: str | None, encoding: str | None, columns: An
         items = chain([first], it)
         return (item for item in items if item.source not in skip) if skip else items
     from moderation.readers import expand_paths, iter_inputs
+    from moderation.readers.sources import display_name
 
     paths = [os.fspath(first), *(os.fspath(p) for p in it)]
     if not skip:
@@ -80,7 +81,7 @@ def _items(inputs: Any, *, format: str | None, encoding: str | None, columns: An
     from moderation.readers.base import ReadStats
 
     walked = ReadStats()  # the files the walk skips ("unrecognised file"), counted as iter_inputs counts them
-    reader = iter_inputs([p for p in expand_paths(paths, walked) if p not in skip], format=format,
+    reader = iter_inputs([p for p in expand_paths(paths, walked) if display_name(p) not in skip], format=format,
                          encoding=encoding, columns=columns, stdin=stdin)
     reader.stats.skipped.update(walked.skipped)
     return reader
@@ -283,15 +284,17 @@ def scan(
         # Workers read the JSON Lines dumps themselves (see _engine_split).
         from moderation.readers import expand_paths
         from moderation.readers.base import ReadStats
+        from moderation.readers.sources import display_name
 
         stats = ReadStats()
         paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else inputs
-        names = [name for name in expand_paths([os.fspath(p) for p in paths], stats) if name not in skip_sources]
+        names = [name for name in expand_paths([os.fspath(p) for p in paths], stats)
+                 if display_name(name) not in skip_sources]
         options = {"format": format, "encoding": encoding, "columns": columns, "stdin": stdin}
         input_stats: dict[int, ReadStats] = {}  # by index in `names`, filled as the inputs are read
         indices: dict[str, list[int]] = {}
         for index, name in enumerate(names):
-            indices.setdefault(name, []).append(index)
+            indices.setdefault(display_name(name), []).append(index)
 
         def skipped_of(source: str) -> Counter:
             found: Counter = Counter()

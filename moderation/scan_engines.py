@@ -16,6 +16,7 @@ from collections import deque
 from typing import Any, Callable, Iterable, Iterator, Sequence
 
 from moderation.model import gc_paused
+from moderation.readers.sources import display_name
 from moderation.records import Comment, ReadError
 from moderation.scan_chunk import Chunk, ChunkJob, Item, _compact, _scan_chunk, scan_chunk
 
@@ -215,7 +216,7 @@ def _records_from_workers(pool: Any, name: str, guess: Any, size: int, columns: 
         return items
 
     try:
-        for part in split_lines(os.path.abspath(name), name, guess, size):
+        for part in split_lines(os.path.abspath(name), display_name(name), guess, size):
             pending.append(pool.parse(part, columns))
             if len(pending) > ahead:
                 yield from unpack(pending.popleft())
@@ -319,11 +320,11 @@ def _split_pieces(names: list[str], start: int, skip_records: int | None, option
                 stats[index] = reader.stats
                 records = iter(reader)
             else:  # what read_dump does, but the lines parsed by the workers
-                context = ReaderContext(name, ReadStats())
+                context = ReaderContext(display_name(name), ReadStats())
                 guess, line_bytes = plan
                 parsed = _records_from_workers(pool, name, guess, chunk_size * line_bytes, options["columns"],
                                                context, pool.count)
-                dump = DumpReader(name, parsed, context=context, resolver=DepthResolver())
+                dump = DumpReader(display_name(name), parsed, context=context, resolver=DepthResolver())
                 stats[index] = dump.stats
                 records = dump.records()
             for item in islice(records, skip_records, None) if whole else records:
@@ -337,7 +338,7 @@ def _split_pieces(names: list[str], start: int, skip_records: int | None, option
             buffer = []
         stats[index] = ReadStats()
         guess, line_bytes = plan
-        for part in split_lines(os.path.abspath(name), name, guess, chunk_size * line_bytes):
+        for part in split_lines(os.path.abspath(name), display_name(name), guess, chunk_size * line_bytes):
             yield index, part
     if buffer:
         yield buffer

@@ -7,6 +7,7 @@ different keys still reads, just slower).
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from moderation.readers.base import blank_to_none
@@ -14,6 +15,11 @@ from moderation.readers.columns import ColumnError, ColumnMap, resolve_columns
 from moderation.records import Comment
 
 _CACHE_SIZE = 64
+
+#: A UTF-16 surrogate left alone in a decoded string: JSON's `"\\ud800"` escape (half of an
+#: emoji pair cut by a JavaScript-side truncation) decodes to one. No output can encode it
+#: as UTF-8, so it becomes U+FFFD, as an undecodable byte does in the other readers.
+_SURROGATE = re.compile("[\ud800-\udfff]")
 _NAME_KEYS = ("name", "display_name", "username", "screen_name", "login")
 
 
@@ -82,7 +88,7 @@ class RecordMapper:
                 return f"the text field {text_key!r} holds a {type(text).__name__}, not a string"
         get = chosen.get
         author = _value(record, get("author"))
-        return Comment(
+        comment = Comment(
             id=_scalar(_value(record, get("id"))) or str(line),
             text=text,
             parent_id=_scalar(_value(record, get("parent"))),
@@ -93,6 +99,20 @@ class RecordMapper:
             source=self.source,
             line=line,
         )
+        if _SURROGATE.search(text) or any(
+            value is not None and _SURROGATE.search(value)
+            for value in (comment.id, comment.parent_id, comment.author, comment.timestamp, comment.thread,
+                          comment.thread_title)):
+            _replace_surrogates(comment)
+        return comment
+
+
+def _replace_surrogates(comment: Comment) -> None:
+    """Each lone surrogate in the comment's text and fields becomes U+FFFD."""
+    for name in ("text", "id", "parent_id", "author", "timestamp", "thread", "thread_title"):
+        value = getattr(comment, name)
+        if value is not None:
+            setattr(comment, name, _SURROGATE.sub("\ufffd", value))
 
 
 _MISSING = object()

@@ -215,11 +215,34 @@ class Source:
         self.close()
 
 
+#: Control characters (C0, DEL, C1) as `display_name` writes them.
+_CONTROL_NAMES = {cp: ascii(chr(cp))[1:-1] for cp in (*range(0x20), *range(0x7F, 0xA0))}
+
+
+def display_name(path: str | os.PathLike | bytes) -> str:
+    """A file name as records, messages and reports show it: always valid UTF-8, on one line.
+
+    A name's bytes that are not UTF-8 (which Python keeps as lone surrogates,
+    "surrogateescape") are written as backslash escapes (`name_\\xff.csv`), and
+    control characters (a newline, a tab, an escape) as `\\n`, `\\t`, `\\x1b`, so
+    no output format fails to encode a name and a name cannot break a report's lines.
+    The usual name is returned as it is.
+    """
+    text = os.fsdecode(path)
+    if text.isprintable():
+        return text
+    try:
+        text = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    except UnicodeEncodeError:  # a surrogate that no byte decoded to
+        text = text.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text.translate(_CONTROL_NAMES)
+
+
 def source_name(path: PathOrFile, name: str | None = None) -> str:
     if name is not None:
-        return name
+        return display_name(name)
     if isinstance(path, (str, os.PathLike)):
-        return os.fspath(path)
+        return display_name(path)
     return getattr(path, "name", None) if isinstance(getattr(path, "name", None), str) else "<stream>"
 
 
