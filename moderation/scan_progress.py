@@ -41,12 +41,13 @@ class ScanProgress:
         self.sizes: dict[str, int] = {}
         if inputs is not None:
             from moderation.readers import expand_paths
+            from moderation.readers.sources import display_name
 
             paths = [inputs] if isinstance(inputs, (str, os.PathLike)) else inputs
-            for path in expand_paths([os.fspath(p) for p in paths]):
-                if path != "-" and path not in skip:
+            for path in expand_paths([os.fspath(p) for p in paths], warn=False):
+                if path != "-" and display_name(path) not in skip:
                     try:
-                        self.sizes[path] = os.path.getsize(path)
+                        self.sizes[display_name(path)] = os.path.getsize(path)  # (by the name records carry)
                     except OSError:
                         pass
         total = sum(self.sizes.values()) if self.sizes and "-" not in (inputs or ()) else None

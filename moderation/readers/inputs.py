@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 import os
+import stat
 import sys
 from collections import Counter
 from collections.abc import Iterable, Iterator
@@ -24,7 +25,7 @@ from moderation.readers.columns import ColumnMap
 from moderation.readers.dump import read_dump
 from moderation.readers.sniff import (DUMP_FORMATS, EXTENSIONS, PAGE_FORMATS, canonical_format, detect_format,
                                       extension_format)
-from moderation.readers.sources import DEFAULT_CHUNK_SIZE, open_source
+from moderation.readers.sources import DEFAULT_CHUNK_SIZE, display_name, open_source
 from moderation.records import ReadError
 
 log = logging.getLogger("moderation.readers")
@@ -32,15 +33,31 @@ log = logging.getLogger("moderation.readers")
 STDIN_NAME = "<stdin>"
 
 
-def expand_paths(paths: Iterable[str | Path], stats: ReadStats | None = None) -> Iterator[str]:
-    """Input names in reading order: files as given, directories walked (sorted, no hidden entries)."""
+def expand_paths(paths: Iterable[str | Path], stats: ReadStats | None = None, *,
+                 seen: dict | None = None, warn: bool = True) -> Iterator[str]:
+    """Input names in reading order: files as given, directories walked (sorted, no hidden entries).
+
+    Only regular files are taken from a directory: a FIFO, socket or device
+    found by the walk is skipped with a warning (opening a FIFO would wait for
+    a writer forever) and counted in `stats.skipped`; named on the command line
+    it is read as a stream. A directory the walk cannot list is yielded as its
+    own name, for `InputReader` to report ("Permission denied"). A file named
+    twice (or reached by two paths, or through a symlink) is yielded once, with
+    a warning: `seen` (file identity to name) carries that across calls.
+    """
+    if seen is None:
+        seen = {}
     for path in paths:
         text = os.fspath(path)
         if text == "-":
             yield text
             continue
         if os.path.isdir(text):
-            for root, dirs, files in os.walk(text):
+            unlistable: list[str] = []
+            for root, dirs, files in os.walk(text, onerror=lambda exc: unlistable.append(exc.filename)):
+                if unlistable:  # a directory that could not be listed: reported in walking order
+                    yield from unlistable
+                    unlistable.clear()
                 dirs[:] = sorted(d for d in dirs if not d.startswith("."))
                 for name in sorted(files):
                     if name.startswith("."):
@@ -49,11 +66,56 @@ def expand_paths(paths: Iterable[str | Path], stats: ReadStats | None = None) ->
                     if extension_format(full) is None:
                         if stats is not None:
                             stats.skipped["unrecognised file"] += 1
-                        log.info("%s: skipped (not a page or dump by its name)", full)
+                        log.info("%s: skipped (not a page or dump by its name)", display_name(full))
+                        continue
+                    try:
+                        st = os.stat(full)
+                    except OSError:
+                        yield full  # (a broken symlink: reading it reports why)
+                        continue
+                    if not stat.S_ISREG(st.st_mode):
+                        if stats is not None:
+                            stats.skipped["not a regular file"] += 1
+                        if warn:
+                            log.warning("%s: skipped: not a regular file (a FIFO, socket or device); "
+                                        "name it on the command line to read it as a stream", display_name(full))
+                        continue
+                    if not _first_time(full, st, seen, warn):
                         continue
                     yield full
+            yield from unlistable
         else:
-            yield text
+            try:
+                st = os.stat(text)
+            except OSError:
+                yield text
+                continue
+            if not stat.S_ISREG(st.st_mode) or _first_time(text, st, seen, warn):
+                yield text
+
+
+def _first_time(name: str, st: os.stat_result, seen: dict, warn: bool) -> bool:
+    """Whether the regular file `name` (stat `st`) has not been yielded before, under any name."""
+    key = (st.st_dev, st.st_ino)
+    first = seen.get(key)
+    if first is None:
+        seen[key] = name
+        return True
+    if warn:
+        what = "given again" if first == name else f"the same file as {display_name(first)}"
+        log.warning("%s: %s: read once", display_name(name), what)
+    return False
+
+
+def _unlistable(path: str) -> ReadError:
+    """The error for a directory that cannot be listed (Permission denied, ...)."""
+    try:
+        os.listdir(path)
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+    else:  # (listable now: it changed during the run)
+        why = "could not be listed"
+    return ReadError(display_name(path), None, f"cannot read this directory: {why}")
 
 
 class InputReader(Iterator[Record]):
@@ -99,7 +161,7 @@ class InputReader(Iterator[Record]):
                 continue
             fmt = forced or extension_format(name)
             if fmt in PAGE_FORMATS:
-                yield from self._tally(self._page_comments(read_page(name, fmt, encoding), name))
+                yield from self._tally(self._page_comments(read_page(name, fmt, encoding), display_name(name)))
                 continue
             if fmt is None and os.path.isfile(name):
                 try:
@@ -107,7 +169,7 @@ class InputReader(Iterator[Record]):
                 except OSError:
                     fmt = None
                 if fmt in PAGE_FORMATS:
-                    yield from self._tally(_sniffed_page(read_page(name, fmt, encoding), name))
+                    yield from self._tally(_sniffed_page(read_page(name, fmt, encoding), display_name(name)))
                     continue
             reader = read_dump(name, format=fmt if fmt != "xml" else None, encoding=encoding, columns=columns,
                                chunk_size=chunk_size, include_deleted=include_deleted)
@@ -116,13 +178,14 @@ class InputReader(Iterator[Record]):
     def _names(self, paths) -> Iterator[str | ReadError]:
         """`expand_paths`, and an error for a directory that holds nothing to read: a mistyped or
         empty dump directory would otherwise scan nothing and exit 0."""
+        seen: dict = {}
         for path in paths:
             found = False
-            for name in expand_paths([path], self.stats):
+            for name in expand_paths([path], self.stats, seen=seen):
                 found = True
-                yield name
+                yield _unlistable(name) if name != "-" and os.path.isdir(name) else name
             if not found and os.path.isdir(path):
-                yield ReadError(os.fspath(path), None, "no comment dumps or saved pages in this directory "
+                yield ReadError(display_name(path), None, "no comment dumps or saved pages in this directory "
                                 f"(none of its files ends in {', '.join(sorted(EXTENSIONS))}, optionally .gz)")
 
     def _page_comments(self, records: Iterable[Record], name: str) -> Iterator[Record]:
@@ -204,7 +267,7 @@ def _binary(stream) -> BinaryIO:
 
 def read_page(path: str | Path, fmt: str | None = None, encoding: str | None = None) -> Iterator[Record]:
     """The comments of one saved page (via the segmenter), or a ReadError naming it."""
-    label = os.fspath(path)
+    label = display_name(path)
     try:
         with open_source(path, name=label) as source:
             if source.error:
@@ -284,7 +347,7 @@ def _page_comments(data: bytes | str, label: str, fmt: str, encoding: str | None
         return
     except Exception as exc:  # noqa: BLE001 - one bad page must not stop the run
         if not damaged:  # (a page cut short by damage: the damage is the error to report)
-            yield ReadError(label, None, f"could not split the page into article and comments: {exc.__class__.__name__}: {exc}")
+            yield ReadError(label, None, f"could not split the page into article and comments: {_page_failure(exc, label)}")
         return
     for comment in page.comments:
         comment.source = label
@@ -293,6 +356,16 @@ def _page_comments(data: bytes | str, label: str, fmt: str, encoding: str | None
         if comment.thread_title is None:
             comment.thread_title = page.title or None
         yield comment
+
+
+def _page_failure(exc: Exception, label: str) -> str:
+    """Why the segmenter failed on a page, in plain words (no class names, the file named once)."""
+    if isinstance(exc, RecursionError):
+        return "its HTML is nested too deeply"
+    text = str(exc)
+    if exc.__class__.__name__ == "SegmenterError":
+        return text[len(label) + 2:] if text.startswith(f"{label}: ") else text
+    return f"{exc.__class__.__name__}: {text}"  # (an unforeseen failure: its type helps a bug report)
 
 
 def iter_inputs(
