@@ -88,7 +88,7 @@ def resolve_columns(available: list[str], columns: ColumnMap | None, *, what: st
             chosen[field] = name  # a dotted path into a JSON object
         else:
             raise ColumnError(
-                f"no {what} named {name!r} (given for {field}); the dump has: {', '.join(map(str, available)) or 'nothing'}"
+                f"no {what} named {name!r} (given for {field}); the dump has: {_listing(available)}"
             )
         taken.add(chosen[field])
     for field in ("text", "id", "parent", "thread", "author", "timestamp", "title"):
@@ -103,6 +103,19 @@ def resolve_columns(available: list[str], columns: ColumnMap | None, *, what: st
     if "text" not in chosen:
         raise ColumnError(
             f"no comment text {what} found (looked for {', '.join(CANDIDATES['text'][:6])}, ...); "
-            f"the dump has: {', '.join(map(str, available)) or 'nothing'}; name it with --text-column"
+            f"the dump has: {_listing(available)}; name it with --text-column"
         )
     return chosen
+
+
+#: How much of a dump's column list an error message quotes (a header line with no
+#: delimiter in it can be one 40 KB "column").
+MAX_QUOTED = 200
+
+
+def _listing(available) -> str:
+    """The columns (or keys) of a dump as an error message lists them, at most ~200 characters."""
+    text = ", ".join(map(str, available)) or "nothing"
+    if len(text) <= MAX_QUOTED:
+        return text
+    return f"{text[:MAX_QUOTED]}... ({len(text):,} characters in all)"

@@ -70,6 +70,10 @@ def read_parquet(source: Source, context: ReaderContext, columns: ColumnMap | No
                         except UnicodeDecodeError:
                             yield context.error(row, f"the {text_col!r} value is bytes that do not decode as UTF-8")
                             continue
+                    elif isinstance(text, (dict, list, tuple)):  # a struct, list or map column
+                        kind = "a struct (object)" if isinstance(text, dict) else "a list"
+                        yield context.error(row, f"the text column {text_col!r} holds {kind}, not a string")
+                        continue
                     else:
                         text = str(text)
 
