@@ -462,3 +462,24 @@ def test_random_breaks_cost_exactly_the_broken_records(tmp_path, fmt):
         assert len(ids) == len(set(ids)), where
         assert sorted(ids) == [i for i in range(n) if i not in broken], where
         assert len(errors) == len(broken), where
+
+
+@pytest.mark.parametrize("chunk_size", [7, 97, 4096, 1 << 20])
+@pytest.mark.parametrize("fmt", ["disqus", "wxr"])
+@pytest.mark.parametrize("layout", ["minified", "lines"])
+def test_an_undefined_entity_costs_that_record_alone(tmp_path, fmt, layout, chunk_size):
+    """libxml2 halts at "&foo;" without raising; close() then raised a made-up error at line 1, so reading
+    resumed at the first record and read every earlier one again (QA pass 5, finding 1: 30 posts -> 238)."""
+    head, records = (_disqus_records if fmt == "disqus" else _wxr_records)(30, "utf-8")
+    tag = "<message>" if fmt == "disqus" else "<wp:comment_content>"
+    broken = _record_of(records, f"{tag}comment 20:")
+    records[broken] = records[broken].replace(f"{tag}comment 20:", f"{tag}comment 20: &foo; bar", 1)
+    path, lines = _write(tmp_path, "entity", head, records, "" if layout == "minified" else "\n", "utf-8", False)
+    comments, errors, stats = _read(path, format=fmt, chunk_size=chunk_size)
+    ids = [int(c.id) for c in comments]
+    assert len(ids) == len(set(ids)), "a record was read twice"
+    assert sorted(ids) == [i for i in range(30) if i != 20]
+    (err,) = errors
+    assert err.line == lines[broken] and "Entity 'foo' not defined" in err.message
+    assert f"reading resumes at line {lines[broken + 1]}" in err.message
+    assert stats.records == 30

@@ -42,6 +42,7 @@ from __future__ import annotations
 import codecs
 import functools
 import html as _html
+import itertools
 import logging
 import re
 from collections.abc import Iterator
@@ -182,6 +183,8 @@ _DEFAULT_ROOT = {
 #: Bytes kept from a chunk's end while searching the next one for a start tag cut in two.
 _TAG_OVERLAP = 512
 _PIECE = 64 * 1024
+#: Numbers for the parsers' base_url names (see _syntax_error).
+_PARSER_IDS = itertools.count()
 
 
 class Resumed:
@@ -315,33 +318,35 @@ def _root_tag(head: bytes, root: str) -> bytes:
     return _DEFAULT_ROOT[root]
 
 
-def _syntax_error(exc) -> tuple[int, int, str, bool]:
+def _syntax_error(exc, url: str) -> tuple[int, int, str, bool]:
     """(line, column, message, stopped) of the error that stopped libxml2.
 
     The exception names the first error of the parse. That is not always
     where parsing stopped: a namespace or attribute error libxml2 only notes
     and reads past, raised later with the error that did stop it (or at the
-    end of the file), after the records that follow it have been read. lxml
-    attaches the thread's recent error log, newest last: after the entry of
-    that first error, the first fatal one is where parsing stopped. `stopped`
-    is False when there is none: libxml2 read everything it was fed.
+    end of the file), after the records that follow it have been read. And
+    an exception can be made up altogether (see below). lxml attaches the
+    thread's recent error log, newest last, where this parser's entries carry
+    its base_url (`url`): its first fatal one is where parsing stopped.
+    `stopped` is False when there is none: libxml2 read everything it was fed.
     """
     from lxml import etree
 
     line, column = exc.position if exc.position else (exc.lineno, 0)
     line, column = line or 1, column or 0
     message = _first_line((exc.msg or str(exc)).split(", line ")[0])
-    entries = list(exc.error_log)
-    for index in range(len(entries) - 1, -1, -1):
-        entry = entries[index]
-        if (entry.line, entry.column) == (line, column) and _first_line(entry.message) == message:
-            break
-    else:
-        return line, column, message, True  # not in the log (it rotated out): as the exception says
-    for entry in entries[index:]:
+    # The log is the thread's, shared by every parser: only this parser's entries count.
+    entries = [entry for entry in exc.error_log if entry.filename == url]
+    for entry in entries:
+        # libxml2 gives nothing out after its first fatal error. It also halts on some
+        # (an undefined entity, "&nbsp;") without raising, and then raises a made-up
+        # one ("no element found" at line 0, "Start tag expected" at line 1).
         if entry.level == etree.ErrorLevels.FATAL:
             return entry.line or line, entry.column or 0, _first_line(entry.message) or message, True
-    return line, column, message, False
+    for entry in entries:
+        if (entry.line, entry.column) == (line, column) and _first_line(entry.message) == message:
+            return line, column, message, False  # only noted errors: libxml2 read all it was fed
+    return line, column, message, True  # not in the log (it rotated out): as the exception says
 
 
 def _first_line(text: str | None) -> str:
@@ -420,12 +425,16 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
     tape = _Tape(stream, min(chunk_size, _PIECE), utf8)
 
     def new_parser(forced_encoding):
+        # A name of its own (never fetched: no DTD, no network) marks this parser's entries in the error log.
+        url = f"moderation-xml-{next(_PARSER_IDS)}"
         try:
-            return etree.XMLPullParser(events=("end",), tag=tags, encoding=forced_encoding, **SAFE_PARSER_OPTIONS)
+            parser = etree.XMLPullParser(events=("end",), tag=tags, encoding=forced_encoding, base_url=url,
+                                         **SAFE_PARSER_OPTIONS)
         except LookupError:  # a declared name Python knows and libxml2 does not: let libxml2 detect
-            return etree.XMLPullParser(events=("end",), tag=tags, **SAFE_PARSER_OPTIONS)
+            parser = etree.XMLPullParser(events=("end",), tag=tags, base_url=url, **SAFE_PARSER_OPTIONS)
+        return parser, url
 
-    parser = new_parser(forced)
+    parser, url = new_parser(forced)
     state = {"first": True, "checked": False, "stop": False, "events": 0}
     # A parser that has been fed whole records without yielding one is stalled:
     # libxml2 waits for the ";" of a bare "&" and would buffer the rest of the
@@ -493,7 +502,7 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             yield from drain()
             if state["stop"]:
                 return
-            line, column, message, stopped = _syntax_error(exc)
+            line, column, message, stopped = _syntax_error(exc, url)
             if "amplification" in message or "entity" in message.lower() and "loop" in message.lower():
                 yield context.error(line, f"refused: the XML declares entities that expand without bound ({message}); exports never need entity declarations")
                 return
@@ -524,7 +533,7 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             at_item = not tape.slice(found, found + len(b"<wp:comment")).startswith(b"<wp:comment")
             prefix = root_tag + (b"<channel>" if root == "rss" else b"") + (b"<item>" if root == "rss" and not at_item else b"")
             yield Resumed(at_item)
-            parser = new_parser(resume_encoding)
+            parser, url = new_parser(resume_encoding)
             state["first"] = False
             offset = base_line - 1
             prefix_len = len(prefix)
