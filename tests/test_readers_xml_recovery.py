@@ -483,3 +483,44 @@ def test_an_undefined_entity_costs_that_record_alone(tmp_path, fmt, layout, chun
     assert err.line == lines[broken] and "Entity 'foo' not defined" in err.message
     assert f"reading resumes at line {lines[broken + 1]}" in err.message
     assert stats.records == 30
+
+
+@pytest.mark.parametrize("chunk_size", [5, 97, 1 << 20])
+@pytest.mark.parametrize("fmt", ["disqus", "wxr"])
+def test_html_entities_outside_cdata_are_the_characters_they_name(tmp_path, fmt, chunk_size):
+    """Exports write HTML's &nbsp; &copy; &eacute; outside CDATA; the messages are HTML, so they read as those
+    characters (QA pass 5, finding 1). Inside CDATA the text is literal and left alone; "&foo;" is no HTML."""
+    head, records = (_disqus_records if fmt == "disqus" else _wxr_records)(12, "utf-8")
+    tag = "<message>" if fmt == "disqus" else "<wp:comment_content>"
+    entities = "Hello&nbsp;world &copy; caf&eacute; &reg;&euro; &NotEqualTilde; &amp;amp; &lt;b&gt;"
+    for i in (3, 7):
+        at = _record_of(records, f"{tag}comment {i}:")
+        records[at] = records[at].replace(f"{tag}comment {i}:", f"{tag}comment {i}: {entities}", 1)
+    at = _record_of(records, f"{tag}comment 9:")
+    records[at] = records[at].replace(f"{tag}comment 9:", f"{tag}<![CDATA[comment 9: caf&eacute;]]>", 1)
+    at = _record_of(records, f"{tag}comment 10:")
+    # After a same-length reference on the line, an error's column is still the file's.
+    records[at] = records[at].replace(f"{tag}comment 10:", f"{tag}comment 10: &nbsp;&eacute; &", 1)
+    path, lines = _write(tmp_path, "html", head, records, "", "utf-8", False)
+    comments, errors, stats = _read(path, format=fmt, chunk_size=chunk_size)
+    by_id = {int(c.id): c.text for c in comments}
+    assert sorted(by_id) == [i for i in range(12) if i != 10] and stats.records == 12
+    for i in (3, 7):
+        # "&amp;amp;" is "EntityRef" in the HTML, "&" in the text; "&lt;b&gt;" is a tag in the HTML.
+        assert by_id[i].startswith(f"comment {i}: Hello world © café ®€ \u2242\u0338 & café")
+    assert by_id[9].startswith("comment 9: café")  # the message is HTML: decoded by the HTML step, as before
+    (err,) = errors
+    text = head + "".join(records)
+    bare = text.index("&eacute; & ") + len("&eacute; ")  # libxml2 names the character after the "&"
+    assert err.message.startswith(f"malformed XML at line 1, column {bare + 2}:")
+
+
+def test_html_entities_inside_cdata_stay_literal(tmp_path):
+    path = tmp_path / "cdata.xml"
+    path.write_text(
+        '<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">\n'
+        '<post dsq:id="1"><message>ok</message><author><name><![CDATA[Caf&eacute; ]]]]><![CDATA[>]]></name>'
+        '</author></post>\n<post dsq:id="2"><message>x</message><author><name>Caf&eacute;</name></author></post>\n'
+        "</disqus>\n", encoding="utf-8")
+    comments, errors, _ = _read(path)
+    assert [c.author for c in comments] == ["Caf&eacute; ]]>", "Café"] and not errors

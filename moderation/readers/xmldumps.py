@@ -204,6 +204,86 @@ class Resumed:
 _CONTINUATION = bytes(range(0x80, 0xC0))
 
 
+#: A reference to a named entity XML does not predefine (`&nbsp;`, `&copy;`, `&foo;`).
+_NAMED_REF = re.compile(rb"&(?!(?:lt|gt|amp|quot|apos);)([A-Za-z][A-Za-z0-9]{1,31});")
+#: The same, with the CDATA section marks, for reading a piece in order.
+_REF_OR_CDATA = re.compile(rb"<!\[CDATA\[|\]\]>|" + _NAMED_REF.pattern)
+#: A piece's end that may be a reference or a CDATA mark cut in two: held back for the next piece.
+_CUT_END = re.compile(rb"(?:&[A-Za-z0-9]{0,31}|<(?:!(?:\[(?:C(?:D(?:A(?:T(?:A)?)?)?)?)?)?)?|\]\]?)\Z")
+
+
+@functools.lru_cache(maxsize=1)
+def _html_references() -> dict[bytes, bytes]:
+    """HTML entity name -> the same characters as XML numeric character references.
+
+    The same number of bytes where the number fits (`&nbsp;` -> `&#160;`,
+    `&eacute;` -> `&#00233;`), so columns on the line stay the file's own.
+    """
+    import html.entities
+
+    table = {}
+    for name, chars in html.entities.html5.items():
+        if not name.endswith(";") or name[:-1] in ("lt", "gt", "amp", "quot", "apos"):
+            continue
+        width = len(name) - 2  # "&" + name + ";" is len(name) + 1 bytes; "&#" + digits + ";" is digits + 3
+        if len(chars) == 1 and len(str(ord(chars))) <= width:
+            table[name[:-1].encode("ascii")] = b"&#%0*d;" % (width, ord(chars))
+        else:
+            table[name[:-1].encode("ascii")] = b"".join(b"&#%d;" % ord(c) for c in chars)
+    return table
+
+
+class _HtmlEntities:
+    """Turns HTML named entity references outside CDATA into numeric character references, piece by piece.
+
+    Disqus messages and WordPress comments are HTML, and exports write
+    `&nbsp;`, `&copy;`, `&eacute;` outside CDATA though XML defines none of
+    them: libxml2 would stop at each, and the record would be lost. Written
+    as the character references they stand for, they read as the characters
+    they name, which is what the HTML meant. This is a fixed table (HTML5's),
+    not a DTD: nothing is declared, nothing expands into more references, no
+    name outside the table is touched (`&foo;` stays an error), and inside
+    CDATA the text is left as it is (it is literal there). The pieces come
+    in order; a reference or CDATA mark cut by a piece's end is held back
+    and put before the next piece.
+    """
+
+    __slots__ = ("held", "in_cdata")
+
+    def __init__(self):
+        self.held = b""
+        self.in_cdata = False
+
+    def __call__(self, data: bytes, final: bool) -> bytes:
+        if self.held:
+            data, self.held = self.held + data, b""
+        if not final:
+            cut = _CUT_END.search(data, max(len(data) - 40, 0))
+            if cut:
+                data, self.held = data[:cut.start()], data[cut.start():]
+        if _NAMED_REF.search(data) is None:  # nearly every piece: only the CDATA state to follow
+            opened, closed = data.rfind(b"<![CDATA["), data.rfind(b"]]>")
+            if opened != closed:
+                self.in_cdata = opened > closed
+            return data
+        table = _html_references()
+        out, at = [], 0
+        for match in _REF_OR_CDATA.finditer(data):
+            mark = match.group(0)
+            if mark == b"<![CDATA[":
+                self.in_cdata = True
+            elif mark == b"]]>":
+                self.in_cdata = False
+            elif not self.in_cdata:
+                replacement = table.get(match.group(1))
+                if replacement is not None:
+                    out.append(data[at:match.start()])
+                    out.append(replacement)
+                    at = match.end()
+        out.append(data[at:])
+        return b"".join(out)
+
+
 class _Tape:
     """The bytes lately read from the stream, each piece with where it starts in the file.
 
@@ -226,15 +306,19 @@ class _Tape:
         self.line = 1
         self.column = 1
         self.eof = False
+        self.entities = _HtmlEntities()
 
     def _chars(self, data: bytes) -> int:
         return len(data.translate(None, _CONTINUATION)) if self.utf8 else len(data)
 
     def read(self) -> bytes:
-        """The next piece of the stream (b"" at its end), kept on the tape."""
-        data = b"" if self.eof else self.stream.read(self.piece)
+        """The next piece of the stream (b"" at its end), kept on the tape, HTML entities as references."""
+        data = b""
+        while not data and not self.eof:
+            raw = self.stream.read(self.piece)
+            self.eof = not raw
+            data = self.entities(raw, final=self.eof)
         if not data:
-            self.eof = True
             return b""
         if self.end == 0 and data.startswith(codecs.BOM_UTF8):
             self.column = 0  # libxml2 does not count a byte order mark
