@@ -180,6 +180,11 @@ _DEFAULT_ROOT = {
             b'xmlns:content="http://purl.org/rss/1.0/modules/content/" xmlns:wfw="http://wellformedweb.org/CommentAPI/" '
             b'xmlns:dc="http://purl.org/dc/elements/1.1/" xmlns:wp="http://wordpress.org/export/1.2/">'),
 }
+#: What can follow the end of a record: the next record's start tag, or the document's end.
+_BETWEEN_RECORDS = {
+    "disqus": re.compile(rb"\s*(?:<post[\s>/]|<thread\b|</disqus\s*>|\Z)"),
+    "rss": re.compile(rb"\s*(?:<item[\s>]|<wp:comment[\s>]|</item\s*>|</channel\s*>|</rss\s*>|\Z)"),
+}
 #: Bytes kept from a chunk's end while searching the next one for a start tag cut in two.
 _TAG_OVERLAP = 512
 _PIECE = 64 * 1024
@@ -590,6 +595,7 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             if "amplification" in message or "entity" in message.lower() and "loop" in message.lower():
                 yield context.error(line, f"refused: the XML declares entities that expand without bound ({message}); exports never need entity declarations")
                 return
+            buffer_limit = "Buffer size limit" in message
             # The parser's (line, column) in the file's; its line 1 starts with the prefix.
             if line == 1:
                 line, column = base_line, base_column + column - prefix_len - 1
@@ -605,7 +611,18 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             stop = tape.offset(line, column) if stopped else fed
             if not state["first"]:
                 stop = max(stop, base + 1)  # past the start tag this parser resumed at: always progress
+            # libxml2 checks the size of its input buffer after parsing what it was fed: a huge
+            # token (a 20 MB attribute) read whole makes it stop there, between records, with
+            # every record before that point given out. Then no record is lost: no error (the
+            # record with the huge value is the reader's to refuse), read on from there.
+            between = False
+            if buffer_limit:
+                while tape.end < stop + 64 and tape.read():
+                    pass
+                between = _BETWEEN_RECORDS[root].match(tape.slice(stop, stop + 64)) is not None
             found = tape.find(resume_at, stop)
+            if between and found < 0:
+                return
             if found < 0:
                 if eof:  # the error came with the end of the file: a truncated export
                     yield context.cut_off(line, f"{where}; the file ends inside a record (truncated?), which is not read")
@@ -613,7 +630,8 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
                     yield context.error(line, f"{where}; the record holding it is not read, and no record starts after it")
                 return
             base_line, base_column = tape.position(found)
-            yield context.error(line, f"{where}; the record holding it is not read, reading resumes at line {base_line}")
+            if not between:
+                yield context.error(line, f"{where}; the record holding it is not read, reading resumes at line {base_line}")
             at_item = not tape.slice(found, found + len(b"<wp:comment")).startswith(b"<wp:comment")
             prefix = root_tag + (b"<channel>" if root == "rss" else b"") + (b"<item>" if root == "rss" and not at_item else b"")
             yield Resumed(at_item)
@@ -651,6 +669,22 @@ def _reference(element) -> str | None:
     if element is None:
         return None
     return _attr(element, "id") or blank_to_none(_text(element))
+
+
+#: Longer than any id an export writes: a record with such an id is damage, not a comment.
+_MAX_ID = 1000
+
+
+def _too_long(ids: dict[str, str | None]) -> str | None:
+    """Why a record is refused for an absurdly long id; None if it is not.
+
+    libxml2 reads an attribute of many megabytes whole; such a value, copied
+    into every output record as an id, is never a real one.
+    """
+    for name, value in ids.items():
+        if value is not None and len(value) > _MAX_ID:
+            return f"whose {name} is {len(value):,} characters long (ids are at most {_MAX_ID:,}): not read"
+    return None
 
 
 def _true(value: str | None) -> bool:
@@ -691,6 +725,13 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
             continue
         thread_el, parent_el, author_el = kids.get("thread"), kids.get("parent"), kids.get("author")
         thread_id = _reference(thread_el)
+        parent_id = _reference(parent_el)
+        too_long = _too_long({"dsq:id": post_id, "thread": thread_id, "parent": parent_id}) if (
+            len(post_id) > _MAX_ID or len(thread_id or "") > _MAX_ID or len(parent_id or "") > _MAX_ID) else None
+        if too_long:
+            _drop(element)
+            yield context.error(line, f"a <post> {too_long}")
+            continue
         if thread_id is not None and thread_el is not None and _attr(thread_el, "id") is None:
             thread_id = thread_ids.get(thread_id, thread_id)
         if thread_id is not None and thread_id not in titles:
@@ -704,7 +745,7 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
             id=post_id,
             text=text,
             quote=quote,
-            parent_id=_reference(parent_el),
+            parent_id=parent_id,
             author=author,
             timestamp=blank_to_none(_text(kids.get("createdAt"))),
             thread=thread_id,
@@ -762,6 +803,11 @@ def read_wxr(source: Source, context: ReaderContext, encoding: str | None, inclu
         comment_id = blank_to_none(kids.get("comment_id"))
         if comment_id is None:
             yield context.error(line, "a <wp:comment> without a wp:comment_id")
+            continue
+        too_long = _too_long({"wp:comment_id": comment_id, "wp:comment_parent": kids.get("comment_parent")}) if (
+            len(comment_id) > _MAX_ID or len(kids.get("comment_parent") or "") > _MAX_ID) else None
+        if too_long:
+            yield context.error(line, f"a <wp:comment> {too_long}")
             continue
         text, quote = html_to_text(kids.get("comment_content"), split_quote=True)
         comment = Comment(
