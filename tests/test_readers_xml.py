@@ -306,3 +306,39 @@ def test_truncated_gzip_xml_keeps_the_posts_before_the_damage(tmp_path):
     assert [c.id for c in good] == [str(i) for i in range(len(good))]
     assert isinstance(records[-1], ReadError) and "gzip data is corrupt or truncated" in records[-1].message
     assert reader.stats.records == len(good) + 1
+
+
+def test_a_disqus_post_nested_in_another_is_read_not_dropped(tmp_path):
+    """QA pass 5, finding 9: post 6, inside post 5, disappeared with no error."""
+    path = tmp_path / "nested.xml"
+    path.write_text(
+        '<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">\n'
+        '<thread dsq:id="T1"><title>A</title></thread>\n'
+        '<post dsq:id="5"><message>outer</message>\n<post dsq:id="6"><message>inner post</message>'
+        '<thread dsq:id="T1"/></post><thread dsq:id="T1"/><author><name>Al</name></author></post>\n'
+        '<post dsq:id="7"><message>after</message><thread dsq:id="T1"/></post>\n</disqus>\n', encoding="utf-8")
+    records = list(read_dump(path))
+    assert [(c.id, c.text, c.thread, c.author, c.line) for c in records] == [
+        ("6", "inner post", "T1", None, 4), ("5", "outer", "T1", "Al", 3), ("7", "after", "T1", None, 5)]
+
+
+def test_a_wxr_comment_outside_any_item_is_read_not_dropped(tmp_path):
+    """QA pass 5, finding 9: a <wp:comment> in the <channel> was neither read nor counted."""
+    comment = ("<wp:comment><wp:comment_id>{0}</wp:comment_id><wp:comment_content>comment {0}</wp:comment_content>"
+               "<wp:comment_parent>0</wp:comment_parent>{1}</wp:comment>")
+    path = tmp_path / "outside.xml"
+    path.write_text(
+        '<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/" xmlns:wfw="http://wellformedweb.org/CommentAPI/">'
+        "<channel><title>Blog</title>\n" + comment.format(1, "") + "\n"
+        "<item><title>Post</title><wp:post_id>2</wp:post_id><wfw:comment>https://x.example/c</wfw:comment>\n"
+        + comment.format(2, comment.format(3, "")) + "\n</item>\n" + comment.format(4, "") + "\n</channel></rss>\n",
+        encoding="utf-8")
+    reader = read_dump(path)
+    records = list(reader)
+    assert [(c.id, c.text, c.thread, c.thread_title, c.line) for c in records] == [
+        ("1", "comment 1", None, None, 2),
+        ("3", "comment 3", "2", "Post", 4),  # a comment nested in another: both read, each once
+        ("2", "comment 2", "2", "Post", 4),
+        ("4", "comment 4", None, None, 6),  # the item's article is over
+    ]
+    assert reader.stats.records == 4 and reader.stats.errors == 0  # the <wfw:comment> link is no comment

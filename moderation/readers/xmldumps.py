@@ -651,9 +651,15 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             return
 
 
-def _drop(element) -> None:
-    """Free a finished element and the siblings before it (the lxml iterparse idiom)."""
+def _drop(element, nested: bool = False) -> None:
+    """Free a finished element and the siblings before it (the lxml iterparse idiom).
+
+    A record `nested` in another record is only cleared: the siblings before
+    it belong to the outer record, which is read after it.
+    """
     element.clear()
+    if nested:
+        return
     parent = element.getparent()
     if parent is not None:
         while element.getprevious() is not None:
@@ -704,7 +710,13 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
             continue  # Resumed: a Disqus reader keeps no state inside a record
         element, offset = item
         parent = element.getparent()
-        if parent is None or parent.getparent() is not None:
+        if parent is None:
+            continue
+        # A <post> is a comment wherever it is: one nested inside another post is
+        # read too, never dropped unseen (QA pass 5, finding 9); it is only cleared
+        # when read, as the outer post's children before it are still to be read.
+        nested = parent.getparent() is not None
+        if nested and _local(element.tag) == "thread":
             continue  # a post's own <thread dsq:id/> reference, read with the post
         line = element.sourceline + offset
         context.line = line
@@ -720,7 +732,7 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
             continue
         post_id = _attr(element, "id") or blank_to_none(_text(kids.get("id")))
         if post_id is None:
-            _drop(element)
+            _drop(element, nested)
             yield context.error(line, "a <post> with neither a dsq:id attribute nor an <id>")
             continue
         thread_el, parent_el, author_el = kids.get("thread"), kids.get("parent"), kids.get("author")
@@ -729,7 +741,7 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
         too_long = _too_long({"dsq:id": post_id, "thread": thread_id, "parent": parent_id}) if (
             len(post_id) > _MAX_ID or len(thread_id or "") > _MAX_ID or len(parent_id or "") > _MAX_ID) else None
         if too_long:
-            _drop(element)
+            _drop(element, nested)
             yield context.error(line, f"a <post> {too_long}")
             continue
         if thread_id is not None and thread_el is not None and _attr(thread_el, "id") is None:
@@ -754,7 +766,7 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
             line=line,
         )
         reason = "deleted" if _true(_text(kids.get("isDeleted"))) else "spam" if _true(_text(kids.get("isSpam"))) else None
-        _drop(element)
+        _drop(element, nested)
         if reason and not include_deleted:
             context.skip(reason)
             yield Skipped(comment, reason)
@@ -788,18 +800,23 @@ def read_wxr(source: Source, context: ReaderContext, encoding: str | None, inclu
             article.clear()
             _drop(element)
             continue
-        if parent is None or _local(parent.tag) != "item":
-            continue  # the channel's own <title>/<link>
+        in_item = parent is not None and _local(parent.tag) == "item"
         if local != "comment":
+            if not in_item:
+                continue  # the channel's own <title>/<link>
             if local == "encoded":
                 element.clear()  # the article body: never scored, never kept
             else:
                 article[local] = blank_to_none(_text(element))
             continue
+        if parent is None or not len(element) and "wordpress.org" not in element.tag:
+            continue  # not a <wp:comment> (an RSS <wfw:comment> link)
+        # A comment outside any <item> (no article: no thread) or nested in another one is
+        # still a comment in the export: read, never dropped unseen (QA pass 5, finding 9).
         line = element.sourceline + offset
         context.line = line
         kids = {name: _text(child) for name, child in _children(element).items()}
-        _drop(element)
+        _drop(element, nested=_local(parent.tag) == "comment")
         comment_id = blank_to_none(kids.get("comment_id"))
         if comment_id is None:
             yield context.error(line, "a <wp:comment> without a wp:comment_id")
