@@ -342,3 +342,55 @@ def test_a_wxr_comment_outside_any_item_is_read_not_dropped(tmp_path):
         ("4", "comment 4", None, None, 6),  # the item's article is over
     ]
     assert reader.stats.records == 4 and reader.stats.errors == 0  # the <wfw:comment> link is no comment
+
+
+def test_xml_error_messages_name_no_internals_and_quote_little(tmp_path):
+    """QA pass 5, finding 16: libxml2's advice ("use XML_PARSE_HUGE option"), its function names, and whole
+    huge tag names went into the messages."""
+    head = '<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">\n'
+    post = '<post dsq:id="{}"><message>{}</message></post>\n'
+    broken = {
+        "deep": "<b>" * 300 + "x" + "</b>" * 300,
+        "amp": "fish & chips",
+        "charref": "&#0;",
+        "tag": f"<{'t' * 5000}>x</u>",
+        "id": None,
+    }
+    body = "".join(post.format(i, text) if text is not None else f'<post dsq:id="{"9" * 5000}"><message>x</message></post>\n'
+                   for i, text in enumerate(["ok", *broken.values(), "last"]))
+    path = tmp_path / "messages.xml"
+    path.write_text(head + body + "</disqus>\n", encoding="utf-8")
+    records, stats = read(path)
+    assert [r.id for r in records if isinstance(r, Comment)] == ["0", "6"]
+    errors = [r.message for r in records if isinstance(r, ReadError)]
+    assert len(errors) == 5
+    assert errors[0].startswith("malformed XML at line 3, column 788: elements nested more than 256 deep")
+    assert "a bare '&' (write it as &amp;)" in errors[1]
+    assert "character reference to character 0" in errors[2]
+    assert "t" * 150 in errors[3] and "t" * 201 not in errors[3] and "characters)" in errors[3]
+    assert "dsq:id is 5,000 characters long" in errors[4]
+    for message in errors:
+        assert "XML_PARSE" not in message and "xmlParse" not in message and "xmlChar" not in message
+        assert len(message) < 400
+
+
+def test_a_huge_root_element_name_is_quoted_short(tmp_path):
+    path = tmp_path / "root.xml"
+    path.write_text(f'<{"r" * 5000} xmlns="http://disqus.com"><post/></{"r" * 5000}>', encoding="utf-8")
+    (err,) = list(read_dump(path, format="disqus"))
+    assert "the root element is <" + "r" * 200 + "... (5,000 characters)>" in err.message
+
+
+def test_absurd_nesting_in_xml_or_in_a_message_is_no_recursion_error(tmp_path):
+    """QA pass 5, finding 11 was about pages and JSON: in exports libxml2 stops at 256 levels, and the HTML
+    of a message is read without recursion. Both checked here: one error, or none, and the rest read."""
+    head = '<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">\n'
+    deep_xml = '<post dsq:id="1"><message>' + "<b>" * 100_000 + "x" + "</b>" * 100_000 + "</message></post>\n"
+    deep_html = ('<post dsq:id="2"><message><![CDATA[' + "<div>" * 5_000 + "y" + "</div>" * 5_000
+                 + "]]></message></post>\n")
+    path = tmp_path / "deep.xml"
+    path.write_text(head + deep_xml + deep_html + '<post dsq:id="3"><message>z</message></post>\n</disqus>\n',
+                    encoding="utf-8")
+    records, stats = read(path)
+    assert [(r.id, r.text) for r in records if isinstance(r, Comment)] == [("2", "y"), ("3", "z")]
+    assert stats.errors == 1 and "nested more than 256 deep" in records[0].message

@@ -443,6 +443,34 @@ def _first_line(text: str | None) -> str:
     return (text or "").strip().split("\n", 1)[0]
 
 
+#: The longest piece of the input (or of a message quoting it) an error message repeats.
+_QUOTE_LIMIT = 200
+#: libxml2's wordings that name its internals or advise a parser option the user cannot set.
+_PLAIN = (
+    (re.compile(r"^Excessive depth in document: (\d+).*"), r"elements nested more than \1 deep (the safe limit)"),
+    (re.compile(r"^Resource limit exceeded: Buffer size limit exceeded.*"),
+     "a single tag or value larger than the safe limit (10 MB)"),
+    (re.compile(r"^Resource limit exceeded: (.*?),? try XML_PARSE_HUGE.*"), r"\1 (over the safe limit of 10 MB)"),
+    (re.compile(r"^xmlParseEntityRef: no name"), "a bare '&' (write it as &amp;)"),
+    (re.compile(r"^EntityRef: expecting ';'"), "an '&' with no ';' after its name (a bare & is written &amp;)"),
+    (re.compile(r"^xmlParseCharRef: invalid xmlChar value (\d+)"), r"a character reference to character \1, which XML forbids"),
+    (re.compile(r"^xml\w+: "), ""),
+    (re.compile(r",? (?:use|try) XML_PARSE_HUGE(?: option)?"), ""),
+)
+
+
+def _plain(message: str) -> str:
+    """A libxml2 message for a reader of the report: no internal names, no option advice, at most 200 characters."""
+    for pattern, replacement in _PLAIN:
+        message = pattern.sub(replacement, message, count=1)
+    return _clip(message)
+
+
+def _clip(text: str, limit: int = _QUOTE_LIMIT) -> str:
+    """`text` cut to `limit` characters, saying how long it was: a message never echoes a huge input."""
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text):,} characters)"
+
+
 def _close(parser):
     """`parser.close()`, dropping the end events that a failing close() makes up.
 
@@ -550,7 +578,7 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
                 top = tree.getroot()
                 if _local(top.tag) != root:
                     state["stop"] = True
-                    yield context.error(top.sourceline, f"not a {kind}: the root element is <{_local(top.tag)}>")
+                    yield context.error(top.sourceline, f"not a {kind}: the root element is <{_clip(_local(top.tag))}>")
                     return
             state["events"] += 1
             yield element, offset
@@ -584,7 +612,7 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
                 top = _close(parser)  # a stalled parser reports its pending error here
         except LookupError as exc:  # lxml: the declaration names an encoding libxml2 does not know
             yield from drain()
-            yield context.error(None, f"the XML declaration names an unknown encoding ({exc}); give the "
+            yield context.error(None, f"the XML declaration names an unknown encoding ({_clip(str(exc))}); give the "
                                 "export's encoding (e.g. --encoding cp1252); records after this point are not read")
             return
         except etree.XMLSyntaxError as exc:
@@ -593,9 +621,10 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
                 return
             line, column, message, stopped = _syntax_error(exc, url)
             if "amplification" in message or "entity" in message.lower() and "loop" in message.lower():
-                yield context.error(line, f"refused: the XML declares entities that expand without bound ({message}); exports never need entity declarations")
+                yield context.error(line, f"refused: the XML declares entities that expand without bound ({_plain(message)}); exports never need entity declarations")
                 return
             buffer_limit = "Buffer size limit" in message
+            message = _plain(message)
             # The parser's (line, column) in the file's; its line 1 starts with the prefix.
             if line == 1:
                 line, column = base_line, base_column + column - prefix_len - 1
@@ -647,7 +676,7 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
         if eof or stalled_ends >= 2:  # closed without an error (a stalled one: nothing was pending after all)
             yield from drain()  # what a close() that succeeds gives out is real
             if state["first"] and not state["checked"] and top is not None and _local(top.tag) != root:
-                yield context.error(top.sourceline, f"not a {kind}: the root element is <{_local(top.tag)}>")
+                yield context.error(top.sourceline, f"not a {kind}: the root element is <{_clip(_local(top.tag))}>")
             return
 
 
