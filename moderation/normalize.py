@@ -498,10 +498,32 @@ def _spaced_docs(joined: str, ends: list[int]) -> tuple[list[int], list[int]]:
     Every character of a spaced run is a single one (a letter, digit or `@$!` with none of
     those on either side), and neighbours in the run are 2 apart (one separator) or 2-4
     apart (1-3 separator characters). So: the batch translated to its shape (one byte per
-    character), the single characters found with numpy, and the texts holding three in a
+    character), the single characters found in it (two regular-expression searches for a
+    small batch, array operations for a large one), and the texts holding three in a
     row at those distances. A text with a "*" (a character in the first step, a separator
     in the second) is tried by both. One pass for both steps."""
-    shape = np.frombuffer((SEP + joined + SEP).encode("latin-1", "replace").translate(_SPACED_SHAPE), np.uint8)
+    raw = (SEP + joined + SEP).encode("latin-1", "replace").translate(_SPACED_SHAPE)
+    if len(raw) <= _SPACED_SMALL:  # one comment (the hook): two searches cost less than the numpy set-up
+        oned = sorted({bisect_right(ends, m.start() - 1) for m in _SPACED_ONE.finditer(raw)})
+        anyd = sorted({bisect_right(ends, m.start() - 1) for m in _SPACED_ANY.finditer(raw)})
+    else:
+        oned, anyd = _spaced_docs_numpy(raw, ends)
+    if "*" in joined:
+        star = _literal_docs(("*",), joined, ends)
+        anyd, oned = sorted(set(anyd).union(star)), sorted(set(oned).union(star))
+    return oned, anyd
+
+
+#: `_spaced_docs` on a small batch: where three single characters in a row start (one separator
+#: between them; 1-3), as zero-width matches so that runs next to each other are all found.
+_SPACED_SMALL = 8192
+_SPACED_ONE = re.compile(rb"(?<!a)(?=a a a(?!a))")
+_SPACED_ANY = re.compile(rb"(?<!a)(?=a {1,3}a {1,3}a(?!a))")
+
+
+def _spaced_docs_numpy(raw: bytes, ends: list[int]) -> tuple[list[int], list[int]]:
+    """`_spaced_docs`'s texts for a large batch, from its shape `raw`, with array operations."""
+    shape = np.frombuffer(raw, np.uint8)
     item = shape == 97
     pos = np.flatnonzero(item[1:-1] & ~item[:-2] & ~item[2:])  # positions in `joined` of single characters
     gap = np.diff(pos)
@@ -509,9 +531,6 @@ def _spaced_docs(joined: str, ends: list[int]) -> tuple[list[int], list[int]]:
     ends_a = np.asarray(ends)
     anyd = np.unique(np.searchsorted(ends_a, pos[:-2][near[:-1] & near[1:]], side="right")).tolist()
     oned = np.unique(np.searchsorted(ends_a, pos[:-2][two[:-1] & two[1:]], side="right")).tolist()
-    if "*" in joined:
-        star = _literal_docs(("*",), joined, ends)
-        anyd, oned = sorted(set(anyd).union(star)), sorted(set(oned).union(star))
     return oned, anyd
 
 

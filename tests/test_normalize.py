@@ -316,3 +316,23 @@ def test_spaced_letters_that_are_no_lexicon_word_stay_as_they_are(text):
 ])
 def test_a_run_of_several_spaced_words_is_split_into_words(text, expected):
     assert _agree([text, "x"]) == [expected, "x"]
+
+
+def test_spaced_docs_small_and_large_batch_paths_agree():
+    """The texts the spaced-letter steps try: the regex path (one comment, the hook) and the
+    array path (a large batch) pick the same ones, including runs across two texts' boundary."""
+    import random
+    from bisect import bisect_right
+
+    from moderation.normalize import SEP, _spaced_docs_numpy, _SPACED_SHAPE, _SPACED_ONE, _SPACED_ANY
+
+    rng = random.Random(3)
+    pieces = ["a", "b", "x", "1", "@", " ", "  ", ".", ",", "ab", "abc", "r a t s", "v  e  r", "i", "\t", "*"]
+    for _ in range(300):
+        texts = ["".join(rng.choice(pieces) for _ in range(rng.randint(0, 12))) for _ in range(rng.randint(1, 6))]
+        joined = SEP.join(texts)
+        ends = [sum(len(t) + 1 for t in texts[:k + 1]) for k in range(len(texts))]
+        raw = (SEP + joined + SEP).encode("latin-1", "replace").translate(_SPACED_SHAPE)
+        one = sorted({bisect_right(ends, m.start() - 1) for m in _SPACED_ONE.finditer(raw)})
+        any_ = sorted({bisect_right(ends, m.start() - 1) for m in _SPACED_ANY.finditer(raw)})
+        assert (one, any_) == _spaced_docs_numpy(raw, ends), texts
