@@ -45,7 +45,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from moderation import __version__
-from moderation.jsonerrors import json_error
+from moderation.jsonerrors import TOO_DEEP, json_error
 from moderation.policy import attach_evidence
 
 log = logging.getLogger("moderation.service")
@@ -220,6 +220,8 @@ def parse_json(body: bytes) -> Any:
         raise ApiError(400, f"request body is not UTF-8 (byte {exc.start}: {exc.reason})") from None
     except json.JSONDecodeError as exc:
         raise ApiError(400, f"malformed JSON: {json_error(exc, f'at line {exc.lineno} column {exc.colno}')}") from None
+    except RecursionError:
+        raise ApiError(400, f"JSON body {TOO_DEEP}") from None
 
 
 async def read_json(request: Request, hook: Hook) -> Any:

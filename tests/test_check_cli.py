@@ -106,6 +106,14 @@ def test_input_json_mode_rejects_non_json_and_missing_text(run):
     assert "\"text\" field" in result.output
 
 
+def test_json_nested_too_deeply_is_an_input_error_or_text(run):
+    """QA pass 5: a RecursionError traceback before."""
+    deep = '{"text": ' + "[" * 5000 + "]" * 5000 + "}"
+    result = run("--input", "json", input=deep)
+    assert result.exit_code == 1 and "nested too deeply" in result.output
+    assert parse_input(deep, "auto") == (deep, {})  # auto: not an object we can read, so the text itself
+
+
 def test_input_text_mode_scores_braces_as_words(run):
     assert parse_input('{"text": "hi"}', "text") == ('{"text": "hi"}', {})
     assert parse_input('{not json}', "auto") == ('{not json}', {})

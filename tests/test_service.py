@@ -179,6 +179,7 @@ def test_batch_limits_and_item_errors(server):
     (b"{\"text\": \"   \"}", "text is empty"),
     (b"{\"text\": \"hi\", \"id\": {\"a\": 1}}", "id must be a string or a number"),
     (b"\xff\xfe{}", "not UTF-8"),
+    (b"{\"text\": " + b"[" * 1500 + b"]" * 1500 + b"}", "nested too deeply"),  # QA pass 5: a 500 before
 ])
 def test_bad_input_is_400_with_a_clear_message(server, body, message):
     r = server.client.post("/v1/check", content=body, headers={"content-type": "application/json"})

@@ -12,7 +12,7 @@ from typing import Any
 
 import click
 
-from moderation.jsonerrors import json_error
+from moderation.jsonerrors import TOO_DEEP, json_error
 
 #: Exit code per decision (docs/architecture.md); 1 is an error, 2 a usage error (click's own).
 EXIT_CODES = {"allow": 0, "hold": 10, "reject": 11}
@@ -41,6 +41,10 @@ def parse_input(raw: str, mode: str = "auto") -> tuple[str, dict[str, Any]]:
         if mode == "auto":
             return raw, {}
         raise InputError(f"input is not a JSON object: {json_error(exc, f'at line {exc.lineno} column {exc.colno}')}") from None
+    except RecursionError:  # QA pass 5: a traceback before
+        if mode == "auto":
+            return raw, {}
+        raise InputError(f"input is not a JSON object we can read: {TOO_DEEP}") from None
     if not isinstance(obj, dict):
         raise InputError("input JSON must be an object with a \"text\" field")
     text = obj.get("text")
