@@ -283,7 +283,7 @@ def blind(request) -> list[dict[str, str]]:
 
 
 def test_blind_batch_schema_labels_and_categories(blind):
-    assert len(blind) >= 240
+    assert len(blind) >= 200  # the twelfth lost 73 of 280 to decontamination (data/README.md)
     for line, row in enumerate(blind, start=2):
         where = f"{row['id']} (line {line})"
         assert re.fullmatch(r"nb\d{4}", row["id"]), where

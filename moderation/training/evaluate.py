@@ -247,6 +247,7 @@ _BLIND_INTRO = (
     _LATER.format("the eighth batch had decided against a candidate"),
     _LATER.format("the ninth batch had decided against a candidate"),
     _LATER.format("the tenth batch had been used for a non-inferiority rule"),
+    _LATER.format("the eleventh batch had been used for a non-inferiority rule"),
 )
 
 
