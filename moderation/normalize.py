@@ -153,7 +153,8 @@ def _resolve_masked(word: str) -> str | None:
 @dataclass(frozen=True)
 class _Step:
     """One normalisation step, and how the batch path finds the texts it may change
-    (`literals` or `shape`; the full pattern then runs on those texts only)."""
+    (`literals`, or `_spaced_docs` for the spaced-letter steps; the full pattern then runs
+    on those texts only)."""
 
     pattern: re.Pattern
     repl: Callable[[re.Match], str] | str
@@ -161,10 +162,6 @@ class _Step:
     seed: re.Pattern | None = None
     #: Plain strings, one of which every text the step changes contains: found with `str.find`.
     literals: tuple[str, ...] = ()
-    #: (table, literal): every text the step changes contains `literal` once the batch is
-    #: encoded as Latin-1 and translated with the bytes `table` (two C passes over the batch,
-    #: then `bytes.find`: faster than any pattern that must stop at every space).
-    shape: tuple[bytes, bytes | tuple[bytes, ...]] | None = None
 
     def sub(self, text: str) -> str:
         return self.pattern.sub(self.repl, text)
@@ -472,26 +469,6 @@ def normalize_batch(texts: Sequence[str]) -> list[str]:
     return normalize_batch_changed(texts)[0]
 
 
-def _shape_docs(table: bytes, literal: bytes | tuple[bytes, ...], joined: str, ends: list[int]) -> list[int]:
-    """Indices of the texts where `literal` (or one of several) occurs in the batch translated
-    with `table` (one byte per character, so positions are kept)."""
-    # a separator in front and behind, so a literal may start before the first text's first
-    # character or end after the last text's last one
-    shape = (SEP + joined + SEP).encode("latin-1", "replace").translate(table)
-    find = shape.find
-    out: list[int] = []
-    for lit in (literal,) if isinstance(literal, bytes) else literal:
-        found: list[int] = []
-        pos = find(lit)
-        while pos >= 0:
-            d = bisect_right(ends, pos)  # the literal's second character is joined[pos]
-            if not found or d != found[-1]:
-                found.append(d)
-            pos = find(lit, max(ends[d] if d < len(ends) else len(shape), pos + 1))
-        out = sorted(set(out) | set(found)) if out else found
-    return out
-
-
 def _spaced_docs(joined: str, ends: list[int]) -> tuple[list[int], list[int]]:
     """The texts to try for the two spaced-letter steps: (single separators, any separators).
 
@@ -613,8 +590,6 @@ def normalize_batch_changed(texts: Sequence[str]) -> tuple[list[str], set[int]]:
             hits = spaced_any  # found with the step before (which changes no other text)
         elif step.literals:
             hits = _literal_docs(step.literals, joined, ends)
-        elif step.shape is not None:
-            hits = _shape_docs(*step.shape, joined, ends)
         else:  # no pre-filter: every text
             hits = range(len(parts))
         edited = False
