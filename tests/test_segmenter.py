@@ -266,6 +266,15 @@ def test_utf16_page_is_segmented_like_scan_reads_it(tmp_path, encoding):
     assert [c.text for c in _scanned(path)] == [c[4] for c in want]
 
 
+def test_utf16_html_from_stdin_is_recognised_as_html():
+    """QA pass 5: the HTML sniff looked for the bytes b"<html", which UTF-16 does not have."""
+    html = ("<html><body><article><h1>T</h1><p>Article text long enough to be the article here.</p></article>"
+            "<div class='comments'><div class='comment'><p>First comment here.</p></div></div></body></html>")
+    result = cli("segment", "-", "--format", "json", input=html.encode("utf-16"))
+    assert result.exit_code == 0, result.output
+    assert [c["text"] for c in json.loads(result.output)["comments"]] == ["First comment here."]
+
+
 def test_gzipped_page_is_segmented_like_scan_reads_it(tmp_path):
     import gzip
 

@@ -57,7 +57,8 @@ def format_page_text(page: Page) -> str:
 @click.option("--format", "fmt", type=click.Choice(["json", "text"]), default="text", show_default=True,
               help="json: the Page record (what `scan` scores); text: an outline for reading.")
 @click.option("--html/--no-html", "as_html", default=None,
-              help="Treat PAGE as HTML (default: by the .html/.htm suffix or a leading '<').")
+              help="Treat PAGE as HTML (default: by the .html/.htm suffix, or a page that starts "
+                   "with <html or <!doctype html, in any encoding scan reads).")
 def segment_command(page: str, fmt: str, as_html: bool | None) -> None:
     """Split a saved page into article, boilerplate and comments.
 
@@ -73,13 +74,15 @@ def segment_command(page: str, fmt: str, as_html: bool | None) -> None:
       curl -s https://example.org/story | moderation segment - --html
     """
     from moderation.segmenter import SegmenterError, segment_html, segment_page
+    from moderation.segmenter.lines import decode_page
 
     data, source = _read(page)
-    if as_html is None:
-        head = data[:512].lstrip().lower()
-        as_html = page.lower().endswith((".html", ".htm")) or head.startswith((b"<!doctype html", b"<html"))
     try:
-        result = segment_html(data, source) if as_html else segment_page(data, source)
+        text = decode_page(data, source)  # as scan reads a page: UTF-16 HTML from stdin is still HTML
+        if as_html is None:
+            head = text[:512].lstrip().lower()
+            as_html = page.lower().endswith((".html", ".htm")) or head.startswith(("<!doctype html", "<html"))
+        result = segment_html(text, source) if as_html else segment_page(text, source)
     except SegmenterError as exc:
         raise click.ClickException(str(exc)) from exc
     if fmt == "json":
