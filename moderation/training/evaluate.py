@@ -248,6 +248,7 @@ _BLIND_INTRO = (
     _LATER.format("the ninth batch had decided against a candidate"),
     _LATER.format("the tenth batch had been used for a non-inferiority rule"),
     _LATER.format("the eleventh batch had been used for a non-inferiority rule"),
+    _LATER.format("the twelfth batch had been used twice for a rule"),
 )
 
 
