@@ -47,6 +47,7 @@ from starlette.routing import Route
 from moderation import __version__
 from moderation.jsonerrors import TOO_DEEP, json_error
 from moderation.policy import attach_evidence
+from moderation.surrogates import fix_json, may_hold_surrogates
 
 log = logging.getLogger("moderation.service")
 
@@ -210,12 +211,17 @@ async def read_body(request: Request, hook: Hook) -> bytes:
 
 
 def parse_json(body: bytes) -> Any:
-    """The body as JSON; a leading UTF-8 BOM, which some Windows/.NET clients send, is ignored (RFC 8259 allows it)."""
+    """The body as JSON; a leading UTF-8 BOM, which some Windows/.NET clients send, is ignored (RFC 8259 allows it).
+
+    A lone surrogate escape (``"\\ud800"``) in any string, keys included, becomes U+FFFD, as in the
+    dump readers: echoed back (an ``id``, a ``clientToken``) it could not be written as UTF-8.
+    """
     body = body.removeprefix(b"\xef\xbb\xbf")
     if not body.strip():
         raise ApiError(400, "empty request body: send a JSON object")
     try:
-        return json.loads(body.decode("utf-8"))
+        value = json.loads(body.decode("utf-8"))
+        return fix_json(value) if may_hold_surrogates(body) else value
     except UnicodeDecodeError as exc:
         raise ApiError(400, f"request body is not UTF-8 (byte {exc.start}: {exc.reason})") from None
     except json.JSONDecodeError as exc:

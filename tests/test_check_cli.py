@@ -114,6 +114,30 @@ def test_json_nested_too_deeply_is_an_input_error_or_text(run):
     assert parse_input(deep, "auto") == (deep, {})  # auto: not an object we can read, so the text itself
 
 
+
+@pytest.mark.parametrize("field", ["id", "author", "thread"])
+def test_a_lone_surrogate_in_an_echoed_field_becomes_U_FFFD(run, field):
+    """QA pass 7: JSON "\ud800" in the id printed a UnicodeEncodeError traceback."""
+    payload = f'{{"text": "{BENIGN}", "{field}": "a\\ud800b"}}'
+    result = run("--format", "json", input=payload)
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)[field] == "a\ufffdb"
+    result = run(input=payload)  # --format text shows the id
+    assert result.exit_code == 0, result.output
+
+
+def test_a_lone_surrogate_in_the_text_becomes_U_FFFD_one_for_one(run):
+    # inside the banned word's match and the evidence span, both echoed back
+    result = run("--format", "json", input='{"text": "you ragheads\\ud800 x"}')
+    assert result.exit_code == 11, result.output
+    verdict = json.loads(result.output)
+    for span in verdict["evidence"]:
+        assert "you ragheads\ufffd x"[span["start"]:span["end"]] == span["text"]
+    # an argument's byte that is not UTF-8 reaches Python as a lone surrogate too ("surrogateescape")
+    assert parse_input('{"text": "hi", "id": "x\udcff"}') == ("hi", {"id": "x\ufffd"})
+    assert parse_input("you raghead\udcff", "text") == ("you raghead\ufffd", {})
+
+
 def test_input_text_mode_scores_braces_as_words(run):
     assert parse_input('{"text": "hi"}', "text") == ('{"text": "hi"}', {})
     assert parse_input('{not json}', "auto") == ('{not json}', {})

@@ -74,3 +74,14 @@ def test_check_and_service_messages_read_naturally():
     with pytest.raises(ApiError) as caught:
         parse_json(b'{"text": "a\tb"}')
     assert caught.value.message == "malformed JSON: Invalid control character at line 1 column 12"
+
+
+def test_parse_json_replaces_lone_surrogates_everywhere_even_deep_down():
+    """QA pass 7: the service's parsed body holds no lone surrogate, in keys or values, at any depth."""
+    deep = "[" * 900 + '{"k\\udfff": "v\\ud800"}' + "]" * 900
+    value = parse_json(deep.encode())
+    for _ in range(900):
+        value = value[0]
+    assert value == {"k\ufffd": "v\ufffd"}
+    # a surrogate *pair* is one character, kept; an escaped backslash before "ud800" is no escape
+    assert parse_json(b'["\\ud83d\\ude00", "\\\\ud800"]') == ["\U0001f600", "\\ud800"]

@@ -244,6 +244,58 @@ def test_a_leading_utf8_bom_is_ignored(server):
     assert r.status_code == 400 and "empty request body" in error_of(r)["message"]
 
 
+
+# A lone UTF-16 surrogate (JSON "\ud800": half of an emoji pair a JavaScript truncation cut) cannot be
+# written as UTF-8; QA pass 7: echoed back in `id`, `author` or `clientToken` it made a 500.
+LONE = "\\ud800"  # the JSON escape, as sent
+
+
+@pytest.mark.parametrize("field", ["id", "author", "thread"])
+def test_a_lone_surrogate_in_an_echoed_field_becomes_U_FFFD(server, field):
+    r = server.client.post("/v1/check", content=f'{{"text": "{BENIGN}", "{field}": "a{LONE}b"}}'.encode())
+    assert r.status_code == 200, r.text
+    assert r.json()[field] == "a\ufffdb"
+    r = server.client.post("/v1/check:batch",
+                           content=f'{{"comments": [{{"text": "{BENIGN}", "{field}": "c{LONE}"}}]}}'.encode())
+    assert r.status_code == 200, r.text
+    assert r.json()["verdicts"][0][field] == "c\ufffd"
+
+
+def test_a_lone_surrogate_in_the_text_becomes_U_FFFD_one_for_one(server):
+    # The surrogate is inside the banned word's match and the evidence span, both echoed as text.
+    r = server.client.post("/v1/check", content=f'{{"text": "you ragheads{LONE} x"}}'.encode())
+    assert r.status_code == 200, r.text
+    verdict = r.json()
+    banned = [reason for reason in verdict["reasons"] if reason["kind"] == "banned_word"]
+    assert banned and banned[0]["text"].startswith("raghead")
+    for span in verdict["evidence"]:  # offsets unchanged: one character for one
+        assert "you ragheads\ufffd x"[span["start"]:span["end"]] == span["text"]
+
+
+def test_a_lone_surrogate_in_perspective_and_wordpress_requests_is_not_a_500(server):
+    analyze = (f'{{"comment": {{"text": "{BENIGN} {LONE}"}}, "requestedAttributes": {{"TOXICITY": {{}}}}, '
+               f'"spanAnnotations": true, "clientToken": "t{LONE}"}}')
+    r = server.client.post("/v1alpha1/comments:analyze", content=analyze.encode())
+    assert r.status_code == 200 and r.json()["clientToken"] == "t\ufffd", r.text
+    r = server.client.post("/v1alpha1/comments:analyze",
+                           content=f'{{"comment": {{"text": "hi"}}, "clientToken": {{"k": ["{LONE}"]}}, '
+                                   f'"requestedAttributes": {{"TOXICITY": {{}}}}}}'.encode())
+    assert r.status_code == 200 and r.json()["clientToken"] == {"k": ["\ufffd"]}, r.text
+    r = server.client.post("/v1alpha1/comments:suggestscore", content=f'{{"clientToken": "t{LONE}"}}'.encode())
+    assert r.status_code == 200 and r.json() == {"clientToken": "t\ufffd"}, r.text
+    # an attribute name is echoed in the error message
+    r = server.client.post("/v1alpha1/comments:analyze",
+                           content=f'{{"comment": {{"text": "hi"}}, "requestedAttributes": {{"T{LONE}": {{}}}}}}'.encode())
+    assert r.status_code == 400 and "Unknown attribute: T\ufffd." in error_of(r)["message"], r.text
+    r = server.client.post("/v1/wordpress/pre_comment_approved",
+                           content=f'{{"comment_content": "{BENIGN}", "comment_ID": "c{LONE}", '
+                                   f'"comment_author": "a{LONE}"}}'.encode())
+    assert r.status_code == 200 and (r.json()["id"], r.json()["author"]) == ("c\ufffd", "a\ufffd"), r.text
+    r = server.client.post("/v1/coral", content=json.dumps(coral_request(BENIGN)).replace(
+        '"baf4e943"', f'"b{LONE}"').encode())
+    assert r.status_code == 204, r.text
+
+
 # --- Perspective ------------------------------------------------------------------
 
 

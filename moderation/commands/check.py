@@ -13,6 +13,7 @@ from typing import Any
 import click
 
 from moderation.jsonerrors import TOO_DEEP, json_error
+from moderation.surrogates import fix_json, fix_text
 
 #: Exit code per decision (docs/architecture.md); 1 is an error, 2 a usage error (click's own).
 EXIT_CODES = {"allow": 0, "hold": 10, "reject": 11}
@@ -31,7 +32,10 @@ def parse_input(raw: str, mode: str = "auto") -> tuple[str, dict[str, Any]]:
     `auto` reads a JSON object (``{"text": ..., "id"?, "author"?, "thread"?}``)
     when the input is one, and plain text otherwise; `json` insists on the
     object; `text` never looks for one (a comment may itself start with "{").
+    A lone surrogate (JSON's ``"\\ud800"``, or an argument's byte that is not
+    UTF-8) becomes U+FFFD, in the text and in the fields echoed back.
     """
+    raw = fix_text(raw)
     stripped = raw.strip()
     if mode == "text" or (mode == "auto" and not (stripped.startswith("{") and stripped.endswith("}"))):
         return raw, {}
@@ -47,6 +51,7 @@ def parse_input(raw: str, mode: str = "auto") -> tuple[str, dict[str, Any]]:
         raise InputError(f"input is not a JSON object we can read: {TOO_DEEP}") from None
     if not isinstance(obj, dict):
         raise InputError("input JSON must be an object with a \"text\" field")
+    obj = fix_json(obj)
     text = obj.get("text")
     if not isinstance(text, str):
         raise InputError("input JSON needs a \"text\" field holding the comment (a string)")

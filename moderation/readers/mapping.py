@@ -7,19 +7,20 @@ different keys still reads, just slower).
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from moderation.readers.base import blank_to_none
 from moderation.readers.columns import ColumnError, ColumnMap, resolve_columns
 from moderation.records import Comment
+from moderation.surrogates import SURROGATE
 
 _CACHE_SIZE = 64
 
 #: A UTF-16 surrogate left alone in a decoded string: JSON's `"\\ud800"` escape (half of an
 #: emoji pair cut by a JavaScript-side truncation) decodes to one. No output can encode it
-#: as UTF-8, so it becomes U+FFFD, as an undecodable byte does in the other readers.
-_SURROGATE = re.compile("[\ud800-\udfff]")
+#: as UTF-8, so it becomes U+FFFD, as an undecodable byte does in the other readers (and
+#: as in `moderation check` and the service, moderation/surrogates.py).
+_SURROGATE = SURROGATE
 _NAME_KEYS = ("name", "display_name", "username", "screen_name", "login")
 
 
