@@ -691,3 +691,26 @@ def test_cli_unknown_input_format_is_a_usage_error_and_aliases_still_work():
 
 def test_cli_help_lists_exit_status_2():
     assert re.search(r"^\s+2\s+usage error", run("--help").stdout, re.M)
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_cli_follows_a_symlinked_directory_and_walks_a_loop_once(tmp_path, jobs, caplog):
+    """QA pass 7, finding 2: a symlinked directory inside a scanned one was skipped silently, exit 0."""
+    top, outside = tmp_path / "top", tmp_path / "outside"
+    (top / "real").mkdir(parents=True)
+    outside.mkdir()
+    write_dump(outside / "linked.jsonl", 3)
+    write_dump(top / "real" / "own.jsonl", 2, start=3)
+    (top / "linked").symlink_to(outside, target_is_directory=True)
+    (top / "again").symlink_to(outside, target_is_directory=True)  # a second way to the same directory
+    (top / "real" / "loop").symlink_to(top, target_is_directory=True)  # a loop back to the top
+    with caplog.at_level("WARNING", logger="moderation.readers"):
+        result = run(str(top), "--format", "jsonl", "--all", "-j", jobs)
+    assert result.exit_code == 0, result.stderr
+    sources = [json.loads(line)["source"] for line in result.stdout.splitlines()]
+    assert sources == [str(top / "again" / "linked.jsonl")] * 3 + [str(top / "real" / "own.jsonl")] * 2
+    warnings = [r.getMessage() for r in caplog.records]
+    assert warnings == [f"{top / 'linked'}: the same directory as {top / 'again'}, already walked: not walked again",
+                        f"{top / 'real' / 'loop'}: links back to {top}, which holds it (a symlink loop): "
+                        "not walked again"]
+    assert "records read 5 = 5 scored + 0 errors" in result.stderr

@@ -1,7 +1,8 @@
 """`iter_inputs`: what `moderation scan INPUT...` reads, as one stream of records.
 
 Inputs are files, directories (walked recursively in sorted order, hidden
-files and directories skipped) and `-` for standard input. Saved pages
+files and directories skipped, symlinked directories followed, each directory
+entered once) and `-` for standard input. Saved pages
 (.txt, .html, .htm) go through the segmenter and yield the thread's comments;
 dumps go through `read_dump`. In a directory, files whose name matches no
 known format are skipped and counted (`stats.skipped["unrecognised file"]`):
@@ -44,6 +45,11 @@ def expand_paths(paths: Iterable[str | Path], stats: ReadStats | None = None, *,
     own name, for `InputReader` to report ("Permission denied"). A file named
     twice (or reached by two paths, or through a symlink) is yielded once, with
     a warning: `seen` (file identity to name) carries that across calls.
+
+    A symlink to a directory is followed, as `find -L` and `grep -R` do. A
+    directory the walk has already entered (a link back to one of its parents,
+    a loop; or a second link to the same directory) is not entered again, with
+    a warning naming where it was walked: `seen` holds directories too.
     """
     if seen is None:
         seen = {}
@@ -54,11 +60,14 @@ def expand_paths(paths: Iterable[str | Path], stats: ReadStats | None = None, *,
             continue
         if os.path.isdir(text):
             unlistable: list[str] = []
-            for root, dirs, files in os.walk(text, onerror=lambda exc: unlistable.append(exc.filename)):
+            _first_dir(text, seen, warn, top=True)
+            for root, dirs, files in os.walk(text, onerror=lambda exc: unlistable.append(exc.filename),
+                                             followlinks=True):
                 if unlistable:  # a directory that could not be listed: reported in walking order
                     yield from unlistable
                     unlistable.clear()
-                dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+                dirs[:] = [d for d in sorted(dirs) if not d.startswith(".")
+                           and _first_dir(os.path.join(root, d), seen, warn)]
                 for name in sorted(files):
                     if name.startswith("."):
                         continue
@@ -92,6 +101,36 @@ def expand_paths(paths: Iterable[str | Path], stats: ReadStats | None = None, *,
                 continue
             if not stat.S_ISREG(st.st_mode) or _first_time(text, st, seen, warn):
                 yield text
+
+
+def _first_dir(name: str, seen: dict, warn: bool, top: bool = False) -> bool:
+    """Whether the walk should enter directory `name`: not when it has entered it before, under any name.
+
+    A directory named on the command line is always walked (its files are
+    still read once each); it is recorded so that a symlink inside it back to
+    it is seen as the loop it is.
+    """
+    try:
+        st = os.stat(name)
+    except OSError:
+        return True  # os.walk reports a directory it cannot list
+    if not st.st_ino:  # a file system without inode numbers: no identity to compare
+        return True
+    key = ("dir", st.st_dev, st.st_ino)
+    first = seen.get(key)
+    if first is None or top:
+        seen.setdefault(key, name)
+        return True
+    if warn:
+        target, parent = os.path.realpath(name), os.path.realpath(os.path.dirname(name))
+        if parent == target or parent.startswith(target.rstrip(os.sep) + os.sep):
+            what = f"links back to {display_name(first)}, which holds it (a symlink loop)"
+        elif first == name:
+            what = "already walked"
+        else:
+            what = f"the same directory as {display_name(first)}, already walked"
+        log.warning("%s: %s: not walked again", display_name(name), what)
+    return False
 
 
 def _first_time(name: str, st: os.stat_result, seen: dict, warn: bool) -> bool:
