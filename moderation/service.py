@@ -30,6 +30,7 @@ import hmac
 import html
 import json
 import logging
+import math
 import os
 import re
 import time
@@ -220,7 +221,7 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise ApiError(400, "empty request body: send a JSON object")
     try:
-        value = json.loads(body.decode("utf-8"))
+        value = json.loads(body.decode("utf-8"), parse_constant=_not_json, parse_float=_finite_float)
         return fix_json(value) if may_hold_surrogates(body) else value
     except UnicodeDecodeError as exc:
         raise ApiError(400, f"request body is not UTF-8 (byte {exc.start}: {exc.reason})") from None
@@ -228,6 +229,19 @@ def parse_json(body: bytes) -> Any:
         raise ApiError(400, f"malformed JSON: {json_error(exc, f'at line {exc.lineno} column {exc.colno}')}") from None
     except RecursionError:
         raise ApiError(400, f"JSON body {TOO_DEEP}") from None
+
+
+def _not_json(name: str) -> Any:
+    """Python's json reads NaN and Infinity; JSON has neither, and an answer echoing one could not be written."""
+    raise ApiError(400, f"malformed JSON: {name} is not a JSON value")
+
+
+def _finite_float(literal: str) -> float:
+    """A JSON number with a fraction or exponent; one too large for a double (1e400) is refused, not read as inf."""
+    value = float(literal)
+    if not math.isfinite(value):
+        raise ApiError(400, f"malformed JSON: the number {literal[:40]} is out of range")
+    return value
 
 
 async def read_json(request: Request, hook: Hook) -> Any:
@@ -252,15 +266,16 @@ def comment_text(value: Any, where: str, hook: Hook) -> str:
     return value
 
 
-def context_of(obj: dict[str, Any], where: str) -> dict[str, str]:
+def context_of(obj: dict[str, Any], where: str) -> dict[str, str | int | float]:
+    """`id`, `author`, `thread` as sent: a string or any JSON number, echoed back in the type it came in."""
     context = {}
     for key in CONTEXT_FIELDS:
         value = obj.get(key)
         if value is None:
             continue
-        if isinstance(value, bool) or not isinstance(value, (str, int)):
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise ApiError(400, f"{where}.{key} must be a string or a number")
-        context[key] = str(value)
+        context[key] = value
     return context
 
 
@@ -609,7 +624,8 @@ async def wordpress(request: Request, hook: Hook) -> Response:
     context = {"id": body.get("comment_ID"),
                "author": body.get("comment_author") or body.get("user_id") or body.get("user_ID"),
                "thread": body.get("comment_post_ID")}
-    context = {k: str(v) for k, v in context.items() if v not in (None, "", 0)}
+    context = {k: v if isinstance(v, (str, int, float)) and not isinstance(v, bool) else str(v)
+               for k, v in context.items() if v is not None and v != "" and v is not False and v != 0}
     if len(text) > hook.settings.max_comment_chars:
         verdict = hook.policy.fail_verdict(f"comment is {len(text)} characters, over the limit of "
                                            f"{hook.settings.max_comment_chars}", model_version=hook.moderator.version,

@@ -85,7 +85,7 @@ def test_stdin_json_object_with_context_is_echoed(run):
     result = run("-", "--format", "json", input=payload)
     assert result.exit_code == 0, result.output
     verdict = json.loads(result.output)
-    assert (verdict["id"], verdict["author"], verdict["thread"]) == ("c42", "reader1", "7")
+    assert (verdict["id"], verdict["author"], verdict["thread"]) == ("c42", "reader1", 7)
     assert set(verdict) >= {"scores", "labels", "decision", "evidence", "model_version", "reasons"}
     assert verdict["decision"] == "allow"
     assert set(verdict["scores"]) >= {"dehumanising", "abusive"}
@@ -141,7 +141,27 @@ def test_a_lone_surrogate_in_the_text_becomes_U_FFFD_one_for_one(run):
 def test_input_text_mode_scores_braces_as_words(run):
     assert parse_input('{"text": "hi"}', "text") == ('{"text": "hi"}', {})
     assert parse_input('{not json}', "auto") == ('{not json}', {})
-    assert parse_input('{"text": "hi", "id": 3}', "auto") == ("hi", {"id": "3"})
+    assert parse_input('{"text": "hi", "id": 3}', "auto") == ("hi", {"id": 3})
+
+
+@pytest.mark.parametrize("given, echoed", [
+    ('"c42"', "c42"), ("42", 42), ("0", 0), ("4.5", 4.5), ("1e3", 1000.0), ("-7", -7),
+    ("12345678901234567890123", 12345678901234567890123),
+])
+def test_an_id_is_echoed_in_the_json_type_it_came_in(run, given, echoed):
+    """QA pass 7, finding 3: numbers came back as strings, and 4.5 or 1e3 were refused."""
+    result = run("--format", "json", input=f'{{"text": "{BENIGN}", "id": {given}, "thread": {given}}}')
+    assert result.exit_code == 0, result.output
+    verdict = json.loads(result.output)
+    assert verdict["id"] == echoed and type(verdict["id"]) is type(echoed)
+    assert verdict["thread"] == echoed and type(verdict["thread"]) is type(echoed)
+    assert run(input=f'{{"text": "{BENIGN}", "id": {given}}}').output.startswith(f"ALLOW  [{echoed}]")
+
+
+@pytest.mark.parametrize("given", ["true", "[1]", '{"a": 1}', "NaN", "Infinity", "1e400"])
+def test_an_id_that_is_not_a_string_or_a_finite_number_is_an_input_error(run, given):
+    result = run("--format", "json", input=f'{{"text": "{BENIGN}", "id": {given}}}')
+    assert result.exit_code == 1 and "must be a string or a (finite) number" in result.output
 
 
 def test_empty_comment_is_an_error(run):

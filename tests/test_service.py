@@ -110,7 +110,7 @@ def test_check_benign_allows_with_reasons_and_echoes_context(server):
     r = server.client.post("/v1/check", json={"text": BENIGN, "id": "c1", "author": "ann", "thread": 12})
     assert r.status_code == 200
     v = r.json()
-    assert (v["id"], v["author"], v["thread"]) == ("c1", "ann", "12")
+    assert (v["id"], v["author"], v["thread"]) == ("c1", "ann", 12)  # as sent
     assert v["decision"] == "allow" and r.headers["x-moderation-decision"] == "allow"
     assert set(v["scores"]) == set(server_labels(server))
     assert all(0.0 <= s <= 1.0 for s in v["scores"].values())
@@ -166,6 +166,43 @@ def test_batch_limits_and_item_errors(server):
     r = server.client.post("/v1/check:batch", json={"items": []})
     assert r.status_code == 400 and "\"comments\" is required" in error_of(r)["message"]
     assert server.client.post("/v1/check:batch", json={"comments": []}).json() == {"verdicts": []}
+
+
+@pytest.mark.parametrize("given, echoed", [
+    ('"c42"', "c42"), ("42", 42), ("0", 0), ("4.5", 4.5), ("1e3", 1000.0), ("-7", -7),
+    ("12345678901234567890123", 12345678901234567890123),
+])
+def test_an_id_is_echoed_in_the_json_type_it_came_in(server, given, echoed):
+    """QA pass 7, finding 3: numbers came back as strings, and 4.5 or 1e3 were refused."""
+    fields = f'"id": {given}, "author": {given}, "thread": {given}'
+    r = server.client.post("/v1/check", content=f'{{"text": "{BENIGN}", {fields}}}'.encode())
+    assert r.status_code == 200, r.text
+    r2 = server.client.post("/v1/check:batch", content=f'{{"comments": [{{"text": "{BENIGN}", {fields}}}]}}'.encode())
+    assert r2.status_code == 200, r2.text
+    for verdict in (r.json(), r2.json()["verdicts"][0]):
+        for key in ("id", "author", "thread"):
+            assert verdict[key] == echoed and type(verdict[key]) is type(echoed)
+    r = server.client.post("/v1/wordpress/pre_comment_approved",
+                           content=f'{{"comment_content": "{BENIGN}", "comment_post_ID": {given}}}'.encode())
+    assert r.status_code == 200, r.text
+    if echoed != 0:  # WordPress's 0 means "none"
+        assert r.json()["thread"] == echoed and type(r.json()["thread"]) is type(echoed)
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/check", '{"text": "hi", "id": NaN}'),
+    ("/v1/check", '{"text": "hi", "id": 1e400}'),
+    ("/v1alpha1/comments:suggestscore", '{"clientToken": NaN}'),  # a 500 before: echoed, it cannot be JSON
+    ("/v1alpha1/comments:suggestscore", '{"clientToken": [-Infinity]}'),
+    ("/v1alpha1/comments:analyze", '{"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}, '
+                                   '"clientToken": 1e999}'),
+    ("/v1alpha1/comments:analyze", '{"comment": {"text": "hi"}, "requestedAttributes": '
+                                   '{"TOXICITY": {"scoreThreshold": NaN}}}'),
+])
+def test_nan_infinity_and_numbers_out_of_range_are_malformed_json(server, path, body):
+    r = server.client.post(path, content=body.encode())
+    assert r.status_code == 400, r.text
+    assert error_of(r)["message"].startswith("malformed JSON: ")
 
 
 # --- bad input and limits ---------------------------------------------------------
@@ -496,7 +533,7 @@ def test_coral_scores_a_plain_text_body_with_angle_brackets(server):
 def test_wordpress_answers_pre_comment_approved_values(server):
     base = {"comment_post_ID": 42, "comment_author": "Ann", "comment_author_email": "a@example.org", "comment_parent": 0}
     r = server.client.post("/v1/wordpress/pre_comment_approved", json={**base, "comment_content": BENIGN})
-    assert r.status_code == 200 and r.json()["approved"] == 1 and r.json()["thread"] == "42"
+    assert r.status_code == 200 and r.json()["approved"] == 1 and r.json()["thread"] == 42
     r = server.client.post("/v1/wordpress/pre_comment_approved", json={**base, "comment_content": BANNED})
     assert r.json()["approved"] == "trash" and r.json()["decision"] == "reject"
     held = server.client.post("/v1/wordpress/pre_comment_approved", json={**base, "comment_content": SUSPECT}).json()
@@ -508,8 +545,8 @@ def test_wordpress_answers_pre_comment_approved_values(server):
 def test_wordpress_author_falls_back_to_user_ID_or_user_id(server):
     """WordPress's $commentdata names the logged-in user `user_ID`; wp_new_comment adds `user_id` (QA pass 3)."""
     url = "/v1/wordpress/pre_comment_approved"
-    assert server.client.post(url, json={"comment_content": BENIGN, "user_ID": 7}).json()["author"] == "7"
-    assert server.client.post(url, json={"comment_content": BENIGN, "user_id": 8}).json()["author"] == "8"
+    assert server.client.post(url, json={"comment_content": BENIGN, "user_ID": 7}).json()["author"] == 7
+    assert server.client.post(url, json={"comment_content": BENIGN, "user_id": 8}).json()["author"] == 8
     both = {"comment_content": BENIGN, "comment_author": "Ann", "user_ID": 7}
     assert server.client.post(url, json=both).json()["author"] == "Ann"
     assert "author" not in server.client.post(url, json={"comment_content": BENIGN, "user_ID": 0}).json()
@@ -783,7 +820,7 @@ def test_concurrent_requests_are_micro_batched_and_each_gets_its_own_verdict(ser
             return await asyncio.gather(*(client.post("/v1/check", json={"text": t, "id": i}) for i, t in enumerate(texts)))
 
     answers = [r.json() for r in asyncio.run(all_at_once())]
-    assert [a["id"] for a in answers] == [str(i) for i in range(len(texts))]
+    assert [a["id"] for a in answers] == list(range(len(texts)))
     for text in set(texts):
         alone = server.client.post("/v1/check", json={"text": text}).json()
         for answer, sent in zip(answers, texts):

@@ -7,6 +7,7 @@ imports only click, json and the model (no pandas, no plotting).
 from __future__ import annotations
 
 import json
+import math
 import sys
 from typing import Any
 
@@ -56,12 +57,13 @@ def parse_input(raw: str, mode: str = "auto") -> tuple[str, dict[str, Any]]:
     if not isinstance(text, str):
         raise InputError("input JSON needs a \"text\" field holding the comment (a string)")
     context = {}
-    for key in CONTEXT_FIELDS:
+    for key in CONTEXT_FIELDS:  # echoed back as given: an integer id stays an integer
         value = obj.get(key)
         if value is not None:
-            if not isinstance(value, (str, int)):
-                raise InputError(f"input JSON field \"{key}\" must be a string or a number")
-            context[key] = str(value)
+            if isinstance(value, bool) or not isinstance(value, (str, int, float)) or (
+                    isinstance(value, float) and not math.isfinite(value)):
+                raise InputError(f"input JSON field \"{key}\" must be a string or a (finite) number")
+            context[key] = value
     return text, context
 
 
@@ -69,7 +71,7 @@ def format_text(verdict_dict: dict[str, Any]) -> str:
     """A few lines a person reads at a terminal: decision, scores, then one line per reason."""
     scores = "  ".join(f"{label} {score:.3f}" for label, score in verdict_dict["scores"].items())
     head = verdict_dict["decision"].upper()
-    if verdict_dict.get("id"):
+    if verdict_dict.get("id") not in (None, ""):  # an id 0 is shown too
         head += f"  [{verdict_dict['id']}]"
     lines = [f"{head}  {scores}".rstrip()]
     for reason in verdict_dict["reasons"]:
@@ -123,7 +125,8 @@ def check_command(text: str | None, fmt: str, input_mode: str, policy_path: str 
     TEXT is the comment; with no TEXT, or TEXT "-", the comment is read from
     standard input: plain text, or a JSON object
     {"text": ..., "id": ..., "author": ..., "thread": ...} (id, author and
-    thread are optional and echoed back in --format json).
+    thread are optional, each a string or a number, and echoed back in
+    --format json in the type they came in: "id": 42 comes back 42).
 
     \b
     Exit codes:
