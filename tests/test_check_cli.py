@@ -217,6 +217,33 @@ def test_broken_policy_file_is_an_error_naming_the_file(tmp_path):
     assert str(bad) in result.output and "fail_mode" in result.output
 
 
+COMMAND_ARGS = {"check": [BENIGN], "scan": [str(Path(__file__).resolve().parent.parent / "examples")],
+                "serve": ["--port", "0"]}
+
+
+@pytest.mark.parametrize("command", ["check", "scan", "serve"])
+@pytest.mark.parametrize("option, given, message", [
+    ("--policy", "missing.toml", "missing.toml: cannot read policy file: No such file or directory"),
+    ("--policy", ".", ": cannot read policy file: Is a directory"),
+    ("--model", "missing-model", "cannot load the model: "),
+])
+def test_a_missing_policy_or_model_path_is_an_error_exit_1_in_every_command(tmp_path, command, option, given, message):
+    """QA pass 7, finding 4: click's exists=True made these usage errors (exit 2); the exit-code tables say 1."""
+    path = tmp_path / given
+    result = CliRunner().invoke(main, [command, option, str(path), *COMMAND_ARGS[command]])
+    assert result.exit_code == 1, result.output
+    assert message in result.output and "Usage:" not in result.output
+
+
+def test_scan_takes_a_model_directory_as_check_and_serve_do(tmp_path):
+    """scan's --model refused a directory (exit 2), the form the shipped model takes."""
+    from moderation.model import DEFAULT_MODEL_DIR
+
+    page = Path(__file__).resolve().parent.parent / "examples" / "001_f6e74c870da5195f.txt"
+    result = CliRunner().invoke(main, ["scan", "--model", str(DEFAULT_MODEL_DIR), "--quiet", str(page)])
+    assert result.exit_code == 0, result.output
+
+
 def test_untrusted_model_file_is_an_error(tmp_path):
     fake = tmp_path / "model.joblib"
     fake.write_bytes(b"not a model")

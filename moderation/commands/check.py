@@ -114,10 +114,11 @@ def describe_reason(reason: dict[str, Any]) -> str:
 @click.option("--input", "input_mode", type=click.Choice(["auto", "text", "json"]), default="auto", show_default=True,
               help="How to read TEXT or stdin: auto takes a JSON object with a \"text\" field when given one, "
                    "json insists on it, text never parses.")
-@click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False),
+# No exists=True: a missing or unreadable --policy/--model is an error (exit 1), as a broken one is, not click's usage error.
+@click.option("--policy", "policy_path", type=click.Path(), metavar="FILE",
               help="Policy TOML (thresholds, word lists, fail mode; see docs/policy.md). Default: the model "
                    "card's thresholds and the shipped word lists.")
-@click.option("--model", "model_path", type=click.Path(exists=True),
+@click.option("--model", "model_path", type=click.Path(), metavar="PATH",
               help="Model file to use instead of the shipped one in models/.")
 def check_command(text: str | None, fmt: str, input_mode: str, policy_path: str | None, model_path: str | None) -> None:
     """Check one comment before it is published; the exit code is the decision.
@@ -133,7 +134,8 @@ def check_command(text: str | None, fmt: str, input_mode: str, policy_path: str 
       0   allow: publish it
       10  hold: put it in front of a moderator
       11  reject: do not publish it
-      1   error (unreadable input, model or policy file refused)
+      1   error (unreadable input; a model or policy file missing,
+          unreadable or refused)
       2   usage error
     If scoring itself fails, the policy's fail mode decides (hold by default)
     and the reason says so.

@@ -184,9 +184,10 @@ def exit_status(summary: ScanSummary, fail_on: str | None) -> int:
 @click.option("-o", "--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write the report to FILE instead of stdout (needed for --resume).")
 @click.option("--all", "all_comments", is_flag=True, help="Report every comment, not only the flagged ones.")
-@click.option("--model", "model_path", type=click.Path(exists=True, dir_okay=False), default=None,
-              help="Model file. Default: the shipped model in models/.")
-@click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False), default=None,
+# No exists=True: a missing --model/--policy is exit 1, as a broken one is and as check and serve do (not usage, 2).
+@click.option("--model", "model_path", type=click.Path(), metavar="PATH", default=None,
+              help="Model (its directory, card or .npz). Default: the shipped model in models/.")
+@click.option("--policy", "policy_path", type=click.Path(), metavar="FILE", default=None,
               help="Policy TOML (thresholds, word lists; see docs/policy.md). Default: the shipped default policy "
                    "(the model card's thresholds, the shipped word lists, fail mode hold), as `moderation check` uses.")
 @click.option("--text-column", default=None, help="Column (or JSON key) holding the comment text. Default: detected.")
@@ -244,7 +245,9 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
     \b
     Exit status:
       0   finished; nothing at or above --fail-on
-      1   some input could not be read (the report covers everything else)
+      1   some input could not be read (the report covers everything else),
+          or the model or policy could not be loaded (missing, unreadable
+          or refused)
       2   usage error (a bad option or argument)
       10  --fail-on hold: comments held for a moderator exist
       11  --fail-on hold|reject: rejected comments exist

@@ -78,9 +78,11 @@ def bind_error(host: str, port: int, workers: int) -> str | None:
 @click.option("--port", default=8080, show_default=True, type=click.IntRange(0, 65535))
 @click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 64),
               help="Worker processes, each with its own copy of the model (about one per core).")
-@click.option("--policy", "policy_path", type=click.Path(exists=True, dir_okay=False),
+# No exists=True: a missing --policy/--model is exit 1 like a broken one (docs/service.md), not click's usage error.
+@click.option("--policy", "policy_path", type=click.Path(), metavar="FILE",
               help="Policy TOML (thresholds, word lists, fail mode; docs/policy.md).")
-@click.option("--model", "model_path", type=click.Path(exists=True), help="Model file instead of the shipped one.")
+@click.option("--model", "model_path", type=click.Path(), metavar="PATH",
+              help="Model (its directory, card or .npz) instead of the shipped one.")
 @click.option("--api-key-env", default="MODERATION_API_KEY", show_default=True, metavar="VAR",
               help="Environment variable holding the API key. When it is set, every endpoint but /healthz "
                    "needs the key (X-API-Key header, Authorization: Bearer, or ?key=).")
@@ -126,7 +128,8 @@ def serve_command(host: str, port: int, workers: int, policy_path: str | None, m
       0  stopped by Ctrl+C (or SIGTERM with --workers > 1); with one
          worker, SIGTERM ends it by that signal after a graceful shutdown
          (uvicorn re-raises it: a shell shows 143)
-      1  error before serving: the model or policy cannot be loaded, or the
+      1  error before serving: the model or policy cannot be loaded (a
+         --model or --policy path missing, unreadable or refused), or the
          address cannot be listened on (port in use, permission denied)
       2  usage error (including a non-loopback --host without an API key)
       3  uvicorn could not start (e.g. another process took the port after
