@@ -438,8 +438,7 @@ class Policy:
             out.append((decision, flagged, reasons))
         return out
 
-    def fail_verdict(self, error: BaseException | str, model_version: str = "",
-                     labels: Sequence[str] = (), text: str = "") -> Verdict:
+    def fail_verdict(self, error: BaseException | str, model_version: str = "", text: str = "") -> Verdict:
         """The verdict when scoring raised: the fail mode, with the error as its reason.
 
         The word lists still apply (they need no model), so a banned word

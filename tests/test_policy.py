@@ -386,3 +386,26 @@ def test_the_default_policy_holds_calls_for_violence_the_model_scores_low():
         assert decision == "hold" and reasons[0]["kind"] == "suspect_word", text
     for text in ["Passing the torch to the next generation.", "They shot the documentary in Leith.", "Hang the new mural by the door"]:
         assert policy.decide(low, text)[0] == "allow", text
+
+
+def test_the_python_api_documented_in_docs_policy_md_matches_the_code():
+    """QA pass 7, finding 5: fail_verdict had a `labels` parameter nothing used and the docs left out."""
+    import ast
+    import inspect
+    import re
+
+    import moderation.policy as policy_module
+
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "policy.md").read_text(encoding="utf-8")
+    section = doc.split("## Python API", 1)[1]
+    documented = re.findall(r"^- `(?:moderation\.policy\.)?([\w.]+)\(([^)]*)\)", section, re.MULTILINE)
+    assert {name for name, _ in documented} >= {"load_policy", "Policy.decide", "Policy.fail_verdict"}
+    for name, args in documented:
+        obj = policy_module
+        for part in name.split("."):
+            obj = getattr(obj, part)
+        code = [(p.name, p.default) for p in inspect.signature(obj).parameters.values() if p.name != "self"]
+        tree = ast.parse(f"def f({args}): pass").body[0].args
+        defaults = [inspect.Parameter.empty] * (len(tree.args) - len(tree.defaults)) + [
+            ast.literal_eval(d) for d in tree.defaults]
+        assert [(a.arg, d) for a, d in zip(tree.args, defaults)] == code, name
