@@ -71,6 +71,16 @@ class PolicyError(ValueError):
     """A policy file that cannot be used; the message names the file and the key."""
 
 
+def _lower(text: str) -> str:
+    """`text` lower-cased one character for one, so offsets stay those of the text.
+
+    "İ" (Turkish dotted capital I) is the one letter whose lower case is two
+    characters ("i" and a combining dot): it is read as "i". Nothing else is
+    folded: a dotless "ı" stays "ı" (the normalised form reads it as "i").
+    """
+    return (text.replace("\u0130", "i") if "\u0130" in text else text).lower()
+
+
 @dataclass
 class WordList:
     """Words and phrases matched whole, case-insensitively, anywhere in a comment.
@@ -101,7 +111,9 @@ class WordList:
         # skips ahead to the entries' first letters in C (about 3x faster than a
         # case-insensitive pattern); the word boundary before a match is checked for
         # the few matches there are.
-        self._lower_pattern = self._compile([w.lower() for w in cleaned]) if cleaned else None
+        # An entry is lower-cased as the text is, "İ" read as "i" on both sides (an entry "KİKE"
+        # lower-cased by str.lower would be "ki̇ke", with a combining dot no text keeps).
+        self._lower_pattern = self._compile([_lower(w) for w in cleaned]) if cleaned else None
 
     @staticmethod
     def _compile(words: Sequence[str]) -> re.Pattern[str]:
@@ -135,9 +147,7 @@ class WordList:
         if any(_BATCH_SEP in w for w in self.words):  # pragma: no cover - an entry with a NUL in it
             return {}
         joined = _BATCH_SEP.join(texts)
-        # "İ" is the one letter whose lower case is two characters: fold it to "i" so
-        # offsets stay those of the text
-        lowered = (joined.replace("\u0130", "i") if "\u0130" in joined else joined).lower()
+        lowered = _lower(joined)
         out: dict[int, list[tuple[int, int, str]]] = {}
         spans = self._lower_spans(lowered)
         if spans:
@@ -202,11 +212,11 @@ class WordList:
 
         A text matched through its normalised form (`wetb4ck`) is looked up by that form.
         """
-        for folded in (" ".join(matched.split()).casefold(), " ".join(normalize(matched).split())):
+        for folded in (_lower(" ".join(matched.split())), " ".join(normalize(matched).split())):
             for word in self.words:
-                if word.endswith("*") and folded.startswith(word[:-1].casefold()):
+                if word.endswith("*") and folded.startswith(_lower(word[:-1])):
                     return word
-                if word.casefold() == folded:
+                if _lower(word) == folded:
                     return word
         return matched
 

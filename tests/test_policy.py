@@ -409,3 +409,19 @@ def test_the_python_api_documented_in_docs_policy_md_matches_the_code():
         defaults = [inspect.Parameter.empty] * (len(tree.args) - len(tree.defaults)) + [
             ast.literal_eval(d) for d in tree.defaults]
         assert [(a.arg, d) for a, d in zip(tree.args, defaults)] == code, name
+
+
+@pytest.mark.parametrize("entry, text, matched", [
+    ("kike", "you Kike", "Kike"), ("kike", "you KIKE", "KIKE"),
+    ("kike", "you KİKE", "KİKE"),  # İ read as i (its lower case is two characters)
+    ("KİKE", "you kike", "kike"),  # ... in an entry too (QA pass 7, finding 6: it matched nothing)
+    ("kike", "you kıke", "kıke"), ("kike", "you KıKE", "KıKE"),  # dotless ı: through the normalised form
+    ("kıke", "you kıke", "kıke"), ("kıke", "you KıKE", "KıKE"),
+    ("kıke", "you kike", None), ("kıke", "you KIKE", None),  # an entry is lower-cased, not normalised
+])
+def test_turkish_i_in_word_lists_as_docs_policy_md_says(entry, text, matched):
+    words = WordList([entry])
+    found = words.find(text)
+    assert [m for _, _, m in found] == ([matched] if matched else [])
+    if matched:
+        assert found[0][:2] == (4, 8) and words.entry_for(matched) == entry
