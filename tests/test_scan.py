@@ -714,3 +714,19 @@ def test_cli_follows_a_symlinked_directory_and_walks_a_loop_once(tmp_path, jobs,
                         f"{top / 'real' / 'loop'}: links back to {top}, which holds it (a symlink loop): "
                         "not walked again"]
     assert "records read 5 = 5 scored + 0 errors" in result.stderr
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_cli_a_directory_given_twice_or_inside_another_is_walked_once_not_an_error(tmp_path, jobs, caplog):
+    """Found with QA pass 7's finding 2: `scan d d` read d once, then called the second d empty, exit 1."""
+    top = tmp_path / "top"
+    (top / "sub").mkdir(parents=True)
+    write_dump(top / "a.jsonl", 2)
+    write_dump(top / "sub" / "b.jsonl", 1, start=2)
+    with caplog.at_level("WARNING", logger="moderation.readers"):
+        result = run(str(top), str(top) + os.sep, str(top / "sub"), "--format", "jsonl", "--all", "-j", jobs)
+    assert result.exit_code == 0, result.stderr
+    assert [json.loads(line)["comment_id"] for line in result.stdout.splitlines()] == ["c0", "c1", "c2"]
+    assert [r.getMessage() for r in caplog.records] == [f"{top}{os.sep}: given again: not walked again",
+                                                        f"{top / 'sub'}: already walked: not walked again"]
+    assert "errors: 0" in result.stderr

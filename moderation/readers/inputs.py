@@ -59,8 +59,9 @@ def expand_paths(paths: Iterable[str | Path], stats: ReadStats | None = None, *,
             yield text
             continue
         if os.path.isdir(text):
+            if not _first_dir(text, seen, warn, named=True):  # named twice, or inside a directory named before
+                continue
             unlistable: list[str] = []
-            _first_dir(text, seen, warn, top=True)
             for root, dirs, files in os.walk(text, onerror=lambda exc: unlistable.append(exc.filename),
                                              followlinks=True):
                 if unlistable:  # a directory that could not be listed: reported in walking order
@@ -103,29 +104,38 @@ def expand_paths(paths: Iterable[str | Path], stats: ReadStats | None = None, *,
                 yield text
 
 
-def _first_dir(name: str, seen: dict, warn: bool, top: bool = False) -> bool:
-    """Whether the walk should enter directory `name`: not when it has entered it before, under any name.
-
-    A directory named on the command line is always walked (its files are
-    still read once each); it is recorded so that a symlink inside it back to
-    it is seen as the loop it is.
-    """
+def _dir_key(name: str) -> tuple | None:
+    """Directory `name`'s identity in `seen`, or None when it has none (cannot stat, no inode numbers)."""
     try:
         st = os.stat(name)
     except OSError:
-        return True  # os.walk reports a directory it cannot list
-    if not st.st_ino:  # a file system without inode numbers: no identity to compare
+        return None  # os.walk reports a directory it cannot list
+    return ("dir", st.st_dev, st.st_ino) if st.st_ino else None
+
+
+def _first_dir(name: str, seen: dict, warn: bool, named: bool = False) -> bool:
+    """Whether the walk should enter directory `name`: not when it has entered it before, under any name.
+
+    Every directory entered is recorded, the ones named on the command line
+    too, so that a symlink back to one is seen as the loop it is and a
+    directory named twice, or inside one named before, is walked once.
+    `named`: `name` was given as an input (so it is no link inside a walk).
+    """
+    key = _dir_key(name)
+    if key is None:
         return True
-    key = ("dir", st.st_dev, st.st_ino)
     first = seen.get(key)
-    if first is None or top:
-        seen.setdefault(key, name)
+    if first is None:
+        seen[key] = name
+        if named:
+            seen[("named", *key)] = True
         return True
     if warn:
-        target, parent = os.path.realpath(name), os.path.realpath(os.path.dirname(name))
-        if parent == target or parent.startswith(target.rstrip(os.sep) + os.sep):
+        if not named and name.startswith(first.rstrip(os.sep) + os.sep):  # the walk came back into it
             what = f"links back to {display_name(first)}, which holds it (a symlink loop)"
-        elif first == name:
+        elif named and seen.get(("named", *key)):
+            what = "given again" if first.rstrip(os.sep) == name.rstrip(os.sep) else f"the same as {display_name(first)}"
+        elif first.rstrip(os.sep) == name.rstrip(os.sep):
             what = "already walked"
         else:
             what = f"the same directory as {display_name(first)}, already walked"
@@ -220,10 +230,11 @@ class InputReader(Iterator[Record]):
         seen: dict = {}
         for path in paths:
             found = False
+            walked = os.path.isdir(path) and _dir_key(path) in seen  # walked once already: a warning, no error
             for name in expand_paths([path], self.stats, seen=seen):
                 found = True
                 yield _unlistable(name) if name != "-" and os.path.isdir(name) else name
-            if not found and os.path.isdir(path):
+            if not found and not walked and os.path.isdir(path):
                 yield ReadError(display_name(path), None, "no comment dumps or saved pages in this directory "
                                 f"(none of its files ends in {', '.join(sorted(EXTENSIONS))}, optionally .gz)")
 
