@@ -165,6 +165,29 @@ def test_abuse_at_the_end_of_a_long_comment_is_scored_by_the_model(moderator):
     assert pieces[0].startswith("the council") and pieces[-1].endswith("exterminated.")
 
 
+def test_a_long_comment_s_windows_are_scored_a_block_at_a_time_with_the_same_scores(moderator, monkeypatch):
+    """Windows of a very long comment are scored in blocks (memory), and each long text's row is the
+    highest of its whole and its windows, whichever block a window falls in and whichever path scores it."""
+    import numpy as np
+
+    from moderation import model as model_module
+    from moderation.normalize import normalize_batch
+
+    filler = "The council met on Tuesday to discuss the budget for the library and the parks. "
+    texts = [filler * 40 + "You filthy vermin.", "fine", "Rats, all of them. " + filler * 60, filler * 50]
+    normalized = normalize_batch(texts)
+    whole = moderator._plain_scores(normalized)
+    expected = whole.copy()
+    for i, text in enumerate(normalized):
+        if len(text) > model_module.LONG_TEXT:
+            expected[i] = np.maximum(whole[i], moderator._plain_scores(model_module.windows(text)).max(axis=0))
+    monkeypatch.setattr(model_module, "BLOCK_CHARS", 2000)  # a few windows per block
+    assert len(model_module.blocks(model_module._window_pieces(normalized)[0], 2000)) > 3
+    np.testing.assert_array_equal(moderator._scores_only(normalized), expected)
+    np.testing.assert_array_equal(moderator._scored(normalized)[1], expected)
+    assert expected[0].max() > whole[0].max() and expected[2].max() > whole[2].max()
+
+
 def test_windows_cover_every_word_once_at_least():
     from moderation.model import windows
 
