@@ -76,6 +76,86 @@ def test_disqus_documented_import_shape_refers_by_text_and_id():
     assert stats.skipped == {"spam": 1} and stats.errors == 0
 
 
+_IMPORT_HEAD = ('<?xml version="1.0"?>\n<disqus xmlns="http://disqus.com" '
+                'xmlns:dsq="http://disqus.com/disqus-internals">\n')
+
+
+def _disqus_file(tmp_path, name, *elements):
+    path = tmp_path / name
+    path.write_text(_IMPORT_HEAD + "\n".join(elements) + "\n</disqus>\n", encoding="utf-8")
+    return path
+
+
+_THREAD_1 = '<thread dsq:id="t9"><id>1</id><title>Article one</title></thread>'
+
+
+def _post(ident, text, thread="<thread>1</thread>", parent="", dsq=""):
+    return f'<post{f" dsq:id={chr(34)}{dsq}{chr(34)}" if dsq else ""}><id>{ident}</id><message>{text}</message>{thread}{parent}</post>'
+
+
+@pytest.mark.parametrize("order", ["thread first", "posts first", "thread between", "replies first"])
+def test_disqus_import_shape_resolves_text_references_in_any_order(tmp_path, order, caplog):
+    """<thread>1</thread> and <parent>p1</parent> name the thread's and the post's own <id>: they resolve to
+    the thread's dsq:id and the parent post's id wherever the <thread> and the parent are in the file
+    (QA pass 7, finding 3: posts before their <thread> kept "1", so one article was two threads; and a
+    <parent>p1</parent> naming a post by its <id> was left unmapped, so the reply was at depth 0)."""
+    top = _post("p1", "Top", dsq="100")
+    reply = _post("p2", "Reply", parent="<parent>p1</parent>", dsq="101")
+    deeper = _post("p3", "Deeper", parent="<parent>p2</parent>")  # no dsq:id: its <id> is its id
+    elements = {
+        "thread first": [_THREAD_1, top, reply, deeper],
+        "posts first": [top, reply, deeper, _THREAD_1],
+        "thread between": [top, _THREAD_1, reply, deeper],
+        "replies first": [deeper, reply, top, _THREAD_1],
+    }[order]
+    path = _disqus_file(tmp_path, "import.xml", *elements)
+    with caplog.at_level("WARNING", logger="moderation.readers"):
+        reader = read_dump(path)
+        records = list(reader)
+    got = {c.id: (c.parent_id, c.depth, c.thread, c.thread_title) for c in records}
+    assert got == {
+        "100": (None, 0, "t9", "Article one"),
+        "101": ("100", 1, "t9", "Article one"),
+        "p3": ("101", 2, "t9", "Article one"),
+    }
+    assert reader.stats.orphans == 0 and reader.stats.errors == 0
+    assert {c.id: c.line for c in records} == {
+        c: 3 + elements.index(e) for c, e in (("100", top), ("101", reply), ("p3", deeper))}
+    assert caplog.text == ""
+
+
+def test_disqus_a_deleted_post_named_by_text_still_anchors_its_reply(tmp_path):
+    path = _disqus_file(tmp_path, "deleted.xml", _post("p2", "Reply", parent="<parent>p1</parent>"), _THREAD_1,
+                        _post("p1", "gone", dsq="100").replace("</post>", "<isDeleted>true</isDeleted></post>"))
+    reader = read_dump(path)
+    assert [(c.id, c.parent_id, c.depth, c.thread) for c in reader] == [("p2", "100", 1, "t9")]
+    assert reader.stats.skipped == {"deleted": 1} and reader.stats.orphans == 0
+
+
+def test_disqus_text_references_to_what_is_not_in_the_export_are_kept_as_written(tmp_path, caplog):
+    path = _disqus_file(tmp_path, "missing.xml", _post("p1", "Top", thread="<thread>404</thread>"),
+                        _post("p2", "Reply", parent="<parent>gone</parent>"), _THREAD_1)
+    with caplog.at_level("WARNING", logger="moderation.readers"):
+        reader = read_dump(path)
+        records = list(reader)
+    assert [(c.id, c.parent_id, c.depth, c.thread, c.thread_title) for c in records] == [
+        ("p1", None, 0, "404", None), ("p2", "gone", 0, "t9", "Article one")]
+    assert reader.stats.orphans == 1
+    assert "2 posts name a <thread> or <parent> by a text id that is not in the export" in caplog.text
+
+
+def test_disqus_posts_held_for_a_text_reference_are_bounded(tmp_path, monkeypatch):
+    """At most _MAX_HELD posts wait for the <thread> or post they name; past that the oldest goes as written."""
+    from moderation.readers import xmldumps
+
+    monkeypatch.setattr(xmldumps, "_MAX_HELD", 3)
+    posts = [_post(f"p{i}", f"comment {i}") for i in range(6)]
+    path = _disqus_file(tmp_path, "held.xml", *posts, _THREAD_1)
+    records = list(read_dump(path))
+    assert [(c.id, c.thread) for c in records] == [
+        ("p0", "1"), ("p1", "1"), ("p2", "1"), ("p3", "t9"), ("p4", "t9"), ("p5", "t9")]
+
+
 def test_disqus_post_with_no_id_at_all_is_a_read_error(tmp_path):
     path = tmp_path / "noid.xml"
     path.write_text('<disqus xmlns:dsq="http://disqus.com/disqus-internals">\n'

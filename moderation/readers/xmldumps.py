@@ -24,7 +24,11 @@ rest of the file; a truncated file ends at the cut).
 
 Disqus: `<thread dsq:id>` elements give each thread's title and link (kept in
 a dict of thread id -> title: one entry per article, not per comment);
-`<post dsq:id>` elements are comments, `<message>` holds HTML. WordPress: each
+`<post dsq:id>` elements are comments, `<message>` holds HTML. A post that
+refers to its thread or parent by text (`<thread>1</thread>`, Disqus's
+import shape) names an `<id>`, resolved whatever the order of the file
+(`_TextReferences`: a post is held, boundedly, until what it names has been
+read). WordPress: each
 `<item>` is an article (title, link, `wp:post_id`), its `<wp:comment>`
 children are comments.
 
@@ -45,12 +49,14 @@ import html as _html
 import itertools
 import logging
 import re
+from collections import OrderedDict
 from collections.abc import Iterator
 
 from moderation.readers.base import ReaderContext, Record, blank_to_none
 from moderation.readers.decoding import _MARK_HANDLER, guess_encoding, is_ascii_compatible
 from moderation.readers.htmltext import html_to_text
 from moderation.readers.sources import DEFAULT_CHUNK_SIZE, Source
+from moderation.readers.threads import DEFAULT_MAX_PENDING, DEFAULT_WINDOW
 from moderation.records import Comment, ReadError
 
 #: Warnings on stderr (the scan's handler), as for a page with no reader comments.
@@ -695,15 +701,20 @@ def _drop(element, nested: bool = False) -> None:
             del parent[0]
 
 
-def _reference(element) -> str | None:
-    """The id a post's <thread> or <parent> points at: its dsq:id, else its text.
+def _reference(element) -> tuple[str | None, bool]:
+    """(the id a post's <thread> or <parent> points at, whether it is given as text).
 
-    Exports write `<parent dsq:id="7"/>`; Disqus's documented import shape
-    also writes the reference as text (`<thread>1</thread>`), so both are read.
+    Exports write `<parent dsq:id="7"/>`, a dsq:id; Disqus's documented import
+    shape writes the reference as text (`<thread>1</thread>`), naming the
+    thread's or post's own `<id>`, which is resolved later (_TextReferences).
     """
     if element is None:
-        return None
-    return _attr(element, "id") or blank_to_none(_text(element))
+        return None, False
+    attr = _attr(element, "id")
+    if attr:
+        return attr, False
+    text = blank_to_none(_text(element))
+    return text, text is not None
 
 
 #: Longer than any id an export writes: a record with such an id is damage, not a comment.
@@ -726,12 +737,172 @@ def _true(value: str | None) -> bool:
     return (value or "").strip().lower() in ("true", "1", "yes")
 
 
+#: Posts held at most while they wait for the <thread> or post their text reference names.
+_MAX_HELD = DEFAULT_MAX_PENDING
+#: Posts with an <id> remembered by it, for text <parent> references: the last this many (the default depth window).
+_POST_WINDOW = DEFAULT_WINDOW
+
+
+class _Held:
+    """A post read, waiting for the thread or parent its text reference names."""
+
+    __slots__ = ("record", "comment", "identifier", "thread_text", "parent_text", "order")
+
+    def __init__(self, record: Comment | Skipped, identifier: str | None, thread_text: str | None,
+                 parent_text: str | None, order: int):
+        self.record = record
+        self.comment = record.comment if type(record) is Skipped else record
+        self.identifier = identifier
+        self.thread_text = thread_text
+        self.parent_text = parent_text
+        self.order = order  # the post's place in the file, for giving held posts out in file order
+
+
+class _TextReferences:
+    """Resolves Disqus's text references (`<thread>1</thread>`, `<parent>p1</parent>`) whatever the order.
+
+    A text reference names the thread's or post's own `<id>` (the site's
+    identifier), not the dsq:id the post is known by, so it is resolved to
+    that dsq:id (a thread or post with no dsq:id is known by its `<id>`
+    anyway). What it names may come later in the file (posts before their
+    `<thread>`, a reply before its parent): such a post is held until that
+    has been read, then given out after it, so an article is one thread and
+    a reply carries its parent's id, in any order. Memory stays bounded: at
+    most `_MAX_HELD` posts are held (past that the oldest goes out with its
+    reference as written, counted in `overflow`), and the posts that have an
+    `<id>` are remembered by it in a window of the last `window` of them
+    read (`DepthResolver` remembers depths the same way, in a window of the
+    same default size). A post whose reference names nothing in the export
+    goes out at the end, as written, and is counted in `unresolved`. Posts
+    that refer by dsq:id, as Disqus's own exports do, are never held, and
+    their `<id/>` is empty there, so nothing is remembered for them either.
+    """
+
+    def __init__(self, titles: dict[str, str | None], thread_ids: dict[str, str], window: int):
+        self.titles = titles  # thread id -> title
+        self.thread_ids = thread_ids  # a thread's <id> -> its id
+        self.window = window
+        self.posts: OrderedDict[tuple[str | None, str], str] = OrderedDict()  # (thread, <id>) -> id
+        self.waiting: dict[tuple, list[_Held]] = {}  # what is awaited -> the posts awaiting it, in file order
+        self.held: OrderedDict[int, tuple[tuple, _Held]] = OrderedDict()  # every held post, by when it was held
+        self.unresolved = 0  # given out at the end, naming what never came
+        self.overflow = 0  # given out early, when more than _MAX_HELD waited
+        self._order = itertools.count()
+
+    def post(self, record: Comment | Skipped, identifier: str | None, thread_text: str | None,
+             parent_text: str | None) -> list[Comment | Skipped]:
+        """A post read: it and the posts it frees; or none, if it waits (the oldest held may go out instead)."""
+        entry = _Held(record, identifier, thread_text, parent_text, next(self._order))
+        awaited = self._resolve(entry) if thread_text is not None or parent_text is not None else None
+        if awaited is None:
+            return self._out([entry])
+        self._wait(awaited, entry)
+        out: list[Comment | Skipped] = []
+        while len(self.held) > _MAX_HELD:
+            self.overflow += 1
+            out += self._release(next(iter(self.held.values()))[1])
+        return out
+
+    def thread(self, identifier: str | None, thread_id: str) -> list[Comment | Skipped]:
+        """A <thread> read: the held posts that named it, in file order, and the posts they free."""
+        if not self.held:
+            return []
+        ready = self._freed(("thread", thread_id))
+        if identifier is not None and identifier != thread_id:
+            ready += self._freed(("thread", identifier))
+            ready.sort(key=lambda entry: entry.order)
+        return self._out(ready)
+
+    def flush(self) -> list[Comment | Skipped]:
+        """At the end of the export: every post still held, its references as written, in file order."""
+        out: list[Comment | Skipped] = []
+        for _, entry in sorted(self.held.values(), key=lambda item: item[1].order):
+            if id(entry) in self.held:  # (not given out already, freed by one released before it)
+                self.unresolved += 1
+                out += self._release(entry)
+        return out
+
+    def _resolve(self, entry: _Held) -> tuple | None:
+        """Resolve what can be; None if the post is ready, else the key of what it waits for."""
+        comment = entry.comment
+        if entry.thread_text is not None:
+            text = entry.thread_text
+            thread = self.thread_ids.get(text) or (text if text in self.titles else None)
+            if thread is None:
+                return ("thread", text)
+            comment.thread, comment.thread_title = thread, self.titles.get(thread)
+            entry.thread_text = None
+        if entry.parent_text is not None:
+            key = (comment.thread, entry.parent_text)
+            parent = self.posts.get(key)
+            if parent is None:
+                return ("post", *key)
+            self.posts.move_to_end(key)
+            comment.parent_id = parent
+            entry.parent_text = None
+        return None
+
+    def _wait(self, key: tuple, entry: _Held) -> None:
+        self.waiting.setdefault(key, []).append(entry)
+        self.held[id(entry)] = (key, entry)
+
+    def _release(self, entry: _Held) -> list[Comment | Skipped]:
+        """A held post given out with its references as written (what they name is not in sight), and what it frees."""
+        key, _ = self.held.pop(id(entry))
+        siblings = self.waiting[key]
+        siblings.remove(entry)
+        if not siblings:
+            del self.waiting[key]
+        if entry.thread_text is not None:
+            entry.comment.thread = entry.thread_text
+        if entry.parent_text is not None:
+            entry.comment.parent_id = entry.parent_text
+        return self._out([entry])
+
+    def _out(self, ready: list[_Held]) -> list[Comment | Skipped]:
+        """`ready` posts in order, each followed by the held posts that waited for it alone."""
+        out: list[Comment | Skipped] = []
+        posts = self.posts
+        stack = list(reversed(ready))
+        while stack:
+            entry = stack.pop()
+            out.append(entry.record)
+            if entry.identifier is None:
+                continue  # a text reference names an <id>: nothing can name this post
+            comment = entry.comment
+            key = (comment.thread, entry.identifier)
+            posts[key] = comment.id
+            posts.move_to_end(key)
+            if len(posts) > self.window:
+                posts.popitem(last=False)
+            if self.held:
+                stack.extend(reversed(self._freed(("post", *key))))
+        return out
+
+    def _freed(self, key: tuple) -> list[_Held]:
+        """The posts that waited for `key` and now wait for nothing (one still missing its parent waits on)."""
+        entries = self.waiting.pop(key, None)
+        if not entries:
+            return []
+        ready = []
+        for entry in entries:
+            del self.held[id(entry)]
+            awaited = self._resolve(entry)
+            if awaited is None:
+                ready.append(entry)
+            else:  # its thread has come, its parent not yet
+                self._wait(awaited, entry)
+        return ready
+
+
 def read_disqus(source: Source, context: ReaderContext, encoding: str | None, include_deleted: bool, chunk_size: int) -> Iterator[Record | Skipped]:
     titles: dict[str, str | None] = {}
     # A thread's own <id> (the site's identifier) -> its dsq:id: Disqus's documented import
     # shape refers to a thread by that identifier as text (<thread>1</thread>). One entry per article.
     thread_ids: dict[str, str] = {}
-    untitled = 0  # posts read before their <thread> (the export is streamed: their title is not known yet)
+    # Text references (<thread>1</thread>, <parent>p1</parent>) name an <id>: resolved whatever the order.
+    references = _TextReferences(titles, thread_ids, _POST_WINDOW)
+    untitled = 0  # posts read before their <thread dsq:id/> (the export is streamed: their title is not known yet)
     for item in _elements(source, context, ("{*}post", "{*}thread"), "disqus", encoding, chunk_size):
         if type(item) is not tuple:
             if isinstance(item, ReadError):
@@ -757,25 +928,27 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
                 titles[thread_id] = blank_to_none(_text(kids.get("title"))) or blank_to_none(_text(kids.get("link")))
                 if identifier is not None:
                     thread_ids[identifier] = thread_id
+                _drop(element)
+                yield from references.thread(identifier, thread_id)
+                continue
             _drop(element)
             continue
-        post_id = _attr(element, "id") or blank_to_none(_text(kids.get("id")))
+        identifier = blank_to_none(_text(kids.get("id")))
+        post_id = _attr(element, "id") or identifier
         if post_id is None:
             _drop(element, nested)
             yield context.error(line, "a <post> with neither a dsq:id attribute nor an <id>")
             continue
         thread_el, parent_el, author_el = kids.get("thread"), kids.get("parent"), kids.get("author")
-        thread_id = _reference(thread_el)
-        parent_id = _reference(parent_el)
+        thread_id, thread_by_text = _reference(thread_el)
+        parent_id, parent_by_text = _reference(parent_el)
         too_long = _too_long({"dsq:id": post_id, "thread": thread_id, "parent": parent_id}) if (
             len(post_id) > _MAX_ID or len(thread_id or "") > _MAX_ID or len(parent_id or "") > _MAX_ID) else None
         if too_long:
             _drop(element, nested)
             yield context.error(line, f"a <post> {too_long}")
             continue
-        if thread_id is not None and thread_el is not None and _attr(thread_el, "id") is None:
-            thread_id = thread_ids.get(thread_id, thread_id)
-        if thread_id is not None and thread_id not in titles:
+        if thread_id is not None and not thread_by_text and thread_id not in titles:
             untitled += 1
         author = None
         if author_el is not None:
@@ -786,11 +959,11 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
             id=post_id,
             text=text,
             quote=quote,
-            parent_id=parent_id,
+            parent_id=None if parent_by_text else parent_id,
             author=author,
             timestamp=blank_to_none(_text(kids.get("createdAt"))),
-            thread=thread_id,
-            thread_title=titles.get(thread_id) if thread_id is not None else None,
+            thread=None if thread_by_text else thread_id,
+            thread_title=titles.get(thread_id) if thread_id is not None and not thread_by_text else None,
             source=context.source,
             line=line,
         )
@@ -798,9 +971,20 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
         _drop(element, nested)
         if reason and not include_deleted:
             context.skip(reason)
-            yield Skipped(comment, reason)
+            record: Comment | Skipped = Skipped(comment, reason)
         else:
-            yield comment
+            record = comment
+        yield from references.post(record, identifier, thread_id if thread_by_text else None,
+                                   parent_id if parent_by_text else None)
+    yield from references.flush()
+    if references.overflow:
+        _log.warning("%s: %d posts came before the <thread> or post that their text reference names, with more "
+                     "than %d such posts waiting at once, so they were read before it: kept as written",
+                     context.source, references.overflow, _MAX_HELD)
+    if references.unresolved:
+        _log.warning("%s: %d posts name a <thread> or <parent> by a text id that is not in the export "
+                     "(or was read more than %d posts with an <id> earlier): kept as written", context.source,
+                     references.unresolved, _POST_WINDOW)
     if untitled:
         _log.warning("%s: %d posts came before their <thread> element, so they have no thread title "
                      "(Disqus writes every <thread> before the posts; their ids, parents and depths are kept)",
