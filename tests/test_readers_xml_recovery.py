@@ -485,6 +485,33 @@ def test_an_undefined_entity_costs_that_record_alone(tmp_path, fmt, layout, chun
     assert stats.records == 30
 
 
+@pytest.mark.parametrize("gz", [False, True], ids=["plain", "gzip"])
+@pytest.mark.parametrize("chunk_size", [7, 97, 1 << 20])
+@pytest.mark.parametrize("fmt", ["disqus", "wxr"])
+@pytest.mark.parametrize("layout", ["minified", "lines"])
+def test_an_undefined_entity_in_the_last_record_is_named_not_called_a_truncation(tmp_path, fmt, layout, chunk_size, gz):
+    """libxml2 halts at "&foo;" and only close() reports it, as it does for a file cut off: in the last record
+    of a complete export that read "the file ends inside a record (truncated?)" (QA pass 7, finding 4)."""
+    head, records = (_disqus_records if fmt == "disqus" else _wxr_records)(6, "utf-8")
+    tag = "<message>" if fmt == "disqus" else "<wp:comment_content>"
+    broken = _record_of(records, f"{tag}comment 5:")
+    records[broken] = records[broken].replace(f"{tag}comment 5:", f"{tag}comment 5: &foo; bar", 1)
+    sep = "" if layout == "minified" else "\n"
+    path, lines = _write(tmp_path, "last", head, records, sep, "utf-8", gz)
+    comments, errors, stats = _read(path, format=fmt, chunk_size=chunk_size)
+    assert sorted(int(c.id) for c in comments) == [0, 1, 2, 3, 4] and stats.records == 6
+    (err,) = errors
+    assert err.line == lines[broken] and "Entity 'foo' not defined" in err.message
+    assert err.message.startswith(f"malformed XML at line {lines[broken]}, column ")
+    assert "truncated" not in err.message and "no record starts after it" in err.message
+    # The same export really cut off after that record is still a truncation.
+    path, _ = _write(tmp_path, "cut", head, records[:-1], sep, "utf-8", gz)
+    comments, errors, _ = _read(path, format=fmt, chunk_size=chunk_size)
+    assert sorted(int(c.id) for c in comments) == [0, 1, 2, 3, 4]
+    (err,) = errors
+    assert err.line == lines[broken] and "truncated" in err.message
+
+
 @pytest.mark.parametrize("chunk_size", [5, 97, 1 << 20])
 @pytest.mark.parametrize("fmt", ["disqus", "wxr"])
 def test_html_entities_outside_cdata_are_the_characters_they_name(tmp_path, fmt, chunk_size):

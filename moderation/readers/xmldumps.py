@@ -191,6 +191,13 @@ _BETWEEN_RECORDS = {
     "disqus": re.compile(rb"\s*(?:<post[\s>/]|<thread\b|</disqus\s*>|\Z)"),
     "rss": re.compile(rb"\s*(?:<item[\s>]|<wp:comment[\s>]|</item\s*>|</channel\s*>|</rss\s*>|\Z)"),
 }
+#: The document's end tag. A file that has it after the error's record is not cut off, even when
+#: the error comes at the end of the file: libxml2 halts at an undefined entity (`&foo;`) without
+#: raising, and only close() reports it, as it reports a file cut off.
+_DOCUMENT_END = {
+    "disqus": re.compile(rb"</disqus\s*>"),
+    "rss": re.compile(rb"</rss\s*>"),
+}
 #: Bytes kept from a chunk's end while searching the next one for a start tag cut in two.
 _TAG_OVERLAP = 512
 _PIECE = 64 * 1024
@@ -658,8 +665,10 @@ def _elements(source: Source, context: ReaderContext, tags: tuple[str, ...], roo
             found = tape.find(resume_at, stop)
             if between and found < 0:
                 return
-            if found < 0:
-                if eof:  # the error came with the end of the file: a truncated export
+            if found < 0:  # (the tape has been read to the end of the file, its last bytes kept)
+                if _DOCUMENT_END[root].search(tape.slice(stop)) is None:
+                    # The file stops before the document does, whether or not the error came with its
+                    # end (that depends on where the pieces fell): a truncated export.
                     yield context.cut_off(line, f"{where}; the file ends inside a record (truncated?), which is not read")
                 else:
                     yield context.error(line, f"{where}; the record holding it is not read, and no record starts after it")
