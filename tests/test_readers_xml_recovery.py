@@ -542,6 +542,42 @@ def test_html_entities_outside_cdata_are_the_characters_they_name(tmp_path, fmt,
     assert err.message.startswith(f"malformed XML at line 1, column {bare + 2}:")
 
 
+#: (message as written in the file, its text outside CDATA, its text inside CDATA), as docs/dumps.md gives them.
+_ENTITY_EXAMPLES = [
+    # Outside CDATA the XML escapes are undone first: "&lt;b&gt;" is a <b> tag of the HTML, "&amp;lt;" its "&lt;".
+    ("Tax &lt;b&gt;them&lt;/b&gt;", "Tax them", "Tax <b>them</b>"),
+    ("&amp;lt; is less-than", "< is less-than", "&lt; is less-than"),
+    ("fish &amp; chips", "fish & chips", "fish & chips"),
+    ("I &lt;3 you", "I <3 you", "I <3 you"),
+    # HTML's own named entities read the same either way: the characters they name (a no-break space is a space).
+    ("Hello&nbsp;world caf&eacute; &copy; &hellip;", "Hello world café © …", "Hello world café © …"),
+    ("caf&eacute;&nbsp;&nbsp;au&nbsp;lait", "café au lait", "café au lait"),
+]
+
+
+@pytest.mark.parametrize("fmt", ["disqus", "wxr"])
+def test_message_entities_inside_and_outside_cdata_read_as_documented(tmp_path, fmt):
+    """QA pass 7, finding 6: the docs' examples held only inside CDATA, and "&nbsp;" outside CDATA stayed a
+    no-break space (U+00A0) where the same message in CDATA gave a space."""
+    if fmt == "disqus":
+        record = '<post dsq:id="{}"><message>{}</message></post>\n'
+        head, tail = ('<disqus xmlns="http://disqus.com" xmlns:dsq="http://disqus.com/disqus-internals">\n',
+                      "</disqus>\n")
+    else:
+        record = "<wp:comment><wp:comment_id>{}</wp:comment_id><wp:comment_content>{}</wp:comment_content></wp:comment>\n"
+        head, tail = ('<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel><item>\n',
+                      "</item></channel></rss>\n")
+    body = "".join(record.format(f"out{i}", markup) + record.format(f"in{i}", f"<![CDATA[{markup}]]>")
+                   for i, (markup, _, _) in enumerate(_ENTITY_EXAMPLES))
+    path = tmp_path / "entities.xml"
+    path.write_text(head + body + tail, encoding="utf-8")
+    comments, errors, _ = _read(path, format=fmt)
+    assert not errors
+    got = {c.id: c.text for c in comments}
+    for i, (markup, outside, inside) in enumerate(_ENTITY_EXAMPLES):
+        assert (got[f"out{i}"], got[f"in{i}"]) == (outside, inside), markup
+
+
 def test_html_entities_inside_cdata_stay_literal(tmp_path):
     path = tmp_path / "cdata.xml"
     path.write_text(

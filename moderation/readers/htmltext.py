@@ -97,11 +97,15 @@ def html_to_text(markup: str | None, *, split_quote: bool = False) -> tuple[str,
 
     Text with no `<` and no `&` is returned as it is (apart from trimming):
     most comments carry no markup, and parsing them would only cost time.
+    Only one that holds a no-break space is tidied as the parser's text is:
+    the XML layer turns an `&nbsp;` written outside CDATA into U+00A0, and
+    it must read as the space the same `&nbsp;` inside CDATA gives (QA pass
+    7). (Tidying every such text would cost ten times the shortcut.)
     """
     if not markup:
         return "", None
     if "<" not in markup and "&" not in markup:
-        return markup.strip(), None
+        return (_tidy(markup) if "\u00a0" in markup else markup.strip()), None
     if "<" not in markup:
         return _tidy(_html.unescape(markup)), None
     if "&" not in markup:
