@@ -801,6 +801,12 @@ class _TextReferences:
     def post(self, record: Comment | Skipped, identifier: str | None, thread_text: str | None,
              parent_text: str | None) -> list[Comment | Skipped]:
         """A post read: it and the posts it frees; or none, if it waits (the oldest held may go out instead)."""
+        if thread_text is None and parent_text is None and not self.held:
+            # Nearly every post (dsq:id references, nothing waiting): no bookkeeping beyond the <id>.
+            if identifier is not None:
+                comment = record.comment if type(record) is Skipped else record
+                self._remember((comment.thread, identifier), comment.id)
+            return [record]
         entry = _Held(record, identifier, thread_text, parent_text, next(self._order))
         awaited = self._resolve(entry) if thread_text is not None or parent_text is not None else None
         if awaited is None:
@@ -851,6 +857,13 @@ class _TextReferences:
             entry.parent_text = None
         return None
 
+    def _remember(self, key: tuple[str | None, str], post_id: str) -> None:
+        posts = self.posts
+        posts[key] = post_id
+        posts.move_to_end(key)
+        if len(posts) > self.window:
+            posts.popitem(last=False)
+
     def _wait(self, key: tuple, entry: _Held) -> None:
         self.waiting.setdefault(key, []).append(entry)
         self.held[id(entry)] = (key, entry)
@@ -871,7 +884,6 @@ class _TextReferences:
     def _out(self, ready: list[_Held]) -> list[Comment | Skipped]:
         """`ready` posts in order, each followed by the held posts that waited for it alone."""
         out: list[Comment | Skipped] = []
-        posts = self.posts
         stack = list(reversed(ready))
         while stack:
             entry = stack.pop()
@@ -880,10 +892,7 @@ class _TextReferences:
                 continue  # a text reference names an <id>: nothing can name this post
             comment = entry.comment
             key = (comment.thread, entry.identifier)
-            posts[key] = comment.id
-            posts.move_to_end(key)
-            if len(posts) > self.window:
-                posts.popitem(last=False)
+            self._remember(key, comment.id)
             if self.held:
                 stack.extend(reversed(self._freed(("post", *key))))
         return out
