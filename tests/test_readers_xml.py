@@ -165,6 +165,31 @@ def test_disqus_post_with_no_id_at_all_is_a_read_error(tmp_path):
     assert "neither a dsq:id attribute nor an <id>" in records[0].message and records[0].line == 2
 
 
+@pytest.mark.parametrize("fmt", ["disqus", "wxr"])
+def test_a_record_with_two_message_elements_keeps_both_in_order(tmp_path, fmt):
+    """QA pass 7, finding 7: a second <message> was dropped unread. Both are the comment's words: joined, in
+    order, with a blank line between; each one's opening quotation goes to the quote, joined the same way."""
+    first = "<![CDATA[<blockquote>You said this</blockquote><p>first part</p>]]>"
+    second = "second part, you idiots"
+    if fmt == "disqus":
+        tag = "message"
+        record = (f'<post dsq:id="1"><message>{first}</message><thread dsq:id="t"/><message></message>'
+                  f'<message>{second}</message></post>\n<post dsq:id="2"><message>only one</message></post>\n')
+        text = _IMPORT_HEAD + record + "</disqus>\n"
+    else:
+        tag = "wp:comment_content"
+        record = (f"<wp:comment><wp:comment_id>1</wp:comment_id><{tag}>{first}</{tag}><wp:comment_parent>0"
+                  f"</wp:comment_parent><{tag}>{second}</{tag}></wp:comment>\n"
+                  f"<wp:comment><wp:comment_id>2</wp:comment_id><{tag}>only one</{tag}></wp:comment>\n")
+        text = ('<rss version="2.0" xmlns:wp="http://wordpress.org/export/1.2/"><channel><item><title>T</title>\n'
+                + record + "</item></channel></rss>\n")
+    path = tmp_path / "two.xml"
+    path.write_text(text, encoding="utf-8")
+    records = list(read_dump(path))
+    assert [(c.id, c.text, c.quote) for c in records] == [
+        ("1", "first part\n\nsecond part, you idiots", "You said this"), ("2", "only one", None)]
+
+
 def test_disqus_include_deleted_yields_every_post():
     records, stats = read("disqus.xml", include_deleted=True)
     assert [c.id for c in records] == ["9001", "9002", "9003", "9004", "9005", "9006"]

@@ -97,6 +97,42 @@ def _children(element) -> dict:
     return kids
 
 
+def _record_children(element, body: str) -> tuple[dict, list]:
+    """`_children` of a record, and every `body` child after the first (a body written twice: see _body)."""
+    kids: dict = {}
+    more = []
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str):
+            name = _local(tag)
+            if name not in kids:
+                kids[name] = child
+            elif name == body:
+                more.append(child)
+    return kids, more
+
+
+def _body(first, more: list) -> tuple[str, str | None]:
+    """(text, quote) of a record's HTML body: the body element `first` and any `more`, joined by a blank line.
+
+    A record that carries its body in two elements (`<message>` twice) would
+    otherwise lose all but the first unread (QA pass 7, finding 7); both are
+    the commenter's words. Each is made text on its own (an unclosed tag in
+    one cannot swallow the next), empty ones add nothing, and each one's
+    opening quotation goes to the quote, joined the same way.
+    """
+    if not more:
+        return html_to_text(_text(first), split_quote=True)
+    texts, quotes = [], []
+    for element in (first, *more):
+        text, quote = html_to_text(_text(element), split_quote=True)
+        if text:
+            texts.append(text)
+        if quote:
+            quotes.append(quote)
+    return "\n\n".join(texts), "\n\n".join(quotes) or None
+
+
 def _text(element) -> str | None:
     if element is None:
         return None
@@ -938,7 +974,7 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
             continue  # a post's own <thread dsq:id/> reference, read with the post
         line = element.sourceline + offset
         context.line = line
-        kids = _children(element)
+        kids, more_messages = _record_children(element, "message")
         if _local(element.tag) == "thread":
             identifier = blank_to_none(_text(kids.get("id")))
             thread_id = _attr(element, "id") or identifier
@@ -972,7 +1008,7 @@ def read_disqus(source: Source, context: ReaderContext, encoding: str | None, in
         if author_el is not None:
             names = _children(author_el)
             author = blank_to_none(_text(names.get("name"))) or blank_to_none(_text(names.get("username")))
-        text, quote = html_to_text(_text(kids.get("message")), split_quote=True)
+        text, quote = _body(kids.get("message"), more_messages)
         comment = Comment(
             id=post_id,
             text=text,
@@ -1046,7 +1082,9 @@ def read_wxr(source: Source, context: ReaderContext, encoding: str | None, inclu
         # still a comment in the export: read, never dropped unseen (QA pass 5, finding 9).
         line = element.sourceline + offset
         context.line = line
-        kids = {name: _text(child) for name, child in _children(element).items()}
+        children, more_content = _record_children(element, "comment_content")
+        kids = {name: _text(child) for name, child in children.items()}
+        text, quote = _body(children.get("comment_content"), more_content)
         _drop(element, nested=_local(parent.tag) == "comment")
         comment_id = blank_to_none(kids.get("comment_id"))
         if comment_id is None:
@@ -1057,7 +1095,6 @@ def read_wxr(source: Source, context: ReaderContext, encoding: str | None, inclu
         if too_long:
             yield context.error(line, f"a <wp:comment> {too_long}")
             continue
-        text, quote = html_to_text(kids.get("comment_content"), split_quote=True)
         comment = Comment(
             id=comment_id,
             text=text,
