@@ -3,7 +3,7 @@
 People who want to get abuse past a filter write `c0ckr0aches`, `f*ck`,
 `p a r a s i t e s`, `r. a. t. s`, Cyrillic look-alike letters, small capitals,
 `scuuuum`, an invisible character or an emoji inside a word, or a word stored
-reversed under a right-to-left override. The model only
+reversed under a right-to-left override (read both as shown and as stored). The model only
 sees the normalised text, so all of these reach the same features as the
 plain spelling. Evidence spans must point into the *original* comment, so
 the single-text path (`normalize_with_offsets`) keeps, for every normalised
@@ -427,26 +427,38 @@ def _fold_match(m: re.Match) -> str:
 
 #: A right-to-left override (U+202E) and the run it governs: up to a pop (U+202C), the end of
 #: an isolate (U+2069), a left-to-right override (U+202D) or the end of the line. Latin letters in
-#: it are shown right to left, so `\u202enimrev\u202c` reads "vermin": the run is read reversed.
+#: it are shown right to left, so `\u202enimrev\u202c` reads "vermin" on a page that honours the
+#: override, while a page (or a CMS) that drops it shows the stored "nimrev"; and `\u202e idiot`
+#: is stored "idiot" but shown "toidi". The run is read both ways, as shown and then as stored
+#: (`\u202e` + shown + space + stored): what either reader sees is scored.
 #: (A left-to-right override shows Latin text in its stored order: nothing to undo.)
 _RLO_RUN = re.compile("\u202e([^\u202c\u2069\u202d\n\r\x1e]*)")
 
 
 def _unreverse(text: str) -> str:
-    """`text` with every right-to-left override run in the order it is shown in."""
+    """`text` with every right-to-left override run read as it is shown, then as it is stored."""
     if "\u202e" not in text:
         return text
-    return _RLO_RUN.sub(lambda m: "\u202e" + m.group(1)[::-1], text)
+    return _RLO_RUN.sub(lambda m: "\u202e" + m.group(1)[::-1] + " " + m.group(1), text)
 
 
 def _unreverse_order(text: str) -> list[int] | None:
-    """The original index of each character of `_unreverse(text)`, or None when nothing moves."""
+    """The original index of each character of `_unreverse(text)`, or None when nothing moves.
+
+    The space between a run's two readings maps to the override character itself.
+    """
     if "\u202e" not in text:
         return None
-    order = list(range(len(text)))
+    order: list[int] = []
+    pos = 0
     for m in _RLO_RUN.finditer(text):
         a, b = m.span(1)
-        order[a:b] = order[a:b][::-1]
+        order += range(pos, a)
+        order += range(b - 1, a - 1, -1)
+        order.append(a - 1)
+        order += range(a, b)
+        pos = b
+    order += range(pos, len(text))
     return order
 
 

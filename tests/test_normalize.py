@@ -220,23 +220,37 @@ def test_a_lone_pair_of_regional_indicators_is_a_flag_not_two_letters():
 
 
 @pytest.mark.parametrize("text, expected", [
-    ("They are \u202enimrev\u202c", "they are vermin"),
-    ("They are \u202enimrev\u202c and \u202estar\u2069 too", "they are vermin and rats too"),
-    ("They are \u202enimrev", "they are vermin"),  # to the end of the text
-    ("\u202enimrev\nthey are", "vermin\nthey are"),  # to the end of the line
-    ("They are \u202enimrev\u202dscum", "they are verminscum"),
+    ("They are \u202enimrev\u202c", "they are vermin nimrev"),  # as shown, then as stored
+    ("They are \u202enimrev\u202c and \u202estar\u2069 too", "they are vermin nimrev and rats star too"),
+    ("They are \u202enimrev", "they are vermin nimrev"),  # to the end of the text
+    ("\u202enimrev\nthey are", "vermin nimrev\nthey are"),  # to the end of the line
+    ("They are \u202enimrev\u202dscum", "they are vermin nimrevscum"),
     ("They are \u202dvermin\u202c", "they are vermin"),  # a left-to-right override shows the stored order
+    ("you\u202e idiot", "youtoidi   idiot"),  # stored in reading order: shown reversed, read as stored
 ])
-def test_a_right_to_left_override_run_is_read_reversed(text, expected):
+def test_a_right_to_left_override_run_is_read_as_shown_and_as_stored(text, expected):
     assert _agree([text, "plain", text + " x"]) == [expected, "plain", normalize(text + " x")]
     nt = normalize_with_offsets(text)
     for k, ch in enumerate(nt.text):  # each output character maps back to the original character it shows
         if ch.isalpha():
             a, b = nt.original_span(k, k + 1)
             assert text[a:b].lower() == ch
-    i = nt.text.index("vermin")
-    a, b = nt.original_span(i, i + 6)
-    assert text[a:b] in ("nimrev", "vermin")
+    for word in ("vermin", "idiot"):
+        if word in nt.text:
+            i = nt.text.rindex(word)
+            a, b = nt.original_span(i, i + len(word))
+            assert text[a:b] in ("nimrev", "vermin", "idiot")
+
+
+def test_an_insult_stored_in_reading_order_after_a_right_to_left_override_is_caught(moderator):
+    """QA pass 9, finding 17: `you\u202e pathetic idiot` was allowed (the run was read only reversed,
+    "toidi citehtap"), though a page that drops the override shows the insult as stored."""
+    text = "you\u202e pathetic idiot"
+    verdict = moderator.check(text)
+    assert verdict.decision == "reject" and "abusive" in verdict.labels
+    assert [text[e.start:e.end] for e in verdict.evidence] == [e.text for e in verdict.evidence]
+    assert any("idiot" in e.text for e in verdict.evidence)
+    assert moderator.score([text, "fine"])[0].decision == "reject"
 
 
 @pytest.mark.parametrize("text, expected, original", [
