@@ -494,21 +494,28 @@ HTML_ELEMENTS = frozenset("""
     ul var video wbr
 """.split())
 
-# `<p>`, `<p class=x>`, `</p>`, `<br/>`: a known element's name ends at whitespace, `/` or `>`.
-_KNOWN_TAG = r"/?(?:%s)(?=[\s/>])" % "|".join(sorted(HTML_ELEMENTS, key=len, reverse=True))
-_TAG = re.compile("<" + _KNOWN_TAG, re.IGNORECASE)
-# A `<` that opens neither a known element's tag nor an HTML comment is text (`<3`, `<you are vermin>`).
-_NOT_MARKUP = re.compile(f"<(?!{_KNOWN_TAG}|!--)", re.IGNORECASE)
+_NAMES = "|".join(sorted(HTML_ELEMENTS, key=len, reverse=True))
+# An attribute as sanitised HTML writes it: a name, `=`, and a value (quoted, or unquoted without spaces).
+# A bare name (`<input disabled>`) is valid HTML, but neither Coral's sanitiser nor WordPress's kses ever
+# writes one, and counting them would make `<i think you are all vermin>` an `i` tag with five attributes.
+_ATTR = r"""[^\s"'<>/=]+\s*=\s*(?:"[^"<>]*"|'[^'<>]*'|[^\s"'=<>`]+)"""
+# `<p>`, `<p class="x">`, `<a href=x>`, `</p>`, `<br/>`: a known element, attributes shaped as above, closed by `>`.
+_REAL_TAG = rf"(?:/(?:{_NAMES})\s*|(?:{_NAMES})(?:\s+{_ATTR})*\s*/?)>"
+_TAG = re.compile("<" + _REAL_TAG, re.IGNORECASE)
+# A `<` that opens no real tag is text (`<3`, `<you are vermin>`, `<i think you are all vermin>`, `<!-- ... -->`).
+_NOT_MARKUP = re.compile(f"<(?!{_REAL_TAG})", re.IGNORECASE)
 _ENTITY = re.compile(r"&(?:[a-zA-Z][a-zA-Z0-9]*|#[0-9]+|#[xX][0-9a-fA-F]+);")
 
 
 def looks_like_html(body: str) -> bool:
-    """True when `body` has a known HTML element's tag or an HTML entity.
+    """True when `body` has a real tag of a known HTML element, or an HTML entity.
 
     Coral's external moderation request carries no format flag: in its
     plain-text format the body is already entity-decoded, so a reader's typed
-    ``<you are vermin>`` arrives as literal angle brackets. Parsed as HTML it
-    would be an unknown tag and vanish, and the abuse inside it be allowed.
+    ``<you are vermin>`` or ``<i think you are all vermin>`` arrives as literal
+    angle brackets. Parsed as HTML it would be a tag and vanish, and the abuse
+    inside it be allowed; so only a tag shaped as sanitised HTML writes tags
+    (attributes as ``name="value"``, closed by ``>``) counts as markup.
     """
     return bool(_TAG.search(body) or _ENTITY.search(body))
 
@@ -534,11 +541,13 @@ def html_to_text(body: str) -> str:
     Scoring the markup instead lets empty tags split a word (``r<b></b>ats``)
     and lets a word that is only in a link's URL match the word lists.
 
-    Only real markup is markup: a body with no known element's tag and no
-    entity is returned as given (see `looks_like_html`), and in one that has
-    them, a ``<`` that opens no known element (``<3``, ``<you are vermin>``)
-    stays text. Coral and WordPress sanitise stored HTML down to known
-    elements, so such a ``<`` is one the reader typed and sees.
+    Only real markup is markup: a body with no real tag and no entity is
+    returned as given (see `looks_like_html`), and in one that has them, a
+    ``<`` that opens no real tag (``<3``, ``<you are vermin>``, ``<i think
+    you are all vermin>``, an HTML comment) stays text. Coral and WordPress
+    sanitise stored HTML down to known elements with ``name="value"``
+    attributes and no comments, so such a ``<`` is one the reader typed and
+    sees; text is only ever dropped when it is inside a real tag.
     """
     if not looks_like_html(body):
         return body
@@ -558,7 +567,15 @@ async def coral(request: Request, hook: Hook) -> Response:
     toxic flag (the comment waits in the moderation queue); reject -> REJECTED.
     A comment over the length limit, or one that fails to score, gets the
     policy's fail mode, since Coral publishes when a phase errors or times out.
+
+    Coral's request does not say which format the phase sends, so the body
+    counts as HTML only when it has real markup (`html_to_text`). A site that
+    knows adds ``?format=text`` (score the body exactly as given: Coral has
+    already stripped the markup) or ``?format=html`` to the phase URL.
     """
+    body_format = request.query_params.get("format", "auto")
+    if body_format not in ("auto", "text", "html"):
+        raise ApiError(400, f"format={body_format!r} is not a format: use text or html, as the Coral phase is set")
     raw = await read_body(request, hook)
     if hook.settings.coral_secret and not coral_signature_ok(raw, request.headers.get("x-coral-signature"),
                                                              hook.settings.coral_secret):
@@ -568,7 +585,7 @@ async def coral(request: Request, hook: Hook) -> Response:
     text_raw = comment.get("body")
     if not isinstance(text_raw, str):
         raise ApiError(400, "comment.body is required and must be a string")
-    text = html_to_text(text_raw)
+    text = text_raw if body_format == "text" else html_to_text(text_raw)
     if len(text) > hook.settings.max_comment_chars:
         verdict = hook.policy.fail_verdict(f"comment is {len(text)} characters, over the limit of "
                                            f"{hook.settings.max_comment_chars}", model_version=hook.moderator.version,

@@ -530,6 +530,46 @@ def test_coral_scores_a_plain_text_body_with_angle_brackets(server):
     assert r.status_code == 200 and r.json()["status"] in ("SYSTEM_WITHHELD", "REJECTED")
 
 
+def test_html_to_text_keeps_a_tag_shaped_text_that_is_not_a_real_tag():
+    """`<i think you are all vermin>` is an `i` tag only to a lax parser: words are never attributes (QA pass 8, 1)."""
+    for typed in ("<i think you are all vermin>", "<b careful, they breed like rats>",
+                  "Honestly <a pack of vermin> the lot of them", "<u subhuman scum>", "<p lol>"):
+        assert html_to_text(typed) == typed
+    # An HTML comment is not markup a sanitiser would keep: it is the reader's text, never dropped.
+    assert html_to_text("<p>Agreed.</p> <!-- they are all vermin -->") == "Agreed. <!-- they are all vermin -->"
+    # Real tags, as Coral's sanitiser and WordPress's kses write them, are still markup.
+    assert html_to_text('<a href="https://x.org/vermin" rel="nofollow ugc">Pest</a> ok') == "Pest ok"
+    assert html_to_text("<a href=https://x.org/>y</a> <i>z</i>") == "y z"
+    assert html_to_text("<i>ok</i> and <i think you are vermin>") == "ok and <i think you are vermin>"
+
+
+@pytest.mark.parametrize("typed", ["<i think you are all vermin>", "<b careful, they breed like rats>",
+                                   "Honestly <a pack of subhumans> the lot of them",
+                                   "<p>Agreed.</p> <!-- they are all subhumans and should be gassed -->"])
+def test_coral_scores_words_typed_inside_tag_shaped_brackets(server, typed):
+    r = server.client.post("/v1/coral", json=coral_request(typed))
+    assert r.status_code == 200 and r.json()["status"] in ("SYSTEM_WITHHELD", "REJECTED"), typed
+    v = server.client.post("/v1/check", json={"text": typed}).json()
+    assert r.headers["x-moderation-decision"] == v["decision"]
+
+
+def test_coral_format_query_switch(server):
+    """`?format=text` scores the body exactly as given; `?format=html` reduces it; anything else is a 400."""
+    r = server.client.post("/v1/coral?format=text", json=coral_request('<a title="they are subhumans">x</a>'))
+    assert r.status_code == 200 and r.json()["status"] in ("SYSTEM_WITHHELD", "REJECTED")
+    r = server.client.post("/v1/coral?format=html", json=coral_request('<a title="they are subhumans">x</a>'))
+    assert r.status_code == 204
+    r = server.client.post("/v1/coral?format=markdown", json=coral_request(BENIGN))
+    assert r.status_code == 400 and "format" in error_of(r)["message"]
+
+
+def test_wordpress_scores_words_typed_inside_tag_shaped_brackets(server):
+    """kses normally strips such a "tag" first; a body that reaches us unsanitised must not lose the words."""
+    r = server.client.post("/v1/wordpress/pre_comment_approved",
+                           json={"comment_content": "Fine piece. <b careful, they are subhumans>"})
+    assert r.status_code == 200 and r.json()["decision"] != "allow"
+
+
 def test_wordpress_answers_pre_comment_approved_values(server):
     base = {"comment_post_ID": 42, "comment_author": "Ann", "comment_author_email": "a@example.org", "comment_parent": 0}
     r = server.client.post("/v1/wordpress/pre_comment_approved", json={**base, "comment_content": BENIGN})
