@@ -46,7 +46,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from moderation import __version__
-from moderation.jsonerrors import TOO_DEEP, json_error
+from moderation.jsonerrors import TOO_DEEP, NumberTooLong, json_error, read_int
 from moderation.policy import attach_evidence
 from moderation.surrogates import fix_json, may_hold_surrogates
 
@@ -221,7 +221,8 @@ def parse_json(body: bytes) -> Any:
     if not body.strip():
         raise ApiError(400, "empty request body: send a JSON object")
     try:
-        value = json.loads(body.decode("utf-8"), parse_constant=_not_json, parse_float=_finite_float)
+        value = json.loads(body.decode("utf-8"), parse_constant=_not_json, parse_float=_finite_float,
+                           parse_int=read_int)
         return fix_json(value) if may_hold_surrogates(body) else value
     except UnicodeDecodeError as exc:
         raise ApiError(400, f"request body is not UTF-8 (byte {exc.start}: {exc.reason})") from None
@@ -229,6 +230,8 @@ def parse_json(body: bytes) -> Any:
         raise ApiError(400, f"malformed JSON: {json_error(exc, f'at line {exc.lineno} column {exc.colno}')}") from None
     except RecursionError:
         raise ApiError(400, f"JSON body {TOO_DEEP}") from None
+    except NumberTooLong as exc:
+        raise ApiError(400, f"malformed JSON: {exc}") from None
 
 
 def _not_json(name: str) -> Any:

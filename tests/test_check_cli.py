@@ -290,3 +290,12 @@ def test_the_readme_check_examples_exit_as_their_comments_say(run):
     assert examples, "README has no `moderation check ...; echo $?  # CODE:` example"
     for args, code in examples:
         assert run(*shlex.split(args)).exit_code == int(code), args
+
+
+def test_an_integer_too_long_to_convert_is_an_input_error_not_a_traceback(run):
+    """QA pass 8, finding 4: json.loads raised a bare ValueError past Python's 4300-digit limit."""
+    result = run("--format", "json", input=f'{{"text": "{BENIGN}", "id": {"1" * 5000}}}')
+    assert result.exit_code == 1 and isinstance(result.exception, SystemExit), result.exception
+    assert "Error: input JSON cannot be read: the number 111111111111... is too long (5000 digits" in result.output
+    result = run("--format", "json", input=f'{{"text": "{BENIGN}", "id": {"1" * 4300}}}')
+    assert result.exit_code == 0 and json.loads(result.output)["id"] == int("1" * 4300)

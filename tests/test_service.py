@@ -882,3 +882,23 @@ def test_a_failing_comment_in_a_micro_batch_fails_alone(hook_moderator):
     verdicts = asyncio.run(together())
     assert [v.decision for v in verdicts] == ["allow", "hold", "reject"]
     assert verdicts[1].reasons[0]["kind"] == "error" and verdicts[0].scores
+
+
+@pytest.mark.parametrize("path, body", [
+    ("/v1/check", '{"text": "hi there", "id": %s}'),
+    ("/v1/check:batch", '{"comments": [{"text": "hi there", "id": %s}]}'),
+    ("/v1alpha1/comments:analyze", '{"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {}}, "clientToken": %s}'),
+    ("/v1alpha1/comments:suggestscore", '{"clientToken": %s}'),
+    ("/v1/coral", '{"comment": {"body": "hi there"}, "ignored": %s}'),
+    ("/v1/wordpress/pre_comment_approved", '{"comment_content": "hi there", "comment_ID": %s}'),
+])
+def test_an_integer_too_long_to_convert_is_malformed_json_not_a_500(hook_moderator, path, body):
+    """Python converts at most 4300 digits to an int; json.loads then raised a bare ValueError (QA pass 8, 4)."""
+    srv = Server(create_app(hook_moderator))  # the default --max-body-bytes: 5000 digits fit
+    try:
+        r = srv.client.post(path, content=body % ("1" * 5000))
+        assert r.status_code == 400, r.text
+        assert error_of(r)["message"].startswith("malformed JSON: the number 111111111111... is too long (5000 digits")
+        assert srv.client.post(path, content=body % ("-" + "1" * 4300)).status_code in (200, 204)
+    finally:
+        srv.stop()

@@ -13,7 +13,7 @@ from typing import Any
 
 import click
 
-from moderation.jsonerrors import TOO_DEEP, json_error
+from moderation.jsonerrors import TOO_DEEP, NumberTooLong, json_error, read_int
 from moderation.surrogates import fix_json, fix_text
 
 #: Exit code per decision (docs/architecture.md); 1 is an error, 2 a usage error (click's own).
@@ -41,7 +41,7 @@ def parse_input(raw: str, mode: str = "auto") -> tuple[str, dict[str, Any]]:
     if mode == "text" or (mode == "auto" and not (stripped.startswith("{") and stripped.endswith("}"))):
         return raw, {}
     try:
-        obj = json.loads(stripped)
+        obj = json.loads(stripped, parse_int=read_int)
     except json.JSONDecodeError as exc:
         if mode == "auto":
             return raw, {}
@@ -50,6 +50,8 @@ def parse_input(raw: str, mode: str = "auto") -> tuple[str, dict[str, Any]]:
         if mode == "auto":
             return raw, {}
         raise InputError(f"input is not a JSON object we can read: {TOO_DEEP}") from None
+    except NumberTooLong as exc:  # QA pass 8: a traceback before; well-formed JSON, so not read as text in auto mode
+        raise InputError(f"input JSON cannot be read: {exc}") from None
     if not isinstance(obj, dict):
         raise InputError("input JSON must be an object with a \"text\" field")
     obj = fix_json(obj)
