@@ -588,6 +588,9 @@ async def coral(request: Request, hook: Hook) -> Response:
     text_raw = comment.get("body")
     if not isinstance(text_raw, str):
         raise ApiError(400, "comment.body is required and must be a string")
+    # Coral always sends objects here; another caller's string would have raised AttributeError (a 500) below.
+    author = need_object(body["author"], "author") if body.get("author") is not None else {}
+    story = need_object(body["story"], "story") if body.get("story") is not None else {}
     text = text_raw if body_format == "text" else html_to_text(text_raw)
     if len(text) > hook.settings.max_comment_chars:
         verdict = hook.policy.fail_verdict(f"comment is {len(text)} characters, over the limit of "
@@ -596,8 +599,7 @@ async def coral(request: Request, hook: Hook) -> Response:
     elif not text.strip():
         return Response(status_code=204, headers={"X-Moderation-Decision": "allow"})
     else:
-        context = {"id": comment.get("id"), "author": (body.get("author") or {}).get("id"),
-                   "thread": (body.get("story") or {}).get("id")}
+        context = {"id": comment.get("id"), "author": author.get("id"), "thread": story.get("id")}
         verdict = await hook.check_soon(text, {k: str(v) for k, v in context.items() if v})
     headers = {"X-Moderation-Decision": verdict.decision}
     if verdict.decision == "allow":
