@@ -16,7 +16,8 @@ Scoring is CPU-bound and takes about a millisecond, so it runs on the event
 loop itself: a thread pool would only add GIL hand-offs. Parallelism comes
 from worker processes (``--workers``). Every request is bounded: body size
 (413), comment length (413), batch size (413), body read time (408), pending
-requests per worker (503), and a deadline checked between batch chunks (503).
+requests per worker (503), and a scoring deadline, counted from when the body
+has been read, checked between batch chunks (503).
 Errors use Google's JSON error shape (``{"error": {"code", "message", "status"}}``),
 which Perspective clients already parse.
 """
@@ -337,9 +338,14 @@ async def check(request: Request, hook: Hook) -> Response:
 
 @endpoint
 async def check_batch(request: Request, hook: Hook) -> Response:
-    """POST /v1/check:batch {"comments": [{"text", "id"?, ...}, ...]} -> {"verdicts": [...]}, in order."""
-    deadline = time.perf_counter() + hook.settings.timeout
+    """POST /v1/check:batch {"comments": [{"text", "id"?, ...}, ...]} -> {"verdicts": [...]}, in order.
+
+    Two budgets of --timeout each, one after the other: receiving the body
+    (408), then scoring (503). The scoring deadline starts once the body is
+    read, so a slow link does not turn into "send smaller batches".
+    """
     body = need_object(await read_json(request, hook), "request body")
+    deadline = time.perf_counter() + hook.settings.timeout
     comments = body.get("comments")
     if not isinstance(comments, list):
         raise ApiError(400, "\"comments\" is required and must be a list of {\"text\": ...} objects")

@@ -912,3 +912,39 @@ def test_coral_author_or_story_that_is_not_an_object_is_a_400_naming_it(server, 
     assert r.status_code == 400 and error_of(r)["message"].startswith(f"{field} must be a JSON object")
     r = server.client.post("/v1/coral", json={"comment": {"body": "They are subhumans."}, "author": None})
     assert r.status_code == 200
+
+
+class SlowChunks(Flaky):
+    """The shipped model, taking `delay` seconds (blocking, like real scoring) per `score` call."""
+
+    delay = 0.5
+
+    def score(self, texts):
+        time.sleep(self.delay)
+        return super().score(texts)
+
+
+def test_batch_scoring_deadline_starts_after_the_body_is_read(hook_moderator):
+    """An upload that used most of --timeout left the batch no time to score: 503 "send smaller batches" (QA pass 8, 3).
+
+    --timeout 1: the body takes 0.75 s, each 64-comment chunk 0.5 s. The second chunk starts 1.25 s after the
+    request began but 0.5 s after the body was read, so it is within the scoring budget.
+    """
+    srv = Server(create_app(SlowChunks(hook_moderator), ServiceSettings(timeout=1.0)))
+    try:
+        body = json.dumps({"comments": [{"text": BENIGN, "id": i} for i in range(65)]}).encode()
+        with socket.create_connection(("127.0.0.1", srv.port)) as sock:
+            sock.sendall(b"POST /v1/check:batch HTTP/1.1\r\nHost: x\r\nConnection: close\r\n"
+                         b"Content-Length: %d\r\n\r\n" % len(body))
+            half = len(body) // 2
+            sock.sendall(body[:half])
+            time.sleep(0.75)
+            sock.sendall(body[half:])
+            sock.settimeout(10)
+            answer = b""
+            while chunk := sock.recv(65536):
+                answer += chunk
+        assert answer.startswith(b"HTTP/1.1 200"), answer[:300]
+        assert len(json.loads(answer.split(b"\r\n\r\n", 1)[1])["verdicts"]) == 65
+    finally:
+        srv.stop()

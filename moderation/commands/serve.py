@@ -99,7 +99,8 @@ def bind_error(host: str, port: int, workers: int) -> str | None:
 @click.option("--max-pending", default=64, show_default=True, type=click.IntRange(1),
               help="Requests in progress per worker before new ones get 503 with Retry-After.")
 @click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(0.1),
-              help="Seconds to receive a request body (408) and to score a batch (503); also the keep-alive timeout.")
+              help="Seconds to receive a request body (408), then, counted from there, to score a batch (503); "
+                   "also the keep-alive timeout.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log one line per request (an API key sent as ?key= shows as key=REDACTED).")
