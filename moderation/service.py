@@ -627,6 +627,21 @@ def coral_signature_ok(raw: bytes, header: str | None, secret: str) -> bool:
     return False
 
 
+def wordpress_id(body: dict[str, Any], name: str) -> str | int | float | None:
+    """A $commentdata field echoed back, in the JSON type it came in; None when absent, "" or 0 ("none" to WordPress).
+
+    As on /v1/check, anything but a string or a number is a 400: echoed as
+    Python's ``str()`` it came back as ``True`` or ``{'a': 1}``, neither the
+    value nor the type that was sent. WordPress itself never sends one.
+    """
+    value = body.get(name)
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ApiError(400, f"{name} must be a string or a number")
+    return None if value == "" or value == 0 else value
+
+
 @endpoint
 async def wordpress(request: Request, hook: Hook) -> Response:
     """POST /v1/wordpress/pre_comment_approved: WordPress's $commentdata in, the `approved` value out.
@@ -649,11 +664,12 @@ async def wordpress(request: Request, hook: Hook) -> Response:
     if not content.strip():
         raise ApiError(400, "comment_content is empty")
     text = html_to_text(content)
-    context = {"id": body.get("comment_ID"),
-               "author": body.get("comment_author") or body.get("user_id") or body.get("user_ID"),
-               "thread": body.get("comment_post_ID")}
-    context = {k: v if isinstance(v, (str, int, float)) and not isinstance(v, bool) else str(v)
-               for k, v in context.items() if v is not None and v != "" and v is not False and v != 0}
+    given = {name: wordpress_id(body, name) for name in ("comment_ID", "comment_author", "user_id", "user_ID",
+                                                           "comment_post_ID")}
+    context = {"id": given["comment_ID"],
+               "author": given["comment_author"] or given["user_id"] or given["user_ID"],
+               "thread": given["comment_post_ID"]}
+    context = {k: v for k, v in context.items() if v is not None}
     if len(text) > hook.settings.max_comment_chars:
         verdict = hook.policy.fail_verdict(f"comment is {len(text)} characters, over the limit of "
                                            f"{hook.settings.max_comment_chars}", model_version=hook.moderator.version,

@@ -948,3 +948,14 @@ def test_batch_scoring_deadline_starts_after_the_body_is_read(hook_moderator):
         assert len(json.loads(answer.split(b"\r\n\r\n", 1)[1])["verdicts"]) == 65
     finally:
         srv.stop()
+
+
+@pytest.mark.parametrize("field, value", [("comment_ID", [1, 2]), ("comment_author", {"a": 1}),
+                                          ("comment_post_ID", True), ("user_ID", False), ("user_id", [])])
+def test_wordpress_id_fields_that_are_not_strings_or_numbers_are_400_as_on_check(server, field, value):
+    """They came back as Python's str(): "True", "{'a': 1}" (QA pass 8, finding 6)."""
+    r = server.client.post("/v1/wordpress/pre_comment_approved", json={"comment_content": BENIGN, field: value})
+    assert r.status_code == 400 and error_of(r)["message"] == f"{field} must be a string or a number"
+    r = server.client.post("/v1/wordpress/pre_comment_approved",
+                           json={"comment_content": BENIGN, "comment_ID": 4.5, "comment_post_ID": 0.0})
+    assert r.status_code == 200 and r.json()["id"] == 4.5 and "thread" not in r.json()
