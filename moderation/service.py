@@ -17,7 +17,10 @@ loop itself: a thread pool would only add GIL hand-offs. Parallelism comes
 from worker processes (``--workers``). Every request is bounded: body size
 (413), comment length (413), batch size (413), body read time (408), pending
 requests per worker (503), and a scoring deadline, counted from when the body
-has been read, checked between batch chunks (503).
+has been read, checked between batch chunks (503). Before that, the request
+line and headers must arrive within ``--timeout`` of the connection opening
+(or of the first byte after a keep-alive pause), else the connection is closed
+(`HeaderDeadlineProtocol`: uvicorn has no such deadline of its own).
 Errors use Google's JSON error shape (``{"error": {"code", "message", "status"}}``),
 which Perspective clients already parse.
 """
@@ -738,6 +741,64 @@ def create_app(moderator: Any, settings: ServiceSettings | None = None) -> Starl
     app.router.redirect_slashes = False
     app.state.hook = Hook(moderator, settings)
     return app
+
+
+def _http_protocol_base() -> type[asyncio.Protocol]:
+    """uvicorn's own choice of HTTP protocol class: httptools when installed, else h11."""
+    from uvicorn.protocols.http.auto import AutoHTTPProtocol
+
+    return AutoHTTPProtocol
+
+
+class HeaderDeadlineProtocol(_http_protocol_base()):  # type: ignore[misc]
+    """uvicorn's HTTP protocol, closing a connection whose request line and headers do not arrive in time.
+
+    uvicorn times out only the idle gap after a response (keep-alive), never a
+    request whose headers are still coming (Kludex/uvicorn#160): a connection
+    that sends nothing, or half its headers, is held for good. Each one counts
+    towards uvicorn's ``limit_concurrency``, past which uvicorn answers every
+    request, /healthz included, with its own 503; a few hundred silent sockets
+    (or a pool that pre-opens them) took the service down. The deadline is
+    uvicorn's keep-alive timeout (``--timeout``), counted from the connection
+    opening or from the first byte of the next request on a kept-alive one;
+    once the headers are in, the app's body timeout (408) takes over. The
+    connection is closed without an answer, as an expired keep-alive one is.
+    """
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        self._header_deadline: asyncio.TimerHandle | None = None
+        super().connection_made(transport)
+        self._arm_header_deadline()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._cancel_header_deadline()
+        super().connection_lost(exc)
+
+    def data_received(self, data: bytes) -> None:
+        if self._header_deadline is None and self._between_requests():
+            self._arm_header_deadline()  # the first bytes of the next request on a kept-alive connection
+        super().data_received(data)
+
+    def on_response_complete(self) -> None:
+        self._cancel_header_deadline()  # idle from here on is the keep-alive timeout's
+        super().on_response_complete()
+
+    def _between_requests(self) -> bool:
+        """No request whose headers have been read is in progress on this connection."""
+        return self.cycle is None or self.cycle.response_complete
+
+    def _arm_header_deadline(self) -> None:
+        self._header_deadline = self.loop.call_later(self.timeout_keep_alive, self._header_deadline_passed)
+
+    def _cancel_header_deadline(self) -> None:
+        if self._header_deadline is not None:
+            self._header_deadline.cancel()
+            self._header_deadline = None
+
+    def _header_deadline_passed(self) -> None:
+        self._header_deadline = None
+        if self._between_requests() and not self.transport.is_closing():
+            self.transport.close()
 
 
 def redact_query_key(path: str) -> str:

@@ -959,3 +959,45 @@ def test_wordpress_id_fields_that_are_not_strings_or_numbers_are_400_as_on_check
     r = server.client.post("/v1/wordpress/pre_comment_approved",
                            json={"comment_content": BENIGN, "comment_ID": 4.5, "comment_post_ID": 0.0})
     assert r.status_code == 200 and r.json()["id"] == 4.5 and "thread" not in r.json()
+
+
+def test_connections_that_never_finish_their_headers_are_closed_and_free_their_slot(hook_moderator):
+    """uvicorn held a silent or half-sent connection for good; 4 x --max-pending of them made it answer every
+    request, /healthz included, with its own 503 (QA pass 8, finding 2). Now each is closed after --timeout."""
+    from moderation.commands.serve import connection_options
+
+    options = connection_options(timeout=1.0, max_pending=1)  # limit_concurrency 4
+    srv = Server(create_app(hook_moderator, ServiceSettings(timeout=1.0, max_pending=1)), **options)
+    socks = []
+    try:
+        socks = [socket.create_connection(("127.0.0.1", srv.port)) for _ in range(2)]
+        for _ in range(2):
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            s.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\n")
+            socks.append(s)
+        time.sleep(0.2)
+        assert httpx.get(srv.url + "/healthz").status_code == 503  # uvicorn's own limit, reached
+        time.sleep(1.3)
+        for s in socks:  # closed by the server, without an answer
+            s.settimeout(2)
+            assert s.recv(100) == b""
+        assert httpx.get(srv.url + "/healthz").status_code == 200
+        # A kept-alive connection that starts a request and stalls in its headers is closed too...
+        with socket.create_connection(("127.0.0.1", srv.port)) as s:
+            s.settimeout(3)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(4096).startswith(b"HTTP/1.1 200")
+            time.sleep(0.5)
+            s.sendall(b"GET /healthz HTTP/1.1\r\n")
+            started = time.perf_counter()
+            assert s.recv(4096) == b""
+            assert 0.8 < time.perf_counter() - started < 2
+        # ...while a request whose headers are in gets the app's body timeout (408), not a silent close.
+        with socket.create_connection(("127.0.0.1", srv.port)) as s:
+            s.settimeout(3)
+            s.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: 50\r\n\r\n{")
+            assert s.recv(4096).startswith(b"HTTP/1.1 408")
+    finally:
+        for s in socks:
+            s.close()
+        srv.stop()

@@ -7,6 +7,7 @@ import ipaddress
 import json
 import os
 import socket
+from typing import Any
 
 import click
 
@@ -72,6 +73,17 @@ def bind_error(host: str, port: int, workers: int) -> str | None:
             sock.close()
 
 
+def connection_options(timeout: float, max_pending: int) -> dict[str, Any]:
+    """uvicorn's per-connection settings for `moderation serve` (the tests run their servers with these too)."""
+    from moderation.service import HeaderDeadlineProtocol
+
+    return dict(timeout_keep_alive=max(1, int(timeout)),
+                # a connection must send its request line and headers within the keep-alive timeout
+                http=HeaderDeadlineProtocol,
+                # uvicorn answers 503 itself past this many connections+tasks per worker
+                limit_concurrency=max_pending * 4, server_header=False)
+
+
 @click.command(name="serve", context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Anything but loopback needs an API key (see --api-key-env).")
@@ -99,8 +111,8 @@ def bind_error(host: str, port: int, workers: int) -> str | None:
 @click.option("--max-pending", default=64, show_default=True, type=click.IntRange(1),
               help="Requests in progress per worker before new ones get 503 with Retry-After.")
 @click.option("--timeout", default=5.0, show_default=True, type=click.FloatRange(0.1),
-              help="Seconds to receive a request body (408), then, counted from there, to score a batch (503); "
-                   "also the keep-alive timeout.")
+              help="Seconds to receive a request's headers (else the connection is closed), its body (408), then, "
+                   "counted from there, to score a batch (503); also the keep-alive timeout.")
 @click.option("--log-level", default="info", show_default=True,
               type=click.Choice(["critical", "error", "warning", "info", "debug"]))
 @click.option("--access-log/--no-access-log", default=True, show_default=True, help="Log one line per request (an API key sent as ?key= shows as key=REDACTED).")
@@ -166,9 +178,7 @@ def serve_command(host: str, port: int, workers: int, policy_path: str | None, m
                f"API key {'required' if api_key else 'off'}", err=True)
     server_options = dict(host=host, port=port, log_level=log_level, access_log=access_log,
                           log_config=log_config(),  # the access log shows ?key=REDACTED, in every worker
-                          timeout_keep_alive=max(1, int(timeout)),
-                          # uvicorn answers 503 itself past this many connections+tasks per worker
-                          limit_concurrency=max_pending * 4, server_header=False)
+                          **connection_options(timeout, max_pending))
     if workers == 1:
         settings.api_key = api_key
         settings.coral_secret = os.environ.get(coral_secret_env) or None
