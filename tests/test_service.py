@@ -1001,3 +1001,21 @@ def test_connections_that_never_finish_their_headers_are_closed_and_free_their_s
         for s in socks:
             s.close()
         srv.stop()
+
+
+def test_the_keep_alive_timeout_is_timeout_to_the_fraction(hook_moderator):
+    """It was int(--timeout), at least 1 s: --timeout 0.5 kept idle connections for 1 s (QA pass 8, finding 8)."""
+    from moderation.commands.serve import connection_options
+
+    assert connection_options(timeout=2.9, max_pending=64)["timeout_keep_alive"] == 2.9
+    srv = Server(create_app(hook_moderator, ServiceSettings(timeout=0.5)), **connection_options(0.5, 64))
+    try:
+        with socket.create_connection(("127.0.0.1", srv.port)) as s:
+            s.settimeout(3)
+            s.sendall(b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+            assert s.recv(4096).startswith(b"HTTP/1.1 200")
+            time.sleep(0.8)
+            s.settimeout(0.1)
+            assert s.recv(100) == b""  # closed at 0.5 s; still open (a socket.timeout here) with 1 s
+    finally:
+        srv.stop()

@@ -77,7 +77,8 @@ def connection_options(timeout: float, max_pending: int) -> dict[str, Any]:
     """uvicorn's per-connection settings for `moderation serve` (the tests run their servers with these too)."""
     from moderation.service import HeaderDeadlineProtocol
 
-    return dict(timeout_keep_alive=max(1, int(timeout)),
+    # uvicorn's Config and protocols take a float here (loop.call_later), though its own CLI rounds to int.
+    return dict(timeout_keep_alive=timeout,
                 # a connection must send its request line and headers within the keep-alive timeout
                 http=HeaderDeadlineProtocol,
                 # uvicorn answers 503 itself past this many connections+tasks per worker
