@@ -45,6 +45,7 @@ from urllib.parse import unquote_plus
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
+from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -715,9 +716,38 @@ async def http_error(request: Request, exc: Exception) -> Response:
     return error_response(exc.status_code, str(exc.detail))
 
 
-async def server_error(request: Request, exc: Exception) -> Response:
-    log.exception("unhandled error on %s", request.url.path, exc_info=exc)
-    return error_response(500, f"internal error: {type(exc).__name__}")
+class AnswerErrors:
+    """ASGI middleware: an unhandled exception is logged once, with its traceback, and answered as a JSON 500.
+
+    A Starlette `Exception` handler does not end the matter: its
+    ServerErrorMiddleware sends the handler's answer and then re-raises, so
+    uvicorn logged the same traceback a second time ("Exception in ASGI
+    application"). Caught here, inside that middleware, it goes no further.
+    Once an answer has started it cannot become a 500: then the exception
+    goes on to uvicorn, which logs it (once) and closes the connection.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Callable, send: Callable) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def send_and_note(message: dict[str, Any]) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        except Exception as exc:
+            if started:
+                raise
+            log.exception("unhandled error on %s", scope.get("path"), exc_info=exc)
+            await error_response(500, f"internal error: {type(exc).__name__}")(scope, receive, send)
 
 
 def create_app(moderator: Any, settings: ServiceSettings | None = None) -> Starlette:
@@ -734,7 +764,8 @@ def create_app(moderator: Any, settings: ServiceSettings | None = None) -> Starl
             Route("/healthz", healthz, methods=["GET"]),
             Route("/version", version, methods=["GET"]),
         ],
-        exception_handlers={HTTPException: http_error, Exception: server_error},
+        exception_handlers={HTTPException: http_error},
+        middleware=[Middleware(AnswerErrors)],
     )
     # /v1/check/ is an unknown path, answered with a JSON 404 in the error shape like any other,
     # not with Starlette's empty 307 redirect to /v1/check.

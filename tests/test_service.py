@@ -1019,3 +1019,36 @@ def test_the_keep_alive_timeout_is_timeout_to_the_fraction(hook_moderator):
             assert s.recv(100) == b""  # closed at 0.5 s; still open (a socket.timeout here) with 1 s
     finally:
         srv.stop()
+
+
+def test_a_500_logs_its_traceback_once_and_answers_json(hook_moderator):
+    """Starlette's error middleware re-raised after our handler, so uvicorn logged it again (QA pass 8, finding 10)."""
+    import logging
+
+    from starlette.routing import Route
+
+    async def boom(request):
+        raise RuntimeError("bug on purpose")
+
+    app = create_app(hook_moderator)
+    app.router.routes.append(Route("/boom", boom))
+    srv = Server(app, log_level="error")
+    records: list[logging.LogRecord] = []
+
+    class Keep(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            records.append(record)
+
+    keep = Keep(logging.ERROR)
+    loggers = [logging.getLogger(name) for name in ("uvicorn.error", "moderation.service")]
+    for logger in loggers:
+        logger.addHandler(keep)
+    try:
+        r = srv.client.get("/boom")
+        assert r.status_code == 500 and error_of(r)["message"] == "internal error: RuntimeError"
+        time.sleep(0.2)
+        assert len([rec for rec in records if rec.exc_info]) == 1, [rec.getMessage() for rec in records]
+    finally:
+        for logger in loggers:
+            logger.removeHandler(keep)
+        srv.stop()
