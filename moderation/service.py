@@ -419,6 +419,10 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
     if not isinstance(languages, list) or not all(isinstance(x, str) for x in languages):
         raise ApiError(400, "languages must be a list of language codes")
     drop_unsupported = body.get("dropUnsupportedAttributes") is True
+    # A boolean, as in Perspective: bool("false") switched the spans on.
+    span_annotations = body.get("spanAnnotations")
+    if span_annotations is not None and not isinstance(span_annotations, bool):
+        raise ApiError(400, f"spanAnnotations must be true or false, not {json.dumps(span_annotations)[:40]}")
     english = [lang for lang in languages if lang.lower().split("-")[0] == "en"]
     unsupported = [lang for lang in languages if lang not in english]
     if drop_unsupported and english:
@@ -426,13 +430,17 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
     attributes: dict[str, tuple[list[str], float | None]] = {}
     dropped: list[str] = []
     for name, params in requested.items():
-        key = name.upper()
+        # Perspective's attribute names are upper case, and its answer uses the name asked for: a
+        # lower-case "toxicity" answered under "TOXICITY" was missed by the client; it is unknown, as there.
+        key = name
         if key not in hook.attributes or unsupported:
             if drop_unsupported:
                 dropped.append(name)
                 continue
         if key not in hook.attributes:
-            raise ApiError(400, f"Unknown attribute: {name}. This server scores: {', '.join(sorted(hook.attributes))}")
+            hint = f" (attribute names are upper case: {name.upper()})" if name.upper() in hook.attributes else ""
+            raise ApiError(400, f"Unknown attribute: {name}{hint}. This server scores: "
+                                f"{', '.join(sorted(hook.attributes))}")
         if unsupported:
             raise ApiError(400, f"Attribute {key} does not support request languages: {', '.join(unsupported)}")
         params = need_object(params if params is not None else {}, f"requestedAttributes.{name}")
@@ -450,7 +458,7 @@ async def perspective_analyze(request: Request, hook: Hook) -> Response:
                             f"{', '.join(sorted(hook.attributes))}, in English (en)")
 
     verdict = await hook.check_soon(text)
-    span_annotations = bool(body.get("spanAnnotations"))
+    span_annotations = bool(span_annotations)
     spans = sentence_spans(text) if span_annotations else [(0, len(text))]
     if span_annotations and len(spans) > 1:
         span_verdicts = hook.score([text[b:e] for b, e in spans], time.perf_counter() + hook.settings.timeout)

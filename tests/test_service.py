@@ -470,6 +470,11 @@ def test_perspective_unspecified_enum_values_are_the_defaults(server):
     ({"comment": {}, "requestedAttributes": {"TOXICITY": {}}}, "comment.text is required"),
     ({"requestedAttributes": {"TOXICITY": {}}}, "comment must be a JSON object"),
     ({"comment": {"text": "hi"}, "requestedAttributes": {"TOXICITY": {"scoreType": "STD_DEV_SCORE"}}}, "scoreType"),
+    # QA pass 8, finding 11: "false" switched spans on; "toxicity" was answered under TOXICITY, where no client looked.
+    ({"comment": {"text": "Hi. You idiot."}, "requestedAttributes": {"TOXICITY": {}}, "spanAnnotations": "false"},
+     'spanAnnotations must be true or false, not "false"'),
+    ({"comment": {"text": "hi"}, "requestedAttributes": {"toxicity": {}}},
+     "Unknown attribute: toxicity (attribute names are upper case: TOXICITY)"),
 ])
 def test_perspective_errors_are_400_like_perspective(server, request_body, message):
     r = server.client.post("/v1alpha1/comments:analyze", json=request_body)
