@@ -186,7 +186,14 @@ class Hook:
 
 
 async def read_body(request: Request, hook: Hook) -> bytes:
-    """The raw request body, within the size and time limits."""
+    """The raw request body, within the size and time limits.
+
+    A compressed body is refused by name (415): read as JSON it was reported
+    as "not UTF-8", which sent the client looking at its text encoding.
+    """
+    encoding = request.headers.get("content-encoding", "").strip().lower()
+    if encoding not in ("", "identity"):
+        raise ApiError(415, f"Content-Encoding {encoding} is not supported; send the body uncompressed (identity)")
     limit = hook.settings.max_body_bytes
     length = request.headers.get("content-length")
     if length is not None:

@@ -1057,3 +1057,16 @@ def test_a_500_logs_its_traceback_once_and_answers_json(hook_moderator):
         for logger in loggers:
             logger.removeHandler(keep)
         srv.stop()
+
+
+@pytest.mark.parametrize("path", ["/v1/check", "/v1/coral", "/v1alpha1/comments:analyze"])
+def test_a_compressed_body_is_415_by_name_not_not_utf8(server, path):
+    """QA pass 8, finding 12: a gzip body was reported as 'request body is not UTF-8 (byte 1 ...)'."""
+    import gzip
+
+    r = server.client.post(path, content=gzip.compress(b'{"text": "They are vermin."}'),
+                           headers={"Content-Encoding": "gzip", "Content-Type": "application/json"})
+    assert r.status_code == 415
+    assert error_of(r)["message"] == "Content-Encoding gzip is not supported; send the body uncompressed (identity)"
+    r = server.client.post("/v1/check", json={"text": BENIGN}, headers={"Content-Encoding": "identity"})
+    assert r.status_code == 200
