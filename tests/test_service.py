@@ -1070,3 +1070,24 @@ def test_a_compressed_body_is_415_by_name_not_not_utf8(server, path):
     assert error_of(r)["message"] == "Content-Encoding gzip is not supported; send the body uncompressed (identity)"
     r = server.client.post("/v1/check", json={"text": BENIGN}, headers={"Content-Encoding": "identity"})
     assert r.status_code == 200
+
+
+def test_the_documented_check_example_is_what_the_default_policy_answers(server):
+    """docs/service.md showed labels the default policy cannot give (QA pass 8, finding 9): compare all but numbers."""
+    import re
+    from pathlib import Path
+
+    doc = (Path(__file__).parent.parent / "docs" / "service.md").read_text(encoding="utf-8")
+    section = doc[doc.index("### `POST /v1/check`"):]
+    request = json.loads(re.search(r"-d '(\{.*?\})'", section).group(1))
+    documented = json.loads(re.search(r"```json\n(.*?)```", section, re.S).group(1))
+    answer = server.client.post("/v1/check", json=request).json()
+
+    def shape(value: Any) -> Any:  # scores, weights, thresholds and the model version change with the model
+        if isinstance(value, dict):
+            return {k: shape(v) for k, v in value.items() if k != "model_version"}
+        if isinstance(value, list):
+            return [shape(v) for v in value]
+        return "<number>" if isinstance(value, float) else value
+
+    assert shape(answer) == shape(documented)
