@@ -1091,3 +1091,12 @@ def test_the_documented_check_example_is_what_the_default_policy_answers(server)
         return "<number>" if isinstance(value, float) else value
 
     assert shape(answer) == shape(documented)
+
+
+def test_uvicorns_own_errors_are_plain_text_as_documented(server):
+    """docs/service.md says which errors are uvicorn's, in text/plain, not the JSON shape (QA pass 8, finding 7)."""
+    with socket.create_connection(("127.0.0.1", server.port)) as s:
+        s.settimeout(3)
+        s.sendall(b"POST /v1/check HTTP/1.1\r\nHost: x\r\nContent-Length: abc\r\nConnection: close\r\n\r\n{}")
+        answer = s.recv(4096)
+    assert answer.startswith(b"HTTP/1.1 400") and b"text/plain" in answer and b"Invalid HTTP request received." in answer
