@@ -415,3 +415,41 @@ def test_html_summary_counts_the_posts_skipped_as_not_comments_escaped():
                        "page with no reader comments 4, spam 3.")
     assert "\x1b" not in out and len(re.findall(r"<script", out)) == 1
     assert 'id="skipped"' not in render("html")[0]
+
+
+def _interleaved() -> list[dict]:
+    """Two articles numbering their comments from 1, ordered by time (QA pass 9, finding 1)."""
+    return [
+        record("1", "The council should fund more bus routes.", labels=(), thread="A", title="Council budget"),
+        record("1", "These migrants are vermin and should be sent back.", ("vermin",), thread="B", title="Asylum"),
+        record("2", "Agreed, and anyone who disagrees is a pathetic idiot.", ("idiot",), labels=("abusive",),
+               thread="A", title="Council budget", parent_id="1", depth=1),
+        record("9", "you moron", ("moron",), labels=("abusive",), thread="C", title="Third", parent_id="1"),
+    ]
+
+
+@pytest.mark.parametrize("fmt", ["table", "md", "html"])
+def test_reply_context_is_the_parent_in_the_replys_own_thread(fmt):
+    out, _ = render(fmt, _interleaved())
+    out = out.replace("\\#", "#").replace("*", "").replace("“", "")
+    # carol's parent is alice's #1 in thread A, not bob's #1 in thread B...
+    assert re.search(r"in reply to #1( \(reader1\))?: The council should fund more bus routes", out)
+    assert not re.search(r"in reply to #1( \(reader1\))?: These migrants", out)
+    # ...and the reply in thread C, whose #1 never appears, is not shown under thread B's #1
+    assert "in reply to #1 (not in this scan: deleted or missing)" in out
+
+
+def test_reply_context_keys_by_source_thread_and_id():
+    context = ReplyContext()
+    a, b = record("1", "in A", thread="A"), record("1", "in B", thread="B")
+    context.remember(a)
+    context.remember(b)
+    assert context.parent_of(record("2", "x", thread="A", parent_id="1"))["text"] == "in A"
+    assert context.parent_of(record("2", "x", thread="C", parent_id="1")) is None
+
+
+def test_table_says_when_the_comment_replied_to_is_not_in_the_scan():
+    """A reply to a deleted post: without a line, the indent made it read as a reply to the comment above."""
+    out, _ = render("table", [record("P1", "Those people are vermin", ("vermin",)),
+                              record("P3", "you are a pathetic moron", ("moron",), parent_id="P2", depth=1)])
+    assert "        in reply to #P2 (not in this scan: deleted or missing)\n        you are a pathetic [moron]" in out

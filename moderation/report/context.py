@@ -4,6 +4,14 @@ A moderator judging "they should all be slaughtered" needs the comment it
 replies to. Parents usually come shortly before their replies, so a bounded
 first-in-first-out memory of recent comments (trimmed text only) finds almost
 all of them while keeping memory flat on huge dumps.
+
+Comments are remembered by (source, thread, comment id), the key reply depth
+is resolved by (docs/dumps.md): dumps that number comments per article reuse
+ids across threads, and keyed by source alone a reply was shown under another
+article's comment that happened to have the same id. A parent that is not
+found in the reply's own thread (deleted, never exported, or more than
+`max_comments` comments back) gives no context; the reports then say the
+comment replied to is not in the scan.
 """
 
 from __future__ import annotations
@@ -11,18 +19,28 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Mapping
 
+Key = tuple[Any, Any, Any]
+
+#: What the reports say of a reply whose parent is not found in its thread.
+MISSING_PARENT = "not in this scan: deleted or missing"
+
+
+def comment_key(record: Mapping[str, Any], comment_id: Any = None) -> Key:
+    """Where a comment lives: its source, its thread and its id (or `comment_id` in that thread)."""
+    return (record["source"], record["thread"], record["comment_id"] if comment_id is None else comment_id)
+
 
 class ReplyContext:
     def __init__(self, max_comments: int = 50_000, max_chars: int = 500):
         self.max_comments = max_comments
         self.max_chars = max_chars
-        self._seen: OrderedDict[tuple[Any, Any], dict[str, Any]] = OrderedDict()
+        self._seen: OrderedDict[Key, dict[str, Any]] = OrderedDict()
 
     def remember(self, record: Mapping[str, Any]) -> None:
         text = record["text"]
         if len(text) > self.max_chars:
             text = text[: self.max_chars - 1].rstrip() + "…"
-        self._seen[(record["source"], record["comment_id"])] = {
+        self._seen[comment_key(record)] = {
             "comment_id": record["comment_id"],
             "author": record["author"],
             "text": text,
@@ -33,7 +51,8 @@ class ReplyContext:
             self._seen.popitem(last=False)
 
     def parent_of(self, record: Mapping[str, Any]) -> dict[str, Any] | None:
+        """The remembered comment `record` replies to in its own thread, or None."""
         parent_id = record["parent_id"]
         if parent_id is None:
             return None
-        return self._seen.get((record["source"], parent_id))
+        return self._seen.get(comment_key(record, parent_id))

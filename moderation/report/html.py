@@ -24,6 +24,7 @@ from typing import IO, Any, Mapping
 
 from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
+from moderation.report.context import MISSING_PARENT
 from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
 from moderation.report.highlight import document_safe, segments
 from moderation.report.summary import HISTOGRAM_BINS, ScanSummary, skipped_text
@@ -184,7 +185,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <strong>#{{ c.comment_id }}</strong>{% if c.author %} by {{ c.author }}{% endif %}{% if c.timestamp %} · {{ c.timestamp }}{% endif %} · depth {{ c.depth }}
 {% for label, score in c.scores %}<span class="score{% if label in c.labels %} flagged{% endif %}">{{ label }} {{ "%.2f"|format(score) }}</span>{% endfor %}</div>
 {% if c.parent %}<div class="parent">↳ in reply to #{{ c.parent.comment_id }}{% if c.parent.author %} ({{ c.parent.author }}){% endif %}: {{ c.parent.text }}</div>
-{% elif c.parent_id %}<div class="parent">↳ in reply to #{{ c.parent_id }}</div>{% endif %}
+{% elif c.parent_id %}<div class="parent">↳ in reply to #{{ c.parent_id }} ({{ missing_parent }})</div>{% endif %}
 {% if c.quote %}<blockquote>{{ c.quote }}</blockquote>{% endif %}
 <p class="text">{% for text, hit in c.segments %}{% if hit %}<mark class="ev">{{ text }}</mark>{% else %}{{ text }}{% endif %}{% endfor %}</p>
 {% if c.reasons %}<div class="reasons">{{ c.reasons }}</div>{% endif %}
@@ -381,7 +382,7 @@ class HTMLReport(Report):
             timeline_svg=_markup(timeline_svg(summary)), threads=threads, count=self._count,
             filter_labels=labels_seen, filter_decisions=decisions, all_comments=self.all_comments,
             model_version=self._model_version, errors=self._errors.shown, skipped=skipped_text(summary),
-            errors_not_shown=self._errors.not_shown(summary.errors), full_list=FULL_LIST,
+            errors_not_shown=self._errors.not_shown(summary.errors), full_list=FULL_LIST, missing_parent=MISSING_PARENT,
             generated=datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         )
         self.out.write(html)

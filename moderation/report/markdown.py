@@ -19,6 +19,7 @@ from typing import IO, Any, Mapping
 
 from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
+from moderation.report.context import MISSING_PARENT
 from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
 from moderation.report.highlight import document_safe, segments, terminal_safe
 from moderation.report.summary import ScanSummary, skipped_text
@@ -79,6 +80,8 @@ class MarkdownReport(Report):
           f"**{md_escape(', '.join(record['labels'])) or 'none'}** · scores: {scores}\n\n")
         if parent is not None:
             w(f"> *in reply to \\#{md_escape(parent['comment_id'])}:* {_inline(md_escape(parent['text']))}\n\n")
+        elif record["parent_id"]:
+            w(f"> *in reply to \\#{md_escape(record['parent_id'])} ({MISSING_PARENT})*\n\n")
         if record["quote"]:
             w(f"> *quoting:* {_inline(md_escape(record['quote']))}\n\n")
         parts, _, _ = segments(record["text"], record["evidence"])

@@ -19,6 +19,7 @@ from typing import IO, Any, Mapping
 
 from moderation.records import ReadError
 from moderation.report.base import Report
+from moderation.report.context import MISSING_PARENT, comment_key
 from moderation.report.errors import FULL_LIST, ErrorSample
 from moderation.report.highlight import document_safe, segments, terminal_safe
 from moderation.report.summary import ScanSummary, summary_lines
@@ -80,12 +81,16 @@ class TableReport(Report):
         wrap = textwrap.TextWrapper(width=self.width, initial_indent=body_indent, subsequent_indent=body_indent,
                                     break_on_hyphens=False)
         room = max(20, self.width - len(body_indent))
-        if parent is not None and (record["source"], record["parent_id"]) not in self._shown:
+        parent_id = record["parent_id"]
+        if parent is not None and comment_key(record, parent_id) not in self._shown:
             who = f" ({terminal_safe(parent['author'])})" if parent.get("author") else ""
             snippet = textwrap.shorten(" ".join(document_safe(parent["text"]).split()),
                                        width=max(10, room - 20 - len(who)), placeholder=" …")
             w(body_indent + self._style(f"in reply to #{terminal_safe(parent['comment_id'])}{who}: “{snippet}”", _DIM)
               + "\n")
+        elif parent is None and parent_id:
+            # Without this line the indent alone made it read as a reply to the comment above.
+            w(body_indent + self._style(f"in reply to #{terminal_safe(parent_id)} ({MISSING_PARENT})", _DIM) + "\n")
         if record["quote"]:
             quote = textwrap.shorten(" ".join(document_safe(record["quote"]).split()), width=room - 2, placeholder=" …")
             w(body_indent + self._style(f"> {quote}", _DIM) + "\n")
@@ -95,7 +100,7 @@ class TableReport(Report):
         body = "\n".join(wrap.wrap(marked))
         on, off = (_BOLD_RED, _RESET) if self.color else ("[", "]")
         w(body.replace(_ON, on).replace(_OFF, off) + "\n")
-        self._shown.add((record["source"], record["comment_id"]))
+        self._shown.add(comment_key(record))
 
     def add_error(self, error: ReadError) -> None:
         self._errors.add(error)
