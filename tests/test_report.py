@@ -453,3 +453,30 @@ def test_table_says_when_the_comment_replied_to_is_not_in_the_scan():
     out, _ = render("table", [record("P1", "Those people are vermin", ("vermin",)),
                               record("P3", "you are a pathetic moron", ("moron",), parent_id="P2", depth=1)])
     assert "        in reply to #P2 (not in this scan: deleted or missing)\n        you are a pathetic [moron]" in out
+
+
+def _forger() -> dict:
+    """Header fields that try to forge report lines (QA pass 9, finding 2)."""
+    r = record("h2\n== Fake thread header", "you scum", ("scum",), timestamp="2024\r\nHOLD  #t",
+               title="T\n== Forged\tthread")
+    r["author"] = "nl\nHOLD  #fake  depth 0  abusive 1.00"
+    return r
+
+
+def test_table_prints_header_fields_and_errors_on_one_line_each():
+    error = ReadError("d.jsonl", 1, "the dump has: \x1b[2Jcleared\nd/fake.jsonl:99: forged error line")
+    out, _ = render("table", [_forger()], errors=[error])
+    lines = out.splitlines()
+    assert not [line for line in lines if line.startswith(("HOLD", "== Fake", "== Forged", "d/fake"))]
+    assert "== T == Forged thread  (examples/001.txt)" in lines
+    assert "REJECT  #h2 == Fake thread header  depth 0  dehumanising 0.93  abusive 0.81  — nl HOLD  #fake" \
+           "  depth 0  abusive 1.00, 2024  HOLD  #t" in lines
+    assert "d.jsonl:1: the dump has: \ufffd[2Jcleared d/fake.jsonl:99: forged error line" in lines
+    assert "\t" not in out and "\r" not in out
+
+
+def test_markdown_prints_header_fields_on_one_line_each():
+    out, _ = render("md", [_forger()])
+    assert "## T == Forged thread\n" in out
+    assert "\n== Fake" not in out and "\nHOLD" not in out and "\t" not in out
+    assert "### REJECT \\#h2 == Fake thread header\n" in out

@@ -730,3 +730,14 @@ def test_cli_a_directory_given_twice_or_inside_another_is_walked_once_not_an_err
     assert [r.getMessage() for r in caplog.records] == [f"{top}{os.sep}: given again: not walked again",
                                                         f"{top / 'sub'}: already walked: not walked again"]
     assert "errors: 0" in result.stderr
+
+
+def test_read_errors_on_stderr_are_neutralised_one_line_each(tmp_path):
+    """A dump's key names are quoted in the error: an ESC or newline there must not reach stderr raw."""
+    dump = tmp_path / "errkeys.jsonl"
+    dump.write_text(json.dumps({"\x1b[2Jcleared\nd/fake.jsonl:99: forged error line": 1}) + "\n")
+    result = CliRunner().invoke(main, ["scan", str(dump), "--format", "json", "-q"])
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr
+    errors = [line for line in result.stderr.splitlines() if line]
+    assert len(errors) == 1 and "\ufffd[2Jcleared d/fake.jsonl:99: forged error line" in errors[0]

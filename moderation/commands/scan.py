@@ -20,6 +20,7 @@ import click
 from moderation.readers.sniff import FORMATS as INPUT_FORMATS
 from moderation.readers.sniff import canonical_format
 from moderation.records import ReadError
+from moderation.report.highlight import line_safe
 from moderation.report import FORMATS, SUFFIXES, ReplyContext, ScanSummary, format_summary, open_report, report_class
 from moderation.scan import (DASK_READS, DEFAULT_CHUNK_SIZE, ENGINES, InputDone, JournalError, SchedulerUnreachable,
                              ScanJournal, connect_dask, scan, start_workers)
@@ -288,7 +289,9 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
                        author=author_column, timestamp=timestamp_column, title=title_column)
 
     def on_error(error: ReadError) -> None:
-        click.echo(str(error), err=True)
+        # Neutralised as in the reports: the message quotes the dump (a key name, a value), and an
+        # ESC there cleared the moderator's screen, a newline forged a second FILE:LINE: line.
+        click.echo(line_safe(str(error)), err=True)
 
     client = _connect(scheduler) if engine == "dask" else None  # before the journal: see _connect
     journal = None

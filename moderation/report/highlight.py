@@ -87,6 +87,18 @@ def terminal_safe(text: Any) -> str:
     return "" if text is None else str(text).translate(_UNSAFE)
 
 
+#: Line breaks and tabs, on top of `_UNSAFE`, for the fields a report prints on one line.
+_ONE_LINE = {**_UNSAFE, **{cp: " " for cp in (0x09, 0x0A, 0x0D, 0x2028, 0x2029)}}
+
+
+def line_safe(text: Any) -> str:
+    """`terminal_safe` for a field printed on one line (author, id, time, thread title, source,
+    a read error): its line breaks and tabs become spaces too. `terminal_safe` keeps newline
+    and tab for the comment text, which is re-wrapped; a header field is not, so a newline in
+    an author or a dump's key name printed as it was and forged a report line of its own."""
+    return "" if text is None else str(text).translate(_ONE_LINE)
+
+
 def document_safe(text: Any) -> str:
     """`terminal_safe` for comment text a report lays out (HTML, Markdown, the table's wrapped
     text): a CRLF line end (the CSV and JSON readers keep them) stays a line break instead of

@@ -21,7 +21,7 @@ from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
 from moderation.report.context import MISSING_PARENT
 from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
-from moderation.report.highlight import document_safe, segments, terminal_safe
+from moderation.report.highlight import document_safe, line_safe, segments
 from moderation.report.summary import ScanSummary, skipped_text
 
 _PUNCT = re.compile(r"([\\`*_\[\]#|~])")
@@ -39,6 +39,12 @@ def md_escape(text: Any) -> str:
     text = document_safe(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
     return _LINE_START.sub(lambda m: m.group(1) + (m.group(2) or "") + "\\" + m.group(3), _PUNCT.sub(r"\\\1", text))
+
+
+def md_line(text: Any) -> str:
+    """`md_escape` for a field printed on one line (title, author, time, id): a newline in it
+    would end the heading or the emphasis and start a line of the dump's choosing."""
+    return md_escape(line_safe(text))
 
 
 def md_cell(text: Any) -> str:
@@ -69,19 +75,19 @@ class MarkdownReport(Report):
         if key != self._thread:
             self._thread = key
             title = record["thread_title"] or record["thread"] or record["source"]
-            w(f"## {md_escape(title)}\n\n`{terminal_safe(record['source'] or '-').replace('`', '')}`\n\n")
+            w(f"## {md_line(title)}\n\n`{line_safe(record['source'] or '-').replace('`', '')}`\n\n")
         self._count += 1
-        scores = ", ".join(f"{md_escape(k)} {v:.2f}" for k, v in record["scores"].items())
-        who = f" by {md_escape(record['author'])}" if record["author"] else ""
-        when = f", {md_escape(record['timestamp'])}" if record["timestamp"] else ""
-        reply = f", reply to \\#{md_escape(record['parent_id'])}" if record["parent_id"] else ""
-        w(f"### {record['decision'].upper()} \\#{md_escape(record['comment_id'])}\n\n")
+        scores = ", ".join(f"{md_line(k)} {v:.2f}" for k, v in record["scores"].items())
+        who = f" by {md_line(record['author'])}" if record["author"] else ""
+        when = f", {md_line(record['timestamp'])}" if record["timestamp"] else ""
+        reply = f", reply to \\#{md_line(record['parent_id'])}" if record["parent_id"] else ""
+        w(f"### {record['decision'].upper()} \\#{md_line(record['comment_id'])}\n\n")
         w(f"*depth {record['depth']}{reply}{who}{when}* · labels: "
-          f"**{md_escape(', '.join(record['labels'])) or 'none'}** · scores: {scores}\n\n")
+          f"**{md_line(', '.join(record['labels'])) or 'none'}** · scores: {scores}\n\n")
         if parent is not None:
-            w(f"> *in reply to \\#{md_escape(parent['comment_id'])}:* {_inline(md_escape(parent['text']))}\n\n")
+            w(f"> *in reply to \\#{md_line(parent['comment_id'])}:* {_inline(md_escape(parent['text']))}\n\n")
         elif record["parent_id"]:
-            w(f"> *in reply to \\#{md_escape(record['parent_id'])} ({MISSING_PARENT})*\n\n")
+            w(f"> *in reply to \\#{md_line(record['parent_id'])} ({MISSING_PARENT})*\n\n")
         if record["quote"]:
             w(f"> *quoting:* {_inline(md_escape(record['quote']))}\n\n")
         parts, _, _ = segments(record["text"], record["evidence"])
@@ -104,10 +110,10 @@ class MarkdownReport(Report):
             w(f"| {d} | {summary.decisions.get(d, 0):,} |\n")
         w("\n| label | flagged |\n|---|---:|\n")
         for label in summary.label_names:
-            w(f"| {md_escape(label)} | {summary.labels.get(label, 0):,} |\n")
+            w(f"| {md_cell(label)} | {summary.labels.get(label, 0):,} |\n")
         w("\n| source | comments | flagged | errors |\n|---|---:|---:|---:|\n")
         for source, (c, f, e) in sorted(summary.sources.items(), key=lambda kv: (-kv[1][1], kv[0])):
-            w(f"| {md_escape(source)} | {c:,} | {f:,} | {e:,} |\n")
+            w(f"| {md_cell(source)} | {c:,} | {f:,} | {e:,} |\n")
         w(error_section(self._errors.shown, self._errors.not_shown(summary.errors)))
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Mapping
 
 from moderation.records import DECISIONS, ReadError
-from moderation.report.highlight import terminal_safe
+from moderation.report.highlight import line_safe
 
 #: Score histograms use this many equal-width bins over [0, 1].
 HISTOGRAM_BINS = 20
@@ -237,7 +237,7 @@ def summary_lines(summary: ScanSummary, max_sources: int = 20) -> list[str]:
     """The summary as plain lines of text (the table report and stderr use these).
 
     Source names are file names and dump fields, so they are made terminal-safe
-    like comment text: a file name can hold an escape sequence too.
+    like comment text (`line_safe`): a file name can hold an escape sequence or a newline too.
     """
     lines = [
         f"comments read: {summary.comments:,}   flagged: {summary.flagged:,}   errors: {summary.errors:,}"
@@ -254,7 +254,7 @@ def summary_lines(summary: ScanSummary, max_sources: int = 20) -> list[str]:
         ordered = sorted(summary.sources.items(), key=lambda kv: (-kv[1][1], kv[0]))
         for source, (comments, flagged, errors) in ordered[:max_sources]:
             extra = f", {errors:,} errors" if errors else ""
-            lines.append(f"  {terminal_safe(source):<{width}}  {comments:>9,} comments, {flagged:>7,} flagged{extra}")
+            lines.append(f"  {line_safe(source):<{width}}  {comments:>9,} comments, {flagged:>7,} flagged{extra}")
         if len(ordered) > max_sources:
             rest = ordered[max_sources:]
             lines.append(f"  ... and {len(rest):,} more sources ({sum(c[0] for _, c in rest):,} comments,"

@@ -21,7 +21,7 @@ from moderation.records import ReadError
 from moderation.report.base import Report
 from moderation.report.context import MISSING_PARENT, comment_key
 from moderation.report.errors import FULL_LIST, ErrorSample
-from moderation.report.highlight import document_safe, segments, terminal_safe
+from moderation.report.highlight import document_safe, line_safe, segments
 from moderation.report.summary import ScanSummary, summary_lines
 
 _ON, _OFF = "\x01", "\x02"  # evidence markers while wrapping (one column each, like brackets)
@@ -58,8 +58,8 @@ class TableReport(Report):
         if key != self._thread:
             self._thread = key
             self._shown.clear()
-            title = terminal_safe(record["thread_title"] or record["thread"] or "")
-            where = terminal_safe(record["source"] or "-")
+            title = line_safe(record["thread_title"] or record["thread"] or "")
+            where = line_safe(record["source"] or "-")
             head = f"== {title}  ({where})" if title else f"== {where}"
             w(("\n" if self._count else "") + self._style(head, _BOLD) + "\n")
         self._count += 1
@@ -68,10 +68,10 @@ class TableReport(Report):
         decision = record["decision"]
         scores = record["scores"]
         label_text = "  ".join(
-            f"{terminal_safe(label)} {scores.get(label, 0):.2f}" for label in record["labels"]
-        ) or "  ".join(f"{terminal_safe(label)} {score:.2f}" for label, score in scores.items())
-        ident = f"#{terminal_safe(record['comment_id'])}"
-        meta = [m for m in (terminal_safe(record["author"]), terminal_safe(record["timestamp"])) if m]
+            f"{line_safe(label)} {scores.get(label, 0):.2f}" for label in record["labels"]
+        ) or "  ".join(f"{line_safe(label)} {score:.2f}" for label, score in scores.items())
+        ident = f"#{line_safe(record['comment_id'])}"
+        meta = [m for m in (line_safe(record["author"]), line_safe(record["timestamp"])) if m]
         line = f"{indent}{'↳ ' if depth else ''}{self._style(decision.upper(), _STYLE.get(decision, ''))}  {ident}"
         line += f"  depth {depth}  {label_text}"
         if meta:
@@ -83,14 +83,14 @@ class TableReport(Report):
         room = max(20, self.width - len(body_indent))
         parent_id = record["parent_id"]
         if parent is not None and comment_key(record, parent_id) not in self._shown:
-            who = f" ({terminal_safe(parent['author'])})" if parent.get("author") else ""
+            who = f" ({line_safe(parent['author'])})" if parent.get("author") else ""
             snippet = textwrap.shorten(" ".join(document_safe(parent["text"]).split()),
                                        width=max(10, room - 20 - len(who)), placeholder=" …")
-            w(body_indent + self._style(f"in reply to #{terminal_safe(parent['comment_id'])}{who}: “{snippet}”", _DIM)
+            w(body_indent + self._style(f"in reply to #{line_safe(parent['comment_id'])}{who}: “{snippet}”", _DIM)
               + "\n")
         elif parent is None and parent_id:
             # Without this line the indent alone made it read as a reply to the comment above.
-            w(body_indent + self._style(f"in reply to #{terminal_safe(parent_id)} ({MISSING_PARENT})", _DIM) + "\n")
+            w(body_indent + self._style(f"in reply to #{line_safe(parent_id)} ({MISSING_PARENT})", _DIM) + "\n")
         if record["quote"]:
             quote = textwrap.shorten(" ".join(document_safe(record["quote"]).split()), width=room - 2, placeholder=" …")
             w(body_indent + self._style(f"> {quote}", _DIM) + "\n")
@@ -115,7 +115,7 @@ class TableReport(Report):
         if summary.errors:
             w("\n" + self._style(f"Read errors ({summary.errors:,})", _BOLD) + "\n")
             for error in self._errors.shown:
-                w(terminal_safe(str(error)) + "\n")
+                w(line_safe(str(error)) + "\n")
         not_shown = self._errors.not_shown(summary.errors)
         if not_shown:
             w(f"{not_shown:,} more not shown here: {FULL_LIST}\n")
