@@ -1,11 +1,21 @@
-"""The progress bar of a long scan (records, rate and an ETA over the input bytes), on stderr."""
+"""The progress bar of a long scan (records, rate and an ETA over the input bytes), on stderr.
+
+While the bar is live, everything else that reaches the terminal (the report
+when stdout is the terminal too, read errors, the readers' warnings) goes
+through tqdm's external write mode: the bar is cleared, the lines written,
+then the bar redrawn under them. Written beside it, a report line or an
+error was glued to the end of the bar, and the bar's next carriage-return
+redraw overwrote the start of it.
+"""
 
 from __future__ import annotations
 
+import io
 import os
 import sys
 import time
-from typing import Any, Collection
+from contextlib import contextmanager
+from typing import IO, Any, Collection, Iterator
 
 from moderation.scan_chunk import Chunk
 
@@ -84,3 +94,61 @@ class ScanProgress:
 
     def close(self) -> None:
         self.bar.close()
+
+
+def write_line(message: str, file: IO[str] | None = None) -> None:
+    """`message` on a line of its own on `file` (stderr by default), clearing and redrawing a live bar."""
+    from tqdm.auto import tqdm
+
+    tqdm.write(message, file=file if file is not None else sys.stderr)
+
+
+class LinesAroundBar(io.TextIOBase):
+    """A text stream writing whole lines to `out` with any live bar cleared, then redrawn.
+
+    Only complete lines are written (the rest waits for its newline or `flush`),
+    so the bar is never drawn after half a report line.
+    """
+
+    def __init__(self, out: IO[str]):
+        super().__init__()
+        self._out = out
+        self._pending: list[str] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        end = text.rfind("\n")
+        if end < 0:
+            self._pending.append(text)
+        else:
+            self._pending.append(text[: end + 1])
+            self._emit()
+            if end + 1 < len(text):
+                self._pending.append(text[end + 1:])
+        return len(text)
+
+    def _emit(self) -> None:
+        from tqdm.auto import tqdm
+
+        text = "".join(self._pending)
+        self._pending.clear()
+        if text:
+            with tqdm.external_write_mode(file=self._out):
+                self._out.write(text)
+                self._out.flush()
+
+    def flush(self) -> None:
+        self._emit()
+        self._out.flush()
+
+
+@contextmanager
+def logging_around_bar() -> Iterator[None]:
+    """The readers' warnings (logging) printed through the bar while it is live, as `write_line` does."""
+    from tqdm.auto import tqdm
+    from tqdm.contrib.logging import logging_redirect_tqdm
+
+    with logging_redirect_tqdm(tqdm_class=tqdm):
+        yield

@@ -741,3 +741,47 @@ def test_read_errors_on_stderr_are_neutralised_one_line_each(tmp_path):
     assert "\x1b" not in result.stderr
     errors = [line for line in result.stderr.splitlines() if line]
     assert len(errors) == 1 and "\ufffd[2Jcleared d/fake.jsonl:99: forged error line" in errors[0]
+
+
+def _on_a_terminal(args: list[str]) -> str:
+    """What `moderation scan ARGS` writes when stdout and stderr are one terminal (a pseudo-terminal)."""
+    import pty
+    import subprocess
+    import sys
+
+    import fcntl
+    import struct
+    import termios
+
+    master, slave = pty.openpty()
+    fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 100, 0, 0))  # 40 rows, 100 columns
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parent.parent), "COLUMNS": "100"}
+    proc = subprocess.Popen([sys.executable, "-m", "moderation", "scan", *args], stdin=subprocess.DEVNULL,
+                            stdout=slave, stderr=slave, env=env)
+    os.close(slave)
+    chunks = []
+    while True:
+        try:
+            data = os.read(master, 65536)
+        except OSError:  # EIO: the child closed the terminal
+            break
+        if not data:
+            break
+        chunks.append(data)
+    proc.wait(timeout=120)
+    os.close(master)
+    return b"".join(chunks).decode("utf-8", "replace")
+
+
+@pytest.mark.slow
+def test_progress_bar_never_shares_a_line_with_the_report_warnings_or_errors(tmp_path):
+    """QA pass 9, finding 4: report lines, warnings and read errors were glued after the bar."""
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"id": "1", "body": "you idiot"}\nnot json\n')
+    out = _on_a_terminal([str(EXAMPLES), str(bad)])
+    pieces = [p for p in re.split(r"[\r\n]", out) if p.strip()]
+    bar = [p for p in pieces if "scanning:" in p]
+    assert bar, "no progress bar drawn: the test saw no terminal"
+    assert all(p.lstrip().startswith("scanning:") for p in bar), [p for p in bar if not p.startswith("scanning:")]
+    assert not [p for p in bar if "==" in p or "no reader comments" in p or "not valid JSON" in p]
+    assert any("not valid JSON" in p for p in pieces) and any(p.startswith(("==", "\x1b[1m==")) for p in pieces)

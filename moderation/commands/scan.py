@@ -11,7 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,7 @@ from moderation.report.highlight import line_safe
 from moderation.report import FORMATS, SUFFIXES, ReplyContext, ScanSummary, format_summary, open_report, report_class
 from moderation.scan import (DASK_READS, DEFAULT_CHUNK_SIZE, ENGINES, InputDone, JournalError, SchedulerUnreachable,
                              ScanJournal, connect_dask, scan, start_workers)
+from moderation.scan_progress import LinesAroundBar, logging_around_bar, write_line
 
 #: Exit codes (docs/architecture.md).
 EXIT_ERROR, EXIT_HOLD, EXIT_REJECT = 1, 10, 11
@@ -288,10 +289,15 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
     columns = _columns(text=text_column, id=id_column, parent=parent_column, thread=thread_column,
                        author=author_column, timestamp=timestamp_column, title=title_column)
 
+    progress = not quiet and sys.stderr.isatty()
+
     def on_error(error: ReadError) -> None:
         # Neutralised as in the reports: the message quotes the dump (a key name, a value), and an
         # ESC there cleared the moderator's screen, a newline forged a second FILE:LINE: line.
-        click.echo(line_safe(str(error)), err=True)
+        if progress:  # on its own line, not glued to the bar (see moderation.scan_progress)
+            write_line(line_safe(str(error)))
+        else:
+            click.echo(line_safe(str(error)), err=True)
 
     client = _connect(scheduler) if engine == "dask" else None  # before the journal: see _connect
     journal = None
@@ -321,10 +327,11 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
     result = scan(inputs, moderator, format=format_in, encoding=encoding, columns=columns, stdin=stdin,
                   chunk_size=chunk_size, n_jobs=n_jobs, engine=engine, scheduler=client,
                   dask_read=dask_read or "auto", skip_sources=set(journal.finished) if journal else (),
-                  progress=not quiet and sys.stderr.isatty(), on_error=on_error)
+                  progress=progress, on_error=on_error)
     try:
-        with _batch_gc():
-            summary = _run(result, journal, fmt, output, all_comments, stdout_tty, restored, restored_errors)
+        with _batch_gc(), (logging_around_bar() if progress else nullcontext()):
+            summary = _run(result, journal, fmt, output, all_comments, stdout_tty, restored, restored_errors,
+                           progress)
     except KeyboardInterrupt:
         if journal is not None:
             journal.close()
@@ -338,12 +345,16 @@ def scan_command(inputs: tuple[str, ...], fmt: str | None, output: str | None, a
 
 
 def _run(result, journal: ScanJournal | None, fmt: str, output: str | None, all_comments: bool, stdout_tty: bool,
-         restored: ScanSummary, restored_errors: list[ReadError]) -> ScanSummary:
+         restored: ScanSummary, restored_errors: list[ReadError], progress: bool = False) -> ScanSummary:
     """Stream the records to the report on stdout, or to the journal and then to the output file.
 
+    A report streamed to the terminal the progress bar is on is written
+    around the bar (`LinesAroundBar`), so its lines never share one with it.
     Returns the run's summary (with a journal: the resumed inputs' and this run's together)."""
     if journal is None:
         out = sys.stdout.buffer if report_class(fmt).binary else sys.stdout
+        if progress and stdout_tty and not report_class(fmt).binary:
+            out = LinesAroundBar(out)
         color = fmt == "table" and stdout_tty and "NO_COLOR" not in os.environ
         report = open_report(fmt, out, color=color, all_comments=all_comments)
         _stream(result, report, all_comments)
