@@ -480,3 +480,38 @@ def test_markdown_prints_header_fields_on_one_line_each():
     assert "## T == Forged thread\n" in out
     assert "\n== Fake" not in out and "\nHOLD" not in out and "\t" not in out
     assert "### REJECT \\#h2 == Fake thread header\n" in out
+
+
+def _word_hold(comment_id: str, text: str, word: str = "vermin") -> dict:
+    """A comment held for a suspect word, no label over its threshold: its only span is in `reasons`."""
+    r = record(comment_id, text, labels=())
+    start = text.index(word)
+    r["decision"] = "hold"
+    r["reasons"] = [{"kind": "suspect_word", "word": word, "start": start, "end": start + len(word), "text": word,
+                     "action": "hold"}]
+    return r
+
+
+def test_table_shows_the_word_a_comment_was_held_for_and_why():
+    long = "word " * 300 + "the vermin control van came " + "word " * 50
+    out, _ = render("table", [_word_hold("L", long), _word_hold("S", "The vermin control service came today")])
+    assert "the [vermin] control van" in out  # the window is cut around the held word, not the first 360 chars
+    assert "The [vermin] control service came today" in out
+    assert out.count("word list: suspect word “vermin” → hold") == 2
+
+
+def test_markdown_and_html_mark_the_held_word():
+    out, _ = render("md", [_word_hold("S", "The vermin control service came today")])
+    assert "The **vermin** control" in out and "word list: suspect word “vermin” → hold" in out
+    out, _ = render("html", [_word_hold("S", "The vermin control service came today")])
+    assert '<mark class="ev">vermin</mark>' in out
+
+
+def test_html_word_list_holds_have_their_own_filter_box():
+    """With every box unchecked no comment may stay shown: a held comment with no label had no box."""
+    out, _ = render("html", [_word_hold("S", "The vermin control service came today"), *thread()[:2]])
+    assert 'data-labels="(word-list)" data-decision="hold"' in out
+    assert 'value="(word-list)" checked> word list</label>' in out
+    boxes = set(re.findall(r'data-kind="label" value="([^"]*)"', out))
+    keys = {k for labels in re.findall(r'data-labels="([^"]*)"', out) for k in labels.split()}
+    assert keys <= boxes and "" not in re.findall(r'data-labels="([^"]*)"', out)

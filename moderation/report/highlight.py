@@ -1,8 +1,9 @@
 """Evidence spans → highlighted, shortened excerpts, shared by the human-readable formats.
 
 Spans come from the model as character offsets into the original comment
-text; labels may mark overlapping words, so spans are merged first. Long
-comments are cut to a window around the first evidence, at word boundaries.
+text (and, for word-list holds, from the policy's reasons: `highlights`);
+labels may mark overlapping words, so spans are merged first. Long comments
+are cut to a window around the first marked span, at word boundaries.
 """
 
 from __future__ import annotations
@@ -25,6 +26,34 @@ def merged_spans(evidence: Iterable[Mapping[str, Any]], length: int) -> list[tup
         else:
             merged.append([start, end])
     return [(s, e) for s, e in merged]
+
+
+#: Reasons that name a word of a word list with its span in the text (moderation/policy.py).
+WORD_REASONS = ("banned_word", "suspect_word")
+
+
+def word_reasons(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The record's word-list reasons whose span lies inside its text.
+
+    A comment held for a suspect word (or rejected for a banned one) with no
+    label over its threshold has no evidence: the word is only in its
+    reasons. The reports highlight it (and cut long text around it) as they
+    do evidence, else the word the comment was held for was never shown.
+    """
+    n = len(record["text"])
+    return [r for r in record["reasons"] if r.get("kind") in WORD_REASONS
+            and isinstance(r.get("start"), int) and isinstance(r.get("end"), int) and 0 <= r["start"] < r["end"] <= n]
+
+
+def highlights(record: Mapping[str, Any]) -> list[Mapping[str, Any]]:
+    """The spans a report marks in a record's text: its evidence, then its word-list matches."""
+    return [*record["evidence"], *word_reasons(record)]
+
+
+def word_reason_text(reason: Mapping[str, Any]) -> str:
+    """One word-list reason as the reports say it: `suspect word “vermin” → hold`."""
+    kind = str(reason.get("kind", "")).replace("_", " ")
+    return f"{kind} “{reason.get('word') or reason.get('text')}” → {reason.get('action')}"
 
 
 def segments(text: str, evidence: Iterable[Mapping[str, Any]], limit: int | None = None) -> tuple[list[Segment], bool, bool]:

@@ -26,7 +26,7 @@ from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
 from moderation.report.context import MISSING_PARENT
 from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
-from moderation.report.highlight import document_safe, segments
+from moderation.report.highlight import document_safe, highlights, segments, word_reasons
 from moderation.report.summary import HISTOGRAM_BINS, ScanSummary, skipped_text
 
 _SCRIPT = """
@@ -53,6 +53,9 @@ _SCRIPT = """
   apply();
 })();
 """.strip()
+
+#: Filter keys beside the labels: held or rejected by a word list, and neither labelled nor listed.
+WORD_LIST, NO_LABEL = "(word-list)", "(none)"
 
 _CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
         "script-src 'sha256-{}'").format(base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode())
@@ -170,7 +173,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <h2>{{ "Comments" if all_comments else "Flagged comments" }} (<span id="visible-count">{{ count }}</span> shown)</h2>
 <div class="filters" id="filters" role="group" aria-label="filters">
 <strong>Labels:</strong>
-{% for label in filter_labels %}<label><input type="checkbox" class="filter" data-kind="label" value="{{ label }}" checked> {{ label }}</label>{% endfor %}
+{% for key, name in filter_labels %}<label><input type="checkbox" class="filter" data-kind="label" value="{{ key }}" checked> {{ name }}</label>{% endfor %}
 <strong>Decisions:</strong>
 {% for d in filter_decisions %}<label><input type="checkbox" class="filter" data-kind="decision" value="{{ d }}" checked> {{ d }}</label>{% endfor %}
 </div>
@@ -180,7 +183,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <h3>{{ thread.title or thread.thread or thread.source }}</h3>
 <p class="meta">{{ thread.source }}{% if thread.thread and thread.title and thread.thread != thread.title %} · thread {{ thread.thread }}{% endif %} · {{ thread.comments }} comments, {{ thread.flagged }} flagged</p>
 {% for c in thread.entries %}
-<article class="comment {{ c.decision }}" data-labels="{{ c.labels|join(' ') }}" data-decision="{{ c.decision }}" id="c-{{ loop.index }}-{{ c.comment_id }}" style="margin-left: {{ c.indent }}rem">
+<article class="comment {{ c.decision }}" data-labels="{{ c.filter_keys|join(' ') }}" data-decision="{{ c.decision }}" id="c-{{ loop.index }}-{{ c.comment_id }}" style="margin-left: {{ c.indent }}rem">
 <div><span class="badge {{ c.decision }}">{{ c.decision }}</span>
 <strong>#{{ c.comment_id }}</strong>{% if c.author %} by {{ c.author }}{% endif %}{% if c.timestamp %} · {{ c.timestamp }}{% endif %} · depth {{ c.depth }}
 {% for label, score in c.scores %}<span class="score{% if label in c.labels %} flagged{% endif %}">{{ label }} {{ "%.2f"|format(score) }}</span>{% endfor %}</div>
@@ -349,12 +352,14 @@ class HTMLReport(Report):
                                            "title": record["thread_title"], "entries": []}
         self._count += 1
         self._model_version = record["model_version"] or self._model_version
-        parts, _, _ = segments(record["text"], record["evidence"])
+        parts, _, _ = segments(record["text"], highlights(record))
+        # The filter's keys: the labels, WORD_LIST when a word list decided, NO_LABEL when neither.
+        keys = list(record["labels"]) + ([WORD_LIST] if word_reasons(record) else [])
         thread["entries"].append({
             "comment_id": record["comment_id"], "parent_id": record["parent_id"], "author": record["author"],
             "timestamp": record["timestamp"], "depth": record["depth"] or 0,
             "indent": min(int(record["depth"] or 0), 6) * 1.5, "decision": record["decision"],
-            "labels": list(record["labels"]), "scores": list(record["scores"].items()),
+            "labels": list(record["labels"]), "filter_keys": keys or [NO_LABEL], "scores": list(record["scores"].items()),
             "quote": record["quote"], "segments": parts, "parent": _short_parent(parent),
             "reasons": _reason_text(record["reasons"]),
         })
@@ -370,10 +375,11 @@ class HTMLReport(Report):
         for (source, thread), t in self._threads.items():
             counts = summary.threads.get((source or "-", thread or ""), [len(t["entries"]), len(t["entries"])])
             threads.append({**t, "comments": counts[0], "flagged": counts[1]})
-        labels_seen = sorted({label for t in threads for i in t["entries"] for label in i["labels"]}
-                             | set(summary.label_names))
-        if self.all_comments:
-            labels_seen.append("(none)")
+        # One box for every key a comment carries: a key with no box (a word-list hold has no
+        # label) kept its comment shown with every box unchecked.
+        keys = {key for t in threads for i in t["entries"] for key in i["filter_keys"]}
+        labels_seen = [(label, label) for label in sorted((keys - {WORD_LIST, NO_LABEL}) | set(summary.label_names))]
+        labels_seen += [(key, name) for key, name in ((WORD_LIST, "word list"), (NO_LABEL, "(none)")) if key in keys]
         decisions = [d for d in DECISIONS if d != "allow" or self.all_comments]
         html = template.render(
             csp=_CSP, style=_markup(_STYLE), script=_markup(_SCRIPT), summary=summary, decisions=DECISIONS,

@@ -21,7 +21,7 @@ from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
 from moderation.report.context import MISSING_PARENT
 from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
-from moderation.report.highlight import document_safe, line_safe, segments
+from moderation.report.highlight import document_safe, highlights, line_safe, segments, word_reason_text, word_reasons
 from moderation.report.summary import ScanSummary, skipped_text
 
 _PUNCT = re.compile(r"([\\`*_\[\]#|~])")
@@ -81,16 +81,17 @@ class MarkdownReport(Report):
         who = f" by {md_line(record['author'])}" if record["author"] else ""
         when = f", {md_line(record['timestamp'])}" if record["timestamp"] else ""
         reply = f", reply to \\#{md_line(record['parent_id'])}" if record["parent_id"] else ""
+        words = "".join(f" · word list: {md_line(word_reason_text(r))}" for r in word_reasons(record))
         w(f"### {record['decision'].upper()} \\#{md_line(record['comment_id'])}\n\n")
         w(f"*depth {record['depth']}{reply}{who}{when}* · labels: "
-          f"**{md_line(', '.join(record['labels'])) or 'none'}** · scores: {scores}\n\n")
+          f"**{md_line(', '.join(record['labels'])) or 'none'}** · scores: {scores}{words}\n\n")
         if parent is not None:
             w(f"> *in reply to \\#{md_line(parent['comment_id'])}:* {_inline(md_escape(parent['text']))}\n\n")
         elif record["parent_id"]:
             w(f"> *in reply to \\#{md_line(record['parent_id'])} ({MISSING_PARENT})*\n\n")
         if record["quote"]:
             w(f"> *quoting:* {_inline(md_escape(record['quote']))}\n\n")
-        parts, _, _ = segments(record["text"], record["evidence"])
+        parts, _, _ = segments(record["text"], highlights(record))
         body = "".join(f"**{md_escape(t)}**" if hit else md_escape(t) for t, hit in parts)
         w(f"> {_inline(body)}\n\n")
 

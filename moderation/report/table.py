@@ -21,7 +21,7 @@ from moderation.records import ReadError
 from moderation.report.base import Report
 from moderation.report.context import MISSING_PARENT, comment_key
 from moderation.report.errors import FULL_LIST, ErrorSample
-from moderation.report.highlight import document_safe, line_safe, segments
+from moderation.report.highlight import document_safe, highlights, line_safe, segments, word_reason_text, word_reasons
 from moderation.report.summary import ScanSummary, summary_lines
 
 _ON, _OFF = "\x01", "\x02"  # evidence markers while wrapping (one column each, like brackets)
@@ -94,7 +94,9 @@ class TableReport(Report):
         if record["quote"]:
             quote = textwrap.shorten(" ".join(document_safe(record["quote"]).split()), width=room - 2, placeholder=" …")
             w(body_indent + self._style(f"> {quote}", _DIM) + "\n")
-        parts, cut_start, cut_end = segments(record["text"], record["evidence"], self.max_chars)
+        for reason in word_reasons(record):  # why a comment with no label over its threshold is held
+            w(body_indent + self._style("word list: " + line_safe(word_reason_text(reason)), _DIM) + "\n")
+        parts, cut_start, cut_end = segments(record["text"], highlights(record), self.max_chars)
         marked = "".join(f"{_ON}{document_safe(t)}{_OFF}" if hit else document_safe(t) for t, hit in parts)
         marked = ("… " if cut_start else "") + " ".join(marked.split()) + (" …" if cut_end else "")
         body = "\n".join(wrap.wrap(marked))
