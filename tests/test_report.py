@@ -515,3 +515,26 @@ def test_html_word_list_holds_have_their_own_filter_box():
     boxes = set(re.findall(r'data-kind="label" value="([^"]*)"', out))
     keys = {k for labels in re.findall(r'data-labels="([^"]*)"', out) for k in labels.split()}
     assert keys <= boxes and "" not in re.findall(r'data-labels="([^"]*)"', out)
+
+
+def test_csv_defuses_every_cell_from_the_input_not_only_free_text():
+    r = record("=id1", "you scum", ("scum",), parent_id="-2+3", timestamp="=cmd|' /C calc'!A0",
+               source="=1+2.jsonl", thread='=HYPERLINK("http://evil")')
+    out, _ = render("csv", [r])
+    row = next(csv.DictReader(io.StringIO(out)))
+    for column in ("source", "thread", "comment_id", "parent_id", "timestamp"):
+        assert row[column].startswith("'"), column
+    assert not [v for v in row.values() if v and v[0] in "=+-@\t\r"]
+
+
+def test_csv_prefix_is_undone_exactly_by_the_documented_rule():
+    """A text that really starts with ' is prefixed too, so dropping one leading ' always gives it back."""
+    texts = ["'-you idiot' is what he said", "-you idiot", "'quoted' idiot", "plain idiot"]
+    records = [record(str(i), text, ("idiot",)) for i, text in enumerate(texts)]
+    out, _ = render("csv", records)
+    for row, r in zip(csv.DictReader(io.StringIO(out)), records):
+        text = row["text"][1:] if row["text"].startswith("'") else row["text"]
+        assert text == r["text"]
+        for ev in json.loads(row["evidence"]):
+            assert text[ev["start"]:ev["end"]] == ev["text"]
+
