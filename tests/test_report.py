@@ -538,3 +538,9 @@ def test_csv_prefix_is_undone_exactly_by_the_documented_rule():
         for ev in json.loads(row["evidence"]):
             assert text[ev["start"]:ev["end"]] == ev["text"]
 
+
+def test_csv_with_no_rows_still_has_its_header():
+    out, _ = render("csv", [record("9", "Thanks for the reporting", labels=())])
+    assert out.startswith("source,thread,thread_title,comment_id,parent_id,depth,author,timestamp,quote,text,"
+                          "score_abusive,score_dehumanising,labels,")
+    assert list(csv.DictReader(io.StringIO(out))) == []

@@ -18,6 +18,7 @@ import json
 from typing import IO, Any, Mapping
 
 from moderation.report.base import Report
+from moderation.report.summary import ScanSummary
 
 #: The cells whose value comes from the input (defused); the others are ours (numbers, labels, JSON).
 FROM_INPUT = ("source", "thread", "thread_title", "comment_id", "parent_id", "author", "timestamp", "quote", "text")
@@ -62,3 +63,8 @@ class CSVReport(Report):
             ";".join(record["labels"]), record["decision"], self._dumps(record["evidence"]),
             self._dumps(record["reasons"]), record["model_version"], record["line"],
         ])
+
+    def finish(self, summary: ScanSummary) -> None:
+        """The header even with no rows: an empty file is no CSV to pandas or a spreadsheet."""
+        if self._labels is None:
+            self._header(summary.label_names)
