@@ -14,7 +14,6 @@ report lists the first `TABLE_ERROR_LIMIT` of them.
 from __future__ import annotations
 
 import shutil
-import textwrap
 from typing import IO, Any, Mapping
 
 from moderation.records import ReadError
@@ -23,6 +22,7 @@ from moderation.report.context import MISSING_PARENT, comment_key
 from moderation.report.errors import FULL_LIST, ErrorSample
 from moderation.report.highlight import document_safe, highlights, line_safe, segments, word_reason_text, word_reasons
 from moderation.report.summary import ScanSummary, summary_lines
+from moderation.report.width import display_width, fit, wrap
 
 _ON, _OFF = "\x01", "\x02"  # evidence markers while wrapping (one column each, like brackets)
 _STYLE = {"reject": "\x1b[1;31m", "hold": "\x1b[1;33m", "allow": "\x1b[32m"}
@@ -41,8 +41,10 @@ class TableReport(Report):
         super().__init__(out, **options)
         self.color = color
         if width is None:
-            width = shutil.get_terminal_size((100, 24)).columns if color else 100
-        self.width = max(40, min(width, 120))
+            # The terminal's width (or $COLUMNS) whether or not colour is on: NO_COLOR and a pipe
+            # to `less` are read on a terminal too. 100 when neither says; never wider than 120.
+            width = shutil.get_terminal_size((100, 24)).columns
+        self.width = max(20, min(width, 120))
         self.max_chars = max_chars
         self._thread: tuple[Any, Any] | None = None
         self._shown: set[tuple[Any, Any]] = set()
@@ -61,10 +63,13 @@ class TableReport(Report):
             title = line_safe(record["thread_title"] or record["thread"] or "")
             where = line_safe(record["source"] or "-")
             head = f"== {title}  ({where})" if title else f"== {where}"
-            w(("\n" if self._count else "") + self._style(head, _BOLD) + "\n")
+            w("\n" if self._count else "")
+            for piece in wrap(head, self.width, "", "   "):
+                w(self._style(piece, _BOLD) + "\n")
         self._count += 1
         depth = int(record["depth"] or 0)
         indent = "    " * min(depth, 6)
+        body_indent = indent + "    "
         decision = record["decision"]
         scores = record["scores"]
         label_text = "  ".join(
@@ -72,34 +77,38 @@ class TableReport(Report):
         ) or "  ".join(f"{line_safe(label)} {score:.2f}" for label, score in scores.items())
         ident = f"#{line_safe(record['comment_id'])}"
         meta = [m for m in (line_safe(record["author"]), line_safe(record["timestamp"])) if m]
-        line = f"{indent}{'↳ ' if depth else ''}{self._style(decision.upper(), _STYLE.get(decision, ''))}  {ident}"
-        line += f"  depth {depth}  {label_text}"
-        if meta:
-            line += self._style("  — " + ", ".join(meta), _DIM)
-        w(line + "\n")
-        body_indent = indent + "    "
-        wrap = textwrap.TextWrapper(width=self.width, initial_indent=body_indent, subsequent_indent=body_indent,
-                                    break_on_hyphens=False)
-        room = max(20, self.width - len(body_indent))
+        lead = f"{indent}{'↳ ' if depth else ''}"
+        head = f"{decision.upper()}  {ident}  depth {depth}  {label_text}"
+        tail = "  — " + ", ".join(meta) if meta else ""
+        styled_decision = self._style(decision.upper(), _STYLE.get(decision, ""))
+        if display_width(lead + head + tail) <= self.width:
+            w(lead + styled_decision + head[len(decision):] + self._style(tail, _DIM) * bool(tail) + "\n")
+        else:  # wrapped under its own indent; the decision keeps its colour
+            pieces = wrap(head + tail, self.width, lead, body_indent)
+            pieces[0] = lead + styled_decision + pieces[0][len(lead) + len(decision):]
+            w("\n".join(pieces) + "\n")
+        room = self.width - display_width(body_indent)
         parent_id = record["parent_id"]
         if parent is not None and comment_key(record, parent_id) not in self._shown:
             who = f" ({line_safe(parent['author'])})" if parent.get("author") else ""
-            snippet = textwrap.shorten(" ".join(document_safe(parent["text"]).split()),
-                                       width=max(10, room - 20 - len(who)), placeholder=" …")
-            w(body_indent + self._style(f"in reply to #{line_safe(parent['comment_id'])}{who}: “{snippet}”", _DIM)
-              + "\n")
+            reply = fit(f"in reply to #{line_safe(parent['comment_id'])}{who}:", room)
+            snippet = fit(document_safe(parent["text"]), max(10, room - display_width(reply) - 3))
+            w(body_indent + self._style(fit(f"{reply} “{snippet}”", room), _DIM) + "\n")
         elif parent is None and parent_id:
             # Without this line the indent alone made it read as a reply to the comment above.
-            w(body_indent + self._style(f"in reply to #{line_safe(parent_id)} ({MISSING_PARENT})", _DIM) + "\n")
+            for piece in wrap(f"in reply to #{line_safe(parent_id)} ({MISSING_PARENT})", self.width, body_indent,
+                              body_indent):
+                w(self._style(piece, _DIM) + "\n")
         if record["quote"]:
-            quote = textwrap.shorten(" ".join(document_safe(record["quote"]).split()), width=room - 2, placeholder=" …")
-            w(body_indent + self._style(f"> {quote}", _DIM) + "\n")
+            w(body_indent + self._style("> " + fit(document_safe(record["quote"]), room - 2), _DIM) + "\n")
         for reason in word_reasons(record):  # why a comment with no label over its threshold is held
-            w(body_indent + self._style("word list: " + line_safe(word_reason_text(reason)), _DIM) + "\n")
+            for piece in wrap("word list: " + line_safe(word_reason_text(reason)), self.width, body_indent,
+                              body_indent):
+                w(self._style(piece, _DIM) + "\n")
         parts, cut_start, cut_end = segments(record["text"], highlights(record), self.max_chars)
         marked = "".join(f"{_ON}{document_safe(t)}{_OFF}" if hit else document_safe(t) for t, hit in parts)
         marked = ("… " if cut_start else "") + " ".join(marked.split()) + (" …" if cut_end else "")
-        body = "\n".join(wrap.wrap(marked))
+        body = "\n".join(wrap(marked, self.width, body_indent, body_indent))
         on, off = (_BOLD_RED, _RESET) if self.color else ("[", "]")
         w(body.replace(_ON, on).replace(_OFF, off) + "\n")
         self._shown.add(comment_key(record))
@@ -113,11 +122,12 @@ class TableReport(Report):
             w("No flagged comments.\n" if summary.comments else "No comments found.\n")
         w("\n" + self._style("Summary", _BOLD) + "\n")
         for line in summary_lines(summary):
-            w(line + "\n")
+            lead = line[: len(line) - len(line.lstrip(" "))]
+            w("\n".join(wrap(line, self.width, lead, lead + "    ")) + "\n")
         if summary.errors:
             w("\n" + self._style(f"Read errors ({summary.errors:,})", _BOLD) + "\n")
             for error in self._errors.shown:
-                w(line_safe(str(error)) + "\n")
+                w("\n".join(wrap(line_safe(str(error)), self.width, "", "    ")) + "\n")
         not_shown = self._errors.not_shown(summary.errors)
         if not_shown:
             w(f"{not_shown:,} more not shown here: {FULL_LIST}\n")
