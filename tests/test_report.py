@@ -566,3 +566,11 @@ def test_table_lines_fit_the_width_in_columns_headers_and_wide_characters_includ
     for line in out.splitlines():
         assert wcswidth(line) <= width, line
     assert "== A very long article title" in out and "[vermin]" in out
+
+
+def test_a_bare_cr_is_a_line_break_not_a_replacement_character():
+    r = record("cr", "line two\rcarriage, you scum", ("scum",))
+    table, _ = render("table", [r])
+    assert "line two carriage, you [scum]" in table
+    md, _ = render("md", [r])
+    assert "line two  \n> carriage" in md and "\ufffd" not in md

@@ -130,6 +130,6 @@ def line_safe(text: Any) -> str:
 
 def document_safe(text: Any) -> str:
     """`terminal_safe` for comment text a report lays out (HTML, Markdown, the table's wrapped
-    text): a CRLF line end (the CSV and JSON readers keep them) stays a line break instead of
-    showing U+FFFD."""
-    return "" if text is None else terminal_safe(str(text).replace("\r\n", "\n"))
+    text): a CRLF line end (the CSV and JSON readers keep them) and a bare CR (which the readers
+    also take for a line end) stay line breaks instead of showing U+FFFD."""
+    return "" if text is None else terminal_safe(str(text).replace("\r\n", "\n").replace("\r", "\n"))
