@@ -574,3 +574,12 @@ def test_a_bare_cr_is_a_line_break_not_a_replacement_character():
     assert "line two carriage, you [scum]" in table
     md, _ = render("md", [r])
     assert "line two  \n> carriage" in md and "\ufffd" not in md
+
+
+@pytest.mark.parametrize("fmt", ["table", "md", "html"])
+def test_joiners_in_emoji_and_scripts_are_kept_but_not_inside_latin_words(fmt):
+    family, persian = "\U0001F468\u200d\U0001F469\u200d\U0001F467", "می\u200cخواهم"
+    out, _ = render(fmt, [record("e1", f"family {family} {persian} of ver\u200dmin", ("min",))])
+    assert family in out and persian in out
+    assert "ver\u200d" not in out
+    assert terminal_safe("a\u202eb\u061cc\u200bd\u2066e") == "abcde"  # bidi and zero-width space still go

@@ -96,24 +96,39 @@ def segments(text: str, evidence: Iterable[Mapping[str, Any]], limit: int | None
 
 
 def _unsafe_chars() -> dict[int, str]:
-    """Control and bidi-override characters a hostile comment could use to spoof a terminal."""
+    """Control, bidi and invisible format characters a hostile comment could use to spoof a terminal.
+
+    C0/C1 controls become U+FFFD (newline and tab are the callers' business);
+    the bidi controls (LRM, RLM, ALM, embeddings, overrides, isolates) and the
+    invisible format characters of U+2000-206F (zero-width space, word joiner...)
+    and U+FEFF are removed. ZWNJ and ZWJ are not in this table: see `_JOINER`.
+    """
     table = {}
     for cp in list(range(0x00, 0x20)) + list(range(0x7F, 0xA0)):
         if chr(cp) not in "\n\t":
             table[cp] = "\ufffd"
     for cp in range(0x2000, 0x2070):
-        if unicodedata.category(chr(cp)) == "Cf":
+        if unicodedata.category(chr(cp)) == "Cf" and cp not in (0x200C, 0x200D):
             table[cp] = ""
+    table[0x061C] = ""
     table[0xFEFF] = ""
     return table
 
 
 _UNSAFE = _unsafe_chars()
 
+#: ZWNJ/ZWJ next to a Latin-range character (or at an end): there they only hide inside a word
+#: ("ver\u200dmin"). Between other characters they are kept: emoji sequences (family, flags
+#: with skin tones) and Persian and Indic spelling need them, and they cannot reorder text.
+_JOINER = re.compile("(?<![^\x00-\u036f])[\u200c\u200d]|[\u200c\u200d](?![^\x00-\u036f])")
+
 
 def terminal_safe(text: Any) -> str:
     """Text that cannot move the cursor, change colours or reorder what a moderator sees."""
-    return "" if text is None else str(text).translate(_UNSAFE)
+    if text is None:
+        return ""
+    text = str(text).translate(_UNSAFE)
+    return _JOINER.sub("", text) if "\u200c" in text or "\u200d" in text else text
 
 
 #: Line breaks and tabs, on top of `_UNSAFE`, for the fields a report prints on one line.
