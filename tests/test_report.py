@@ -583,3 +583,19 @@ def test_joiners_in_emoji_and_scripts_are_kept_but_not_inside_latin_words(fmt):
     assert family in out and persian in out
     assert "ver\u200d" not in out
     assert terminal_safe("a\u202eb\u061cc\u200bd\u2066e") == "abcde"  # bidi and zero-width space still go
+
+
+def test_html_comment_element_ids_are_unique_and_valid_and_the_hold_badge_has_aa_contrast():
+    records = [record("1", "you scum", ("scum",), thread="A"), record("1", "you scum", ("scum",), thread="B"),
+               record("id with spaces", "you scum", ("scum",), thread="B")]
+    out, _ = render("html", records)
+    ids = re.findall(r'<article [^>]*id="([^"]*)"', out)
+    assert len(ids) == len(set(ids)) == 3 and not [i for i in ids if " " in i]
+
+    def luminance(hex_colour: str) -> float:
+        c = [int(hex_colour[i:i + 2], 16) / 255 for i in (0, 2, 4)]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return .2126 * c[0] + .7152 * c[1] + .0722 * c[2]
+
+    for colour in re.findall(r"--(?:reject|hold|allow): #([0-9a-f]{6})", out):  # white badge text on each
+        assert (1.05) / (luminance(colour) + .05) >= 4.5, colour

@@ -61,7 +61,7 @@ _CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
         "script-src 'sha256-{}'").format(base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode())
 
 _STYLE = """
-:root { --reject: #b3261e; --hold: #b26a00; --allow: #2e7d32; --ink: #1d1d1f; --muted: #666; --line: #ddd; }
+:root { --reject: #b3261e; --hold: #a35f00; --allow: #2e7d32; --ink: #1d1d1f; --muted: #666; --line: #ddd; }
 * { box-sizing: border-box; }
 body { font: 15px/1.5 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: var(--ink);
        margin: 0 auto; max-width: 1100px; padding: 1.5rem; background: #fafafa; }
@@ -183,7 +183,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <h3>{{ thread.title or thread.thread or thread.source }}</h3>
 <p class="meta">{{ thread.source }}{% if thread.thread and thread.title and thread.thread != thread.title %} · thread {{ thread.thread }}{% endif %} · {{ thread.comments }} comments, {{ thread.flagged }} flagged</p>
 {% for c in thread.entries %}
-<article class="comment {{ c.decision }}" data-labels="{{ c.filter_keys|join(' ') }}" data-decision="{{ c.decision }}" id="c-{{ loop.index }}-{{ c.comment_id }}" style="margin-left: {{ c.indent }}rem">
+<article class="comment {{ c.decision }}" data-labels="{{ c.filter_keys|join(' ') }}" data-decision="{{ c.decision }}" id="c-{{ c.n }}" style="margin-left: {{ c.indent }}rem">
 <div><span class="badge {{ c.decision }}">{{ c.decision }}</span>
 <strong>#{{ c.comment_id }}</strong>{% if c.author %} by {{ c.author }}{% endif %}{% if c.timestamp %} · {{ c.timestamp }}{% endif %} · depth {{ c.depth }}
 {% for label, score in c.scores %}<span class="score{% if label in c.labels %} flagged{% endif %}">{{ label }} {{ "%.2f"|format(score) }}</span>{% endfor %}</div>
@@ -356,6 +356,7 @@ class HTMLReport(Report):
         # The filter's keys: the labels, WORD_LIST when a word list decided, NO_LABEL when neither.
         keys = list(record["labels"]) + ([WORD_LIST] if word_reasons(record) else [])
         thread["entries"].append({
+            "n": self._count,  # the page-wide position: comment ids repeat across threads and hold spaces
             "comment_id": record["comment_id"], "parent_id": record["parent_id"], "author": record["author"],
             "timestamp": record["timestamp"], "depth": record["depth"] or 0,
             "indent": min(int(record["depth"] or 0), 6) * 1.5, "decision": record["decision"],
