@@ -599,3 +599,10 @@ def test_html_comment_element_ids_are_unique_and_valid_and_the_hold_badge_has_aa
 
     for colour in re.findall(r"--(?:reject|hold|allow): #([0-9a-f]{6})", out):  # white badge text on each
         assert (1.05) / (luminance(colour) + .05) >= 4.5, colour
+
+
+def test_markdown_escapes_what_gfm_would_autolink():
+    out, _ = render("md", [record("u1", "idiot, see http://evil.example/x, www.evil.example, a@evil.example",
+                                  ("idiot",))])
+    assert "http\\://evil.example/x" in out and "www\\.evil.example" in out and "a\\@evil.example" in out
+    assert "http://" not in out

@@ -26,6 +26,9 @@ from moderation.report.summary import ScanSummary, skipped_text
 
 _PUNCT = re.compile(r"([\\`*_\[\]#|~])")
 _LINE_START = re.compile(r"^(\s*)(\d+)?([-+=>.)])", re.MULTILINE)
+#: What GitHub/GitLab-flavoured Markdown turns into a link with no link syntax (extended autolinks):
+#: a scheme's `:`, the `.` after `www`, an `@`. Backslash-escaped, they render as themselves, unlinked.
+_AUTOLINK = re.compile(r"(?i)(?<=\bhttp)(:)(?=//)|(?<=\bhttps)(:)(?=//)|(?<=\bftp)(:)(?=//)|(?<=\bwww)(\.)|(@)")
 
 
 def md_escape(text: Any) -> str:
@@ -38,7 +41,8 @@ def md_escape(text: Any) -> str:
         return ""
     text = document_safe(text)
     text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _LINE_START.sub(lambda m: m.group(1) + (m.group(2) or "") + "\\" + m.group(3), _PUNCT.sub(r"\\\1", text))
+    text = _AUTOLINK.sub(lambda m: "\\" + m.group(0), _PUNCT.sub(r"\\\1", text))
+    return _LINE_START.sub(lambda m: m.group(1) + (m.group(2) or "") + "\\" + m.group(3), text)
 
 
 def md_line(text: Any) -> str:
