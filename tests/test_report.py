@@ -606,3 +606,10 @@ def test_markdown_escapes_what_gfm_would_autolink():
                                   ("idiot",))])
     assert "http\\://evil.example/x" in out and "www\\.evil.example" in out and "a\\@evil.example" in out
     assert "http://" not in out
+
+
+def test_html_thread_heading_is_the_threads_title_even_when_the_reported_comment_lacks_it():
+    untitled = record("9", "You utter pig", ("pig",), thread="B", title=None)
+    titled = record("1", "Nice weather in Leeds today", labels=(), thread="B", title="Article B")
+    out, _ = render("html", [untitled, titled])
+    assert "<h3>Article B</h3>" in out

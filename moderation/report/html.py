@@ -375,7 +375,10 @@ class HTMLReport(Report):
         threads = []
         for (source, thread), t in self._threads.items():
             counts = summary.threads.get((source or "-", thread or ""), [len(t["entries"]), len(t["entries"])])
-            threads.append({**t, "comments": counts[0], "flagged": counts[1]})
+            # The thread's title as the summary keeps it (the first any of its comments carries),
+            # not the first reported comment's, which may lack it.
+            title = summary.thread_titles.get((source or "-", thread or "")) or t["title"]
+            threads.append({**t, "title": title, "comments": counts[0], "flagged": counts[1]})
         # One box for every key a comment carries: a key with no box (a word-list hold has no
         # label) kept its comment shown with every box unchecked.
         keys = {key for t in threads for i in t["entries"] for key in i["filter_keys"]}
