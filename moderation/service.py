@@ -613,9 +613,10 @@ async def coral(request: Request, hook: Hook) -> Response:
     text_raw = comment.get("body")
     if not isinstance(text_raw, str):
         raise ApiError(400, "comment.body is required and must be a string")
-    # Coral always sends objects here; another caller's string would have raised AttributeError (a 500) below.
-    author = need_object(body["author"], "author") if body.get("author") is not None else {}
-    story = need_object(body["story"], "story") if body.get("story") is not None else {}
+    # Coral always sends objects here. Anything else only loses the context ids: the comment is still
+    # scored, since Coral publishes a comment whose phase answered an error (a 400 would let it through).
+    author = body["author"] if isinstance(body.get("author"), dict) else {}
+    story = body["story"] if isinstance(body.get("story"), dict) else {}
     text = text_raw if body_format == "text" else html_to_text(text_raw)
     if len(text) > hook.settings.max_comment_chars:
         verdict = hook.policy.fail_verdict(f"comment is {len(text)} characters, over the limit of "
