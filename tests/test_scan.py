@@ -785,3 +785,32 @@ def test_progress_bar_never_shares_a_line_with_the_report_warnings_or_errors(tmp
     assert all(p.lstrip().startswith("scanning:") for p in bar), [p for p in bar if not p.startswith("scanning:")]
     assert not [p for p in bar if "==" in p or "no reader comments" in p or "not valid JSON" in p]
     assert any("not valid JSON" in p for p in pieces) and any(p.startswith(("==", "\x1b[1m==")) for p in pieces)
+
+
+def _headings(text: str, fmt: str) -> list[str]:
+    mark = "== " if fmt == "table" else "## "
+    return [line[len(mark):].split("  (")[0] for line in text.splitlines()
+            if line.startswith(mark) and line != "## Summary"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "md"])
+def test_cli_table_and_markdown_thread_heading_is_the_title_a_comment_read_before_carries(tmp_path, fmt):
+    """QA pass 9, finding 11: the heading was the first *reported* comment's title (here none: `== B`).
+
+    Streamed to stdout, a heading is printed from the first title any comment of the thread read so far
+    carries (an allowed one included); one that comes only after the thread's first flagged comment cannot
+    be: the heading then shows the thread id. Written to a file (-o), the report is written after the
+    run, so every heading is the thread's title from the summary, as in HTML.
+    """
+    dump = tmp_path / "titles.jsonl"
+    dump.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "1", "thread_id": "B", "title": "Article B", "body": "Nice weather in Leeds today"},
+        {"id": "9", "thread_id": "B", "parent_id": "1", "body": "You utter pig, get lost"},
+        {"id": "5", "thread_id": "C", "body": "Those people are vermin"},
+        {"id": "6", "thread_id": "C", "title": "Article C", "body": "A civil comment"},
+    ]) + "\n", encoding="utf-8")
+    streamed = run(str(dump), "--format", fmt, "-q")
+    assert _headings(streamed.stdout, fmt) == ["Article B", "C"]
+    out = tmp_path / ("report.txt" if fmt == "table" else "report.md")
+    assert run(str(dump), "-o", str(out), "-q").exit_code == 0
+    assert _headings(out.read_text(encoding="utf-8"), fmt) == ["Article B", "Article C"]

@@ -21,6 +21,7 @@ from moderation.readers.sniff import FORMATS as INPUT_FORMATS
 from moderation.readers.sniff import canonical_format
 from moderation.records import ReadError
 from moderation.report.highlight import line_safe
+from moderation.report.context import note_title
 from moderation.report import FORMATS, SUFFIXES, ReplyContext, ScanSummary, format_summary, open_report, report_class
 from moderation.scan import (DASK_READS, DEFAULT_CHUNK_SIZE, ENGINES, InputDone, JournalError, SchedulerUnreachable,
                              ScanJournal, connect_dask, scan, start_workers)
@@ -356,8 +357,9 @@ def _run(result, journal: ScanJournal | None, fmt: str, output: str | None, all_
         if progress and stdout_tty and not report_class(fmt).binary:
             out = LinesAroundBar(out)
         color = fmt == "table" and stdout_tty and "NO_COLOR" not in os.environ
-        report = open_report(fmt, out, color=color, all_comments=all_comments)
-        _stream(result, report, all_comments)
+        titles: dict[tuple[str, str], str] = {}  # filled as the records are read (see _stream)
+        report = open_report(fmt, out, color=color, all_comments=all_comments, titles=titles)
+        _stream(result, report, all_comments, titles)
         for error in result.errors:
             report.add_error(error)
         report.finish(result.summary)
@@ -373,7 +375,15 @@ def _run(result, journal: ScanJournal | None, fmt: str, output: str | None, all_
     return summary
 
 
-def _stream(result, report, all_comments: bool) -> None:
+def _stream(result, report, all_comments: bool, titles: dict[tuple[str, str], str] | None = None) -> None:
+    """The records to `report` as they are scored, in input order.
+
+    A report with reply context is given every record's thread title first
+    (`titles`, the dict it was opened with): a thread's heading is printed
+    from the first title any of its comments read so far carries, an allowed
+    one included, not only from the reported comment's own. One title per
+    thread, as the summary keeps.
+    """
     context = ReplyContext() if report.needs_context else None
     add_lines = getattr(report, "add_lines", None)
     if add_lines is not None:  # JSON Lines: encoded where the chunks are scored
@@ -387,7 +397,11 @@ def _stream(result, report, all_comments: bool) -> None:
             if records:
                 add_all(records)
         return
+    if titles is None:
+        titles = {}
     for record in result:
+        if record["thread_title"]:
+            note_title(titles, record)
         if all_comments or record["decision"] != "allow":
             report.add(record, context.parent_of(record))
         context.remember(record)
@@ -435,7 +449,8 @@ def _write_output(journal: ScanJournal, fmt: str, output: str, summary: ScanSumm
         return
     cls = report_class(fmt)
     with open(output, "wb" if cls.binary else "w", **({} if cls.binary else {"encoding": "utf-8", "newline": ""})) as out:
-        report = cls(out, color=False, all_comments=all_comments)
+        # Written after the run: every heading can be the thread's title from the whole run's summary.
+        report = cls(out, color=False, all_comments=all_comments, titles=summary.thread_titles)
         for record in journal.records():
             parent = record.pop("_parent", None)
             report.add(record, parent)

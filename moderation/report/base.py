@@ -13,6 +13,15 @@ class Report:
 
     `add(record, parent)` gets `parent` (the record this comment replies to,
     as kept by `ReplyContext`) only when the class sets `needs_context`.
+
+    The formats that head each thread's section as they stream (table,
+    Markdown) take the option `titles`: a mapping (source or "-", thread or
+    "") -> title, the summary's key (`context.thread_key`), that holds, when
+    a record is added, the first title any comment of its thread read so far
+    carries, reported or not. The caller fills it as it reads
+    (`context.note_title`, for every record before it is added), or passes a
+    finished run's `summary.thread_titles`. Without it a heading is the
+    reported comment's own title.
     """
 
     #: Whether the summary is part of this format's output (else it goes to stderr).

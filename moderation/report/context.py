@@ -25,6 +25,19 @@ Key = tuple[Any, Any, Any]
 MISSING_PARENT = "not in this scan: deleted or missing"
 
 
+def thread_key(record: Mapping[str, Any]) -> tuple[str, str]:
+    """A thread as the summary counts it and keys its title (`ScanSummary.thread_titles`)."""
+    return (record["source"] or "-", record["thread"] or "")
+
+
+def note_title(titles: dict[tuple[str, str], str], record: Mapping[str, Any]) -> None:
+    """Keep `record`'s thread title in `titles` unless its thread has one already (the summary's rule:
+    a thread's title is the first one any of its comments carries)."""
+    title = record["thread_title"]
+    if title:
+        titles.setdefault(thread_key(record), title)
+
+
 def comment_key(record: Mapping[str, Any], comment_id: Any = None) -> Key:
     """Where a comment lives: its source, its thread and its id (or `comment_id` in that thread)."""
     return (record["source"], record["thread"], record["comment_id"] if comment_id is None else comment_id)

@@ -19,7 +19,7 @@ from typing import IO, Any, Mapping
 
 from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
-from moderation.report.context import MISSING_PARENT
+from moderation.report.context import MISSING_PARENT, thread_key
 from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
 from moderation.report.highlight import document_safe, highlights, line_safe, segments, word_reason_text, word_reasons
 from moderation.report.summary import ScanSummary, skipped_text
@@ -65,9 +65,11 @@ class MarkdownReport(Report):
     summary_in_output = True
     needs_context = True
 
-    def __init__(self, out: IO[str], *, all_comments: bool = False, max_errors: int = ERROR_LIMIT, **options: Any):
+    def __init__(self, out: IO[str], *, all_comments: bool = False, max_errors: int = ERROR_LIMIT,
+                 titles: Mapping[tuple[str, str], str] | None = None, **options: Any):
         super().__init__(out, **options)
         self.all_comments = all_comments
+        self.titles = {} if titles is None else titles  # see `Report`: the best title known when a heading is printed
         self._thread: tuple[Any, Any] | None = None
         self._count = 0
         self._errors = ErrorSample(max_errors)
@@ -78,7 +80,7 @@ class MarkdownReport(Report):
         key = (record["source"], record["thread"])
         if key != self._thread:
             self._thread = key
-            title = record["thread_title"] or record["thread"] or record["source"]
+            title = self.titles.get(thread_key(record)) or record["thread_title"] or record["thread"] or record["source"]
             w(f"## {md_line(title)}\n\n`{line_safe(record['source'] or '-').replace('`', '')}`\n\n")
         self._count += 1
         scores = ", ".join(f"{md_line(k)} {v:.2f}" for k, v in record["scores"].items())

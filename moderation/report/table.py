@@ -18,7 +18,7 @@ from typing import IO, Any, Mapping
 
 from moderation.records import ReadError
 from moderation.report.base import Report
-from moderation.report.context import MISSING_PARENT, comment_key
+from moderation.report.context import MISSING_PARENT, comment_key, thread_key
 from moderation.report.errors import FULL_LIST, ErrorSample
 from moderation.report.highlight import document_safe, highlights, line_safe, segments, word_reason_text, word_reasons
 from moderation.report.summary import ScanSummary, summary_lines
@@ -37,9 +37,11 @@ class TableReport(Report):
     needs_context = True
 
     def __init__(self, out: IO[str], *, color: bool = False, width: int | None = None,
-                 max_chars: int = 360, max_errors: int = TABLE_ERROR_LIMIT, **options: Any):
+                 max_chars: int = 360, max_errors: int = TABLE_ERROR_LIMIT,
+                 titles: Mapping[tuple[str, str], str] | None = None, **options: Any):
         super().__init__(out, **options)
         self.color = color
+        self.titles = {} if titles is None else titles  # see `Report`: the best title known when a heading is printed
         if width is None:
             # The terminal's width (or $COLUMNS) whether or not colour is on: NO_COLOR and a pipe
             # to `less` are read on a terminal too. 100 when neither says; never wider than 120.
@@ -60,7 +62,7 @@ class TableReport(Report):
         if key != self._thread:
             self._thread = key
             self._shown.clear()
-            title = line_safe(record["thread_title"] or record["thread"] or "")
+            title = line_safe(self.titles.get(thread_key(record)) or record["thread_title"] or record["thread"] or "")
             where = line_safe(record["source"] or "-")
             head = f"== {title}  ({where})" if title else f"== {where}"
             w("\n" if self._count else "")
