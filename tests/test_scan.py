@@ -814,3 +814,31 @@ def test_cli_table_and_markdown_thread_heading_is_the_title_a_comment_read_befor
     out = tmp_path / ("report.txt" if fmt == "table" else "report.md")
     assert run(str(dump), "-o", str(out), "-q").exit_code == 0
     assert _headings(out.read_text(encoding="utf-8"), fmt) == ["Article B", "Article C"]
+
+
+@pytest.mark.parametrize("fmt", ["table", "md"])
+@pytest.mark.parametrize("to_file", [False, True])
+def test_cli_a_thread_whose_section_reopens_is_headed_continued(tmp_path, fmt, to_file):
+    """QA pass 9, finding 11: a reply whose parent never appears comes out at the end of its input; after
+    another thread's section it opened a second, untitled section of its thread that read as a new one
+    (`== Article A`, `== B`, `== A`). A reply whose thread's section is still the open one stays in it."""
+    dump = tmp_path / "mixed.jsonl"
+    dump.write_text("\n".join(json.dumps(r) for r in [
+        {"id": "1", "thread_id": "A", "title": "Article A", "body": "Those people are vermin", "author": "a"},
+        {"id": "8", "thread_id": "A", "body": "A civil comment", "author": "c"},
+        {"id": "1", "thread_id": "B", "title": "Article B", "body": "Nice weather in Leeds today"},
+        {"id": "9", "thread_id": "B", "parent_id": "1", "body": "You utter pig, get lost"},
+        {"id": "3", "thread_id": "C", "title": "Article C", "body": "Those people are vermin"},
+        {"id": "4", "thread_id": "C", "parent_id": "998", "body": "another orphan, you moron"},
+        {"id": "7", "thread_id": "A", "parent_id": "999", "body": "reply to a missing parent, you moron"},
+    ]) + "\n", encoding="utf-8")
+    if to_file:
+        out = tmp_path / ("report.txt" if fmt == "table" else "report.md")
+        assert run(str(dump), "-o", str(out), "-q").exit_code == 0
+        text = out.read_text(encoding="utf-8")
+    else:
+        text = run(str(dump), "--format", fmt, "-q").stdout
+    # The orphans come out at the end of the dump, oldest first: #4 while C's section is still the open
+    # one (it stays there), then #7, after B's and C's sections.
+    assert _headings(text, fmt) == ["Article A", "Article B", "Article C", "Article A (continued)"]
+    assert text.index("#4") < text.index("Article A (continued)") < text.index("#7")

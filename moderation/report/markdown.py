@@ -71,6 +71,7 @@ class MarkdownReport(Report):
         self.all_comments = all_comments
         self.titles = {} if titles is None else titles  # see `Report`: the best title known when a heading is printed
         self._thread: tuple[Any, Any] | None = None
+        self._headed: set[tuple[Any, Any]] = set()  # threads given a section so far (one entry per thread)
         self._count = 0
         self._errors = ErrorSample(max_errors)
         self.out.write("# Moderation report\n\n")
@@ -81,7 +82,9 @@ class MarkdownReport(Report):
         if key != self._thread:
             self._thread = key
             title = self.titles.get(thread_key(record)) or record["thread_title"] or record["thread"] or record["source"]
-            w(f"## {md_line(title)}\n\n`{line_safe(record['source'] or '-').replace('`', '')}`\n\n")
+            continued = " (continued)" if key in self._headed else ""  # a section that opens again (see the table)
+            self._headed.add(key)
+            w(f"## {md_line(title)}{continued}\n\n`{line_safe(record['source'] or '-').replace('`', '')}`\n\n")
         self._count += 1
         scores = ", ".join(f"{md_line(k)} {v:.2f}" for k, v in record["scores"].items())
         who = f" by {md_line(record['author'])}" if record["author"] else ""

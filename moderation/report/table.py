@@ -1,6 +1,8 @@
 """`--format table`: the report a moderator reads in the terminal (the default).
 
-Flagged comments in document order, grouped under their thread, replies
+Flagged comments in document order, grouped under their thread (a section
+that opens again, as for a reply whose parent never came, released at the end
+of its input, is headed "(continued)"; docs/report.md, "Thread headings"), replies
 indented by depth, each with its decision, labels and scores and the text
 with the evidence words highlighted (bold red on a terminal, [brackets]
 otherwise). Long comments are cut around the evidence. Comment text is hostile:
@@ -50,6 +52,7 @@ class TableReport(Report):
         self.max_chars = max_chars
         self._thread: tuple[Any, Any] | None = None
         self._shown: set[tuple[Any, Any]] = set()
+        self._headed: set[tuple[Any, Any]] = set()  # threads given a section so far (one entry per thread)
         self._count = 0
         self._errors = ErrorSample(max_errors)
 
@@ -64,7 +67,11 @@ class TableReport(Report):
             self._shown.clear()
             title = line_safe(self.titles.get(thread_key(record)) or record["thread_title"] or record["thread"] or "")
             where = line_safe(record["source"] or "-")
-            head = f"== {title}  ({where})" if title else f"== {where}"
+            # A thread's section that opens again (a reply whose parent never came, released at the end
+            # of its input; a dump that interleaves threads) says so: it is not a new thread.
+            continued = " (continued)" if key in self._headed else ""
+            self._headed.add(key)
+            head = f"== {title}{continued}  ({where})" if title else f"== {where}{continued}"
             w("\n" if self._count else "")
             for piece in wrap(head, self.width, "", "   "):
                 w(self._style(piece, _BOLD) + "\n")
