@@ -613,3 +613,16 @@ def test_html_thread_heading_is_the_threads_title_even_when_the_reported_comment
     titled = record("1", "Nice weather in Leeds today", labels=(), thread="B", title="Article B")
     out, _ = render("html", [untitled, titled])
     assert "<h3>Article B</h3>" in out
+
+
+@pytest.mark.parametrize("fmt", ["table", "md"])
+def test_table_and_markdown_headings_take_the_threads_title_from_titles_and_mark_a_reopened_section(fmt):
+    """The `titles=` option (the titles known so far, filled by the caller) heads a thread whose reported
+    comment has no title; a section that opens again says "(continued)" (QA pass 9, finding 11)."""
+    untitled = record("9", "You utter pig", ("pig",), thread="B", title=None)
+    other = record("2", "the scum", ("scum",), thread="C", title="Article C")
+    late = record("7", "you moron", ("moron",), labels=("abusive",), thread="B", title=None, parent_id="999")
+    out, _ = render(fmt, [untitled, other, late], titles={("examples/001.txt", "B"): "Article B"})
+    mark = "== " if fmt == "table" else "## "
+    heads = [line[len(mark):].split("  (")[0] for line in out.splitlines() if line.startswith(mark)]
+    assert heads[:3] == ["Article B", "Article C", "Article B (continued)"]

@@ -81,7 +81,8 @@ class MarkdownReport(Report):
         key = (record["source"], record["thread"])
         if key != self._thread:
             self._thread = key
-            title = self.titles.get(thread_key(record)) or record["thread_title"] or record["thread"] or record["source"]
+            title = (self.titles.get(thread_key(record)) or record["thread_title"] or record["thread"]
+                     or record["source"])
             continued = " (continued)" if key in self._headed else ""  # a section that opens again (see the table)
             self._headed.add(key)
             w(f"## {md_line(title)}{continued}\n\n`{line_safe(record['source'] or '-').replace('`', '')}`\n\n")
