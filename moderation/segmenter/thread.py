@@ -154,6 +154,15 @@ def plan_thread(infos: list[LineInfo]) -> tuple[list[str], list[Unit]]:
                 for a, b in zip(units, units[1:])]
         typical = sorted(gaps)[len(gaps) // 2] if gaps else 0
         leading_page = after > 0.3 * typical if typical else after > 0
+        # A comment-section heading ("Comments (128)") with only furniture between
+        # it and the first unit: that unit heads the first comment (a signature
+        # would have the comment's text above it), however short the last comment.
+        if after > 0 and not leading_page:
+            for j in range(units[0].lines[0]):
+                if infos[j].role == "thread_header" and infos[j].weight > 0:
+                    leading_page = all(roles[x] == "blank" or roles[x].startswith("boilerplate:")
+                                       for x in range(j + 1, units[0].lines[0]))
+                    break
         # Text indented deeper than the metadata above it belongs to it.
         deeper = 0
         for u in units:

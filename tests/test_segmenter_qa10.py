@@ -1,0 +1,61 @@
+"""Pages from QA pass 10: layouts as real sites print them that segmented wrongly."""
+
+from __future__ import annotations
+
+from moderation.segmenter import segment_page
+from moderation.segmenter.core import segment_lines
+
+
+def _tree(page):
+    return [(c.id, c.parent_id, c.author, c.text) for c in page.comments]
+
+
+GUARDIAN_SHORT_LAST = """\
+Ferry strike to go ahead after talks collapse
+
+Ferry crews will strike on Friday after last-minute talks collapsed, the RMT union said.
+
+The operator said it would run a reduced timetable and urged passengers to check before travelling.
+
+Comments (128)
+
+Sort by oldest
+
+JohnSmith84
+6 Mar 2024 14:30
+The crews deserve a fair deal. Management have had two years to sort this out.
+Reply
+Report
+Share
+42
+
+    MaryJ
+    6 Mar 2024 14:45
+    @JohnSmith84 Agreed, but islanders are the ones who suffer.
+    Reply
+    Report
+    Share
+    12
+
+Frank_W
+6 Mar 2024 15:02
+Nationalise the lot.
+Reply
+Report
+Share
+7
+"""
+
+
+def test_short_last_comment_under_a_heading_does_not_flip_the_thread_to_signed_below():
+    # Finding 1: with a short last comment, name/date units were read as signatures
+    # below the text: the article's last paragraph became JohnSmith84's comment and
+    # every text moved to the previous commenter.
+    page, ledger = segment_lines(GUARDIAN_SHORT_LAST, "p")
+    assert _tree(page) == [
+        ("c1", None, "JohnSmith84", "The crews deserve a fair deal. Management have had two years to sort this out."),
+        ("c1.1", "c1", "MaryJ", "@JohnSmith84 Agreed, but islanders are the ones who suffer."),
+        ("c2", None, "Frank_W", "Nationalise the lot."),
+    ]
+    assert "reduced timetable" in page.article
+    assert ledger[5] == "article"
