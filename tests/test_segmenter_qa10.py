@@ -59,3 +59,18 @@ def test_short_last_comment_under_a_heading_does_not_flip_the_thread_to_signed_b
     ]
     assert "reduced timetable" in page.article
     assert ledger[5] == "article"
+
+
+def test_closed_for_comments_notice_and_view_all_link_are_furniture_not_a_comment():
+    # Finding 2: "This discussion is closed for comments." and "View all comments >"
+    # became the first comment's text (under the first commenter's name).
+    page = GUARDIAN_SHORT_LAST.replace(
+        "Sort by oldest", "This discussion is closed for comments.\n\nView all comments >\n\nSort by oldest")
+    page, ledger = segment_lines(page, "p")
+    assert [c.text for c in page.comments][0].startswith("The crews deserve")
+    assert len(page.comments) == 3
+    kinds = {b.text: b.kind for b in page.boilerplate}
+    assert kinds["This discussion is closed for comments."] == "footer"
+    assert kinds["View all comments >"] == "navigation"
+    for notice in ("Comments are closed for new comments.", "Comments are closed."):
+        assert not segment_page("Headline\n\nSome article text here that is long enough to be prose.\n\n" + notice).comments

@@ -112,7 +112,7 @@ PATTERNS: tuple[LinePattern, ...] = (
     # -- the comment section's own header ---------------------------------
     _p("count_comments", "thread_header",
        rf"^(?:(?:all\s+)?\d[\d,.]*k?\s+(?:{COMMENTS}|responses?|replies|reactions?)|(?:reader\s+)?{COMMENTS}\s*\(\s*\d[\d,]*\s*\)"
-       rf"|(?:show|view|see|read)\s+(?:all\s+)?\d*\s*comments?|{COMMENTS}|(?:your|readers?'?|reader)\s+(?:comments|views)"
+       rf"|(?:show|view|see|read)\s+(?:all\s+)?\d*\s*comments?(?:\s*[>›»→])?|{COMMENTS}|(?:your|readers?'?|reader)\s+(?:comments|views)"
        r"|join the (?:discussion|conversation)\W*"
        r"|(?:what (?:our )?readers (?:say|think)))\s*:?\s*$",
        5.0, NAVIGATION, ("disqus", "newspaper", "posted-by", "seed")),
@@ -161,7 +161,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"^(?:(?:©|\(c\)|copyright)\s.*|"
        r"all rights reserved.*|terms (?:of|&) (?:use|service).*|privacy policy.*|back to top\W*|"
        r"(?:the |this )?(?:comments?|discussion|thread|commenting)(?: (?:to|on|for) this (?:entry|post|article|story|page))? "
-       r"(?:are|is|has been|have been) (?:now )?(?:closed|disabled|turned off)(?: (?:for|on) this (?:entry|post|article|story|page))?\.?|"
+       r"(?:are|is|has been|have been) (?:now )?(?:closed|disabled|turned off)(?: (?:for|on) (?:this (?:entry|post|article|story|page)|(?:new )?comments))?\.?|"
        r"(?:we|you) (?:are|were) (?:unable|not able) to (?:load|show).*comments.*|"
        # Daily Mail: "The comments below have not been moderated.", "The views expressed in the
        # contents above are those of our users and do not necessarily reflect the views of MailOnline."
