@@ -74,3 +74,13 @@ def test_closed_for_comments_notice_and_view_all_link_are_furniture_not_a_commen
     assert kinds["View all comments >"] == "navigation"
     for notice in ("Comments are closed for new comments.", "Comments are closed."):
         assert not segment_page("Headline\n\nSome article text here that is long enough to be prose.\n\n" + notice).comments
+
+
+def test_a_badge_line_above_a_header_is_furniture_not_a_comment():
+    # Finding 3: the Guardian's "Picked" on its own line above "MaryJ / date" was read
+    # as a commenter's name: an extra comment "Picked" (or the badge as text).
+    for badge in ("Picked", "Guardian Pick", "NYT Pick", "Featured comment", "Pinned by moderator"):
+        page = segment_page(GUARDIAN_SHORT_LAST.replace("    MaryJ\n", f"    {badge}\n    MaryJ\n"), "p")
+        assert [(c.id, c.author) for c in page.comments] == [("c1", "JohnSmith84"), ("c1.1", "MaryJ"), ("c2", "Frank_W")], badge
+        assert badge not in " ".join(c.text for c in page.comments)
+        assert any(b.text == badge and b.kind == "navigation" for b in page.boilerplate)

@@ -215,6 +215,13 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"(?:(?:subscribe|privacy|do not sell my (?:personal )?data|add disqus to your site|powered by disqus)\s*+[|•·]?\s*+){1,5}|"
        r"\[(?:deleted|removed)\])\s*$",
        0.5, NAVIGATION, ("disqus", "reddit")),
+    # A badge on a line of its own above a comment's header (the Guardian's "Picked",
+    # "Guardian Pick", the NYT's "NYT Pick", "Featured comment", "Pinned"):
+    # read as a name, it became a comment of its own.
+    _p("badge_line", "furniture",
+       r"^(?:picked|(?:guardian|nyt|staff|editors?['’]?s?|readers?['’]?|times) picks?|featured(?: comment)?|top comment|"
+       r"highlighted(?: comment)?|pinned(?: comment)?(?: by (?:the )?(?:moderators?|\w+))?)\s*$",
+       0.5, NAVIGATION, ("newspaper", "disqus"), 40),
     _p("form", "form",
        r"^(?:leave a (?:reply|comment)(?:\s+(?:to \S.*|cancel reply))?|post (?:a )?comment|add (?:a|your) comment|write a comment.*|cancel reply|"
        r"your email address will not be published.*|required fields are marked.*|(?:name|email|e-mail|website|comment)\s*\*?|"
