@@ -84,3 +84,75 @@ def test_a_badge_line_above_a_header_is_furniture_not_a_comment():
         assert [(c.id, c.author) for c in page.comments] == [("c1", "JohnSmith84"), ("c1.1", "MaryJ"), ("c2", "Frank_W")], badge
         assert badge not in " ".join(c.text for c in page.comments)
         assert any(b.text == badge and b.kind == "navigation" for b in page.boilerplate)
+
+
+FRENCH = """\
+Le conseil municipal approuve une nouvelle piste cyclable
+
+Le conseil municipal a voté mardi en faveur d'une nouvelle piste cyclable protégée le long de la Grand-Rue.
+
+Les travaux commenceront en juin et devraient durer quatre mois.
+
+12 commentaires
+
+Trier par : Les plus récents
+
+Marc Dupont
+il y a 3 heures
+Enfin ! La Grand-Rue est un piège mortel pour les cyclistes.
+Répondre · Signaler
+
+    Sophie Bernard
+    il y a 2 heures
+    Dites ça aux commerçants qui vont perdre la moitié de leur clientèle.
+    Répondre · Signaler
+
+Pierre Lefèvre
+il y a une heure
+Encore du gaspillage d'argent public.
+Répondre · Signaler
+
+Voir plus de commentaires
+"""
+
+SPANISH = """\
+El ayuntamiento aprueba un nuevo carril bici
+
+El pleno del ayuntamiento aprobó el martes un nuevo carril bici protegido a lo largo de la calle Mayor.
+
+Las obras comenzarán en junio y durarán cuatro meses.
+
+12 comentarios
+
+Ordenar por: más recientes
+
+Carlos Ruiz
+hace 3 horas
+Por fin. La calle Mayor es una trampa mortal para los ciclistas.
+Responder · Denunciar
+
+    Lucía Fernández
+    hace 2 horas
+    Díselo a los comerciantes que van a perder la mitad de sus clientes.
+    Responder · Denunciar
+
+Javier López
+hace una hora
+Otro despilfarro de dinero público.
+Responder · Denunciar
+
+Cargar más comentarios
+"""
+
+
+def test_french_and_spanish_comment_sections_are_found():
+    # Finding 4: a French or Spanish thread ("12 commentaires", "il y a 3 heures",
+    # "Répondre · Signaler") was left in the article: no comments at all, so unscored.
+    for text, when in ((FRENCH, "il y a 3 heures"), (SPANISH, "hace 3 horas")):
+        page, ledger = segment_lines(text, "p")
+        assert [(c.id, c.parent_id, c.author) for c in page.comments] == [
+            ("c1", None, page.comments[0].author), ("c1.1", "c1", page.comments[1].author), ("c2", None, page.comments[2].author)]
+        assert page.comments[0].timestamp == when
+        assert all("·" not in c.text and "\n" not in c.text for c in page.comments)
+        assert "commentaires" not in page.article and "comentarios" not in page.article
+        assert {b.text for b in page.boilerplate} >= {text.splitlines()[-1], text.splitlines()[6]}

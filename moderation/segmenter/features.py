@@ -36,7 +36,7 @@ _DIGIT = re.compile(r"\d")
 #: (Not one case-insensitive alternation with the words below: that scans each
 #: line once per alternative and cost a fifth of the segmenter's time.)
 _DIGITS = re.compile(r"\d(?:[:./-]\d|\d{3})")
-_AGO = re.compile(r"\bago\b|\bvor\s+(?:\d|ein)")
+_AGO = re.compile(r"\bago\b|\bvor\s+(?:\d|ein)|\bil\s+y\s+a\s+(?:\d|une?\b)|\bhace\s+(?:\d|una?\b)")
 DATE_LEAD_CHARS = 40
 
 
@@ -45,7 +45,7 @@ def _word_date(low: str) -> bool:
     for w in DATE_WORDS:
         if w in low:
             return True
-    return ("ago" in low or "vor " in low) and _AGO.search(low) is not None
+    return ("ago" in low or "vor " in low or "y a " in low or "hace " in low) and _AGO.search(low) is not None
 
 
 @dataclass(slots=True)

@@ -47,6 +47,8 @@ SHORT_DATE = rf"(?:(?:{WEEKDAY}\s+)?(?:{MONTH}\s+{DAY}|{DAY}\s+{MONTH}))"
 DATE_WORDS = ("just now", "yesterday", "today", "gestern", "heute")
 AGO = (r"(?:\d+|an?|one)\s+(?:second|sec|minute|min|hour|hr|day|week|month|year|yr)s?\.?\s+ago"
        r"|vor\s+(?:\d+|einer?|einem)\s+(?:sekunden?|minuten?|stunden?|tag(?:en)?|wochen?|monat(?:en)?|jahr(?:en)?)"
+       r"|il\s+y\s+a\s+(?:\d+|une?)\s+(?:secondes?|minutes?|heures?|jours?|semaines?|mois|ans?)"
+       r"|hace\s+(?:\d+|una?)\s+(?:segundos?|minutos?|horas?|d[ií]as?|semanas?|mes(?:es)?|años?)"
        r"|" + "|".join(DATE_WORDS))
 SHORT_AGO = r"\d+\s?(?:s|m|min|h|hr|d|w|mo|y|yr)\.?"
 #: A date and/or time, as printed beside a comment.
@@ -56,7 +58,7 @@ WHEN = (rf"(?:{DATE}(?:,?\s*(?:at|um|@|-|\||/)?\s*{CLOCK})?|{SHORT_DATE},?\s*(?:
 #: (The lookahead lets the engine skip, cheaply, positions where no date can start.)
 WHEN_SEARCH = re.compile(
     r"(?=[\d@]|(?:mon|tue|wed|thu|fri|sat|sun|jan|feb|mar|mär|apr|ma[yi]|jun|jul|aug|sep|o[ck]t|nov|de[cz]|an?\s|one\s|"
-    r"vor\s|" + "|".join(DATE_WORDS) + "))"
+    r"vor\s|il\s|hace\s|" + "|".join(DATE_WORDS) + "))"
     rf"(?:{WHEN})", re.I)
 
 NAME = r"[^\s•·|:][^•·|\n]{0,48}?"
@@ -91,12 +93,13 @@ def _p(name, role, pattern, weight=0.0, kind=None, layouts=(), max_len=200, flag
 
 
 
-#: Thread vocabulary in the languages we have pages for (English, German). A new
+#: Thread vocabulary in the languages we have pages for (English, German, French,
+#: Spanish). A new
 #: language is a few words here, not new patterns.
-COMMENTS = r"(?:comments?|kommentare?)"
-REPLY = r"(?:reply|antworten)"
-SHARE_W = r"(?:share|teilen)"
-REPORT = r"(?:report|melden)"
+COMMENTS = r"(?:comments?|kommentare?|commentaires?|comentarios?)"
+REPLY = r"(?:reply|antworten|répondre|responder)"
+SHARE_W = r"(?:share|teilen|partager|compartir)"
+REPORT = r"(?:report|melden|signaler|denunciar|reportar)"
 
 #: Words (and fixed phrases) a line of thread links is made of: "Reply | Report | 👍 4",
 #: "+18 | −2 • Reply", "Page 1 of 3", "Continue this thread →", "Log in to Reply".
@@ -117,7 +120,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"|(?:what (?:our )?readers (?:say|think)))\s*:?\s*$",
        5.0, NAVIGATION, ("disqus", "newspaper", "posted-by", "seed")),
     _p("wp_thoughts_on", "thread_header",
-       rf"^(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:thoughts?|responses?|{COMMENTS}|replies)\s+(?:on|to|zu)\s+[“\"'‘„«].*$",
+       rf"^(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:thoughts?|responses?|{COMMENTS}|replies|réflexions?|réponses?|respuestas?)\s+(?:on|to|zu|sur|en|a)\s+[“\"'‘„«].*$",
        5.0, NAVIGATION, ("wordpress",)),
     _p("reddit_sort", "thread_header", r"^(?:(?:sort(?:ed)? by|sortieren nach):?\s*(?:best|top|new|old(?:est)?|controversial|q&a|newest|beste|neueste|älteste)\b.*)$",
        3.0, NAVIGATION, ("disqus", "reddit")),
@@ -192,7 +195,8 @@ PATTERNS: tuple[LinePattern, ...] = (
        rf"|^(?:{REPLY}(?:\s*[↓→])?|{REPORT}(?: this)?(?: comment| post| abuse)?|flag(?: this)?(?: comment)?|{SHARE_W}\s*›?|permalink|edit|delete|link|parent|"
        r"save|give award|more replies|load more(?: comments| replies)?|show (?:more|\d+ more)?\s*(?:replies|comments)?|"
        r"view (?:more|\d+ more|all)?\s*(?:replies|comments)|see more|continue this thread|"
-       r"hide replies|\d+ (?:more )?repl(?:y|ies)|collapse|expand|(?:weitere|mehr) (?:kommentare|antworten)(?: laden| anzeigen)?)"
+       r"hide replies|\d+ (?:more )?repl(?:y|ies)|collapse|expand|(?:weitere|mehr) (?:kommentare|antworten)(?: laden| anzeigen)?|"
+       r"(?:voir|afficher|charger) plus de (?:commentaires|réponses)|(?:cargar|ver|mostrar) más (?:comentarios|respuestas))"
        # (a possessive loop: "reply reply reply ... x" backtracked exponentially)
        rf"(?:\s*[•·|›]*\s*(?:{REPLY}|{SHARE_W}|{REPORT}|save|flag|follow|permalink|embed|edit|give award|link|parent|like|\d+)\s*›?)*+"
        r"(?:\s*\(\d+ (?:more )?(?:repl(?:y|ies)|comments?)\))?\s*$",
@@ -203,7 +207,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        rf"(?:\s*(?:{LINK_TOKEN}|[-+−]?\d[\d,.]*+k?|[△▽▲▼↑↓⬆⬇👍👎•·|/›»«→←()\[\]:]))*+\s*$",
        0.7, NAVIGATION, ("all",), 80),
     _p("sort_login", "furniture",
-       r"^(?:sort by\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
+       r"^(?:sort by\b.*|trier par\b.*|ordenar por\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
        # "Sign in or create your Guardian account to join the discussion."
        r"(?:sign in|log ?in|register)(?: or (?:create|register|sign up)\b.{0,40}?)? to (?:join the (?:discussion|conversation)|comment|reply|post a comment)\W*|"
        r"(?:best|worst|highest|lowest) rated|"
