@@ -156,3 +156,14 @@ def test_french_and_spanish_comment_sections_are_found():
         assert all("·" not in c.text and "\n" not in c.text for c in page.comments)
         assert "commentaires" not in page.article and "comentarios" not in page.article
         assert {b.text for b in page.boilerplate} >= {text.splitlines()[-1], text.splitlines()[6]}
+
+
+def test_an_empty_threads_notice_is_not_a_comment():
+    # Finding 5: "Be the first to comment" under "0 comments" became a comment (and was scored).
+    for notice in ("Be the first to comment", "Be the first to comment!", "No comments yet.",
+                   "There are no comments yet", "Start the conversation"):
+        text = ("Council approves new cycle lane\n\nThe council voted on Tuesday to approve a new protected "
+                f"cycle lane along the High Street.\n\n0 comments\n\n{notice}\n\nLeave a Reply\n\nComment *\n\nPost Comment\n")
+        page = segment_page(text, "p")
+        assert page.comments == [], notice
+        assert any(b.text == notice and b.kind == "footer" for b in page.boilerplate)

@@ -168,7 +168,10 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"(?:we|you) (?:are|were) (?:unable|not able) to (?:load|show).*comments.*|"
        # Daily Mail: "The comments below have not been moderated.", "The views expressed in the
        # contents above are those of our users and do not necessarily reflect the views of MailOnline."
-       r"the comments below have not been moderated\.?|the views expressed in the contents above are those of our users\b.*)$",
+       r"the comments below have not been moderated\.?|the views expressed in the contents above are those of our users\b.*|"
+       # an empty thread's notice: "Be the first to comment", "No comments yet"
+       r"be the first to (?:comment|reply|leave a comment|share your (?:thoughts|views|opinion))(?: on this (?:article|story|post))?\W*|"
+       r"(?:there are )?no comments(?: yet| so far)?(?: on this (?:article|story|post))?\W*|start the conversation\W*)$",
        0.0, FOOTER, ("all",)),
     _p("caption", "boilerplate",
        r"^(?:image caption|caption|image|picture|photo(?:graph)?)\s*:\s*(?:\S+\s+){4,}\S.*$",
