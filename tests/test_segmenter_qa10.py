@@ -167,3 +167,46 @@ def test_an_empty_threads_notice_is_not_a_comment():
         page = segment_page(text, "p")
         assert page.comments == [], notice
         assert any(b.text == notice and b.kind == "footer" for b in page.boilerplate)
+
+
+FACEBOOK = """\
+Council approves new cycle lane on High Street
+
+By Jane Smith
+5 March 2024
+
+The council voted on Tuesday to approve a new protected cycle lane along the length of the High Street.
+
+Traders have raised concerns about the loss of parking spaces outside their shops.
+
+3 comments
+
+Sort by Oldest
+
+Mark Taylor
+About time. The High Street is a death trap for cyclists.
+Like · Reply · 2h
+
+    Sue Brown
+    Tell that to the shop owners who will lose half their trade.
+    Like · Reply · 1h
+
+Peter Jones
+Waste of money as usual.
+Like · Reply · 45m
+
+View 2 more comments
+"""
+
+
+def test_facebook_plugin_name_above_and_like_reply_time_below():
+    # Finding 6: Facebook's comments plugin ("NAME" / text / "Like · Reply · 2h") gave
+    # 2 comments: the link line read as the next commenter's name, names left in the text.
+    page, ledger = segment_lines(FACEBOOK, "p")
+    assert [(c.id, c.parent_id, c.author, c.timestamp, c.text) for c in page.comments] == [
+        ("c1", None, "Mark Taylor", "2h", "About time. The High Street is a death trap for cyclists."),
+        ("c1.1", "c1", "Sue Brown", "1h", "Tell that to the shop owners who will lose half their trade."),
+        ("c2", None, "Peter Jones", "45m", "Waste of money as usual."),
+    ]
+    assert "loss of parking spaces" in page.article
+    assert [ledger[n] for n in (14, 15, 16, 18)] == ["comment:c1", "comment:c1", "comment:c1", "comment:c1.1"]

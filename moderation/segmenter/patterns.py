@@ -264,6 +264,12 @@ PATTERNS: tuple[LinePattern, ...] = (
        rf"^(?P<author>{NAME})(?:\s+[→>➦↪]\s*(?P<parent>[^•·]{{2,40}}?))?\s*[•·]\s*(?P<when>{AGO}|{WHEN}|edited\b.*|{SHORT_AGO}(?:\s+ago)?)"
        rf"(?:\s*[•·]\s*edited.*)?$",
        1.5, None, ("disqus", "reddit"), 120, keywords=("•", "·")),
+    # Facebook's comments plugin (and Instagram's, LinkedIn's): the name above the text,
+    # then "Like · Reply · 2h" below it; the time closes the comment.
+    _p("links_when_trailer", "trailer",
+       rf"^(?:(?:like|love|{REPLY}|{SHARE_W}|{REPORT}|translate|see translation|edited|\d+\s*(?:likes?|replies|reactions?)|\d+)"
+       rf"(?:\s*[·•|]\s*|\s+)){{1,5}}(?P<when>{SHORT_AGO}|{AGO})(?:\s*[·•|]\s*(?:edited|\d+))?\s*$",
+       1.5, None, ("facebook",), 80),
     _p("posted_trailer", "trailer",
        rf"^posted by:\s*(?P<author>{NAME})\s*\|\s*(?P<when>{WHEN})\.?$", 1.5, None, ("typepad",)),
     _p("posted_by", "start",

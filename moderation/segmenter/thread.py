@@ -19,7 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from moderation.records import BoilerplateLine, Comment
-from moderation.segmenter.features import LineInfo
+from moderation.segmenter.features import LineInfo, _name_like
 from moderation.segmenter.patterns import AT_REPLY, NAVIGATION, WHEN_SEARCH
 
 BOILERPLATE_ROLES = {"boilerplate", "thread_header", "furniture", "form", "nav_heading"}
@@ -39,6 +39,9 @@ class _Draft:
     body: list[tuple[int, str]] = field(default_factory=list)  #: (line, text) incl. blanks as ""
     closed: bool = False
     index: int = -1
+    #: closed by a signature with a time and no name ("Like · Reply · 2h"): the
+    #: name is the comment's first line (Facebook's comments plugin)
+    name_above: bool = False
 
     @property
     def has_text(self) -> bool:
@@ -66,7 +69,9 @@ def _clean_when(when: str | None) -> str | None:
 #: Header patterns that always sit above their comment's text.
 LEAD = {"says", "dated_said", "wrote", "disqus_header", "reddit_old_header", "slashdot", "posted_by", "level"}
 #: Signature patterns that always sit below it.
-TRAIL = {"by_trailer", "posted_trailer"}
+TRAIL = {"by_trailer", "posted_trailer", "links_when_trailer"}
+#: Signatures without a name, whose comment starts with the commenter's name.
+NAME_ABOVE_TRAILERS = {"links_when_trailer"}
 HEADERISH = {"lead", "meta", "name", "trailer", "reply_to", "deleted"}
 
 
@@ -249,6 +254,9 @@ def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | 
             if not unit.opens:
                 d.closed = True
                 current = None
+                if d.author is None and any(infos[j].match is not None and infos[j].match.pattern.name in NAME_ABOVE_TRAILERS
+                                            for j in unit.lines):
+                    d.name_above = True
             continue
         if i in in_unit:
             continue
@@ -332,6 +340,11 @@ def _build_tree(drafts: list[_Draft], thread, thread_title, source) -> list[Comm
             body.pop()
         if d.author and body and body[0].casefold() == d.author.casefold():
             body = body[1:]  # the name shown above a signed comment: metadata, not words
+            while body and not body[0]:
+                body = body[1:]
+        if d.name_above and d.author is None and len([t for t in body if t]) >= 2 and _name_like(body[0]):
+            d.author = body[0]  # "Mark Taylor" / text / "Like · Reply · 2h"
+            body = body[1:]
             while body and not body[0]:
                 body = body[1:]
         parent_name = d.parent_name
