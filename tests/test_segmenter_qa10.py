@@ -210,3 +210,68 @@ def test_facebook_plugin_name_above_and_like_reply_time_below():
     ]
     assert "loss of parking spaces" in page.article
     assert [ledger[n] for n in (14, 15, 16, 18)] == ["comment:c1", "comment:c1", "comment:c1", "comment:c1.1"]
+
+
+REDDIT_NEW = """\
+Council to close six libraries
+
+The county council has confirmed plans to close six libraries to save £2m a year.
+
+Sort by:
+Best
+
+Search Comments
+
+Expand comment search
+
+Comment Section
+
+throwaway_4412
+•
+5h ago
+
+This is a disgrace. Libraries are the only warm free space left.
+
+128
+
+Reply
+Award
+Share
+
+    bookworm_uk
+    •
+    4h ago
+
+    Exactly. Mine is where kids do homework.
+
+    41
+
+    Reply
+    Award
+    Share
+
+realist_dave
+•
+3h ago
+
+Nobody uses them anymore, just shut them.
+
+-12
+
+Reply
+Award
+Share
+"""
+
+
+def test_new_reddit_copied_as_text_name_dot_time_on_three_lines():
+    # Finding 7: new Reddit's "NAME" / "•" / "5h ago" header, a vote count a blank line
+    # above "Reply", and "Search Comments" gave comments whose text held the header,
+    # the votes and the search box.
+    page = segment_page(REDDIT_NEW, "p")
+    assert [(c.id, c.parent_id, c.author, c.timestamp, c.text) for c in page.comments] == [
+        ("c1", None, "throwaway_4412", "5h ago", "This is a disgrace. Libraries are the only warm free space left."),
+        ("c1.1", "c1", "bookworm_uk", "4h ago", "Exactly. Mine is where kids do homework."),
+        ("c2", None, "realist_dave", "3h ago", "Nobody uses them anymore, just shut them."),
+    ]
+    assert {"128", "41", "-12", "Search Comments", "Comment Section"} <= {b.text for b in page.boilerplate}

@@ -116,7 +116,7 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("count_comments", "thread_header",
        rf"^(?:(?:all\s+)?\d[\d,.]*k?\s+(?:{COMMENTS}|responses?|replies|reactions?)|(?:reader\s+)?{COMMENTS}\s*\(\s*\d[\d,]*\s*\)"
        rf"|(?:show|view|see|read)\s+(?:all\s+)?\d*\s*comments?(?:\s*[>›»→])?|{COMMENTS}|(?:your|readers?'?|reader)\s+(?:comments|views)"
-       r"|join the (?:discussion|conversation)\W*"
+       r"|join the (?:discussion|conversation)\W*|comment section"
        r"|(?:what (?:our )?readers (?:say|think)))\s*:?\s*$",
        5.0, NAVIGATION, ("disqus", "newspaper", "posted-by", "seed")),
     _p("wp_thoughts_on", "thread_header",
@@ -210,7 +210,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        rf"(?:\s*(?:{LINK_TOKEN}|[-+−]?\d[\d,.]*+k?|[△▽▲▼↑↓⬆⬇👍👎•·|/›»«→←()\[\]:]))*+\s*$",
        0.7, NAVIGATION, ("all",), 80),
     _p("sort_login", "furniture",
-       r"^(?:sort by\b.*|trier par\b.*|ordenar por\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
+       r"^(?:sort by\b.*|trier par\b.*|search comments|expand comment search|ordenar por\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
        # "Sign in or create your Guardian account to join the discussion."
        r"(?:sign in|log ?in|register)(?: or (?:create|register|sign up)\b.{0,40}?)? to (?:join the (?:discussion|conversation)|comment|reply|post a comment)\W*|"
        r"(?:best|worst|highest|lowest) rated|"
@@ -279,8 +279,11 @@ PATTERNS: tuple[LinePattern, ...] = (
        rf"^(?:by|—|--|-|~)\s*(?P<author>{NAME})\s+(?:on|at|[|,•·-])\s*(?P<when>{WHEN})\.?\s*(?:[|•·]\s*(?:reply|permalink|report|link)\s*)*$",
        1.5, None, ("typepad", "blog")),
     _p("timestamp", "timestamp",
-       rf"^(?:(?:posted|published|updated|added|commented)(?:\s+on)?:?\s*)?(?P<when>{WHEN})\.?\s*(?:\(edited\))?$",
+       rf"^(?:(?:posted|published|updated|added|commented)(?:\s+on)?:?\s*)?(?P<when>{WHEN}|{SHORT_AGO}\s*ago)\.?\s*(?:\(edited\))?$",
        0.6, None, ("all",), 80),
+    # New Reddit copied as text: "NAME" / "•" / "5h ago", the separator on a line of its
+    # own between the name and the time. It joins them (a date's part, no date in it).
+    _p("separator_line", "timestamp", r"^[•·]$", 0.0, None, ("reddit",), 1),
     # -- items opening a comment with its text inline --------------------
     _p("numbered_item", "item", r"^(?P<marker>\d{1,4}[.)])\s+(?P<rest>\S.*)$", 0.0, None, ("seed",), 100_000),
     _p("bullet_item", "item", r"^(?P<marker>[•◦▪‣●○·∙*–↳↪⤷-])\s+(?P<rest>\S.*)$", 0.0, None, ("seed",), 100_000),

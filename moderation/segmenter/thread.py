@@ -206,8 +206,20 @@ def _vote_counts_beside_links(infos: list[LineInfo], roles: list[str]) -> None:
         if role not in ("text", "name") or _BARE_COUNT.match(infos[i].line.text) is None:
             continue
         if any(0 <= j < len(roles) and roles[j].startswith("boilerplate:")
-               and infos[j].role in ("furniture", "boilerplate") for j in (i - 1, i + 1)):
+               and infos[j].role in ("furniture", "boilerplate") for j in _neighbours(roles, i)):
             roles[i] = f"boilerplate:{NAVIGATION}"
+
+
+def _neighbours(roles: list[str], i: int) -> tuple[int, int]:
+    """The nearest non-blank lines above and below line i (new Reddit puts a blank
+    line between a vote count and its "Reply")."""
+    up = i - 1
+    while up >= 0 and roles[up] == "blank":
+        up -= 1
+    down = i + 1
+    while down < len(roles) and roles[down] == "blank":
+        down += 1
+    return up, down
 
 
 def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | None,
