@@ -275,3 +275,59 @@ def test_new_reddit_copied_as_text_name_dot_time_on_three_lines():
         ("c2", None, "realist_dave", "3h ago", "Nobody uses them anymore, just shut them."),
     ]
     assert {"128", "41", "-12", "Search Comments", "Comment Section"} <= {b.text for b in page.boilerplate}
+
+
+SUBSTACK = """\
+Why local news matters
+
+Local papers are closing at a rate of two a week, and the gap they leave is being filled by rumour.
+
+This matters for democracy.
+
+Discussion about this post
+
+Comments
+Restacks
+
+Jane Doe
+Mar 5
+
+Brilliant piece. Our town lost its paper in 2019.
+
+Like (3)
+Reply
+Share
+
+    Author
+    Mar 5
+
+    Thank you Jane, sorry to hear that.
+
+    Like
+    Reply
+    Share
+
+Bob K
+Mar 6
+
+Local papers were dying long before the internet.
+
+Like
+Reply
+Share
+
+2 more comments...
+"""
+
+
+def test_substack_thread_with_month_day_dates():
+    # Finding 8: Substack's "NAME" / "Mar 5" (a date without a year) was not a header:
+    # names and dates went into the text, "Restacks" and "2 more comments..." were comments.
+    page = segment_page(SUBSTACK, "p")
+    assert [(c.id, c.parent_id, c.author, c.timestamp, c.text) for c in page.comments] == [
+        ("c1", None, "Jane Doe", "Mar 5", "Brilliant piece. Our town lost its paper in 2019."),
+        ("c1.1", "c1", "Author", "Mar 5", "Thank you Jane, sorry to hear that."),
+        ("c2", None, "Bob K", "Mar 6", "Local papers were dying long before the internet."),
+    ]
+    assert {"Discussion about this post", "Restacks", "2 more comments..."} <= {b.text for b in page.boilerplate}
+    assert page.article.endswith("This matters for democracy.")

@@ -41,7 +41,8 @@ DAY = r"\d{1,2}(?:st|nd|rd|th)?\.?"
 DATE = (rf"(?:(?:{WEEKDAY}\s+)?(?:{MONTH}\s+{DAY},?\s+\d{{4}}|{DAY}\s+{MONTH},?\s+\d{{4}}"
         rf"|\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]\d{{2}}:\d{{2}}(?::\d{{2}})?Z?)?"
         rf"|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}))")
-#: A date without a year only counts with a clock beside it ("July 23, @08:25PM").
+#: A date without a year only counts with a clock beside it ("July 23, @08:25PM"),
+#: or alone on its line (Substack's "Mar 5" under the commenter's name).
 SHORT_DATE = rf"(?:(?:{WEEKDAY}\s+)?(?:{MONTH}\s+{DAY}|{DAY}\s+{MONTH}))"
 #: Dates that are words alone (the segmenter's line features look for these too).
 DATE_WORDS = ("just now", "yesterday", "today", "gestern", "heute")
@@ -116,7 +117,7 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("count_comments", "thread_header",
        rf"^(?:(?:all\s+)?\d[\d,.]*k?\s+(?:{COMMENTS}|responses?|replies|reactions?)|(?:reader\s+)?{COMMENTS}\s*\(\s*\d[\d,]*\s*\)"
        rf"|(?:show|view|see|read)\s+(?:all\s+)?\d*\s*comments?(?:\s*[>›»→])?|{COMMENTS}|(?:your|readers?'?|reader)\s+(?:comments|views)"
-       r"|join the (?:discussion|conversation)\W*|comment section"
+       r"|join the (?:discussion|conversation)\W*|comment section|discussion about this (?:post|article|story)"
        r"|(?:what (?:our )?readers (?:say|think)))\s*:?\s*$",
        5.0, NAVIGATION, ("disqus", "newspaper", "posted-by", "seed")),
     _p("wp_thoughts_on", "thread_header",
@@ -198,7 +199,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        rf"|^(?:{REPLY}(?:\s*[↓→])?|{REPORT}(?: this)?(?: comment| post| abuse)?|flag(?: this)?(?: comment)?|{SHARE_W}\s*›?|permalink|edit|delete|link|parent|"
        r"save|give award|more replies|load more(?: comments| replies)?|show (?:more|\d+ more)?\s*(?:replies|comments)?|"
        r"view (?:more|\d+ more|all)?\s*(?:replies|comments)|see more|continue this thread|"
-       r"hide replies|\d+ (?:more )?repl(?:y|ies)|collapse|expand|(?:weitere|mehr) (?:kommentare|antworten)(?: laden| anzeigen)?|"
+       r"hide replies|\d+ (?:more )?repl(?:y|ies)|\d+ more comments?(?:\.\.\.|…)?|collapse|expand|(?:weitere|mehr) (?:kommentare|antworten)(?: laden| anzeigen)?|"
        r"(?:voir|afficher|charger) plus de (?:commentaires|réponses)|(?:cargar|ver|mostrar) más (?:comentarios|respuestas))"
        # (a possessive loop: "reply reply reply ... x" backtracked exponentially)
        rf"(?:\s*[•·|›]*\s*(?:{REPLY}|{SHARE_W}|{REPORT}|save|flag|follow|permalink|embed|edit|give award|link|parent|like|\d+)\s*›?)*+"
@@ -210,7 +211,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        rf"(?:\s*(?:{LINK_TOKEN}|[-+−]?\d[\d,.]*+k?|[△▽▲▼↑↓⬆⬇👍👎•·|/›»«→←()\[\]:]))*+\s*$",
        0.7, NAVIGATION, ("all",), 80),
     _p("sort_login", "furniture",
-       r"^(?:sort by\b.*|trier par\b.*|search comments|expand comment search|ordenar por\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
+       r"^(?:sort by\b.*|trier par\b.*|search comments|expand comment search|restacks?|ordenar por\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
        # "Sign in or create your Guardian account to join the discussion."
        r"(?:sign in|log ?in|register)(?: or (?:create|register|sign up)\b.{0,40}?)? to (?:join the (?:discussion|conversation)|comment|reply|post a comment)\W*|"
        r"(?:best|worst|highest|lowest) rated|"
@@ -279,7 +280,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        rf"^(?:by|—|--|-|~)\s*(?P<author>{NAME})\s+(?:on|at|[|,•·-])\s*(?P<when>{WHEN})\.?\s*(?:[|•·]\s*(?:reply|permalink|report|link)\s*)*$",
        1.5, None, ("typepad", "blog")),
     _p("timestamp", "timestamp",
-       rf"^(?:(?:posted|published|updated|added|commented)(?:\s+on)?:?\s*)?(?P<when>{WHEN}|{SHORT_AGO}\s*ago)\.?\s*(?:\(edited\))?$",
+       rf"^(?:(?:posted|published|updated|added|commented)(?:\s+on)?:?\s*)?(?P<when>{WHEN}|{SHORT_AGO}\s*ago|{SHORT_DATE})\.?\s*(?:\(edited\))?$",
        0.6, None, ("all",), 80),
     # New Reddit copied as text: "NAME" / "•" / "5h ago", the separator on a line of its
     # own between the name and the time. It joins them (a date's part, no date in it).
