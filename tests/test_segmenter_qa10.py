@@ -331,3 +331,35 @@ def test_substack_thread_with_month_day_dates():
     ]
     assert {"Discussion about this post", "Restacks", "2 more comments..."} <= {b.text for b in page.boilerplate}
     assert page.article.endswith("This matters for democracy.")
+
+
+TIMELINE = """\
+How the cycle lane row unfolded
+
+The plan for a protected cycle lane on the High Street has divided the town for a year. Here is how it happened.
+
+Timeline
+
+Mar 5
+The council publishes the plan{dot}
+
+Apr 12
+Traders launch a petition against it{dot}
+
+May 3
+The petition reaches 5,000 signatures{dot}
+
+June 20
+Councillors vote to approve the lane{dot}
+
+Work is due to start next month.
+"""
+
+
+def test_an_article_timeline_of_dates_without_a_year_stays_article():
+    # Finding 8's follow-up: with "Mar 5" alone a timestamp, an article's timeline
+    # became four comments. Such dates (and names beside them) are no thread evidence.
+    for dot in (".", ""):
+        page = segment_page(TIMELINE.format(dot=dot), "p")
+        assert page.comments == [], dot
+        assert "Councillors vote to approve the lane" in page.article

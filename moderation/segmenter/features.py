@@ -150,6 +150,12 @@ def _beside_a_date(infos: list[LineInfo], i: int) -> bool:
     return False
 
 
+def _only_beside_short_dates(infos: list[LineInfo], i: int) -> bool:
+    """Whether every bare date beside line i is a date without a year ("Mar 5")."""
+    near = [infos[j] for j in (i - 2, i - 1, i + 1, i + 2) if 0 <= j < len(infos) and _bare_date(infos[j])]
+    return bool(near) and all(d.match is not None and d.match.pattern.name == "short_date" for d in near)
+
+
 #: A paragraph this long, not indented under the items, after the last numbered item
 #: means the items were an article list: a thread ends the page.
 PROSE_AFTER_ITEMS_CHARS = 60
@@ -214,6 +220,8 @@ def line_features(lines: list[Line]) -> list[LineInfo]:
             continue
         if _beside_a_date(infos, i):
             info.role, info.weight = "name", WEIGHTS["name_beside_timestamp"]
+            if _only_beside_short_dates(infos, i):
+                info.weight = 0.0  # "Timeline" over "Mar 5": no evidence of a thread
             continue
         nxt = next((infos[j] for j in range(i + 1, min(i + 3, len(infos))) if infos[j].role != "blank"), None)
         if nxt is not None and nxt.role == "text" and nxt.line.indent >= info.line.indent + 2:

@@ -280,8 +280,12 @@ PATTERNS: tuple[LinePattern, ...] = (
        rf"^(?:by|—|--|-|~)\s*(?P<author>{NAME})\s+(?:on|at|[|,•·-])\s*(?P<when>{WHEN})\.?\s*(?:[|•·]\s*(?:reply|permalink|report|link)\s*)*$",
        1.5, None, ("typepad", "blog")),
     _p("timestamp", "timestamp",
-       rf"^(?:(?:posted|published|updated|added|commented)(?:\s+on)?:?\s*)?(?P<when>{WHEN}|{SHORT_AGO}\s*ago|{SHORT_DATE})\.?\s*(?:\(edited\))?$",
+       rf"^(?:(?:posted|published|updated|added|commented)(?:\s+on)?:?\s*)?(?P<when>{WHEN}|{SHORT_AGO}\s*ago)\.?\s*(?:\(edited\))?$",
        0.6, None, ("all",), 80),
+    # Substack's "Mar 5" under a commenter's name: a timestamp in a thread, but no
+    # evidence of one (weight 0, and so is a name beside it): an article's timeline
+    # ("Mar 5" / "The council publishes the plan.") stays article.
+    _p("short_date", "timestamp", rf"^(?P<when>{SHORT_DATE})\.?$", 0.0, None, ("substack",), 40),
     # New Reddit copied as text: "NAME" / "•" / "5h ago", the separator on a line of its
     # own between the name and the time. It joins them (a date's part, no date in it).
     _p("separator_line", "timestamp", r"^[•·]$", 0.0, None, ("reddit",), 1),
