@@ -363,3 +363,53 @@ def test_an_article_timeline_of_dates_without_a_year_stays_article():
         page = segment_page(TIMELINE.format(dot=dot), "p")
         assert page.comments == [], dot
         assert "Councillors vote to approve the lane" in page.article
+
+
+PLUGIN_FURNITURE = """\
+Council approves new cycle lane on High Street
+
+The council voted on Tuesday to approve a new protected cycle lane along the length of the High Street.
+
+Traders have raised concerns about the loss of parking spaces outside their shops.
+
+Comments
+
+Read our community guidelines
+
+Most relevant
+
+Add a comment...
+
+Comment as Guest
+
+Mark Taylor
+Top fan
+About time. The High Street is a death trap for cyclists.
+Like · Reply · 2h
+
+Sue Brown
+Il faut penser aux commerçants.
+See translation
+Like · Reply · 1h
+
+See more comments
+
+Loading comments...
+
+Comments closed
+"""
+
+
+def test_comment_plugin_furniture_is_not_comment_text():
+    # Finding 9: a plugin's own lines ("Read our community guidelines", "Most relevant",
+    # "Add a comment...", "Comment as Guest", "Top fan", "See translation", "See more
+    # comments", "Loading comments...", "Comments closed") became comments or comment text,
+    # and the guidelines link became the first commenter's name.
+    page = segment_page(PLUGIN_FURNITURE, "p")
+    assert [(c.author, c.timestamp, c.text) for c in page.comments] == [
+        ("Mark Taylor", "2h", "About time. The High Street is a death trap for cyclists."),
+        ("Sue Brown", "1h", "Il faut penser aux commerçants."),
+    ]
+    furniture = {"Read our community guidelines", "Most relevant", "Add a comment...", "Comment as Guest", "Top fan",
+                 "See translation", "See more comments", "Loading comments...", "Comments closed"}
+    assert furniture <= {b.text for b in page.boilerplate}

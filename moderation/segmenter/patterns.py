@@ -165,7 +165,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"^(?:(?:©|\(c\)|copyright)\s.*|"
        r"all rights reserved.*|terms (?:of|&) (?:use|service).*|privacy policy.*|back to top\W*|"
        r"(?:the |this )?(?:comments?|discussion|thread|commenting)(?: (?:to|on|for) this (?:entry|post|article|story|page))? "
-       r"(?:are|is|has been|have been) (?:now )?(?:closed|disabled|turned off)(?: (?:for|on) (?:this (?:entry|post|article|story|page)|(?:new )?comments))?\.?|"
+       r"(?:(?:are|is|has been|have been) )?(?:now )?(?:closed|disabled|turned off)(?: (?:for|on) (?:this (?:entry|post|article|story|page)|(?:new )?comments))?\.?|"
        r"(?:we|you) (?:are|were) (?:unable|not able) to (?:load|show).*comments.*|"
        # Daily Mail: "The comments below have not been moderated.", "The views expressed in the
        # contents above are those of our users and do not necessarily reflect the views of MailOnline."
@@ -211,7 +211,11 @@ PATTERNS: tuple[LinePattern, ...] = (
        rf"(?:\s*(?:{LINK_TOKEN}|[-+−]?\d[\d,.]*+k?|[△▽▲▼↑↓⬆⬇👍👎•·|/›»«→←()\[\]:]))*+\s*$",
        0.7, NAVIGATION, ("all",), 80),
     _p("sort_login", "furniture",
-       r"^(?:sort by\b.*|trier par\b.*|search comments|expand comment search|restacks?|ordenar por\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
+       r"^(?:sort by\b.*|trier par\b.*|search comments|expand comment search|restacks?|"
+       # a comment plugin's own lines: sort choices, badges, translation links, moderation links
+       r"(?:most (?:relevant|recent)|top comments|all comments|newest first|oldest first)\s*▾?|"
+       r"(?:see|show) (?:translation|original)|translate|flag as inappropriate|mark as spam|"
+       r"(?:see|show|view|load) (?:more|all|older|newer|previous) comments?(?:\.\.\.|…)?|loading comments(?:\.\.\.|…)?|ordenar por\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
        # "Sign in or create your Guardian account to join the discussion."
        r"(?:sign in|log ?in|register)(?: or (?:create|register|sign up)\b.{0,40}?)? to (?:join the (?:discussion|conversation)|comment|reply|post a comment)\W*|"
        r"(?:best|worst|highest|lowest) rated|"
@@ -227,7 +231,7 @@ PATTERNS: tuple[LinePattern, ...] = (
     # "Guardian Pick", the NYT's "NYT Pick", "Featured comment", "Pinned"):
     # read as a name, it became a comment of its own.
     _p("badge_line", "furniture",
-       r"^(?:picked|(?:guardian|nyt|staff|editors?['’]?s?|readers?['’]?|times) picks?|featured(?: comment)?|top comment|"
+       r"^(?:picked|(?:guardian|nyt|staff|editors?['’]?s?|readers?['’]?|times) picks?|featured(?: comment)?|top comment|top fan|"
        r"highlighted(?: comment)?|pinned(?: comment)?(?: by (?:the )?(?:moderators?|\w+))?)\s*$",
        0.5, NAVIGATION, ("newspaper", "disqus"), 40),
     _p("form", "form",
@@ -235,6 +239,10 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"your email address will not be published.*|required fields are marked.*|(?:name|email|e-mail|website|comment)\s*\*?|"
        r"save my name, email.*|notify me of .*|you must be logged in to post a comment.*|logged in as .*|"
        r"submit(?: comment)?|post|send|\d+ characters? (?:left|remaining)|"
+       r"post your comment|(?:write|add) a (?:comment|reply)(?:\.\.\.|…)?|comment as (?:a )?guest|"
+       r"you must be (?:signed|logged) in to (?:comment|post a comment|reply)\W*|"
+       r"(?:please )?read our (?:community|commenting|comments?) (?:guidelines|standards|rules|policy)\b.*|"
+       r"community (?:guidelines|standards|rules)|"
        r"schreibe einen kommentar|hinterlasse einen kommentar|kommentar (?:absenden|schreiben)|kommentar\s*\*?|"
        r"deine e-mail-adresse wird nicht veröffentlicht.*|erforderliche felder sind .*)\s*$",
        0.5, FOOTER, ("wordpress", "newspaper", "posted-by")),

@@ -279,7 +279,8 @@ def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | 
         if role.startswith("boilerplate:"):
             boiler.append(BoilerplateLine(role.split(":", 1)[1], line.raw.strip(), line.number))
             owner[line.number] = "boilerplate"
-            if info.role == "furniture" and current is not None and current.has_text:
+            if (info.role == "furniture" and current is not None and current.has_text
+                    and info.match.pattern.name != "badge_line"):  # "Top fan" under a name ends nothing
                 current.closed = True  # "Reply • Share ›" ends a comment
             continue
         if role == "item":
