@@ -413,3 +413,11 @@ def test_comment_plugin_furniture_is_not_comment_text():
     furniture = {"Read our community guidelines", "Most relevant", "Add a comment...", "Comment as Guest", "Top fan",
                  "See translation", "See more comments", "Loading comments...", "Comments closed"}
     assert furniture <= {b.text for b in page.boilerplate}
+
+
+def test_facebook_author_is_the_cleaned_name_whatever_the_spaces():
+    # Finding 6 follow-up: the name above the text kept its NBSP ("Mark\xa0Taylor"),
+    # unlike every other layout's author.
+    for text in (FACEBOOK.replace("Mark Taylor", "Mark\u00a0Taylor"), FACEBOOK.replace("\n", "\r\n").replace("    ", "\t")):
+        page = segment_page(text, "p")
+        assert [(c.id, c.author) for c in page.comments] == [("c1", "Mark Taylor"), ("c1.1", "Sue Brown"), ("c2", "Peter Jones")]

@@ -356,7 +356,7 @@ def _build_tree(drafts: list[_Draft], thread, thread_title, source) -> list[Comm
             while body and not body[0]:
                 body = body[1:]
         if d.name_above and d.author is None and len([t for t in body if t]) >= 2 and _name_like(body[0]):
-            d.author = body[0]  # "Mark Taylor" / text / "Like · Reply · 2h"
+            d.author = " ".join(body[0].split())  # "Mark Taylor" / text / "Like · Reply · 2h" (NBSP as a space)
             body = body[1:]
             while body and not body[0]:
                 body = body[1:]
