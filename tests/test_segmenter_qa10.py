@@ -421,3 +421,15 @@ def test_facebook_author_is_the_cleaned_name_whatever_the_spaces():
     for text in (FACEBOOK.replace("Mark Taylor", "Mark\u00a0Taylor"), FACEBOOK.replace("\n", "\r\n").replace("    ", "\t")):
         page = segment_page(text, "p")
         assert [(c.id, c.author) for c in page.comments] == [("c1", "Mark Taylor"), ("c1.1", "Sue Brown"), ("c2", "Peter Jones")]
+
+
+def test_edited_mark_and_comment_number_are_not_part_of_the_author():
+    # Finding 10: "@mark_t 1 hour ago (edited)" gave author "mark_t ( )", and
+    # "#2 Posted by Bill on 5 March 2024 at 10:40" gave "#2 Bill".
+    text = ("Police chief resigns\n\nThe chief constable resigned on Friday after a report criticised the force.\n\n"
+            "142 Comments\n\n@justice_now 3 hours ago\nLong overdue.\nReply\n\n"
+            "@mark_t 1 hour ago (edited)\nThese thugs should all be locked up.\nReply\n\n"
+            "#2 Posted by Bill on 5 March 2024 at 10:40\nWho is going to pay the business rates?\n")
+    page = segment_page(text, "p")
+    assert [(c.author, c.timestamp) for c in page.comments] == [
+        ("justice_now", "3 hours ago"), ("mark_t", "1 hour ago"), ("Bill", "5 March 2024 at 10:40")]

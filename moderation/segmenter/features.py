@@ -28,6 +28,7 @@ NAME_MAX_CHARS = 40
 NAME_MAX_WORDS = 5
 BYLINE_MAX_CHARS = 120
 _BYLINE_NOISE = re.compile(
+    r"\(\s*edited\s*\)|(?<![\w#])#\d+\b|"  # "@mark_t 1 hour ago (edited)", "#2 Posted by Bill on ..."
     r"\b(?:posted|submitted|written|by|on|at|says|said|wrote|writes|responded|replied|to|in reply|reply|permalink|"
     r"quote|report|like|journal|homepage|edited|\d+\s+recs?|recs?)\b|\(#?\d+\)|[|/@:•·~–—\-]+|,(?=\s*(?:,|$))|(?<!\w),", re.I)
 _DATED_BYLINE = DATED_BYLINE
