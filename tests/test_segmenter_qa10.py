@@ -433,3 +433,57 @@ def test_edited_mark_and_comment_number_are_not_part_of_the_author():
     page = segment_page(text, "p")
     assert [(c.author, c.timestamp) for c in page.comments] == [
         ("justice_now", "3 hours ago"), ("mark_t", "1 hour ago"), ("Bill", "5 March 2024 at 10:40")]
+
+
+OPENWEB = """\
+Water bills to rise by 20 per cent
+
+Households in England and Wales will see water bills rise by an average of 20 per cent from April, the regulator said.
+
+87 Comments
+
+Sort by
+Best
+
+Jane Doe
+3h
+Paying more for sewage in the rivers. Brilliant.
+Reply
+24
+1
+Share
+
+    MikeR
+    2h
+    Replying to Jane Doe
+    Nationalise them.
+    Reply
+    9
+    Share
+
+Steve
+1d
+Typical rip-off Britain.
+Reply
+3
+Share
+
+Show More Comments
+"""
+
+
+def test_openweb_name_over_a_bare_relative_time():
+    # Finding 11: OpenWeb's (Spot.IM) "NAME" / "3h" was no header: names and times went
+    # into the text, and "Replying to Jane Doe" split MikeR's reply in two.
+    page = segment_page(OPENWEB, "p")
+    assert [(c.id, c.parent_id, c.author, c.timestamp, c.text) for c in page.comments] == [
+        ("c1", None, "Jane Doe", "3h", "Paying more for sewage in the rivers. Brilliant."),
+        ("c1.1", "c1", "MikeR", "2h", "Nationalise them."),
+        ("c2", None, "Steve", "1d", "Typical rip-off Britain."),
+    ]
+
+
+def test_a_bare_relative_time_list_in_an_article_is_no_thread():
+    text = ("Race results\n\nThe times of the first three finishers in the relay were close this year.\n\n"
+            "Team Red\n3h\nThey led from the start.\n\nTeam Blue\n4h\nThey finished strongly.\n")
+    assert segment_page(text, "p").comments == []

@@ -152,9 +152,9 @@ def _beside_a_date(infos: list[LineInfo], i: int) -> bool:
 
 
 def _only_beside_short_dates(infos: list[LineInfo], i: int) -> bool:
-    """Whether every bare date beside line i is a date without a year ("Mar 5")."""
+    """Whether every bare date beside line i is a date without a year ("Mar 5") or a bare "3h"."""
     near = [infos[j] for j in (i - 2, i - 1, i + 1, i + 2) if 0 <= j < len(infos) and _bare_date(infos[j])]
-    return bool(near) and all(d.match is not None and d.match.pattern.name == "short_date" for d in near)
+    return bool(near) and all(d.match is not None and d.match.pattern.name in ("short_date", "short_ago") for d in near)
 
 
 #: A paragraph this long, not indented under the items, after the last numbered item

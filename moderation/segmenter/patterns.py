@@ -294,6 +294,8 @@ PATTERNS: tuple[LinePattern, ...] = (
     # evidence of one (weight 0, and so is a name beside it): an article's timeline
     # ("Mar 5" / "The council publishes the plan.") stays article.
     _p("short_date", "timestamp", rf"^(?P<when>{SHORT_DATE})\.?$", 0.0, None, ("substack",), 40),
+    # OpenWeb (Spot.IM) and others: "3h", "1d" alone under the name; no evidence either.
+    _p("short_ago", "timestamp", rf"^(?P<when>{SHORT_AGO})$", 0.0, None, ("openweb",), 8),
     # New Reddit copied as text: "NAME" / "•" / "5h ago", the separator on a line of its
     # own between the name and the time. It joins them (a date's part, no date in it).
     _p("separator_line", "timestamp", r"^[•·]$", 0.0, None, ("reddit",), 1),
