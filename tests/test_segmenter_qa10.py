@@ -487,3 +487,18 @@ def test_a_bare_relative_time_list_in_an_article_is_no_thread():
     text = ("Race results\n\nThe times of the first three finishers in the relay were close this year.\n\n"
             "Team Red\n3h\nThey led from the start.\n\nTeam Blue\n4h\nThey finished strongly.\n")
     assert segment_page(text, "p").comments == []
+
+
+def test_a_page_of_facebook_plugin_comments_alone_keeps_its_first_comment():
+    # Finding 12: with no article above, the first commenter's name was the headline and
+    # their comment the article: never scored.
+    only = FACEBOOK[FACEBOOK.index("Mark Taylor"):]
+    page = segment_page(only, "p")
+    assert page.title == "" and page.article == ""
+    assert [(c.id, c.author, c.text) for c in page.comments][:1] == [
+        ("c1", "Mark Taylor", "About time. The High Street is a death trap for cyclists.")]
+    assert len(page.comments) == 3
+    # an article whose headline sits above its first paragraph is still an article
+    page = segment_page("Cycle lane approved\nThe council approved the new cycle lane on the High Street on Tuesday.\n\nMark Taylor\nGood.\nLike · Reply · 2h\n\n"
+                        "Sue Brown\nBad.\nLike · Reply · 1h\n", "p")
+    assert page.title == "Cycle lane approved" and [c.author for c in page.comments] == ["Mark Taylor", "Sue Brown"]

@@ -5,9 +5,9 @@ from __future__ import annotations
 from moderation.records import Page
 from moderation.segmenter.article import join_paragraphs, split_article
 from moderation.segmenter.boundary import MIN_THREAD_EVIDENCE, thread_start
-from moderation.segmenter.features import line_features
+from moderation.segmenter.features import _name_like, line_features
 from moderation.segmenter.lines import decode_page, split_lines
-from moderation.segmenter.thread import LEAD, plan_thread, split_thread
+from moderation.segmenter.thread import LEAD, NAME_ABOVE_TRAILERS, plan_thread, split_thread
 
 
 def segment_page(text: str | bytes, source: str | None = None) -> Page:
@@ -71,6 +71,8 @@ def _opens_a_page(infos, first: int) -> bool:
     comment-section heading and more such name-and-date headers follow (a
     page of newspaper-style comments: "Margaret Lowe / 16 March 2023 at 7:45pm")."""
     info = infos[first]
+    if _opens_with_name_above_trailer(infos, first):
+        return True
     if info.weight <= 0:
         return False
     if info.role == "name":
@@ -86,6 +88,20 @@ def _opens_a_page(infos, first: int) -> bool:
         return gaps[0] <= 2 * max(gaps[1:]) + 200
     return info.role in ("thread_header", "level", "item") or (
         info.role == "start" and info.match.pattern.name in LEAD)
+
+
+def _opens_with_name_above_trailer(infos, first: int) -> bool:
+    """A page of Facebook-plugin comments alone: a name-like first line, then the
+    comment's text and its "Like · Reply · 2h" in the same block (no blank line).
+    Read as a headline, the first comment went into the article, unscored."""
+    if infos[first].role != "text" or not _name_like(infos[first].line.text):
+        return False
+    for info in infos[first + 1:]:
+        if info.role == "blank":
+            return False
+        if info.weight > 0:
+            return info.match is not None and info.match.pattern.name in NAME_ABOVE_TRAILERS
+    return False
 
 
 TITLE_MAX_CHARS = 200
