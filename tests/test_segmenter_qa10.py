@@ -502,3 +502,19 @@ def test_a_page_of_facebook_plugin_comments_alone_keeps_its_first_comment():
     page = segment_page("Cycle lane approved\nThe council approved the new cycle lane on the High Street on Tuesday.\n\nMark Taylor\nGood.\nLike · Reply · 2h\n\n"
                         "Sue Brown\nBad.\nLike · Reply · 1h\n", "p")
     assert page.title == "Cycle lane approved" and [c.author for c in page.comments] == ["Mark Taylor", "Sue Brown"]
+
+
+def test_pages_of_openweb_or_substack_comments_alone_keep_every_comment():
+    # Finding 13: a page of such comments alone (no article, "Show More Comments" at the
+    # end) was all article: the first name the headline, no comment found, nothing scored.
+    for text, first in ((OPENWEB, "Jane Doe"), (SUBSTACK, "Jane Doe")):
+        only = text[text.index(first):]
+        page = segment_page(only, "p")
+        assert page.title == "" and page.article == ""
+        assert [c.author for c in page.comments] == [first, *(c.author for c in segment_page(text).comments[1:])]
+        assert page.comments[0].text == segment_page(text).comments[0].text
+    # an article whose headline sits above a short date is still an article
+    text = ("Cycle lane approved\nMar 5\n\n" + "The council approved the new cycle lane on the High Street on Tuesday. " * 8
+            + "\n\nJane Doe\nMar 5\n\nGood.\n\nLike\nReply\n\nBob K\nMar 6\n\nBad.\n\nLike\nReply\n")
+    page = segment_page(text, "p")
+    assert page.title == "Cycle lane approved"

@@ -42,6 +42,8 @@ def segment_lines(text: str | bytes, source: str | None = None) -> tuple[Page, d
     if k is None:
         k = len(infos)
     else:
+        if search_from == first and infos[first].role == "name":
+            k = first  # a page of comments alone: all of it (its first name may weigh 0, "Jane Doe" / "3h")
         k = _skip_to_thread_header(infos, k)
         plan = plan_thread(infos[k:])
         k2 = _extend_back_over_first_comment(infos, k, search_from, plan)
@@ -73,13 +75,14 @@ def _opens_a_page(infos, first: int) -> bool:
     info = infos[first]
     if _opens_with_name_above_trailer(infos, first):
         return True
-    if info.weight <= 0:
+    if info.weight <= 0 and info.role != "name":  # (a name over "Mar 5" or "3h" weighs 0)
         return False
     if info.role == "name":
-        if any(i.role == "thread_header" for i in infos):
-            return False
         names = [k for k in range(first, len(infos)) if infos[k].role == "name"]
         if len(names) < 2:
+            return False
+        # (a heading below the comments, "Show More Comments", heads nothing)
+        if any(i.role == "thread_header" for i in infos[:names[-1]]):
             return False
         # An article under a headline-and-date is far longer than the comments below it.
         # (text after each name, up to the next name or the page's end)
