@@ -518,3 +518,56 @@ def test_pages_of_openweb_or_substack_comments_alone_keep_every_comment():
             + "\n\nJane Doe\nMar 5\n\nGood.\n\nLike\nReply\n\nBob K\nMar 6\n\nBad.\n\nLike\nReply\n")
     page = segment_page(text, "p")
     assert page.title == "Cycle lane approved"
+
+
+NYT = """\
+City to ban cars from downtown streets
+
+The city council voted on Tuesday to ban private cars from six downtown streets starting next spring, officials said.
+
+Comments 412
+
+NYT Picks
+Reader Picks
+All
+
+Jane Doe
+Brooklyn
+March 5
+
+Finally. Every other major city has done this already.
+
+12 Recommend
+Reply
+Share
+
+    Tom Lee
+    Queens
+    March 5
+
+    @Jane Doe Easy to say if you don't have to drive to work.
+
+    4 Recommend
+    Reply
+
+Pat K.
+Hoboken, NJ
+March 6
+
+This will kill small businesses downtown.
+
+2 Recommend
+Reply
+"""
+
+
+def test_nyt_name_place_date_headers():
+    # Finding 14: the NYT's "NAME" / "PLACE" / "March 5" header gave the place as author
+    # and the name as a comment of its own (6 comments for 3), and the "All" tab was a comment.
+    page = segment_page(NYT, "p")
+    assert [(c.id, c.parent_id, c.author, c.timestamp, c.text) for c in page.comments] == [
+        ("c1", None, "Jane Doe", "March 5", "Finally. Every other major city has done this already."),
+        ("c1.1", "c1", "Tom Lee", "March 5", "@Jane Doe Easy to say if you don't have to drive to work."),
+        ("c2", None, "Pat K.", "March 6", "This will kill small businesses downtown."),
+    ]
+    assert {"NYT Picks", "Reader Picks", "All"} <= {b.text for b in page.boilerplate}

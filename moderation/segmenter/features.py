@@ -228,7 +228,32 @@ def line_features(lines: list[Line]) -> list[LineInfo]:
         if nxt is not None and nxt.role == "text" and nxt.line.indent >= info.line.indent + 2:
             info.role, info.weight = "name", WEIGHTS["name_above_indented_text"]
     _one_name_per_date(infos)
+    _name_above_place(infos)
     return infos
+
+
+_INITIAL_DOT = re.compile(r"(?<=\b[A-Z])\.$")  # "Pat K." is a name
+
+
+def _name_above_place(infos: list[LineInfo]) -> None:
+    """The NYT signs comments "Jane Doe" / "Brooklyn" / "March 5": the line beside
+    the date is the place, the name is above it. When every date with a name above
+    it has one more name-like line above that, opening its block (a blank line or
+    furniture above), on two dates or more, those lines are names too (the first
+    name of a header is the author; the place stays metadata)."""
+    tops = []
+    for j, info in enumerate(infos):
+        if not _bare_date(info) or j < 1 or infos[j - 1].role != "name":
+            continue
+        t = j - 2
+        if not (t >= 0 and infos[t].role == "text" and _name_like(_INITIAL_DOT.sub("", infos[t].line.text))
+                and (t == 0 or infos[t - 1].role in ("blank", "boilerplate", "furniture", "thread_header", "nav_heading"))):
+            return
+        tops.append(t)
+    if len(tops) < 2:
+        return
+    for t in tops:
+        infos[t].role, infos[t].weight = "name", 0.0
 
 
 def _name_at(infos: list[LineInfo], j: int, step: int) -> int | None:

@@ -215,7 +215,7 @@ PATTERNS: tuple[LinePattern, ...] = (
        # a comment plugin's own lines: sort choices, badges, translation links, moderation links
        r"(?:most (?:relevant|recent)|top comments|all comments|newest first|oldest first)\s*▾?|"
        r"(?:see|show) (?:translation|original)|translate|flag as inappropriate|mark as spam|"
-       r"(?:see|show|view|load) (?:more|all|older|newer|previous) comments?(?:\.\.\.|…)?|loading comments(?:\.\.\.|…)?|ordenar por\b.*|newest|oldest|best|top|login|log in|sign in|sign in to comment|"
+       r"(?:see|show|view|load) (?:more|all|older|newer|previous) comments?(?:\.\.\.|…)?|loading comments(?:\.\.\.|…)?|ordenar por\b.*|newest|oldest|best|top|all|login|log in|sign in|sign in to comment|"
        # "Sign in or create your Guardian account to join the discussion."
        r"(?:sign in|log ?in|register)(?: or (?:create|register|sign up)\b.{0,40}?)? to (?:join the (?:discussion|conversation)|comment|reply|post a comment)\W*|"
        r"(?:best|worst|highest|lowest) rated|"
