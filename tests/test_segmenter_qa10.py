@@ -571,3 +571,21 @@ def test_nyt_name_place_date_headers():
         ("c2", None, "Pat K.", "March 6", "This will kill small businesses downtown."),
     ]
     assert {"NYT Picks", "Reader Picks", "All"} <= {b.text for b in page.boilerplate}
+
+
+def test_html_inline_author_element_is_not_glued_to_the_date():
+    # Finding 15: <span class="comment-author">Jean_Paul</span><span>il y a 3 heures</span>
+    # rendered "Jean_Paulil y a 3 heures" (and "Janean hour ago"): no author, no date.
+    import pytest
+    pytest.importorskip("trafilatura")
+    from moderation.segmenter import segment_html
+    body = "<p>" + "The controllers will strike on Saturday and Sunday, the union said. " * 4 + "</p>"
+    items = "".join(
+        f'<div class="comment" id="comment-{i}"><span class="comment-author">{name}</span><span>{when}</span>'
+        f"<p>{text}</p><a>Reply</a></div>"
+        for i, (name, when, text) in enumerate([("Jean_Paul", "il y a 3 heures", "Encore une grève."),
+                                                ("Jane", "an hour ago", "They have the right to strike.")], 1))
+    html = f'<html><body><article><h1>Strike</h1>{body}</article><section id="comments">{items}</section></body></html>'
+    page = segment_html(html, "p")
+    assert [(c.author, c.timestamp, c.text) for c in page.comments] == [
+        ("Jean_Paul", "il y a 3 heures", "Encore une grève."), ("Jane", "an hour ago", "They have the right to strike.")]

@@ -112,6 +112,9 @@ def _render(section) -> tuple[str, set[int], set[int]]:
                 block, inner, paragraph, author = leave
                 if author:
                     pending_author = author
+                    # an inline author element ends a word: "<span class=comment-author>Jean_Paul</span><span>il y a
+                    # 3 heures</span>" glued read "Jean_Paulil y a 3 heures", neither a name nor a date
+                    buffer.append(" ")
                 if block:
                     flush(inner)
                 if paragraph:
