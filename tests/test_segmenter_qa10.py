@@ -589,3 +589,37 @@ def test_html_inline_author_element_is_not_glued_to_the_date():
     page = segment_html(html, "p")
     assert [(c.author, c.timestamp, c.text) for c in page.comments] == [
         ("Jean_Paul", "il y a 3 heures", "Encore une grève."), ("Jane", "an hour ago", "They have the right to strike.")]
+
+
+SIGNED_BELOW_SHORT = """\
+Headline here
+
+The council approved the new cycle lane on the High Street on Tuesday night after a debate.
+
+Comments
+
+Totally agree with this
+Jane
+5 March 2024
+
+No way this works
+Bob
+6 March 2024
+
+What a waste
+Carl
+7 March 2024
+"""
+
+
+def test_signed_below_one_line_comments_as_short_as_names_are_not_merged():
+    # Finding 16: every comment a short phrase without a full stop ("What a waste"), signed
+    # below by NAME / DATE: the phrases were read as names, all three signatures went to one
+    # comment, and the article's paragraph became its text (the comments were never scored).
+    page, ledger = segment_lines(SIGNED_BELOW_SHORT, "p")
+    assert [(c.id, c.author, c.timestamp, c.text) for c in page.comments] == [
+        ("c1", "Jane", "5 March 2024", "Totally agree with this"),
+        ("c2", "Bob", "6 March 2024", "No way this works"),
+        ("c3", "Carl", "7 March 2024", "What a waste"),
+    ]
+    assert "approved the new cycle lane" in page.article and ledger[3] == "article"

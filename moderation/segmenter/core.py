@@ -166,6 +166,8 @@ def _extend_back_over_first_comment(infos, k: int, floor: int, plan) -> int:
     roles, units = plan
     if not units or units[0].opens:
         return k
+    if all(sum(roles[j] == "name" for j in u.lines) >= 2 for u in units) and "text" not in roles:
+        return k  # every comment is the top line of its signature ("What a waste" / "Carl" / date)
     first = next(i for i, r in enumerate(roles) if r != "blank" and not r.startswith("boilerplate:"))
     if first != units[0].lines[0]:
         return k

@@ -256,11 +256,20 @@ def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | 
             current = None
         if i in unit_at:
             unit = unit_at[i]
+            words = _words_in_signature(unit, roles, current)
             if unit.opens:
                 d = open_draft(infos[unit.lines[0]])
+            elif words is not None:
+                # "What a waste" / "Carl" / "7 March 2024": a one-line comment as short as
+                # a name, signed below; its words are the unit's top line, not a second name
+                d = open_draft(infos[words])
+                d.body.append((infos[words].line.number, infos[words].line.raw.strip()))
+                own(infos[words], d)
             else:
                 d = current if current is not None else (drafts[-1] if drafts else open_draft(info))
             for j in unit.lines:
+                if j == words:
+                    continue
                 _take_metadata(d, infos[j], roles[j])
                 own(infos[j], d)
             if not unit.opens:
@@ -297,6 +306,17 @@ def split_thread(infos: list[LineInfo], thread: str | None, thread_title: str | 
 
     comments = _build_tree(drafts, thread, thread_title, source)
     return comments, boiler, owner
+
+
+def _words_in_signature(unit: Unit, roles: list[str], current: _Draft | None) -> int | None:
+    """The top line of a closing unit of two name lines above a date, when there is
+    no comment text for the unit to close: that line is the comment."""
+    if unit.opens or (current is not None and current.has_text):
+        return None
+    names = [j for j in unit.lines if roles[j] == "name"]
+    if len(names) < 2 or names[0] != unit.lines[0] or not any(roles[j] == "meta" for j in unit.lines):
+        return None
+    return names[0]
 
 
 def _take_metadata(d: _Draft, info: LineInfo, role: str) -> None:
