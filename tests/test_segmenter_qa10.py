@@ -623,3 +623,15 @@ def test_signed_below_one_line_comments_as_short_as_names_are_not_merged():
         ("c3", "Carl", "7 March 2024", "What a waste"),
     ]
     assert "approved the new cycle lane" in page.article and ledger[3] == "article"
+
+
+def test_new_disqus_parent_name_after_the_author_is_the_parent_not_part_of_the_author():
+    # Finding 17: new Disqus copied as text prints "Angry Resident  Tom Barnes" (the reply
+    # arrow icon lost): the author was both names.
+    text = ("Stadium plans approved\n\nThe city council approved the new stadium on Monday night after a six-hour meeting.\n\n"
+            "34 Comments\n\nTom Barnes\n2 days ago\n\nGreat news for the city.\n\n12\nReply\n\n"
+            "Angry Resident  Tom Barnes\n2 days ago\n\nEasy to say when you don't live on the ring road.\n\n5\nReply\n\n"
+            "Jenny K\na day ago\n\nThey should all be banned.\n\n1\nReply\n")
+    page = segment_page(text, "p")
+    assert [(c.id, c.parent_id, c.author) for c in page.comments] == [
+        ("c1", None, "Tom Barnes"), ("c1.1", "c1", "Angry Resident"), ("c2", None, "Jenny K")]

@@ -381,6 +381,12 @@ def _build_tree(drafts: list[_Draft], thread, thread_title, source) -> list[Comm
             while body and not body[0]:
                 body = body[1:]
         parent_name = d.parent_name
+        if d.author and parent_name is None:
+            # New Disqus copied as text: "Angry Resident  Tom Barnes", the reply arrow icon
+            # lost between the author and the parent (an earlier commenter, exactly)
+            head, _, tail = d.author.rpartition("  ")
+            if head.strip() and tail.strip().lower().lstrip("@") in by_author:
+                d.author, parent_name = head.strip(), tail.strip()
         if parent_name is None and body:
             m = AT_REPLY.match(body[0])
             if m:
