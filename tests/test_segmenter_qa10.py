@@ -635,3 +635,56 @@ def test_new_disqus_parent_name_after_the_author_is_the_parent_not_part_of_the_a
     page = segment_page(text, "p")
     assert [(c.id, c.parent_id, c.author) for c in page.comments] == [
         ("c1", None, "Tom Barnes"), ("c1.1", "c1", "Angry Resident"), ("c2", None, "Jenny K")]
+
+
+WP_FR = """\
+La bibliothèque municipale rouvre ses portes
+
+Après deux ans de travaux, la bibliothèque municipale rouvre ses portes ce samedi avec un nouvel espace jeunesse.
+
+3 réflexions sur « La bibliothèque municipale rouvre ses portes »
+
+Claire dit :
+5 mars 2024 à 14 h 05 min
+Enfin ! Les enfants vont être ravis.
+Répondre
+
+Marc dit :
+5 mars 2024 à 15 h 20 min
+Dommage que les horaires soient si courts.
+Répondre
+
+Laisser un commentaire
+"""
+
+WP_ES = """\
+La biblioteca municipal reabre sus puertas
+
+Tras dos años de obras, la biblioteca municipal reabre sus puertas este sábado con un nuevo espacio infantil.
+
+3 comentarios en «La biblioteca municipal reabre sus puertas»
+
+Lucía dice:
+5 de marzo de 2024 a las 14:05
+¡Por fin! Los niños estarán encantados.
+Responder
+
+Javier dice:
+5 de marzo de 2024 a las 15:20
+Lástima que el horario sea tan corto.
+Responder
+
+Deja un comentario
+"""
+
+
+def test_french_and_spanish_wordpress_threads():
+    # Finding 18: French and Spanish WordPress ("Claire dit :" / "5 mars 2024 à 14 h 05 min";
+    # "Lucía dice:" / "5 de marzo de 2024 a las 14:05") gave the header lines as comment
+    # text and "Laisser un commentaire" as a comment.
+    for text, want in ((WP_FR, [("Claire", "5 mars 2024 à 14 h 05 min"), ("Marc", "5 mars 2024 à 15 h 20 min")]),
+                       (WP_ES, [("Lucía", "5 de marzo de 2024 a las 14:05"), ("Javier", "5 de marzo de 2024 a las 15:20")])):
+        page = segment_page(text, "p")
+        assert [(c.author, c.timestamp) for c in page.comments] == want
+        assert all("\n" not in c.text for c in page.comments)
+        assert text.rstrip().splitlines()[-1] in {b.text for b in page.boilerplate if b.kind == "footer"}

@@ -32,13 +32,15 @@ from bisect import bisect_left
 from dataclasses import dataclass, field
 
 # -- building blocks -------------------------------------------------------
-MONTH = (r"(?:Jan(?:uary|uar)?|Feb(?:ruary|ruar)?|Mar(?:ch)?|Mär(?:z)?|Apr(?:il)?|Ma[yi]|June?|Juni|July?|Juli|Aug(?:ust)?|"
+MONTH = (r"(?:janv(?:ier)?|févr(?:ier)?|mars|avr(?:il)?|juin|juil(?:let)?|août|déc(?:embre)?|"
+         r"enero|febrero|marzo|abril|mayo|junio|julio|agosto|septiembre|setiembre|octubre|noviembre|diciembre|"
+         r"Jan(?:uary|uar)?|Feb(?:ruary|ruar)?|Mar(?:ch)?|Mär(?:z)?|Apr(?:il)?|Ma[yi]|June?|Juni|July?|Juli|Aug(?:ust)?|"
          r"Sep(?:t(?:ember)?)?|O[ck]t(?:ober)?|Nov(?:ember)?|De[cz](?:ember)?)\.?")
 WEEKDAY = r"(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*\.?,?"
-CLOCK = (r"@?\d{1,2}[:.]\d{2}(?::\d{2})?\s*(?:[ap]\.?m\.?|[AP]\.?M\.?|h\b|Uhr\b)?"
+CLOCK = (r"@?(?:\d{1,2}[:.]\d{2}(?::\d{2})?|\d{1,2}\s?h\s?\d{2}(?:\s?min)?)\s*(?:[ap]\.?m\.?|[AP]\.?M\.?|h\b|Uhr\b)?"
          r"(?:\s*(?-i:[A-Z]{2,4}\b)|\s*(?:UTC|GMT)[+-]?\d*)?")
 DAY = r"\d{1,2}(?:st|nd|rd|th)?\.?"
-DATE = (rf"(?:(?:{WEEKDAY}\s+)?(?:{MONTH}\s+{DAY},?\s+\d{{4}}|{DAY}\s+{MONTH},?\s+\d{{4}}"
+DATE = (rf"(?:(?:{WEEKDAY}\s+)?(?:{MONTH}\s+{DAY},?\s+\d{{4}}|{DAY}\s+(?:de\s+)?{MONTH},?\s+(?:de\s+)?\d{{4}}"
         rf"|\d{{4}}-\d{{2}}-\d{{2}}(?:[T ]\d{{2}}:\d{{2}}(?::\d{{2}})?Z?)?"
         rf"|\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{2,4}}))")
 #: A date without a year only counts with a clock beside it ("July 23, @08:25PM"),
@@ -53,7 +55,7 @@ AGO = (r"(?:\d+|an?|one)\s+(?:second|sec|minute|min|hour|hr|day|week|month|year|
        r"|" + "|".join(DATE_WORDS))
 SHORT_AGO = r"\d+\s?(?:s|m|min|h|hr|d|w|mo|y|yr)\.?"
 #: A date and/or time, as printed beside a comment.
-WHEN = (rf"(?:{DATE}(?:,?\s*(?:at|um|@|-|\||/)?\s*{CLOCK})?|{SHORT_DATE},?\s*(?:at|um|@|-)?\s*{CLOCK}"
+WHEN = (rf"(?:{DATE}(?:,?\s*(?:at|um|à|a las|a la|@|-|\||/)?\s*{CLOCK})?|{SHORT_DATE},?\s*(?:at|um|@|-)?\s*{CLOCK}"
         rf"|{CLOCK}(?:,?\s*(?:on\s+)?{DATE})?|(?:{AGO})(?:,?\s*(?:at|um|@|-)?\s*{CLOCK})?)")
 #: Unanchored, for lines where a date sits among a name and separators.
 #: (The lookahead lets the engine skip, cheaply, positions where no date can start.)
@@ -243,6 +245,8 @@ PATTERNS: tuple[LinePattern, ...] = (
        r"you must be (?:signed|logged) in to (?:comment|post a comment|reply)\W*|"
        r"(?:please )?read our (?:community|commenting|comments?) (?:guidelines|standards|rules|policy)\b.*|"
        r"community (?:guidelines|standards|rules)|"
+       r"laisser un commentaire|laissez un commentaire|(?:deja|dejar) un comentario|"
+       r"votre adresse e-mail ne sera pas publiée.*|tu dirección de correo electrónico no será publicada.*|"
        r"schreibe einen kommentar|hinterlasse einen kommentar|kommentar (?:absenden|schreiben)|kommentar\s*\*?|"
        r"deine e-mail-adresse wird nicht veröffentlicht.*|erforderliche felder sind .*)\s*$",
        0.5, FOOTER, ("wordpress", "newspaper", "posted-by")),
@@ -254,9 +258,9 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("level", "level", r"^level\s+(?P<depth>\d{1,2})\s*$", 1.5, None, ("reddit",)),
     _p("reply_to", "reply_to", r"^(?:in\s+)?reply(?:ing)?\s+to\s+(?!this\s+(?:comment|post)\b)(?P<parent>@?[^\s].{0,40}?)\s*:?$", 0.8, None, ("newspaper",)),
     _p("says", "start",
-       rf"^(?P<author>{NAME})\s+(?:says\s*[:,]?|said\s*(?:\.\.\.|…|,)|commented\s*:|(?:sagt|schreibt|meint)\s*:)"
+       rf"^(?P<author>{NAME})\s+(?:says\s*[:,]?|said\s*(?:\.\.\.|…|,)|commented\s*:|(?:sagt|schreibt|meint|dit|dice|escribe)\s*:)"
        rf"\s*(?:(?:on\s+|am\s+)?(?P<when>{WHEN})\s*:?)?$",
-       1.5, None, ("wordpress", "blogger"), 120, keywords=("says", "said", "commented", "sagt:", "schreibt:", "meint:")),
+       1.5, None, ("wordpress", "blogger"), 120, keywords=("says", "said", "commented", "sagt:", "schreibt:", "meint:", "dit :", "dit:", "dice:", "escribe:")),
     # "Gwen Adams on March 3, 2023 at 6:12 pm said:" (a bare "NAME said:" is how news quotes people)
     _p("dated_said", "start", rf"^(?P<author>{NAME})\s+(?:on\s+)?(?P<when>{WHEN})\s+said\s*:$",
        1.5, None, ("wordpress",), 120, keywords=("said:", "said :")),
