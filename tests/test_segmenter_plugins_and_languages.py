@@ -1,4 +1,5 @@
-"""Pages from QA pass 10: layouts as real sites print them that segmented wrongly."""
+"""Comment plugins (Facebook, new Reddit, Substack, OpenWeb, NYT, new Disqus), French and Spanish threads,
+and thread furniture, as real sites print them: each a page that segmented wrongly (QA pass 10)."""
 
 from __future__ import annotations
 
