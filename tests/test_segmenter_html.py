@@ -55,7 +55,7 @@ def test_short_name_date_blocks_keep_each_text_with_its_commenter():
 
 def test_one_short_comment_keeps_its_text():
     page = segment_html((HTML / "one_line_comment.html").read_text(encoding="utf-8"))
-    assert page.article == "T\nBody"
+    assert page.article == "T\n\nBody"
     assert [(c.id, c.author, c.timestamp, c.text) for c in page.comments] == [("c1", "Al", "1 Jan 2024", "Hello there")]
 
 
@@ -162,3 +162,51 @@ def test_a_one_line_comment_with_a_reply_keeps_its_text():
     assert [(c.id, c.parent_id, c.author, c.text) for c in page.comments] == [
         ("c1", None, None, "They are vermin"), ("c1.1", "c1", None, "I do not agree with that at all."),
         ("c2", None, None, "Second top level comment here.")]
+
+
+# QA pass 10, finding B: docs/segmenter.md promises one blank line between the article's paragraphs.
+def test_html_article_paragraphs_are_separated_by_one_blank_line():
+    page = segment_html((HTML / "wordpress_nested.html").read_text(encoding="utf-8"), "wp.html")
+    assert page.article.split("\n\n") == [
+        "Council approves homes",
+        "Councillors approved plans for 400 new homes on the former bus depot site on Tuesday night, ending a dispute.",
+        "The scheme includes a primary school, a park along the canal and 120 homes for social rent, the council said.",
+        "Opponents said the development would overload local roads at rush hour and called for a new bus route.",
+    ]
+
+
+def test_short_html_article_keeps_its_paragraphs_and_byline_and_comments_are_unchanged():
+    # Under 250 characters, trafilatura's baseline rescue returned the whole <article> as ONE line.
+    html = """<html><head><title>Ferry strike to go ahead | The Courier</title></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a></nav>
+<article><h1>Ferry strike to go ahead</h1>
+<p class="byline">By Staff Reporter, 6 March 2024</p>
+<p>Ferry crews will strike on Friday after last-minute talks collapsed, the RMT union said on Wednesday evening.</p>
+<p>The operator said it would run a reduced timetable and urged passengers to check before travelling to the port.</p>
+</article>
+<section id="comments" class="comments-area"><h2>2 Comments</h2><ol class="comment-list">
+<li class="comment" id="comment-1"><div class="comment-author">JohnSmith84</div><time>6 March 2024 at 14:30</time>
+<div class="comment-content"><p>The crews deserve a fair deal.</p></div><a class="comment-reply-link">Reply</a>
+<ol class="children"><li class="comment" id="comment-2"><div class="comment-author">MaryJ</div>
+<time>6 March 2024 at 14:45</time><div class="comment-content"><p>Islanders suffer most.</p><p>Again.</p></div>
+</li></ol></li></ol></section><footer>(c) 2024 The Courier</footer></body></html>"""
+    page = segment_html(html)
+    assert page.title == "Ferry strike to go ahead"
+    assert page.article.split("\n\n") == [
+        "Ferry strike to go ahead",
+        "By Staff Reporter, 6 March 2024",
+        "Ferry crews will strike on Friday after last-minute talks collapsed, the RMT union said on Wednesday evening.",
+        "The operator said it would run a reduced timetable and urged passengers to check before travelling to the "
+        "port.",
+    ]
+    assert [(c.id, c.parent_id, c.author, c.timestamp, c.text) for c in page.comments] == [
+        ("c1", None, "JohnSmith84", "6 March 2024 at 14:30", "The crews deserve a fair deal."),
+        ("c1.1", "c1", "MaryJ", "6 March 2024 at 14:45", "Islanders suffer most.\n\nAgain."),
+    ]
+
+
+def test_line_break_inside_an_html_paragraph_stays_a_line_break():
+    page = segment_html("<html><body><article><h1>Letters</h1><p>First paragraph of the letters page, long enough to "
+                        "be an article paragraph for the extractor to keep it here.</p><p>Yours sincerely,<br>"
+                        "Jane Doe</p></article></body></html>")
+    assert page.article.endswith("it here.\n\nYours sincerely,\nJane Doe")

@@ -16,6 +16,7 @@ paragraph (never merging different commenters into one comment).
 
 from __future__ import annotations
 
+import functools
 import re
 
 from moderation.records import Comment, Page
@@ -177,7 +178,7 @@ def _segment_html(html: str | bytes, source: str | None) -> Page:
     if doc is None and not rendered:
         raise _refuse(source or "page", "no article text and no comments found in the HTML")
     title = (getattr(doc, "title", None) or "").strip()
-    body = getattr(doc, "text", None) or ""
+    body = _article_text(trafilatura, text, doc)
     article_lines, boilerplate = ([], [])
     if body.strip():
         article_lines, boilerplate = split_article(line_features(split_lines(body, source)))
@@ -202,6 +203,67 @@ def _segment_html(html: str | bytes, source: str | None) -> Page:
         comments = [Comment(id=f"c{i}", text=p, thread=thread, thread_title=thread_title, source=source)
                     for i, p in enumerate(paragraphs, 1)]
     return Page(title=title, article=article, boilerplate=boilerplate, comments=comments, source=source)
+
+
+def _paragraphs(body) -> list[str]:
+    """trafilatura's body as paragraphs: each top-level block (<p>, <head>, <list>,
+    <quote>, <table>...) rendered by trafilatura's own text serializer. Its "txt"
+    output joins blocks with a single newline, the same as a <br> inside one, so
+    paragraph boundaries are taken from its XML tree, not from that text."""
+    from trafilatura.xml import xmltotxt
+
+    parts = [(body.text or "").strip()] + [xmltotxt(child, include_formatting=False).strip() for child in body]
+    return [part for part in parts if part]
+
+
+@functools.lru_cache(maxsize=1)
+def _no_rescue_config():
+    """trafilatura's settings with MIN_EXTRACTED_SIZE 1: the main extractor's result is kept however short."""
+    from trafilatura.settings import use_config
+
+    config = use_config()
+    config.set("DEFAULT", "MIN_EXTRACTED_SIZE", "1")
+    return config
+
+
+def _article_text(trafilatura, html: str, doc) -> str:
+    """The article body, one blank line between paragraphs (as on a text page).
+
+    When trafilatura's main extractor finds less than its MIN_EXTRACTED_SIZE
+    (250 characters), its baseline rescue returns the whole <article> as ONE
+    paragraph, blocks joined by spaces (a short news story: headline, byline,
+    two paragraphs), or the whole page's text as one, a line per text node.
+    Then the main extractor's own result (the same call with
+    MIN_EXTRACTED_SIZE 1, so no rescue, and `fast`: no readability/justext
+    comparison) gives the paragraph boundaries; the
+    rescue's text between them (a byline the main extractor drops) is kept as
+    paragraphs of its own. If the main extractor's paragraphs are not all in
+    the rescue's text, in order, the rescue's single paragraph stays.
+    """
+    body = getattr(doc, "body", None)
+    if body is None:
+        return getattr(doc, "text", None) or ""
+    paragraphs = _paragraphs(body)
+    if not paragraphs:
+        return getattr(doc, "text", None) or ""
+    if len(paragraphs) > 1:
+        return "\n\n".join(paragraphs)
+    blob = paragraphs[0]
+    main = trafilatura.bare_extraction(html, include_comments=True, fast=True, config=_no_rescue_config())
+    parts = [] if main is None or getattr(main, "body", None) is None else _paragraphs(main.body)
+    if len(parts) < 2:
+        return blob
+    out, at = [], 0
+    for part in parts:
+        found = blob.find(part, at)
+        if found < 0:
+            return blob
+        gap = blob[at:found].strip()
+        out += [gap, part] if gap else [part]
+        at = found + len(part)
+    if blob[at:].strip():
+        out.append(blob[at:].strip())
+    return "\n\n".join(out)
 
 
 def _roles_from_markup(infos, item_starts: set[int], author_lines: set[int]) -> None:
