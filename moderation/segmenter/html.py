@@ -182,6 +182,8 @@ def _segment_html(html: str | bytes, source: str | None) -> Page:
     article_lines, boilerplate = ([], [])
     if body.strip():
         article_lines, boilerplate = split_article(line_features(split_lines(body, source)))
+        for item in boilerplate:
+            item.line = None  # a line of trafilatura's text, not of the HTML file (see below)
     if rendered and article_lines:  # trafilatura may take a comment for the article: comments win
         in_thread = {line.strip() for line in rendered.split("\n") if line.strip()}
         article_lines = [(n, t) for n, t in article_lines if t not in in_thread]
