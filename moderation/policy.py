@@ -536,9 +536,13 @@ def _read_word_files(names: Any, base: Path, where: str, key: str) -> list[str]:
     for name in names:
         path = (base / str(name)).resolve()
         try:
-            lines = path.read_text(encoding="utf-8").splitlines()
+            # utf-8-sig: a BOM (Notepad's) would otherwise stick to the first entry, which then never matches.
+            lines = path.read_bytes().decode("utf-8-sig").splitlines()
         except OSError as exc:
             raise PolicyError(f"{where}: words.{key}: cannot read {path}: {exc.strerror or exc}") from None
+        except UnicodeDecodeError as exc:
+            raise PolicyError(f"{where}: words.{key}: {path} is not UTF-8 text "
+                              f"({exc.reason} at byte {exc.start})") from None
         words += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
     return words
 

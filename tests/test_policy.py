@@ -425,3 +425,17 @@ def test_turkish_i_in_word_lists_as_docs_policy_md_says(entry, text, matched):
     assert [m for _, _, m in found] == ([matched] if matched else [])
     if matched:
         assert found[0][:2] == (4, 8) and words.entry_for(matched) == entry
+
+
+def test_a_word_file_saved_with_a_bom_keeps_its_first_entry(tmp_path):
+    # QA pass 11, finding 1: Notepad's BOM stuck to the first entry ("\ufeffbadword"), which then
+    # never matched: a banned word silently dropped. A file not in UTF-8 is an error naming it.
+    (tmp_path / "bom.txt").write_bytes(b"\xef\xbb\xbfbadword\r\nother\r\n")
+    (tmp_path / "p.toml").write_text('[thresholds.abusive]\nhold = 0.5\nreject = 0.9\n'
+                                     '[words]\nbanned_files = ["bom.txt"]\n')
+    policy = load_policy(tmp_path / "p.toml")
+    assert policy.banned.words == ["badword", "other"]
+    assert policy.banned.find("a badword here")
+    (tmp_path / "bom.txt").write_bytes(b"\xff\xfeb\x00a\x00d\x00\n\x00")
+    with pytest.raises(PolicyError, match=r"banned_files: .*bom\.txt.* not UTF-8"):
+        load_policy(tmp_path / "p.toml")
