@@ -439,3 +439,11 @@ def test_a_word_file_saved_with_a_bom_keeps_its_first_entry(tmp_path):
     (tmp_path / "bom.txt").write_bytes(b"\xff\xfeb\x00a\x00d\x00\n\x00")
     with pytest.raises(PolicyError, match=r"banned_files: .*bom\.txt.* not UTF-8"):
         load_policy(tmp_path / "p.toml")
+
+
+def test_a_policy_file_saved_with_a_bom_and_crlf_is_read(tmp_path):
+    # QA pass 11, finding 2: a BOM was "invalid TOML: Invalid statement (at line 1, column 1)".
+    path = tmp_path / "p.toml"
+    path.write_bytes(b'\xef\xbb\xbffail_mode = "reject"\r\n[thresholds.abusive]\r\nhold = 0.5\r\nreject = 0.9\r\n')
+    policy = load_policy(path)
+    assert policy.fail_mode == "reject" and policy.thresholds["abusive"] == {"hold": 0.5, "reject": 0.9}
