@@ -624,6 +624,9 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
             raise PolicyError(f"{source}: words.{key} must be a list of strings")
         lists[key] = list(entries) + _read_word_files(words.get(f"{key}_files", []), base or Path.cwd(),
                                                       source, f"{key}_files")
+    for key in ("perspective", "wordpress"):
+        if not isinstance(data.get(key, {}), dict):
+            raise PolicyError(f"{source}: [{key}] must be a table")
     perspective = {k: list(v) for k, v in DEFAULT_PERSPECTIVE_ATTRIBUTES.items()}
     for attribute, labels in data.get("perspective", {}).items():
         labels = _label_list(labels, f"{source}: perspective.{attribute}")

@@ -447,3 +447,10 @@ def test_a_policy_file_saved_with_a_bom_and_crlf_is_read(tmp_path):
     path.write_bytes(b'\xef\xbb\xbffail_mode = "reject"\r\n[thresholds.abusive]\r\nhold = 0.5\r\nreject = 0.9\r\n')
     policy = load_policy(path)
     assert policy.fail_mode == "reject" and policy.thresholds["abusive"] == {"hold": 0.5, "reject": 0.9}
+
+
+@pytest.mark.parametrize("key", ["perspective", "wordpress"])
+def test_perspective_or_wordpress_not_a_table_is_a_policy_error(tmp_path, key):
+    # QA pass 11, finding 3: `perspective = "x"` was an AttributeError traceback.
+    with pytest.raises(PolicyError, match=rf"p\.toml: \[{key}\] must be a table"):
+        load_policy(write(tmp_path, f'{key} = "x"\n', "p.toml"), card=CARD)
