@@ -596,6 +596,7 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
         if extra:
             raise PolicyError(f"{source}: thresholds.{label}: unknown key(s) {', '.join(sorted(extra))}")
         merged = {**thresholds.get(label, {}), **t}
+        _check_thresholds(label, {"hold": merged.get("hold", 0.0), "reject": merged.get("reject", 1.0), **t}, source)
         if set(merged) != {"hold", "reject"}:
             raise PolicyError(f"{source}: thresholds.{label} needs both hold and reject "
                               f"(the model card has no threshold for {label!r})")

@@ -454,3 +454,12 @@ def test_perspective_or_wordpress_not_a_table_is_a_policy_error(tmp_path, key):
     # QA pass 11, finding 3: `perspective = "x"` was an AttributeError traceback.
     with pytest.raises(PolicyError, match=rf"p\.toml: \[{key}\] must be a table"):
         load_policy(write(tmp_path, f'{key} = "x"\n', "p.toml"), card=CARD)
+
+
+@pytest.mark.parametrize("value", ['"0.5"', '"high"', '[0.5]'])
+def test_a_threshold_that_is_not_a_number_is_refused_naming_the_key(tmp_path, value):
+    # QA pass 11, finding 4: float() ran before the check, so "0.5" was taken as 0.5 and
+    # "high" was "cannot load the model: could not convert string to float".
+    path = write(tmp_path, f"[thresholds.abusive]\nhold = {value}\nreject = 0.9\n", "p.toml")
+    with pytest.raises(PolicyError, match=r"p\.toml: thresholds\.abusive\.hold must be a number between 0 and 1"):
+        load_policy(path, card=CARD)
