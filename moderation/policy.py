@@ -117,13 +117,37 @@ class WordList:
 
     @staticmethod
     def _compile(words: Sequence[str]) -> re.Pattern[str]:
-        parts = []
-        # Longest first, so "white trash" wins over "trash" at the same position.
-        for word in sorted(words, key=len, reverse=True):
+        # The entries as a trie (one branch per letter), not a flat alternation: the regex engine
+        # then tries one branch per letter of the text, not every entry sharing its first letter
+        # (10,000 entries: 8 ms for a 400-character comment and 18 s for 1 MB before, QA pass 11).
+        # A node tries its longer continuations before ending, so "white trash" wins over "white"
+        # at the same position, and the engine backs off to a shorter entry if a longer one is
+        # not followed by a word boundary.
+        end, wild = 0, 1  # keys no letter can be
+        trie: dict[Any, Any] = {}
+        for word in words:
             stem, wildcard = (word[:-1], True) if word.endswith("*") and len(word) > 1 else (word, False)
-            body = r"\s+".join(re.escape(piece) for piece in stem.split(" "))
-            parts.append(body + (r"\w*" if wildcard else ""))
-        return re.compile(r"(?:" + "|".join(parts) + r")(?!\w)")
+            node = trie
+            for ch in stem:
+                node = node.setdefault(ch, {})
+            node[wild if wildcard else end] = True
+
+        def esc(ch: str) -> str:
+            return r"\s+" if ch == " " else re.escape(ch)
+
+        def render(node: dict[Any, Any]) -> str:
+            head = []  # a run of letters with one way on (a long entry's tail) is walked, not recursed
+            while len(node) == 1 and isinstance(ch := next(iter(node)), str):
+                head.append(esc(ch))
+                node = node[ch]
+            alts = [esc(ch) + render(node[ch]) for ch in sorted(k for k in node if isinstance(k, str))]
+            if wild in node:
+                alts.append(r"\w*")
+            elif end in node:
+                alts.append("")
+            return "".join(head) + (alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")")
+
+        return re.compile(r"(?:" + render(trie) + r")(?!\w)")
 
     def find(self, text: str, normalized: str | None = None) -> list[tuple[int, int, str]]:
         """(start, end, matched text as written) of every match, in text order.

@@ -463,3 +463,21 @@ def test_a_threshold_that_is_not_a_number_is_refused_naming_the_key(tmp_path, va
     path = write(tmp_path, f"[thresholds.abusive]\nhold = {value}\nreject = 0.9\n", "p.toml")
     with pytest.raises(PolicyError, match=r"p\.toml: thresholds\.abusive\.hold must be a number between 0 and 1"):
         load_policy(path, card=CARD)
+
+
+def test_a_word_list_of_ten_thousand_entries_scans_a_long_comment_quickly():
+    # QA pass 11, finding 5: the entries were one flat alternation, tried one by one at each
+    # letter: 10,000 entries took 8 ms for a 400-character comment and 18 s for 1 MB.
+    import random
+    import string
+    import time
+    rng = random.Random(1)
+    words = sorted({"".join(rng.choices(string.ascii_lowercase, k=rng.randint(4, 10))) for _ in range(10_500)})[:10_000]
+    words = [w + ("*" if i % 10 == 0 else "") for i, w in enumerate(words)] + ["gas them", "c++", "a.b"]
+    wl = WordList(words)
+    text = "This is a fairly ordinary news comment about the council budget. " * 1500  # ~100 KB
+    start = time.perf_counter()
+    wl.find(text)
+    assert time.perf_counter() - start < 0.5
+    hit = words[0][:-1] + "s"  # a wildcard entry with an ending
+    assert [m[2] for m in wl.find(f"{hit} and gas   them, c++ and a.b")] == [hit, "gas   them", "c++", "a.b"]
