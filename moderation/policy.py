@@ -103,6 +103,8 @@ class WordList:
         cleaned = []
         for word in self.words:
             word = " ".join(str(word).split())
+            if _BATCH_SEP in word:  # it would match across two comments of a batch: refused, not dropped
+                raise ValueError(f"word list entry {word!r} contains a NUL character")
             if word and word not in cleaned:
                 cleaned.append(word)
         self.words = cleaned
@@ -167,8 +169,6 @@ class WordList:
         the texts' normalised forms (`normalize_batch`), worked out here if None.
         """
         if self._lower_pattern is None or not texts:
-            return {}
-        if any(_BATCH_SEP in w for w in self.words):  # pragma: no cover - an entry with a NUL in it
             return {}
         joined = _BATCH_SEP.join(texts)
         lowered = _lower(joined)
@@ -649,6 +649,9 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
             raise PolicyError(f"{source}: words.{key} must be a list of strings")
         lists[key] = list(entries) + _read_word_files(words.get(f"{key}_files", []), base or Path.cwd(),
                                                       source, f"{key}_files")
+        bad = [w for w in lists[key] if _BATCH_SEP in w]
+        if bad:  # QA pass 11: such an entry switched the whole list off, silently
+            raise PolicyError(f"{source}: words.{key}: entry {bad[0]!r} contains a NUL character")
     for key in ("perspective", "wordpress"):
         if not isinstance(data.get(key, {}), dict):
             raise PolicyError(f"{source}: [{key}] must be a table")

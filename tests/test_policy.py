@@ -481,3 +481,17 @@ def test_a_word_list_of_ten_thousand_entries_scans_a_long_comment_quickly():
     assert time.perf_counter() - start < 0.5
     hit = words[0][:-1] + "s"  # a wildcard entry with an ending
     assert [m[2] for m in wl.find(f"{hit} and gas   them, c++ and a.b")] == [hit, "gas   them", "c++", "a.b"]
+
+
+def test_an_entry_with_a_nul_is_refused_not_switching_the_whole_list_off(tmp_path):
+    # QA pass 11, finding 6: one entry "a\u0000b" made find_batch return nothing for every
+    # comment, so the whole banned list was silently off.
+    path = write(tmp_path, '[words]\nbanned = ["raghead*", "a\\u0000b"]\n', "p.toml")
+    with pytest.raises(PolicyError, match=r"p\.toml: words\.banned: .*NUL"):
+        load_policy(path, card=CARD)
+    (tmp_path / "w.txt").write_text("raghead*\na\x00b\n", encoding="utf-8")
+    path = write(tmp_path, '[words]\nsuspect_files = ["w.txt"]\n', "p.toml")
+    with pytest.raises(PolicyError, match=r"p\.toml: words\.suspect: .*NUL"):
+        load_policy(path, card=CARD)
+    with pytest.raises(ValueError, match="NUL"):
+        WordList(["raghead*", "a\x00b"])
