@@ -670,6 +670,9 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
             raise PolicyError(f"{source}: wordpress.{decision}: not a decision ({', '.join(DECISIONS)})")
         if answer not in (0, 1, "spam", "trash") or isinstance(answer, bool):
             raise PolicyError(f"{source}: wordpress.{decision} must be 0, 1, \"spam\" or \"trash\", not {answer!r}")
+        if answer == 1 and decision != "allow":  # QA pass 11: a swapped table published what the policy stops
+            raise PolicyError(f"{source}: wordpress.{decision} = 1 would publish every comment the policy "
+                              f"decides to {decision}; use 0, \"spam\" or \"trash\"")
         wordpress[decision] = answer
     fail_mode = data.get("fail_mode", "hold")
     _check_fail_mode(fail_mode, source)

@@ -495,3 +495,11 @@ def test_an_entry_with_a_nul_is_refused_not_switching_the_whole_list_off(tmp_pat
         load_policy(path, card=CARD)
     with pytest.raises(ValueError, match="NUL"):
         WordList(["raghead*", "a\x00b"])
+
+
+@pytest.mark.parametrize("decision", ["hold", "reject"])
+def test_wordpress_cannot_approve_a_held_or_rejected_comment(tmp_path, decision):
+    # QA pass 11, finding 7: `reject = 1` (swapped with allow) published every rejected comment, silently.
+    path = write(tmp_path, f"[wordpress]\n{decision} = 1\n", "p.toml")
+    with pytest.raises(PolicyError, match=rf"p\.toml: wordpress\.{decision} = 1 would publish"):
+        load_policy(path, card=CARD)
