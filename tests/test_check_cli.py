@@ -299,3 +299,14 @@ def test_an_integer_too_long_to_convert_is_an_input_error_not_a_traceback(run):
     assert "Error: input JSON cannot be read: the number 111111111111... is too long (5000 digits" in result.output
     result = run("--format", "json", input=f'{{"text": "{BENIGN}", "id": {"1" * 4300}}}')
     assert result.exit_code == 0 and json.loads(result.output)["id"] == int("1" * 4300)
+
+
+def test_standard_input_saved_with_a_bom_is_read_without_it(run):
+    # QA pass 11, finding 8: a BOM made JSON input "Unexpected UTF-8 BOM" (exit 1) and shifted
+    # every span of text input by one.
+    bom = "\ufeff"
+    result = run("-", "--input", "json", "--format", "json", input=bom + json.dumps({"text": SUSPECT}))
+    assert result.exit_code in (10, 11), result.output
+    result = run("-", "--format", "json", input=bom + SUSPECT)
+    matches = [r for r in json.loads(result.output)["reasons"] if r["kind"] == "suspect_word"]
+    assert (matches[0]["start"], matches[0]["end"]) == (9, 18)

@@ -152,7 +152,7 @@ def check_command(text: str | None, fmt: str, input_mode: str, policy_path: str 
         if text is None and sys.stdin.isatty():
             raise click.UsageError("give the comment as TEXT, or pipe it on standard input")
         try:
-            raw = sys.stdin.buffer.read().decode("utf-8")
+            raw = sys.stdin.buffer.read().decode("utf-8-sig")  # a BOM is not part of the comment (QA pass 11)
         except UnicodeDecodeError as exc:
             raise InputError(f"standard input is not UTF-8 (byte {exc.start}: {exc.reason})") from None
     else:
