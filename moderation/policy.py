@@ -567,7 +567,14 @@ def _read_word_files(names: Any, base: Path, where: str, key: str) -> list[str]:
         except UnicodeDecodeError as exc:
             raise PolicyError(f"{where}: words.{key}: {path} is not UTF-8 text "
                               f"({exc.reason} at byte {exc.start})") from None
-        words += [line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#")]
+        for number, line in enumerate(lines, 1):
+            line = line.strip()
+            if not line or line.startswith("#"):
+                continue
+            if re.search(r"\s#", line):  # QA pass 11: "pig  # note" was an entry that never matched
+                raise PolicyError(f"{where}: words.{key}: {path}, line {number}: {line!r}: a # comment goes on "
+                                  f"its own line (an entry with \" #\" in it belongs in the policy's own list)")
+            words.append(line)
     return words
 
 

@@ -503,3 +503,11 @@ def test_wordpress_cannot_approve_a_held_or_rejected_comment(tmp_path, decision)
     path = write(tmp_path, f"[wordpress]\n{decision} = 1\n", "p.toml")
     with pytest.raises(PolicyError, match=rf"p\.toml: wordpress\.{decision} = 1 would publish"):
         load_policy(path, card=CARD)
+
+
+def test_a_comment_after_an_entry_in_a_word_file_is_an_error_naming_the_line(tmp_path):
+    # QA pass 11, finding 9: "raghead*  # slur" was the entry "raghead* # slur", which never matched.
+    (tmp_path / "w.txt").write_text("# slurs\npig\nraghead*  # slur\n", encoding="utf-8")
+    path = write(tmp_path, '[words]\nbanned_files = ["w.txt"]\n', "p.toml")
+    with pytest.raises(PolicyError, match=r"p\.toml: words\.banned_files: .*w\.txt, line 3: .*own line"):
+        load_policy(path, card=CARD)
