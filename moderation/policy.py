@@ -100,12 +100,13 @@ class WordList:
     words: list[str] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        cleaned = []
+        cleaned, seen = [], set()  # a set: `word not in cleaned` made 10,000 entries take 0.8 s (QA pass 11)
         for word in self.words:
             word = " ".join(str(word).split())
             if _BATCH_SEP in word:  # it would match across two comments of a batch: refused, not dropped
                 raise ValueError(f"word list entry {word!r} contains a NUL character")
-            if word and word not in cleaned:
+            if word and word not in seen:
+                seen.add(word)
                 cleaned.append(word)
         self.words = cleaned
         # The entries, lower-cased, matched over lower-cased text, with no leading
