@@ -65,7 +65,9 @@ def open_page(browser, path: Path):
 
 
 def visible_ids(page) -> list[str]:
-    return page.eval_on_selector_all("article.comment:not([hidden])", "els => els.map(e => e.id.split('-').pop())")
+    # The element id is a running number (comment ids repeat across threads);
+    # the comment's own id is in data-comment-id.
+    return page.eval_on_selector_all("article.comment:not([hidden])", "els => els.map(e => e.dataset.commentId)")
 
 
 def test_report_renders_filters_and_never_runs_comment_script(browser, tmp_path):

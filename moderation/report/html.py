@@ -183,7 +183,7 @@ _TEMPLATE = """<!DOCTYPE html>
 <h3>{{ thread.title or thread.thread or thread.source }}</h3>
 <p class="meta">{{ thread.source }}{% if thread.thread and thread.title and thread.thread != thread.title %} · thread {{ thread.thread }}{% endif %} · {{ thread.comments }} comments, {{ thread.flagged }} flagged</p>
 {% for c in thread.entries %}
-<article class="comment {{ c.decision }}" data-labels="{{ c.filter_keys|join(' ') }}" data-decision="{{ c.decision }}" id="c-{{ c.n }}" style="margin-left: {{ c.indent }}rem">
+<article class="comment {{ c.decision }}" data-labels="{{ c.filter_keys|join(' ') }}" data-decision="{{ c.decision }}" data-comment-id="{{ c.comment_id }}" id="c-{{ c.n }}" style="margin-left: {{ c.indent }}rem">
 <div><span class="badge {{ c.decision }}">{{ c.decision }}</span>
 <strong>#{{ c.comment_id }}</strong>{% if c.author %} by {{ c.author }}{% endif %}{% if c.timestamp %} · {{ c.timestamp }}{% endif %} · depth {{ c.depth }}
 {% for label, score in c.scores %}<span class="score{% if label in c.labels %} flagged{% endif %}">{{ label }} {{ "%.2f"|format(score) }}</span>{% endfor %}</div>
