@@ -366,6 +366,179 @@ def test_an_article_timeline_of_dates_without_a_year_stays_article():
         assert "Councillors vote to approve the lane" in page.article
 
 
+TIMELINE_FULL = """\
+How the cycle lane row unfolded
+
+The plan for a protected cycle lane on the High Street has divided the town for a year. Here is how it happened.
+{heading}
+{d1}
+The council publishes the plan{dot}
+
+{d2}
+Traders launch a petition against it{dot}
+
+{d3}
+The petition reaches 5,000 signatures{dot}
+
+{d4}
+Councillors vote to approve the lane{dot}
+
+Work is due to start next month.
+"""
+FULL_DATES = ("5 March 2024", "12 April 2024", "3 May 2024", "20 June 2024")
+
+
+def test_an_article_timeline_of_full_dates_stays_article():
+    # QA pass 10, not fixed A: "Timeline" / "5 March 2024" / "The council publishes the
+    # plan." ... became four comments, so the article's end was scored as comments.
+    # Calendar days in strict order, no names, and a timeline heading or third-person
+    # prose: a timeline, whose dates are no thread evidence.
+    variants = {
+        "heading": dict(heading="\nTimeline\n", dot="."),
+        "heading on the line above": dict(heading="\nTimeline", dot="."),
+        "no full stops": dict(heading="\nTimeline\n", dot=""),
+        "no heading": dict(heading="", dot="."),
+        "key dates": dict(heading="\nKey dates:\n", dot="."),
+    }
+    for name, fmt in variants.items():
+        for dates in (FULL_DATES, FULL_DATES[::-1], ("March 5, 2024", "April 12, 2024", "May 3, 2024", "June 20, 2024"),
+                      ("2024-03-05", "2024-04-12", "2024-05-03", "2024-06-20")):
+            text = TIMELINE_FULL.format(d1=dates[0], d2=dates[1], d3=dates[2], d4=dates[3], **fmt)
+            page = segment_page(text, "p")
+            assert page.comments == [], (name, dates)
+            assert "Councillors vote to approve the lane" in page.article, (name, dates)
+            assert dates[0] in page.article and "Work is due to start next month." in page.article
+    head = "How the row unfolded\n\nThe plan for a cycle lane has divided the town for a year. Here is how it happened.\n\n"
+    compact = ("5 March 2024\nThe council publishes the plan\n12 April 2024\nTraders launch a petition against it\n"
+               "3 May 2024\nThe petition reaches 5,000 signatures\n20 June 2024\nCouncillors vote to approve the lane\n")
+    advert = ("Timeline\n\n5 March 2024\nThe council publishes the plan.\n\nAdvertisement\n\n12 April 2024\n"
+              "Traders launch a petition against it.\n\n3 May 2024\nThe petition reaches 5,000 signatures.\n\n"
+              "20 June 2024\nCouncillors vote to approve the lane.\n")
+    french = ("Chronologie\n\n5 mars 2024\nLe conseil publie le plan.\n\n12 avril 2024\nLes commerçants lancent une "
+              "pétition.\n\n3 mai 2024\nLa pétition atteint 5 000 signatures.\n\n20 juin 2024\nLes élus approuvent la piste.\n")
+    for name, timeline in (("entries read as names beside their dates", compact), ("an advert inside", advert),
+                           ("French", french)):
+        page = segment_page(head + timeline, "p")
+        assert page.comments == [], name
+
+
+def test_an_article_timeline_above_a_thread_stays_article():
+    # The timeline's dates pulled the thread's start up to the timeline's first date.
+    text = TIMELINE_FULL.format(heading="\nTimeline\n", dot=".", d1=FULL_DATES[0], d2=FULL_DATES[1],
+                                d3=FULL_DATES[2], d4=FULL_DATES[3]) + """
+Comments
+
+Jane Doe
+21 June 2024
+About time too.
+
+Bob K
+22 June 2024
+What about the traders?
+"""
+    page = segment_page(text, "p")
+    assert [(c.author, c.timestamp, c.text) for c in page.comments] == [
+        ("Jane Doe", "21 June 2024", "About time too."),
+        ("Bob K", "22 June 2024", "What about the traders?"),
+    ]
+    assert "Councillors vote to approve the lane." in page.article and "20 June 2024" in page.article
+
+
+DATES_ONLY_THREAD = """\
+Ten hours stuck in Frankfurt
+
+You finally make it to London on the next evening's departure, a day later than expected.
+
+You know that the end of the world is near. And you know it will be worth it all.
+
+November 12, 2012
+
+Alain Chautard
+
+Great story, Chris! I can relate to some of what happened to you.
+
+November 12, 2012
+
+Beth
+
+Oh the life of an adventurer. I didn't realize it included that much waiting.
+
+November 13, 2012
+
+Shirley Hershey Showalter
+
+Loved the story, which I read while visiting Manhattan.
+
+November 14, 2012
+
+Lana
+
+Travel is exhausting but thrilling.
+
+November 14, 2012
+
+Mandy Lender
+
+Your story is entertaining. Have happy travels.
+
+November 15, 2012
+
+Kathy Bosin
+
+What I love most about your stories is the waiting.
+"""
+
+ANONYMOUS_DATES_THREAD = """\
+Council approves the cycle lane
+
+The council voted on Tuesday to approve a protected cycle lane along the High Street.
+
+5 March 2024
+About time. I cycle this way every day.
+
+7 March 2024
+What about the traders? Nobody asked them.
+
+12 March 2024
+We lost our parking for this!
+
+20 March 2024
+You will all be cycling in the rain, I bet.
+"""
+
+
+def test_threads_dated_by_the_day_alone_stay_threads():
+    # The other side of the timeline rule: a real thread whose only evidence is bare
+    # dates (the dragnet has such threads: "November 12, 2012" / "Beth" / text) repeats
+    # days and names its commenters; an anonymous one writes in the first person.
+    # (The name stays the first line of the text: a name a blank line away from its
+    # date is not read as one.)
+    names = ["Alain Chautard", "Beth", "Shirley Hershey Showalter", "Lana", "Mandy Lender", "Kathy Bosin"]
+    page = segment_page(DATES_ONLY_THREAD, "p")
+    assert [c.timestamp for c in page.comments] == [
+        "November 12, 2012", "November 12, 2012", "November 13, 2012", "November 14, 2012", "November 14, 2012",
+        "November 15, 2012"]
+    assert [c.text.splitlines()[0] for c in page.comments] == names
+    assert page.article.endswith("it will be worth it all.")
+    # Every day different, in order: the names still make it a thread.
+    distinct = DATES_ONLY_THREAD
+    for old, new in (("15,", "17,"), ("November 14, 2012\n\nMandy", "November 16, 2012\n\nMandy"),
+                     ("November 12, 2012\n\nAlain", "November 11, 2012\n\nAlain")):
+        distinct = distinct.replace(old, new)
+    page = segment_page(distinct, "p")
+    assert [c.timestamp for c in page.comments] == [
+        "November 11, 2012", "November 12, 2012", "November 13, 2012", "November 14, 2012", "November 16, 2012",
+        "November 17, 2012"]
+    assert [c.text.splitlines()[0] for c in page.comments] == names
+    page = segment_page(ANONYMOUS_DATES_THREAD, "p")
+    assert [(c.timestamp, c.text) for c in page.comments] == [
+        ("5 March 2024", "About time. I cycle this way every day."),
+        ("7 March 2024", "What about the traders? Nobody asked them."),
+        ("12 March 2024", "We lost our parking for this!"),
+        ("20 March 2024", "You will all be cycling in the rain, I bet."),
+    ]
+
+
 PLUGIN_FURNITURE = """\
 Council approves new cycle lane on High Street
 

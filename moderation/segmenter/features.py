@@ -229,10 +229,128 @@ def line_features(lines: list[Line]) -> list[LineInfo]:
             info.role, info.weight = "name", WEIGHTS["name_above_indented_text"]
     _one_name_per_date(infos)
     _name_above_place(infos)
+    _timeline_dates(infos)
     return infos
 
 
 _INITIAL_DOT = re.compile(r"(?<=\b[A-Z])\.$")  # "Pat K." is a name
+
+#: Month names (as `patterns.MONTH` spells them, lower-cased prefixes) -> number.
+_MONTH_NUMBERS = {name: n for n, names in enumerate((
+    ("jan", "janv", "enero"), ("feb", "févr", "febrero"), ("mar", "mär", "marzo"), ("apr", "avr", "abril"),
+    ("may", "mai", "mayo"), ("jun", "juin", "junio"), ("jul", "juil", "julio"), ("aug", "août", "agosto"),
+    ("sep", "septiembre", "setiembre"), ("oct", "okt", "octubre"), ("nov", "noviembre"),
+    ("dec", "dez", "déc", "diciembre")), start=1) for name in names}
+_DAY_MONTH_YEAR = re.compile(r"(\d{1,2})(?:st|nd|rd|th)?\.?\s+(?:de\s+)?(\w+)\.?,?\s+(?:de\s+)?(\d{4})")
+_MONTH_DAY_YEAR = re.compile(r"(\w+)\.?\s+(\d{1,2})(?:st|nd|rd|th)?\.?,?\s+(\d{4})")
+_ISO_DAY = re.compile(r"(\d{4})-(\d{2})-(\d{2})")
+#: A time of day in a date ("10:02", "5.30", "14 h 05", "pm"): what comment systems print, timelines not.
+_TIME_OF_DAY = re.compile(r"\d[:.]\d|\d\s?h\s?\d|\b[ap]\.?m\b|uhr", re.I)
+#: A heading above a timeline.
+TIMELINE_HEADING = re.compile(
+    r"^(?:timeline|chronology|key (?:dates|events|moments)|the story so far|chronologie|cronología|chronik)\b[^.!?]{0,60}$",
+    re.I)
+#: What comments have and timeline entries (third-person news prose) do not:
+#: the first or second person, a question, an exclamation. (Case-sensitive: "US" is a country.)
+_FIRST_SECOND_PERSON = re.compile(
+    r"\b(?:I|I['’](?:m|ve|d|ll)|[Mm]e|[Mm]y|[Mm]ine|[Ww]e|[Oo]ur|[Oo]urs|us|[Yy]ou|[Yy]our|[Yy]ours|"
+    r"[Ii]ch|[Ww]ir|[Jj]e|[Jj]['’]|[Nn]ous|[Vv]ous|[Yy]o)\b|[?!]")
+
+
+def _calendar_day(when: str) -> tuple[int, int, int] | None:
+    """A date that is a calendar day and nothing more, as (year, month, day):
+    None for a date with a time of day, a relative date, or a numeric one
+    ("05/03/2024" could be either day first or month first)."""
+    if _TIME_OF_DAY.search(when):
+        return None
+    m = _ISO_DAY.search(when)
+    if m:
+        return int(m[1]), int(m[2]), int(m[3])
+    for m, (d, mo, y) in ((_DAY_MONTH_YEAR.search(when), (1, 2, 3)), (_MONTH_DAY_YEAR.search(when), (2, 1, 3))):
+        if m:
+            month = _month_number(m[mo])
+            if month:
+                return int(m[y]), month, int(m[d])
+    return None
+
+
+def _month_number(word: str) -> int | None:
+    word = word.lower()
+    for cut in (len(word), 4, 3):
+        if word[:cut] in _MONTH_NUMBERS:
+            return _MONTH_NUMBERS[word[:cut]]
+    return None
+
+
+def _a_sentence(text: str) -> bool:
+    """A line that reads as a sentence, not a name: not name-like, or three
+    lower-case words ("The council publishes the plan", without its full stop)."""
+    return not _name_like(text) or sum(w.isalpha() and w.islower() for w in text.split()) >= 3
+
+
+def _timeline_dates(infos: list[LineInfo]) -> None:
+    """An article's timeline ("5 March 2024" / "The council publishes the plan.")
+    is no thread. A run of two or more bare dates with only text between them is
+    a timeline when every date is a calendar day without a time of day, the days
+    are all different in strict ascending or descending order, no line between
+    them is a name, and either a timeline heading ("Timeline", "Key dates") sits
+    directly above the run or every entry reads as third-person prose (no I, we,
+    you, no question or exclamation mark). Its dates then weigh nothing, and
+    names read into it are prose again. A thread dated by the day alone repeats
+    days and names its commenters ("November 12, 2012" / "Beth" / text)."""
+    dates = [j for j, info in enumerate(infos) if info.weight > 0 and _bare_date(info)]
+    if len(dates) < 2:
+        return
+    run: list[int] = []
+    for j in dates + [None]:
+        if j is not None and run and not any(
+                (infos[x].weight > 0 and infos[x].role != "name") or infos[x].role == "thread_header"
+                for x in range(run[-1] + 1, j)):
+            run.append(j)
+            continue
+        if len(run) >= 2:
+            _demote_timeline(infos, run)
+        run = [j]
+
+
+def _demote_timeline(infos: list[LineInfo], run: list[int]) -> None:
+    days = [_calendar_day(infos[j].groups.get("when", "")) for j in run]
+    if None in days:
+        return
+    pairs = list(zip(days, days[1:]))
+    if not (all(a < b for a, b in pairs) or all(a > b for a, b in pairs)):
+        return
+    # Each entry: the lines up to the next date; the last one's first paragraph.
+    entries = []
+    for n, j in enumerate(run):
+        end = run[n + 1] if n + 1 < len(run) else len(infos)
+        lines = []
+        for x in range(j + 1, end):
+            if infos[x].role == "blank":
+                if lines and n + 1 == len(run):
+                    break
+                continue
+            lines.append(x)
+        if not lines:
+            return
+        entries.append(lines)
+    inside = [x for e in entries for x in e if infos[x].role != "boilerplate"]  # (an "Advertisement" line)
+    if any(infos[x].role not in ("text", "name") or not _a_sentence(infos[x].line.text) for x in inside):
+        return
+    above = run[0] - 1
+    while above >= 0 and infos[above].role == "blank":
+        above -= 1
+    heading = above >= 0 and infos[above].role in ("text", "name") and TIMELINE_HEADING.match(infos[above].line.text)
+    if not heading and any(_FIRST_SECOND_PERSON.search(infos[x].line.text) for x in inside):
+        return
+    prose = ([above] if heading else []) + inside
+    for x in prose:
+        if infos[x].role == "name":
+            info = infos[x]
+            info.role = "text"
+            info.weight = WEIGHTS["prose_per_line"] + WEIGHTS["prose_per_char"] * min(len(info.line.text), 1000)
+    for j in run:
+        infos[j].weight = 0.0
 
 
 def _name_above_place(infos: list[LineInfo]) -> None:
