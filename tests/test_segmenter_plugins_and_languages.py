@@ -657,6 +657,20 @@ def test_openweb_name_over_a_bare_relative_time():
     ]
 
 
+def test_openweb_conversation_heading_is_thread_furniture():
+    # QA pass 10, not fixed C: "Conversation" above "87 Comments" stayed the article's last line.
+    for above in ("Conversation\n", "Conversation\n\n"):
+        page = segment_page(OPENWEB.replace("87 Comments", above + "87 Comments"), "p")
+        assert page.article.endswith("the regulator said."), above
+        assert ("navigation", "Conversation") in {(b.kind, b.text) for b in page.boilerplate}
+        assert [c.author for c in page.comments] == ["Jane Doe", "MikeR", "Steve"]
+    # Alone (no comment-section heading below it) such a subheading is article.
+    text = ("Talking to strangers\n\nA new study looks at why we avoid small talk with people we do not know.\n\n"
+            "Conversation\n\nMost people underestimate how much others enjoy a chat, the researchers found.\n")
+    page = segment_page(text, "p")
+    assert page.comments == [] and "\n\nConversation\n\n" in page.article
+
+
 def test_a_bare_relative_time_list_in_an_article_is_no_thread():
     text = ("Race results\n\nThe times of the first three finishers in the relay were close this year.\n\n"
             "Team Red\n3h\nThey led from the start.\n\nTeam Blue\n4h\nThey finished strongly.\n")

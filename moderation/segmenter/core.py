@@ -44,7 +44,7 @@ def segment_lines(text: str | bytes, source: str | None = None) -> tuple[Page, d
     else:
         if search_from == first and infos[first].role == "name":
             k = first  # a page of comments alone: all of it (its first name may weigh 0, "Jane Doe" / "3h")
-        k = _skip_to_thread_header(infos, k)
+        k = _take_heading_above(infos, _skip_to_thread_header(infos, k), search_from)
         plan = plan_thread(infos[k:])
         k2 = _extend_back_over_first_comment(infos, k, search_from, plan)
         if k2 != k:
@@ -156,6 +156,20 @@ def _skip_to_thread_header(infos, k: int) -> int:
         if infos[h].role == "thread_header" and infos[h].weight > 0:
             before = sum(i.weight for i in infos[k:h] if i.weight > 0)
             return h if before < MIN_THREAD_EVIDENCE else k
+    return k
+
+
+def _take_heading_above(infos, k: int, floor: int) -> int:
+    """A heading of no weight directly above the comment-section heading
+    (OpenWeb's "Conversation" over "87 Comments", blank lines between) heads the
+    thread too: thread furniture, not the article's last line."""
+    if infos[k].role != "thread_header":
+        return k
+    i = k - 1
+    while i >= floor and infos[i].role == "blank":
+        i -= 1
+    if i >= floor and infos[i].role == "thread_header" and infos[i].weight <= 0:
+        return i
     return k
 
 

@@ -125,6 +125,10 @@ PATTERNS: tuple[LinePattern, ...] = (
     _p("wp_thoughts_on", "thread_header",
        rf"^(?:\d+|one|two|three|four|five|six|seven|eight|nine|ten)\s+(?:thoughts?|responses?|{COMMENTS}|replies|réflexions?|réponses?|respuestas?)\s+(?:on|to|zu|sur|en|a)\s+[“\"'‘„«].*$",
        5.0, NAVIGATION, ("wordpress",)),
+    # OpenWeb's (Spot.IM) "Conversation" above "87 Comments": no evidence alone (an article
+    # may have such a subheading); directly above a comment-section heading, it is part
+    # of it (`core._take_heading_above`).
+    _p("conversation", "thread_header", r"^(?:conversation|discussion)\s*:?\s*$", 0.0, NAVIGATION, ("openweb",), 20),
     _p("reddit_sort", "thread_header", r"^(?:(?:sort(?:ed)? by|sortieren nach):?\s*(?:best|top|new|old(?:est)?|controversial|q&a|newest|beste|neueste|älteste)\b.*)$",
        3.0, NAVIGATION, ("disqus", "reddit")),
     _p("also_on", "nav_heading", r"^also on\b.*$", 0.5, NAVIGATION, ("disqus",)),
