@@ -374,6 +374,15 @@ def plural_singular(w, rng):
 def possessive(w, rng): return w + "'s"
 
 
+def _on_head(fn: Callable[[str, random.Random], str]) -> Callable:
+    """A word transform applied to the head offending word only (`Transform.apply`): a
+    plural or a possessive is a noun's, and the head is the metaphor or insult itself."""
+    def on_head(text, spans, rng, filler, head=None):
+        return _rewrite(text, [head or spans[-1]], lambda w: fn(w, rng))
+    on_head.__name__ = fn.__name__
+    return on_head
+
+
 # text-level word transforms: (text, word spans, rng) -> text
 
 def _rewrite(text: str, spans: Sequence[tuple[int, int]], fn: Callable[[str], str]) -> str:
@@ -529,8 +538,10 @@ def _registry() -> list[Transform]:
         char(fn)
     word(run_together, "glued to the word before", per_word=False)
     word(camel_case, "glued to the word before, in camelCase", per_word=False)
-    for fn in (hyphenated, in_url_path, in_url_domain, as_mention, as_hashtag, plural_singular, possessive):
+    for fn in (hyphenated, in_url_path, in_url_domain, as_mention, as_hashtag):
         word(fn)
+    word(_on_head(plural_singular), "the head word's plural made singular or singular plural", per_word=False)
+    word(_on_head(possessive), "the head word with 's", per_word=False)
     ctx("civil_sentence_before", civil_sentence_before, "a civil sentence before the comment")
     ctx("civil_text_after_50w", _civil_text(50, before=False), "~50 civil words after the comment")
     ctx("civil_text_after_100w", _civil_text(100, before=False), "~100 civil words after the comment")

@@ -64,8 +64,8 @@ def test_offending_words_skip_function_words_and_phrases_go_before_the_article(r
     assert [text[s:e] for s, e in spans] == ["plague"]
     out = rt.BY_NAME["no_better_than"].apply(text, spans, random.Random(0), FILLER, spans[0])
     assert out == "Every single one of them are no better than a plague."
-    assert rt.BY_NAME["plural_singular"].fn("rats", None) == "rat"
-    assert rt.BY_NAME["plural_singular"].fn("cockroach", None) == "cockroaches"
+    assert rt.plural_singular("rats", None) == "rat"
+    assert rt.plural_singular("cockroach", None) == "cockroaches"
 
 
 @dataclass
