@@ -31,6 +31,7 @@ import numpy as np
 
 from moderation.normalize import normalize, normalize_batch, normalize_with_offsets
 from moderation.records import DECISIONS, Evidence, Verdict
+from moderation.toml_lines import key_lines
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -68,7 +69,39 @@ _WORDS_KEYS = {"banned", "suspect", "banned_files", "suspect_files"}
 
 
 class PolicyError(ValueError):
-    """A policy file that cannot be used; the message names the file and the key."""
+    """A policy file that cannot be used; the message names the file, the line and the key."""
+
+
+class _Where:
+    """Where a policy key is, for an error message: `file:line`, or the file alone.
+
+    Clear errors name the file and line, so a site's editor goes straight to
+    the key; `tomllib` gives no positions, so the line is found in the TOML
+    source (`key_lines`), and only when an error is raised: a good policy
+    costs no second scan. With no source (a Policy built in Python), or a key
+    the source does not show (a value from the model card), the file alone.
+    """
+
+    def __init__(self, source: str, text: str | None = None) -> None:
+        self.source = source
+        self._text = text
+        self._lines: dict[tuple[str, ...], int] | None = None
+
+    def line(self, key: tuple[str, ...]) -> int | None:
+        """The line on which `key` (a key path: ``("thresholds", "abusive", "hold")``) is set, if known."""
+        if self._text is None:
+            return None
+        if self._lines is None:
+            self._lines = key_lines(self._text)
+        return self._lines.get(key)
+
+    def __call__(self, *keys: tuple[str, ...]) -> str:
+        """``file:line`` of the first of `keys` the source sets; the file alone if none."""
+        for key in keys:
+            line = self.line(key)
+            if line is not None:
+                return f"{self.source}:{line}"
+        return self.source
 
 
 def _lower(text: str) -> str:
@@ -288,14 +321,12 @@ class Policy:
             self.banned = WordList(list(self.banned))
         if isinstance(self.suspect, (list, tuple)):
             self.suspect = WordList(list(self.suspect))
-        _check_fail_mode(self.fail_mode, self.source or "policy")
-        if isinstance(self.reject_min_words, bool) or not isinstance(self.reject_min_words, int) or self.reject_min_words < 1:
-            raise PolicyError(f"{self.source or 'policy'}: reject_min_words must be a whole number >= 1, "
-                              f"not {self.reject_min_words!r}")
-        if not isinstance(self.hold_quoted, bool):
-            raise PolicyError(f"{self.source or 'policy'}: hold_quoted must be true or false, not {self.hold_quoted!r}")
+        at = _Where(self.source or "policy")
+        _check_fail_mode(self.fail_mode, at)
+        _check_reject_min_words(self.reject_min_words, at)
+        _check_hold_quoted(self.hold_quoted, at)
         for label, t in self.thresholds.items():
-            _check_thresholds(label, t, self.source or "policy")
+            _check_thresholds(label, t, at)
 
     @classmethod
     def from_card(cls, card: Mapping[str, Any]) -> "Policy":
@@ -540,23 +571,37 @@ def _worse(a: str, b: str) -> str:
     return a if SEVERITY[a] >= SEVERITY[b] else b
 
 
-def _check_fail_mode(value: Any, where: str) -> None:
+def _check_fail_mode(value: Any, at: _Where) -> None:
     if value not in SEVERITY:
-        raise PolicyError(f"{where}: fail_mode must be one of {', '.join(DECISIONS)}, not {value!r}")
+        raise PolicyError(f"{at(('fail_mode',))}: fail_mode must be one of {', '.join(DECISIONS)}, not {value!r}")
 
 
-def _check_thresholds(label: str, t: Mapping[str, Any], where: str) -> None:
+def _check_reject_min_words(value: Any, at: _Where) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise PolicyError(f"{at(('reject_min_words',))}: reject_min_words must be a whole number >= 1, not {value!r}")
+
+
+def _check_hold_quoted(value: Any, at: _Where) -> None:
+    if not isinstance(value, bool):
+        raise PolicyError(f"{at(('hold_quoted',))}: hold_quoted must be true or false, not {value!r}")
+
+
+def _check_thresholds(label: str, t: Mapping[str, Any], at: _Where) -> None:
+    table = ("thresholds", label)
     for key in ("hold", "reject"):
         value = t.get(key)
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0.0 <= value <= 1.0:
-            raise PolicyError(f"{where}: thresholds.{label}.{key} must be a number between 0 and 1, not {value!r}")
-    if t["hold"] > t["reject"]:
-        raise PolicyError(f"{where}: thresholds.{label}: hold ({t['hold']}) is above reject ({t['reject']})")
+            raise PolicyError(f"{at((*table, key), table)}: thresholds.{label}.{key} must be a number "
+                              f"between 0 and 1, not {value!r}")
+    if t["hold"] > t["reject"]:  # the file may set only one of the two (the other is the card's)
+        raise PolicyError(f"{at((*table, 'hold'), (*table, 'reject'), table)}: thresholds.{label}: "
+                          f"hold ({t['hold']}) is above reject ({t['reject']})")
 
 
-def _read_word_files(names: Any, base: Path, where: str, key: str) -> list[str]:
+def _read_word_files(names: Any, base: Path, at: _Where, key: str) -> list[str]:
+    """The entries of the word files `names` (words.`key`, relative to `base`)."""
     if not isinstance(names, list):
-        raise PolicyError(f"{where}: words.{key} must be a list of file names")
+        raise PolicyError(f"{at(('words', key))}: words.{key} must be a list of file names")
     words: list[str] = []
     for name in names:
         path = (base / str(name)).resolve()
@@ -564,27 +609,29 @@ def _read_word_files(names: Any, base: Path, where: str, key: str) -> list[str]:
             # utf-8-sig: a BOM (Notepad's) would otherwise stick to the first entry, which then never matches.
             lines = path.read_bytes().decode("utf-8-sig").splitlines()
         except OSError as exc:
-            raise PolicyError(f"{where}: words.{key}: cannot read {path}: {exc.strerror or exc}") from None
+            raise PolicyError(f"{at(('words', key))}: words.{key}: cannot read {path}: "
+                              f"{exc.strerror or exc}") from None
         except UnicodeDecodeError as exc:
-            raise PolicyError(f"{where}: words.{key}: {path} is not UTF-8 text "
+            raise PolicyError(f"{at(('words', key))}: words.{key}: {path} is not UTF-8 text "
                               f"({exc.reason} at byte {exc.start})") from None
         for number, line in enumerate(lines, 1):
             line = line.strip()
             if not line or line.startswith("#"):
                 continue
             if re.search(r"\s#", line):  # QA pass 11: "pig  # note" was an entry that never matched
-                raise PolicyError(f"{where}: words.{key}: {path}, line {number}: {line!r}: a # comment goes on "
-                                  f"its own line (an entry with \" #\" in it belongs in the policy's own list)")
+                raise PolicyError(f"{at(('words', key))}: words.{key}: {path}, line {number}: {line!r}: "
+                                  f"a # comment goes on its own line (an entry with \" #\" in it belongs in "
+                                  f"the policy's own list)")
             words.append(line)
     return words
 
 
-def _label_list(value: Any, where: str) -> list[str]:
-    """A policy value that names labels: one label, or a list of them (empty allowed)."""
+def _label_list(value: Any, at: _Where, key: tuple[str, ...]) -> list[str]:
+    """A policy value (at `key`) that names labels: one label, or a list of them (empty allowed)."""
     if isinstance(value, str):
         return [value]
     if not isinstance(value, list) or not all(isinstance(x, str) for x in value):
-        raise PolicyError(f"{where} must be a label or a list of labels")
+        raise PolicyError(f"{at(key)}: {'.'.join(key)} must be a label or a list of labels")
     return list(value)
 
 
@@ -597,21 +644,27 @@ def _card_labels(card: Mapping[str, Any] | None) -> set[str] | None:
 
 
 def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None, *,
-                 source: str = "policy", base: Path | None = None) -> Policy:
-    """A Policy from parsed TOML. Labels the file leaves out take the card's thresholds."""
+                 source: str = "policy", base: Path | None = None, text: str | None = None) -> Policy:
+    """A Policy from parsed TOML. Labels the file leaves out take the card's thresholds.
+
+    `text`: the TOML source `data` was parsed from, if at hand, so that an
+    error names the line of its key (``policy.toml:12: ...``), not only the file.
+    """
+    at = _Where(source, text)
     unknown = set(data) - _TOP_LEVEL_KEYS
     if unknown:
-        raise PolicyError(f"{source}: unknown key(s) {', '.join(sorted(unknown))} "
+        first = min(sorted(unknown), key=lambda k: at.line((k,)) or float("inf"))  # the first in the file
+        raise PolicyError(f"{at((first,))}: unknown key(s) {', '.join(sorted(unknown))} "
                           f"(expected {', '.join(sorted(_TOP_LEVEL_KEYS))})")
     version = data.get("version", 1)
     if version != 1:
-        raise PolicyError(f"{source}: version {version!r} is not supported (this release reads version 1)")
+        raise PolicyError(f"{at(('version',))}: version {version!r} is not supported (this release reads version 1)")
     known = _card_labels(card)
 
-    def check_label(label: str, where: str) -> None:
+    def check_label(label: str, key: tuple[str, ...]) -> None:
         # A misspelt label ([thresholds.abusve]) would otherwise be accepted and do nothing.
         if known is not None and label not in known:
-            raise PolicyError(f"{source}: {where}: the model has no label {label!r} "
+            raise PolicyError(f"{at(key)}: {'.'.join(key)}: the model has no label {label!r} "
                               f"(its labels: {', '.join(sorted(known))})")
 
     thresholds: dict[str, dict[str, float]] = {}
@@ -619,55 +672,60 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
         thresholds = {label: dict(t) for label, t in card["thresholds"].items()}
     file_thresholds = data.get("thresholds", {})
     if not isinstance(file_thresholds, dict):
-        raise PolicyError(f"{source}: [thresholds] must be a table of labels")
+        raise PolicyError(f"{at(('thresholds',))}: [thresholds] must be a table of labels")
     for label, t in file_thresholds.items():
-        check_label(label, f"thresholds.{label}")
+        table = ("thresholds", label)
+        check_label(label, table)
         if not isinstance(t, dict):
-            raise PolicyError(f"{source}: thresholds.{label} must be a table with hold and reject")
+            raise PolicyError(f"{at(table)}: thresholds.{label} must be a table with hold and reject")
         extra = set(t) - {"hold", "reject"}
         if extra:
-            raise PolicyError(f"{source}: thresholds.{label}: unknown key(s) {', '.join(sorted(extra))}")
+            raise PolicyError(f"{at(*((*table, k) for k in sorted(extra)), table)}: thresholds.{label}: "
+                              f"unknown key(s) {', '.join(sorted(extra))}")
         merged = {**thresholds.get(label, {}), **t}
-        _check_thresholds(label, {"hold": merged.get("hold", 0.0), "reject": merged.get("reject", 1.0), **t}, source)
+        _check_thresholds(label, {"hold": merged.get("hold", 0.0), "reject": merged.get("reject", 1.0), **t}, at)
         if set(merged) != {"hold", "reject"}:
-            raise PolicyError(f"{source}: thresholds.{label} needs both hold and reject "
+            raise PolicyError(f"{at(table)}: thresholds.{label} needs both hold and reject "
                               f"(the model card has no threshold for {label!r})")
         thresholds[label] = {k: float(v) if not isinstance(v, bool) else v for k, v in merged.items()}
     implies = {k: list(v) for k, v in DEFAULT_IMPLIES.items()}
     file_implies = data.get("implies", {})
     if not isinstance(file_implies, dict):
-        raise PolicyError(f"{source}: [implies] must be a table of labels")
+        raise PolicyError(f"{at(('implies',))}: [implies] must be a table of labels")
     for label, others in file_implies.items():
-        others = _label_list(others, f"{source}: implies.{label}")
+        others = _label_list(others, at, ("implies", label))
         for name in (label, *others):
-            check_label(name, f"implies.{label}")
+            check_label(name, ("implies", label))
         if label in others:
-            raise PolicyError(f"{source}: implies.{label}: a label cannot imply itself")
+            raise PolicyError(f"{at(('implies', label))}: implies.{label}: a label cannot imply itself")
         implies[label] = others  # an empty list switches the rule off for that label
     words = data.get("words", {})
     if not isinstance(words, dict):
-        raise PolicyError(f"{source}: [words] must be a table")
+        raise PolicyError(f"{at(('words',))}: [words] must be a table")
     unknown = set(words) - _WORDS_KEYS
     if unknown:
-        raise PolicyError(f"{source}: words: unknown key(s) {', '.join(sorted(unknown))}")
+        first = min(sorted(unknown), key=lambda k: at.line(("words", k)) or float("inf"))
+        raise PolicyError(f"{at(('words', first), ('words',))}: words: unknown key(s) {', '.join(sorted(unknown))}")
     lists: dict[str, list[str]] = {}
     for key in ("banned", "suspect"):
         entries = words.get(key, [])
         if not isinstance(entries, list) or not all(isinstance(w, str) for w in entries):
-            raise PolicyError(f"{source}: words.{key} must be a list of strings")
+            raise PolicyError(f"{at(('words', key))}: words.{key} must be a list of strings")
         lists[key] = list(entries) + _read_word_files(words.get(f"{key}_files", []), base or Path.cwd(),
-                                                      source, f"{key}_files")
+                                                      at, f"{key}_files")
         bad = [w for w in lists[key] if _BATCH_SEP in w]
         if bad:  # QA pass 11: such an entry switched the whole list off, silently
-            raise PolicyError(f"{source}: words.{key}: entry {bad[0]!r} contains a NUL character")
+            # the entry is in the inline list or in one of the files
+            where = at(("words", key)) if bad[0] in entries else at(("words", f"{key}_files"))
+            raise PolicyError(f"{where}: words.{key}: entry {bad[0]!r} contains a NUL character")
     for key in ("perspective", "wordpress"):
         if not isinstance(data.get(key, {}), dict):
-            raise PolicyError(f"{source}: [{key}] must be a table")
+            raise PolicyError(f"{at((key,))}: [{key}] must be a table")
     perspective = {k: list(v) for k, v in DEFAULT_PERSPECTIVE_ATTRIBUTES.items()}
     for attribute, labels in data.get("perspective", {}).items():
-        labels = _label_list(labels, f"{source}: perspective.{attribute}")
+        labels = _label_list(labels, at, ("perspective", attribute))
         for name in labels:
-            check_label(name, f"perspective.{attribute}")
+            check_label(name, ("perspective", attribute))
         if labels:
             perspective[attribute.upper()] = labels
         else:  # an empty list switches the attribute off (requests for it get a 400)
@@ -675,19 +733,24 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
     wordpress = {"allow": 1, "hold": 0, "reject": "trash"}
     for decision, answer in data.get("wordpress", {}).items():
         if decision not in SEVERITY:
-            raise PolicyError(f"{source}: wordpress.{decision}: not a decision ({', '.join(DECISIONS)})")
+            raise PolicyError(f"{at(('wordpress', decision))}: wordpress.{decision}: not a decision "
+                              f"({', '.join(DECISIONS)})")
         if answer not in (0, 1, "spam", "trash") or isinstance(answer, bool):
-            raise PolicyError(f"{source}: wordpress.{decision} must be 0, 1, \"spam\" or \"trash\", not {answer!r}")
+            raise PolicyError(f"{at(('wordpress', decision))}: wordpress.{decision} must be 0, 1, \"spam\" "
+                              f"or \"trash\", not {answer!r}")
         if answer == 1 and decision != "allow":  # QA pass 11: a swapped table published what the policy stops
-            raise PolicyError(f"{source}: wordpress.{decision} = 1 would publish every comment the policy "
-                              f"decides to {decision}; use 0, \"spam\" or \"trash\"")
+            raise PolicyError(f"{at(('wordpress', decision))}: wordpress.{decision} = 1 would publish every "
+                              f"comment the policy decides to {decision}; use 0, \"spam\" or \"trash\"")
         wordpress[decision] = answer
     fail_mode = data.get("fail_mode", "hold")
-    _check_fail_mode(fail_mode, source)
+    _check_fail_mode(fail_mode, at)
+    # checked here too, where the source is at hand, so the error names the line (Policy checks again)
+    reject_min_words, hold_quoted = data.get("reject_min_words", 2), data.get("hold_quoted", True)
+    _check_reject_min_words(reject_min_words, at)
+    _check_hold_quoted(hold_quoted, at)
     return Policy(thresholds=thresholds, fail_mode=fail_mode, implies=implies, banned=WordList(lists["banned"]),
                   suspect=WordList(lists["suspect"]), perspective_attributes=perspective,
-                  wordpress=wordpress, reject_min_words=data.get("reject_min_words", 2),
-                  hold_quoted=data.get("hold_quoted", True), source=source)
+                  wordpress=wordpress, reject_min_words=reject_min_words, hold_quoted=hold_quoted, source=source)
 
 
 def load_policy(path: str | Path | None = None, card: Mapping[str, Any] | None = None) -> Policy:
@@ -707,12 +770,13 @@ def load_policy(path: str | Path | None = None, card: Mapping[str, Any] | None =
     except OSError as exc:
         raise PolicyError(f"{path}: cannot read policy file: {exc.strerror or exc}") from None
     try:
-        data = tomllib.loads(raw.decode("utf-8-sig"))  # a BOM (Notepad's) is not TOML, but no reason to refuse
+        text = raw.decode("utf-8-sig")  # a BOM (Notepad's) is not TOML, but no reason to refuse
+        data = tomllib.loads(text)
     except UnicodeDecodeError as exc:
         raise PolicyError(f"{path}: not UTF-8 text ({exc.reason} at byte {exc.start})") from None
     except tomllib.TOMLDecodeError as exc:
         raise PolicyError(f"{path}: invalid TOML: {exc}") from None
-    policy = parse_policy(data, card, source=str(path), base=path.parent)
+    policy = parse_policy(data, card, source=str(path), base=path.parent, text=text)
     if not policy.thresholds:
         raise PolicyError(f"{path}: no thresholds: give a [thresholds.<label>] table or a model card")
     return policy
