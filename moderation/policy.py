@@ -599,7 +599,13 @@ def _check_thresholds(label: str, t: Mapping[str, Any], at: _Where) -> None:
 
 
 def _read_word_files(names: Any, base: Path, at: _Where, key: str) -> list[str]:
-    """The entries of the word files `names` (words.`key`, relative to `base`)."""
+    """The entries of the word files `names` (words.`key`, relative to `base`).
+
+    A file with no entry (empty, or only comments and blank lines: a truncated
+    export) is an error, not an empty list: the site listed it to switch words
+    on, and says "no words" by leaving the file out. Loading a policy has no
+    warning channel, and `check` runs as a hook whose stderr no one reads.
+    """
     if not isinstance(names, list):
         raise PolicyError(f"{at(('words', key))}: words.{key} must be a list of file names")
     words: list[str] = []
@@ -614,6 +620,7 @@ def _read_word_files(names: Any, base: Path, at: _Where, key: str) -> list[str]:
         except UnicodeDecodeError as exc:
             raise PolicyError(f"{at(('words', key))}: words.{key}: {path} is not UTF-8 text "
                               f"({exc.reason} at byte {exc.start})") from None
+        before = len(words)
         for number, line in enumerate(lines, 1):
             line = line.strip()
             if not line or line.startswith("#"):
@@ -623,6 +630,9 @@ def _read_word_files(names: Any, base: Path, at: _Where, key: str) -> list[str]:
                                   f"a # comment goes on its own line (an entry with \" #\" in it belongs in "
                                   f"the policy's own list)")
             words.append(line)
+        if len(words) == before:  # QA pass 11 leftover: a truncated export switched its list off, silently
+            raise PolicyError(f"{at(('words', key))}: words.{key}: {path} has no entries (it is empty or holds "
+                              f"only comments and blank lines); leave it out of words.{key} for no words")
     return words
 
 

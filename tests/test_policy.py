@@ -608,3 +608,17 @@ def test_the_line_scan_runs_only_for_an_error_and_never_raises(monkeypatch, tmp_
     assert (lines[("wordpress", "t")], lines[("wordpress", "y")], lines[("words", "suspect")]) == (20, 21, 16)
     for end in range(len(text)):  # cut anywhere (not TOML any more): no exception
         key_lines(text[:end])
+
+
+@pytest.mark.parametrize("content", [b"", b"\n\n", b"# banned words, exported 3 Dec\n\n   \n# end\n", b"\xef\xbb\xbf\r\n"])
+def test_a_word_file_with_no_entries_is_an_error_naming_it(tmp_path, content):
+    # QA pass 11 leftover: an empty or comments-only file (a truncated export) was accepted,
+    # so the list the site thinks is on was off.
+    (tmp_path / "good.txt").write_text("raghead*\n", encoding="utf-8")
+    (tmp_path / "cut.txt").write_bytes(content)
+    path = write(tmp_path, '[words]\nbanned = ["x"]\nsuspect_files = ["good.txt", "cut.txt"]\n', "p.toml")
+    with pytest.raises(PolicyError, match=r"p\.toml:3: words\.suspect_files: .*cut\.txt has no entries"):
+        load_policy(path, card=CARD)
+    # the way to say "no words from files": leave the file out
+    path = write(tmp_path, '[words]\nbanned = ["x"]\nsuspect_files = ["good.txt"]\n', "p.toml")
+    assert load_policy(path, card=CARD).suspect.words == ["raghead*"]
