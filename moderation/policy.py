@@ -63,6 +63,12 @@ DEFAULT_PERSPECTIVE_ATTRIBUTES: dict[str, list[str]] = {
 #: The scores are the model's own; only the flagged labels follow the rule.
 DEFAULT_IMPLIES: dict[str, list[str]] = {"dehumanising": ["abusive"]}
 
+#: The most `reject_min_words` may be. The rule is for short replies (one to six words in
+#: docs/model.md, "Short replies"); comments of fewer than 10 words are already 17% of the
+#: Globe and Mail's hostile comments and 22% of Fox News's, of 20 words half. A larger value
+#: stops scores rejecting most comments, silently: a mistake, not a policy (QA pass 11 leftover).
+REJECT_MIN_WORDS_MAX = 10
+
 _TOP_LEVEL_KEYS = {"version", "fail_mode", "thresholds", "implies", "words", "perspective", "wordpress",
                    "reject_min_words", "hold_quoted"}
 _WORDS_KEYS = {"banned", "suspect", "banned_files", "suspect_files"}
@@ -577,8 +583,9 @@ def _check_fail_mode(value: Any, at: _Where) -> None:
 
 
 def _check_reject_min_words(value: Any, at: _Where) -> None:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise PolicyError(f"{at(('reject_min_words',))}: reject_min_words must be a whole number >= 1, not {value!r}")
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= REJECT_MIN_WORDS_MAX:
+        raise PolicyError(f"{at(('reject_min_words',))}: reject_min_words must be a whole number from 1 to "
+                          f"{REJECT_MIN_WORDS_MAX}, not {value!r}")
 
 
 def _check_hold_quoted(value: Any, at: _Where) -> None:

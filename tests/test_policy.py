@@ -74,6 +74,18 @@ def test_reject_min_words_is_read_from_a_policy_file_and_checked(tmp_path):
             load_policy(write(tmp_path, f"reject_min_words = {bad}\n"), CARD)
 
 
+@pytest.mark.parametrize("value", [11, 50, 1_000_000])
+def test_reject_min_words_has_an_upper_bound(tmp_path, value):
+    """QA pass 11 leftover: 1000000 was accepted, so no score ever rejected, only held, silently."""
+    assert load_policy(write(tmp_path, "reject_min_words = 10\n"), CARD).reject_min_words == 10
+    path = write(tmp_path, f"version = 1\nreject_min_words = {value}\n")
+    with pytest.raises(PolicyError) as info:
+        load_policy(path, CARD)
+    assert str(info.value) == f"{path}:2: reject_min_words must be a whole number from 1 to 10, not {value}"
+    with pytest.raises(PolicyError, match="from 1 to 10"):
+        Policy(thresholds=CARD["thresholds"], reject_min_words=value)
+
+
 # --- implied labels ---------------------------------------------------------
 
 
