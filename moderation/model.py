@@ -50,8 +50,11 @@ MAX_EVIDENCE = 5
 #: overlapping windows of about `WINDOW` characters (a new one every `STEP`),
 #: each label taking the highest of the whole and its windows: abuse anywhere is
 #: scored as if it stood in a comment of ordinary length, at a cost linear in
-#: the comment's length (about WINDOW / STEP times the characters).
-LONG_TEXT = 1000
+#: the comment's length (about WINDOW / STEP times the characters). 600, not
+#: 1,000: ~100-150 civil words after the abuse let 51-53% of flagged comments
+#: through at 1,000 and 34-36% at 600 (benchmarks/red_team.py), for p99 latency
+#: 1.2-1.7 -> 1.8-2.0 ms; 400 cost more latency for no further gain (docs/model.md).
+LONG_TEXT = 600
 WINDOW = 400
 STEP = 300
 #: A large batch is scored in blocks of about this many characters: the batch's
