@@ -165,16 +165,20 @@ def _alpha_block(word: str, lower_start: int | None, upper_start: int | None) ->
     return "".join(out)
 
 
+def _map_one(w, table, rng):
+    """`w` with one of its letters that `table` maps (chosen at random) replaced."""
+    pos = [i for i, c in enumerate(w) if c in table]
+    if not pos:
+        return w
+    i = rng.choice(pos)
+    return w[:i] + table[w[i]] + w[i + 1:]
+
+
 def leet_vowels(w, rng): return _map(w, LEET_VOWELS)
 def leet_full(w, rng): return _map(w, LEET_FULL)
 
 
-def leet_one(w, rng):
-    pos = [i for i, c in enumerate(w) if c in LEET_FULL]
-    if not pos:
-        return w
-    i = rng.choice(pos)
-    return w[:i] + LEET_FULL[w[i]] + w[i + 1:]
+def leet_one(w, rng): return _map_one(w, LEET_FULL, rng)
 
 
 def at_for_a(w, rng): return w.replace("a", "@").replace("A", "@")
@@ -283,23 +287,13 @@ def shuffle_inner(w, rng):
 def cyrillic_all(w, rng): return _map(w, CYRILLIC)
 
 
-def cyrillic_one(w, rng):
-    pos = [i for i, c in enumerate(w) if c in CYRILLIC]
-    if not pos:
-        return w
-    i = rng.choice(pos)
-    return w[:i] + CYRILLIC[w[i]] + w[i + 1:]
+def cyrillic_one(w, rng): return _map_one(w, CYRILLIC, rng)
 
 
 def greek_all(w, rng): return _map(w, GREEK)
 
 
-def greek_one(w, rng):
-    pos = [i for i, c in enumerate(w) if c in GREEK]
-    if not pos:
-        return w
-    i = rng.choice(pos)
-    return w[:i] + GREEK[w[i]] + w[i + 1:]
+def greek_one(w, rng): return _map_one(w, GREEK, rng)
 
 
 def homoglyph_mixed(w, rng):
