@@ -171,12 +171,14 @@ def test_abuse_before_a_hundred_civil_words_is_still_flagged(moderator):
     civil = ("I read the whole article twice and I think the reporter did a fair job of setting out what the "
              "council has planned for the town centre over the next few years. The consultation runs until the end "
              "of March, the library will keep its opening hours, and the new bus timetable starts in the spring. ")
-    for lead in ("Our high street has an infestation and it isn't mice, if you get my drift.",
-                 "Wipe them out, every single one. The world would be a cleaner place without them."):
+    for lead, word in (("Our high street has an infestation and it isn't mice, if you get my drift.", "infestation"),
+                       ("Wipe them out, every single one. The world would be a cleaner place without them.", "Wipe")):
         assert moderator.check(lead).decision != "allow"
         padded = lead + " " + civil * 2
         assert 600 < len(padded) < 1000
-        assert moderator.check(padded).decision != "allow", moderator.check(padded).scores
+        verdict = moderator.check(padded)
+        assert verdict.decision != "allow", verdict.scores
+        assert any(e.text == word and padded[e.start:e.end] == word for e in verdict.evidence)  # the window's words
     assert moderator.check(civil * 2).decision == "allow"
 
 
