@@ -31,7 +31,11 @@ class Server:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             self.port = s.getsockname()[1]
-        options = {"log_level": "critical", "access_log": False, "timeout_keep_alive": 2, **config_options}
+        # A long keep-alive: the module's servers are shared by tests, and a server that closes an idle
+        # connection just as the client's pool reuses it answers nothing (a known race, encode/httpx#2983).
+        # With 2 s, one test failed once, on a loaded machine, right after a test that takes about 2 s;
+        # the race is the likely cause (not reproduced in 40 tries).
+        options = {"log_level": "critical", "access_log": False, "timeout_keep_alive": 60, **config_options}
         config = uvicorn.Config(app, host="127.0.0.1", port=self.port, **options)
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, daemon=True)
