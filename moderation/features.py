@@ -42,7 +42,7 @@ PUNCT = tuple('.!?;:,()"')
 CTX_PLAIN, CTX_NEG, CTX_REPORTED, CTX_QUOTED = 0, 1, 2, 3
 #: How `Featurizer.feature_names` marks a unigram's context (a plain one has no prefix).
 CONTEXT_PREFIX = {CTX_PLAIN: "", CTX_NEG: "NEG_", CTX_REPORTED: "REP_", CTX_QUOTED: "Q_"}
-NEG_WINDOW = 6  # "nobody on that estate is a cockroach": 4 stopped short (own-set CV, docs/model.md)
+NEG_WINDOW = 6  # "nobody on that estate is a cockroach": 4 stopped short (own-set CV, docs/model-history.md)
 REPORT_WINDOW = 6
 CUE_WINDOW = 4
 _BITS = np.int64(40)

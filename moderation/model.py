@@ -53,7 +53,8 @@ MAX_EVIDENCE = 5
 #: the comment's length (about WINDOW / STEP times the characters). 600, not
 #: 1,000: ~100-150 civil words after the abuse let 51-53% of flagged comments
 #: through at 1,000 and 34-36% at 600 (benchmarks/red_team.py), for p99 latency
-#: 1.2-1.7 -> 1.8-2.0 ms; 400 cost more latency for no further gain (docs/model.md).
+#: 1.2-1.7 -> 1.8-2.0 ms; 400 cost more latency for no further gain
+#: (docs/model-history.md).
 LONG_TEXT = 600
 WINDOW = 400
 STEP = 300

@@ -64,8 +64,8 @@ DEFAULT_PERSPECTIVE_ATTRIBUTES: dict[str, list[str]] = {
 DEFAULT_IMPLIES: dict[str, list[str]] = {"dehumanising": ["abusive"]}
 
 #: The most `reject_min_words` may be. The rule is for short replies (one to six words in
-#: docs/model.md, "Short replies"); comments of fewer than 10 words are already 17% of the
-#: Globe and Mail's hostile comments and 22% of Fox News's, of 20 words half. A larger value
+#: docs/model-history.md, "Short replies"); comments of fewer than 10 words are already 17% of
+#: the Globe and Mail's hostile comments and 22% of Fox News's, of 20 words half. A larger value
 #: stops scores rejecting most comments, silently: a mistake, not a policy (QA pass 11 leftover).
 REJECT_MIN_WORDS_MAX = 10
 
