@@ -149,8 +149,9 @@ def gc_paused():
     records, none of them cyclic (reference counting frees them all); each
     700 allocations would otherwise start a collection that walks the young
     objects again, and the full collections walk the whole growing batch:
-    about a sixth of `score()`'s time (docs/model.md). The previous state is
-    restored, so a caller that disabled the collector keeps it disabled.
+    about a sixth of `score()`'s time when this was measured (docs/batch.md
+    has the collector's share of a scan). The previous state is restored, so
+    a caller that disabled the collector keeps it disabled.
     """
     was_enabled = gc.isenabled()
     gc.disable()
