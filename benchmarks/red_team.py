@@ -21,7 +21,7 @@ one transform's choices do not depend on which others run.
     .venv/bin/python benchmarks/red_team.py [--limit N] [--json FILE] [--seed 20261204]
         [--transforms leet_vowels,no_better_than] [--policy FILE | --model-only] [--model PATH] [--list]
 
-About 1-2 minutes on one core for the full run (about 100,000 scored texts).
+About 15-30 s on one core for the full run (about 135,000 scored texts).
 """
 
 from __future__ import annotations
