@@ -207,6 +207,7 @@ def test_evaluate_writes_every_target(shared_data, tmp_path):
                    "hard-negative FPR", "ucc_unhealthy_globe", "fox_news_comments", "toxigen neutral statements",
                    "obfuscated seed comments still flagged", "News prose flagged (BBC article sentences",
                    "civil comments held: ours", "civil / hostile comments rejected: ours",
+                   "Evidence against the raters' toxic spans", "| ours (evidence) |",
                    f"Data: `{shared_data}` and `data/`"):  # the directory measured, not a fixed name
         assert needle in text, needle
     # every blind batch gets its three targets and its section
@@ -244,3 +245,21 @@ def test_evaluated_decisions_are_the_ones_check_gives(moderator):
     assert decisions == [v.decision for v in verdicts] == ["hold", "reject", "hold", "allow"]
     assert flagged == [v.labels for v in verdicts]
     assert probs[0, moderator.labels.index("abusive")] >= moderator.policy.thresholds["abusive"]["reject"]
+
+
+def test_span_f1_is_semeval_2021_task_5s_per_comment_score():
+    from moderation.training.evaluate import span_f1
+
+    assert span_f1(set(), set()) == 1.0  # nothing toxic, nothing marked
+    assert span_f1({1, 2}, set()) == 0.0 and span_f1(set(), {1, 2}) == 0.0
+    assert span_f1({1, 2, 3, 4}, {3, 4, 5, 6}) == 0.5  # precision 1/2, recall 1/2
+    assert span_f1({3, 4}, {3, 4, 5, 6, 7, 8}) == 0.5  # precision 1, recall 1/3
+
+
+def test_evidence_is_scored_against_the_raters_spans(shared_data, moderator):
+    from moderation.training.evaluate import evidence_spans
+
+    r = evidence_spans(moderator, shared_data)
+    assert r["rows"] == 2000 and 0 < r["with_spans"] < r["rows"]
+    for side in ("ours", "peer_words"):
+        assert 0.3 < r[side]["f1"] < 0.9 and 0 < r[side]["comments_marked"] <= r["rows"]

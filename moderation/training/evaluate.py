@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import re
 from collections import Counter
 from functools import partial
 from pathlib import Path
@@ -151,6 +152,51 @@ def other_sets(moderator, data_dir: Path) -> dict:
     return out
 
 
+def span_f1(predicted: set[int], gold: set[int]) -> float:
+    """SemEval-2021 Task 5's score for one comment: F1 of its character offsets (1 when both are empty)."""
+    if not gold or not predicted:
+        return float(not gold and not predicted)
+    hit = len(predicted & gold)
+    return 2 * hit / (len(predicted) + len(gold))
+
+
+_WORD = re.compile(r"\w+(?:['’]\w+)*")
+
+
+def evidence_spans(moderator, data_dir: Path) -> dict:
+    """Our evidence against the toxic character spans Civil Comments' raters marked (tsd_test).
+
+    The evidence is what a moderator sees highlighted, so it should be the words
+    that make a comment abusive. Scored as in SemEval-2021 Task 5 (character F1
+    per comment, averaged over every comment). The peer gives no spans; its
+    word-level reading (each word scored alone, >= 0.5 marked) is the usual
+    baseline for a comment-level classifier and runs on the same comments.
+    """
+    from profanity_check import predict_prob
+
+    df = load_toxic_spans(data_dir, "test")
+    texts, golds = df["text"].tolist(), [set(s) for s in df["spans"]]
+    ours = []
+    for verdict in moderator.score(texts):
+        marked: set[int] = set()
+        for e in verdict.evidence:
+            marked.update(range(e.start, e.end))
+        ours.append(marked)
+    words = [[m.span() for m in _WORD.finditer(t)] for t in texts]
+    flat = [t[a:b] for t, ws in zip(texts, words) for a, b in ws]
+    peer_probs = iter(predict_prob(flat) if flat else [])
+    peer = [{i for a, b in ws if next(peer_probs) >= 0.5 for i in range(a, b)} for ws in words]
+
+    def summary(pred: list[set[int]]) -> dict:
+        scores = [span_f1(p, g) for p, g in zip(pred, golds)]
+        with_gold = [f for f, g in zip(scores, golds) if g]
+        return {"f1": round(float(np.mean(scores)), 4), "f1_comments_with_spans": round(float(np.mean(with_gold)), 4),
+                "comments_marked": int(sum(bool(p) for p in pred))}
+
+    return {"rows": len(texts), "with_spans": int(sum(bool(g) for g in golds)),
+            "ours": summary(ours), "peer_words": summary(peer)}
+
+
 def news_prose(moderator, data_dir: Path) -> dict | None:
     """BBC article sentences flagged, and the words most often given as evidence: news register false flags."""
     from profanity_check import predict_prob
@@ -212,7 +258,8 @@ def evaluate(moderator, data_dir: Path, repo: Path = Path("."), with_speed: bool
              ("news_auc", lambda: news_auc(moderator, data_dir)),
              ("identity_bias", lambda: identity_bias(moderator, data_dir)),
              ("news_prose", lambda: news_prose(moderator, data_dir)),
-             ("other_sets", lambda: other_sets(moderator, data_dir))]
+             ("other_sets", lambda: other_sets(moderator, data_dir)),
+             ("evidence_spans", lambda: evidence_spans(moderator, data_dir))]
     if with_speed:
         steps.append(("speed", lambda: speed(moderator, data_dir)))
     for name, fn in steps:
@@ -382,6 +429,20 @@ def render_markdown(r: dict, command: str) -> str:
         else:
             L.append(f"| {name} | {m['rows']} | {m['ours_abusive_recall']:.4f} | {m['peer_recall_at_0.5']:.4f} |")
     L.append("")
+    ev = r.get("evidence_spans")
+    if ev:
+        o, p = ev["ours"], ev["peer_words"]
+        L += ["## Evidence against the raters' toxic spans (toxic_spans_civil tsd_test; evaluation only)", "",
+              f"{ev['rows']:,} Civil Comments comments rated toxic, {ev['with_spans']:,} of them with the characters "
+              "that make them toxic marked by the raters. Our evidence (every flagged label's spans, as a moderator "
+              "sees them highlighted) scored as in SemEval-2021 Task 5: character F1 per comment, averaged over all "
+              "comments (a comment with no marked characters scores 1 only if nothing is marked). alt-profanity-check "
+              "gives no spans: its baseline scores each word alone and marks those >= 0.5. Not a target.", "",
+              "| | character F1 (all comments) | F1 (comments with spans) | comments with anything marked |",
+              "|---|---|---|---|",
+              f"| ours (evidence) | {o['f1']:.4f} | {o['f1_comments_with_spans']:.4f} | {o['comments_marked']:,} |",
+              f"| alt-profanity-check, word by word | {p['f1']:.4f} | {p['f1_comments_with_spans']:.4f} | "
+              f"{p['comments_marked']:,} |", ""]
     if sp:
         L += ["## Speed (same process, same comments)", "", "```json", json.dumps(sp, indent=2), "```", "",
               "Throughput: the same 20,000 news-site comments (Civil Comments, Globe and Mail, Fox News), after one warm-up, "
