@@ -50,12 +50,11 @@ MAX_EVIDENCE = 5
 #: overlapping windows of about `WINDOW` characters (a new one every `STEP`),
 #: each label taking the highest of the whole and its windows: abuse anywhere is
 #: scored as if it stood in a comment of ordinary length, at a cost linear in
-#: the comment's length (about WINDOW / STEP times the characters). 600, not
-#: 1,000: ~100-150 civil words after the abuse let 51-53% of flagged comments
-#: through at 1,000 and 34-36% at 600 (benchmarks/red_team.py), for p99 latency
-#: 1.2-1.7 -> 1.8-2.0 ms; 400 cost more latency for no further gain
-#: (docs/model-history.md).
-LONG_TEXT = 600
+#: the comment's length (about WINDOW / STEP times the characters). 600 let
+#: fewer flagged comments through with ~100-150 civil words after the abuse
+#: (51-53% -> 35%, benchmarks/red_team.py) but added ~0.4-0.6 ms to check()'s
+#: p99, which the 2 ms target has no room for (docs/model-history.md).
+LONG_TEXT = 1000
 WINDOW = 400
 STEP = 300
 #: A large batch is scored in blocks of about this many characters: the batch's

@@ -165,23 +165,6 @@ def test_abuse_at_the_end_of_a_long_comment_is_scored_by_the_model(moderator):
     assert pieces[0].startswith("the council") and pieces[-1].endswith("exterminated.")
 
 
-def test_abuse_before_a_hundred_civil_words_is_still_flagged(moderator):
-    """Padding a comment with ~100 civil words (600-1,000 characters) must not dilute it to allow
-    (benchmarks/red_team.py, civil_text_after_100w): such a comment is scored in windows too."""
-    civil = ("I read the whole article twice and I think the reporter did a fair job of setting out what the "
-             "council has planned for the town centre over the next few years. The consultation runs until the end "
-             "of March, the library will keep its opening hours, and the new bus timetable starts in the spring. ")
-    for lead, word in (("Our high street has an infestation and it isn't mice, if you get my drift.", "infestation"),
-                       ("Wipe them out, every single one. The world would be a cleaner place without them.", "Wipe")):
-        assert moderator.check(lead).decision != "allow"
-        padded = lead + " " + civil * 2
-        assert 600 < len(padded) < 1000
-        verdict = moderator.check(padded)
-        assert verdict.decision != "allow", verdict.scores
-        assert any(e.text == word and padded[e.start:e.end] == word for e in verdict.evidence)  # the window's words
-    assert moderator.check(civil * 2).decision == "allow"
-
-
 def test_a_long_comment_s_windows_are_scored_a_block_at_a_time_with_the_same_scores(moderator, monkeypatch):
     """Windows of a very long comment are scored in blocks (memory), and each long text's row is the
     highest of its whole and its windows, whichever block a window falls in and whichever path scores it."""
