@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from bisect import bisect_right
+from typing import Callable
 
 #: A bare key (TOML 1.0): ASCII letters, digits, `_` and `-`.
 _BARE = re.compile(r"[A-Za-z0-9_-]+")
@@ -167,12 +168,13 @@ class _Scanner:
                 raise _Stop
             self.pos = end
 
-    def array(self) -> None:
+    def _sequence(self, close: str, item: Callable[[], None]) -> None:
+        """An array or inline table from its opening bracket: `item()` for each element up to `close`."""
         self.pos += 1
         while True:
-            self.skip_blank(newlines=True)
+            self.skip_blank(newlines=True)  # TOML 1.1 lets an inline table span lines too
             ch = self.peek()
-            if ch == "]":
+            if ch == close:
                 self.pos += 1
                 return
             if ch == ",":
@@ -180,30 +182,25 @@ class _Scanner:
             elif not ch:
                 raise _Stop
             else:
-                self.value(None)  # keys inside an array's tables have no one path
+                item()
+
+    def array(self) -> None:
+        self._sequence("]", lambda: self.value(None))  # keys inside an array's tables have no one path
 
     def inline_table(self, path: tuple[str, ...] | None) -> None:
+        self._sequence("}", lambda: self._inline_item(path))
+
+    def _inline_item(self, path: tuple[str, ...] | None) -> None:
+        if path is not None:
+            self.keyval(path)
+            return
+        self.key()
+        self.skip_blank(newlines=False)
+        if self.peek() != "=":
+            raise _Stop
         self.pos += 1
-        while True:
-            self.skip_blank(newlines=True)  # TOML 1.1 lets an inline table span lines
-            ch = self.peek()
-            if ch == "}":
-                self.pos += 1
-                return
-            if ch == ",":
-                self.pos += 1
-            elif not ch:
-                raise _Stop
-            elif path is None:
-                self.key()
-                self.skip_blank(newlines=False)
-                if self.peek() != "=":
-                    raise _Stop
-                self.pos += 1
-                self.skip_blank(newlines=False)
-                self.value(None)
-            else:
-                self.keyval(path)
+        self.skip_blank(newlines=False)
+        self.value(None)
 
     def basic_string(self) -> str:
         text, start = self.text, self.pos + 1
