@@ -585,6 +585,17 @@ def test_joiners_in_emoji_and_scripts_are_kept_but_not_inside_latin_words(fmt):
     assert terminal_safe("a\u202eb\u061cc\u200bd\u2066e") == "abcde"  # bidi and zero-width space still go
 
 
+def test_one_line_fields_lose_joiners_inside_latin_words_as_comment_text_does():
+    # line_safe is terminal_safe plus line breaks: a ZWJ hidden in an author or a thread
+    # title ("Ad\u200dmin") is dropped as it is in the comment text; emoji sequences stay.
+    from moderation.report.highlight import line_safe
+
+    family = "\U0001F468\u200d\U0001F469"
+    assert line_safe("Ad\u200dmin\nforged") == "Admin forged"
+    assert line_safe(f"fan {family}") == f"fan {family}"
+    assert line_safe("a\u202eb\tc") == terminal_safe("a\u202eb c")
+
+
 def test_html_comment_element_ids_are_unique_and_valid_and_the_hold_badge_has_aa_contrast():
     records = [record("1", "you scum", ("scum",), thread="A"), record("1", "you scum", ("scum",), thread="B"),
                record("id with spaces", "you scum", ("scum",), thread="B")]

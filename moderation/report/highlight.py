@@ -131,8 +131,8 @@ def terminal_safe(text: Any) -> str:
     return _JOINER.sub("", text) if "\u200c" in text or "\u200d" in text else text
 
 
-#: Line breaks and tabs, on top of `_UNSAFE`, for the fields a report prints on one line.
-_ONE_LINE = {**_UNSAFE, **{cp: " " for cp in (0x09, 0x0A, 0x0D, 0x2028, 0x2029)}}
+#: Line breaks and tabs, which `line_safe` makes spaces before `terminal_safe` runs.
+_LINE_BREAKS = {cp: " " for cp in (0x09, 0x0A, 0x0D, 0x2028, 0x2029)}
 
 
 def line_safe(text: Any) -> str:
@@ -140,7 +140,7 @@ def line_safe(text: Any) -> str:
     a read error): its line breaks and tabs become spaces too. `terminal_safe` keeps newline
     and tab for the comment text, which is re-wrapped; a header field is not, so a newline in
     an author or a dump's key name printed as it was and forged a report line of its own."""
-    return "" if text is None else str(text).translate(_ONE_LINE)
+    return "" if text is None else terminal_safe(str(text).translate(_LINE_BREAKS))
 
 
 def document_safe(text: Any) -> str:
