@@ -89,15 +89,10 @@ def _attr(element, name: str) -> str | None:
 
 def _children(element) -> dict:
     """Local name -> child element (the first of each name); comments and PIs ignored."""
-    kids = {}
-    for child in element:
-        tag = child.tag
-        if isinstance(tag, str):
-            kids.setdefault(_local(tag), child)
-    return kids
+    return _record_children(element)[0]
 
 
-def _record_children(element, body: str) -> tuple[dict, list]:
+def _record_children(element, body: str | None = None) -> tuple[dict, list]:
     """`_children` of a record, and every `body` child after the first (a body written twice: see _body)."""
     kids: dict = {}
     more = []
