@@ -281,17 +281,16 @@ def comment_text(value: Any, where: str, hook: Hook) -> str:
     return value
 
 
+def id_value(value: Any, name: str) -> str | int | float:
+    """An id, author or thread as sent (a string or any JSON number), to echo back in its own type; else a 400."""
+    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+        raise ApiError(400, f"{name} must be a string or a number")
+    return value
+
+
 def context_of(obj: dict[str, Any], where: str) -> dict[str, str | int | float]:
     """`id`, `author`, `thread` as sent: a string or any JSON number, echoed back in the type it came in."""
-    context = {}
-    for key in CONTEXT_FIELDS:
-        value = obj.get(key)
-        if value is None:
-            continue
-        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-            raise ApiError(400, f"{where}.{key} must be a string or a number")
-        context[key] = value
-    return context
+    return {key: id_value(obj[key], f"{where}.{key}") for key in CONTEXT_FIELDS if obj.get(key) is not None}
 
 
 # --- endpoints ------------------------------------------------------------------
@@ -657,8 +656,7 @@ def wordpress_id(body: dict[str, Any], name: str) -> str | int | float | None:
     value = body.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise ApiError(400, f"{name} must be a string or a number")
+    value = id_value(value, name)
     return None if value == "" or value == 0 else value
 
 
