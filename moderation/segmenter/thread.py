@@ -319,6 +319,14 @@ def _words_in_signature(unit: Unit, roles: list[str], current: _Draft | None) ->
     return names[0]
 
 
+def _after_first_line(body: list[str]) -> list[str]:
+    """`body` without its first line (a name taken as the author) and the blank lines after it."""
+    i = 1
+    while i < len(body) and not body[i]:
+        i += 1
+    return body[i:]
+
+
 def _take_metadata(d: _Draft, info: LineInfo, role: str) -> None:
     g = info.groups
     if role == "name":
@@ -372,14 +380,10 @@ def _build_tree(drafts: list[_Draft], thread, thread_title, source) -> list[Comm
         while body and not body[-1]:
             body.pop()
         if d.author and body and body[0].casefold() == d.author.casefold():
-            body = body[1:]  # the name shown above a signed comment: metadata, not words
-            while body and not body[0]:
-                body = body[1:]
+            body = _after_first_line(body)  # the name shown above a signed comment: metadata, not words
         if d.name_above and d.author is None and len([t for t in body if t]) >= 2 and _name_like(body[0]):
             d.author = " ".join(body[0].split())  # "Mark Taylor" / text / "Like · Reply · 2h" (NBSP as a space)
-            body = body[1:]
-            while body and not body[0]:
-                body = body[1:]
+            body = _after_first_line(body)
         parent_name = d.parent_name
         if d.author and parent_name is None:
             # New Disqus copied as text: "Angry Resident  Tom Barnes", the reply arrow icon
