@@ -40,6 +40,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Callable, Iterable, Sequence
 
+from moderation.report.highlight import WORD_REASONS  # the policy's reasons that carry a word's span
+
 REPO = Path(__file__).resolve().parent.parent
 NEWS = REPO / "data" / "news_comments.csv"
 SEED_OBFUSCATED = REPO / "data" / "obfuscated_seed.csv"
@@ -580,8 +582,7 @@ def rng_for(seed: int, transform: str, key: str) -> random.Random:
 def flagged_spans(verdict) -> list[tuple[int, int]]:
     """Character spans the verdict blames: evidence spans and banned/suspect word matches."""
     spans = [(e.start, e.end) for e in verdict.evidence]
-    spans += [(r["start"], r["end"]) for r in verdict.reasons
-              if r.get("kind") in ("banned_word", "suspect_word") and "start" in r]
+    spans += [(r["start"], r["end"]) for r in verdict.reasons if r.get("kind") in WORD_REASONS and "start" in r]
     return spans
 
 
@@ -867,8 +868,7 @@ def report(result: Result, command: str, top: int = 15) -> str:
         for r in result.civil_rows:
             lines.append(f"| {r.transform} | {r.applied:,} | {r.flagged_before:,} | {r.flagged_after:,} | "
                          f"{r.newly_flagged:,} ({_pct(r.newly_flagged, r.applied)}) |")
-        a = sum(r.applied for r in result.civil_rows)
-        n = sum(r.newly_flagged for r in result.civil_rows)
+        a, n = tot["civil_applied"], tot["civil_newly_flagged"]
         lines.append(f"| **total** | {a:,} | {sum(r.flagged_before for r in result.civil_rows):,} | "
                      f"{sum(r.flagged_after for r in result.civil_rows):,} | {n:,} ({_pct(n, a)}) |")
     lines += ["", f"{result.scored:,} texts scored in {result.seconds:.1f} s"]
