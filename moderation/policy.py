@@ -101,6 +101,10 @@ class _Where:
             self._lines = key_lines(self._text)
         return self._lines.get(key)
 
+    def in_file_order(self, keys: Iterable[tuple[str, ...]]) -> list[tuple[str, ...]]:
+        """`keys` by the line that sets them (those the source does not show last, by name)."""
+        return sorted(keys, key=lambda key: (self.line(key) is None, self.line(key) or 0, key))
+
     def __call__(self, *keys: tuple[str, ...]) -> str:
         """``file:line`` of the first of `keys` the source sets; the file alone if none."""
         for key in keys:
@@ -670,8 +674,8 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
     at = _Where(source, text)
     unknown = set(data) - _TOP_LEVEL_KEYS
     if unknown:
-        first = min(sorted(unknown), key=lambda k: at.line((k,)) or float("inf"))  # the first in the file
-        raise PolicyError(f"{at((first,))}: unknown key(s) {', '.join(sorted(unknown))} "
+        where = at(*at.in_file_order((k,) for k in unknown))
+        raise PolicyError(f"{where}: unknown key(s) {', '.join(sorted(unknown))} "
                           f"(expected {', '.join(sorted(_TOP_LEVEL_KEYS))})")
     version = data.get("version", 1)
     if version != 1:
@@ -721,8 +725,8 @@ def parse_policy(data: Mapping[str, Any], card: Mapping[str, Any] | None = None,
         raise PolicyError(f"{at(('words',))}: [words] must be a table")
     unknown = set(words) - _WORDS_KEYS
     if unknown:
-        first = min(sorted(unknown), key=lambda k: at.line(("words", k)) or float("inf"))
-        raise PolicyError(f"{at(('words', first), ('words',))}: words: unknown key(s) {', '.join(sorted(unknown))}")
+        where = at(*at.in_file_order(("words", k) for k in unknown), ("words",))
+        raise PolicyError(f"{where}: words: unknown key(s) {', '.join(sorted(unknown))}")
     lists: dict[str, list[str]] = {}
     for key in ("banned", "suspect"):
         entries = words.get(key, [])
