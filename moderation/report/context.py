@@ -43,6 +43,34 @@ def comment_key(record: Mapping[str, Any], comment_id: Any = None) -> Key:
     return (record["source"], record["thread"], record["comment_id"] if comment_id is None else comment_id)
 
 
+class ThreadSections:
+    """Which thread's section a streamed report (table, Markdown) has open, and a new section's heading.
+
+    A thread's comments are listed under one heading while they come one
+    after another; a section that opens again (a dump that interleaves
+    threads, a reply released at the end of its input) is marked as
+    continued, since a stream cannot go back to the first. `titles` is the
+    report's `titles` option (see `Report`). One entry per thread headed.
+    """
+
+    def __init__(self, titles: Mapping[tuple[str, str], str] | None = None):
+        self.titles = {} if titles is None else titles
+        self._open: tuple[Any, Any] | None = None
+        self._headed: set[tuple[Any, Any]] = set()
+
+    def opens(self, record: Mapping[str, Any]) -> tuple[str | None, bool] | None:
+        """None when `record` belongs to the open section; else (its thread's title, whether the
+        thread had a section before), the title being the best known (`titles`), the record's own,
+        or the thread id."""
+        key = (record["source"], record["thread"])
+        if key == self._open:
+            return None
+        self._open = key
+        continued = key in self._headed
+        self._headed.add(key)
+        return self.titles.get(thread_key(record)) or record["thread_title"] or record["thread"], continued
+
+
 class ReplyContext:
     def __init__(self, max_comments: int = 50_000, max_chars: int = 500):
         self.max_comments = max_comments

@@ -19,7 +19,7 @@ from typing import IO, Any, Mapping
 
 from moderation.records import DECISIONS, ReadError
 from moderation.report.base import Report
-from moderation.report.context import MISSING_PARENT, thread_key
+from moderation.report.context import MISSING_PARENT, ThreadSections
 from moderation.report.errors import ERROR_LIMIT, FULL_LIST, ErrorSample
 from moderation.report.highlight import document_safe, highlights, line_safe, segments, word_reason_text, word_reasons
 from moderation.report.summary import ScanSummary, skipped_text
@@ -69,23 +69,19 @@ class MarkdownReport(Report):
                  titles: Mapping[tuple[str, str], str] | None = None, **options: Any):
         super().__init__(out, **options)
         self.all_comments = all_comments
-        self.titles = {} if titles is None else titles  # see `Report`: the best title known when a heading is printed
-        self._thread: tuple[Any, Any] | None = None
-        self._headed: set[tuple[Any, Any]] = set()  # threads given a section so far (one entry per thread)
+        self._sections = ThreadSections(titles)  # see `Report`: the best title known when a heading is printed
         self._count = 0
         self._errors = ErrorSample(max_errors)
         self.out.write("# Moderation report\n\n")
 
     def add(self, record: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> None:
         w = self.out.write
-        key = (record["source"], record["thread"])
-        if key != self._thread:
-            self._thread = key
-            title = (self.titles.get(thread_key(record)) or record["thread_title"] or record["thread"]
-                     or record["source"])
-            continued = " (continued)" if key in self._headed else ""  # a section that opens again (see the table)
-            self._headed.add(key)
-            w(f"## {md_line(title)}{continued}\n\n`{line_safe(record['source'] or '-').replace('`', '')}`\n\n")
+        section = self._sections.opens(record)
+        if section is not None:
+            title, reopened = section
+            continued = " (continued)" if reopened else ""  # a section that opens again (see the table)
+            where = line_safe(record["source"] or "-").replace("`", "")
+            w(f"## {md_line(title or record['source'])}{continued}\n\n`{where}`\n\n")
         self._count += 1
         scores = ", ".join(f"{md_line(k)} {v:.2f}" for k, v in record["scores"].items())
         who = f" by {md_line(record['author'])}" if record["author"] else ""

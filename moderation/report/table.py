@@ -20,7 +20,7 @@ from typing import IO, Any, Mapping
 
 from moderation.records import ReadError
 from moderation.report.base import Report
-from moderation.report.context import MISSING_PARENT, comment_key, thread_key
+from moderation.report.context import MISSING_PARENT, ThreadSections, comment_key
 from moderation.report.errors import FULL_LIST, ErrorSample
 from moderation.report.highlight import document_safe, highlights, line_safe, segments, word_reason_text, word_reasons
 from moderation.report.summary import ScanSummary, summary_lines
@@ -43,16 +43,14 @@ class TableReport(Report):
                  titles: Mapping[tuple[str, str], str] | None = None, **options: Any):
         super().__init__(out, **options)
         self.color = color
-        self.titles = {} if titles is None else titles  # see `Report`: the best title known when a heading is printed
+        self._sections = ThreadSections(titles)  # see `Report`: the best title known when a heading is printed
         if width is None:
             # The terminal's width (or $COLUMNS) whether or not colour is on: NO_COLOR and a pipe
             # to `less` are read on a terminal too. 100 when neither says; never wider than 120.
             width = shutil.get_terminal_size((100, 24)).columns
         self.width = max(20, min(width, 120))
         self.max_chars = max_chars
-        self._thread: tuple[Any, Any] | None = None
         self._shown: set[tuple[Any, Any]] = set()
-        self._headed: set[tuple[Any, Any]] = set()  # threads given a section so far (one entry per thread)
         self._count = 0
         self._errors = ErrorSample(max_errors)
 
@@ -61,16 +59,15 @@ class TableReport(Report):
 
     def add(self, record: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> None:
         w = self.out.write
-        key = (record["source"], record["thread"])
-        if key != self._thread:
-            self._thread = key
+        section = self._sections.opens(record)
+        if section is not None:
             self._shown.clear()
-            title = line_safe(self.titles.get(thread_key(record)) or record["thread_title"] or record["thread"] or "")
+            title, reopened = section
+            title = line_safe(title or "")
             where = line_safe(record["source"] or "-")
             # A thread's section that opens again (a reply whose parent never came, released at the end
             # of its input; a dump that interleaves threads) says so: it is not a new thread.
-            continued = " (continued)" if key in self._headed else ""
-            self._headed.add(key)
+            continued = " (continued)" if reopened else ""
             head = f"== {title}{continued}  ({where})" if title else f"== {where}{continued}"
             w("\n" if self._count else "")
             for piece in wrap(head, self.width, "", "   "):
