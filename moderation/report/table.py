@@ -57,6 +57,12 @@ class TableReport(Report):
     def _style(self, text: str, code: str) -> str:
         return f"{code}{text}{_RESET}" if self.color else text
 
+    def _lines(self, text: str, style: str, indent: str, later_indent: str | None = None) -> None:
+        """`text` wrapped at the width (`indent` on the first line, `later_indent`, else the same,
+        on the others), each line in `style`."""
+        for piece in wrap(text, self.width, indent, indent if later_indent is None else later_indent):
+            self.out.write(self._style(piece, style) + "\n")
+
     def add(self, record: Mapping[str, Any], parent: Mapping[str, Any] | None = None) -> None:
         w = self.out.write
         section = self._sections.opens(record)
@@ -70,8 +76,7 @@ class TableReport(Report):
             continued = " (continued)" if reopened else ""
             head = f"== {title}{continued}  ({where})" if title else f"== {where}{continued}"
             w("\n" if self._count else "")
-            for piece in wrap(head, self.width, "", "   "):
-                w(self._style(piece, _BOLD) + "\n")
+            self._lines(head, _BOLD, "", "   ")
         self._count += 1
         depth = int(record["depth"] or 0)
         indent = "    " * min(depth, 6)
@@ -102,15 +107,11 @@ class TableReport(Report):
             w(body_indent + self._style(fit(f"{reply} “{snippet}”", room), _DIM) + "\n")
         elif parent is None and parent_id:
             # Without this line the indent alone made it read as a reply to the comment above.
-            for piece in wrap(f"in reply to #{line_safe(parent_id)} ({MISSING_PARENT})", self.width, body_indent,
-                              body_indent):
-                w(self._style(piece, _DIM) + "\n")
+            self._lines(f"in reply to #{line_safe(parent_id)} ({MISSING_PARENT})", _DIM, body_indent)
         if record["quote"]:
             w(body_indent + self._style("> " + fit(document_safe(record["quote"]), room - 2), _DIM) + "\n")
         for reason in word_reasons(record):  # why a comment with no label over its threshold is held
-            for piece in wrap("word list: " + line_safe(word_reason_text(reason)), self.width, body_indent,
-                              body_indent):
-                w(self._style(piece, _DIM) + "\n")
+            self._lines("word list: " + line_safe(word_reason_text(reason)), _DIM, body_indent)
         parts, cut_start, cut_end = segments(record["text"], highlights(record), self.max_chars)
         marked = "".join(f"{_ON}{document_safe(t)}{_OFF}" if hit else document_safe(t) for t, hit in parts)
         marked = ("… " if cut_start else "") + " ".join(marked.split()) + (" …" if cut_end else "")
