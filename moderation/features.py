@@ -591,30 +591,38 @@ class Featurizer:
         pos = np.concatenate([p for _, p, _ in segments])
         return doc[pos], codes, pos, doc_start
 
-    def columns_ids(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def columns_ids(self, ids: np.ndarray, positions: bool = False) -> tuple[np.ndarray, ...]:
         """(doc, column) of the batch's kept feature occurrences, for scores alone.
 
         The same occurrences in the same order as `analyse_ids` then `_columns`
         keep (so sums over them are bit for bit the same), but each kind of
         feature is looked up in its own segment: no feature codes to build,
-        split by kind and filter again, and no positions (only evidence needs them).
+        split by kind and filter again. With `positions`, also each occurrence's
+        token position within its own document (what scoring a long comment's
+        windows needs); otherwise no positions (only evidence needs them).
         """
-        doc, _, segments = self._segments(ids)
-        docs, cols = [], []
+        doc, doc_start, segments = self._segments(ids)
+        docs, cols, where = [], [], []
         for kind, p, data in segments:
             if kind == _SEG_LEXICON:
                 col = int(self._lex_cols[data])
                 if col >= 0:
                     docs.append(doc[p])
                     cols.append(np.full(len(p), col, dtype=np.int64))
+                    where.append(p)
                 continue
             c = self._uni_col[data] if kind == _SEG_UNIGRAM else self._bigram_cols(data, ids[p - 1], ids[p])
             keep = np.flatnonzero(c >= 0)
             docs.append(doc[p[keep]])
             cols.append(c[keep])
+            where.append(p[keep])
         if not docs:
-            return np.zeros(0, np.int64), np.zeros(0, np.int64)
-        return np.concatenate(docs), np.concatenate(cols)
+            empty = np.zeros(0, np.int64)
+            return (empty, empty, empty) if positions else (empty, empty)
+        if not positions:
+            return np.concatenate(docs), np.concatenate(cols)
+        at = np.concatenate(where)
+        return np.concatenate(docs), np.concatenate(cols), at - doc_start[at]
 
     def _segments(self, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, list[tuple[int, np.ndarray, Any]]]:
         """The batch's feature occurrences by kind: (doc per position, doc start per position, segments).

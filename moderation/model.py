@@ -47,16 +47,22 @@ MAX_EVIDENCE = 5
 #: Long comments: n-gram values are divided by sqrt(length), so one slur at the
 #: end of a 6,000-character comment is diluted to nothing. A comment whose
 #: normalised text is longer than `LONG_TEXT` characters is also scored in
-#: overlapping windows of about `WINDOW` characters (a new one every `STEP`),
-#: each label taking the highest of the whole and its windows: abuse anywhere is
-#: scored as if it stood in a comment of ordinary length, at a cost linear in
-#: the comment's length (about WINDOW / STEP times the characters). 600 let
-#: fewer flagged comments through with ~100-150 civil words after the abuse
-#: (51-53% -> 35%, benchmarks/red_team.py) but added ~0.4-0.6 ms to check()'s
-#: p99, which the 2 ms target has no room for (docs/model-history.md).
-LONG_TEXT = 1000
-WINDOW = 400
-STEP = 300
+#: overlapping windows of `WINDOW_TOKENS` tokens (words and punctuation marks:
+#: about 400 characters of news text, whose long comments run 5.0 characters a
+#: token in Civil Comments), a new one every `STEP_TOKENS`, each label taking the
+#: highest of the whole and its windows: abuse anywhere is scored as if it stood
+#: in a comment of ordinary length. The windows are not featurised again: the
+#: whole comment's feature occurrences (negation, quotation and reporting read
+#: from the whole comment) are shared out among them by token position
+#: (`window_rows`), so a window costs a weighted sum over its features, not an
+#: analysis of its text. Featurising each window's text again cost ~0.4-0.6 ms of
+#: check()'s p99 at 600 characters, which the 2 ms target had no room for; with
+#: windows at 600 rather than 1,000, ~100-150 civil words after the abuse let
+#: fewer flagged comments through (51-53% -> 35%, benchmarks/red_team.py;
+#: docs/model-history.md).
+LONG_TEXT = 600
+WINDOW_TOKENS = 80
+STEP_TOKENS = 60
 #: A large batch is scored in blocks of about this many characters: the batch's
 #: arrays (code points, tokens, feature codes) then stay in the CPU's cache.
 #: 20,000 news comments (3.2M characters) scored in one go took 0.82 s, in
@@ -83,32 +89,41 @@ class _Analysis:
     tok_end: np.ndarray | None
 
 
-def _window_pieces(normalized: Sequence[str]) -> tuple[list[str], np.ndarray]:
-    """The windows of the batch's long texts (see `LONG_TEXT`), and each window's text index."""
-    pieces: list[str] = []
-    owner: list[int] = []
-    for i, text in enumerate(normalized):
-        if len(text) > LONG_TEXT:
-            found = windows(text)
-            pieces += found
-            owner += [i] * len(found)
-    return pieces, np.asarray(owner, dtype=np.int64)
+def long_texts(normalized: Sequence[str]) -> np.ndarray | None:
+    """Which texts are long enough to be scored in windows too (`LONG_TEXT`), or None if none is."""
+    lengths = np.fromiter(map(len, normalized), np.int64, len(normalized))
+    long = lengths > LONG_TEXT
+    return long if long.any() else None
 
 
-def windows(text: str, size: int = WINDOW, step: int = STEP) -> list[str]:
-    """Overlapping pieces of a long normalised text, cut at spaces, covering all of it."""
-    n, out, start = len(text), [], 0
-    while start < n:
-        end = start + size
-        if end < n:
-            space = text.find(" ", end)
-            end = n if space < 0 else space
-        out.append(text[start:end])
-        if end >= n:
-            break
-        space = text.find(" ", start + step)
-        start = n if space < 0 or space >= end else space + 1
-    return out
+def window_rows(docs: np.ndarray, rel: np.ndarray, tokens: np.ndarray, long: np.ndarray,
+                size: int = WINDOW_TOKENS, step: int = STEP_TOKENS) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The long documents' feature occurrences shared out among their windows.
+
+    `docs` and `rel` are each occurrence's document and token position within it,
+    `tokens` each document's number of tokens; window k of a document holds the
+    positions [k * step, k * step + size), and its last window reaches the
+    document's end. A position lies in one window or two (`size` <= 2 * `step`).
+    Returns (occurrence index, window row) pairs, windows numbered from 0 in order
+    of (document, k), and each window row's document (so in order). A window with
+    no known feature still gets a row (its score is the intercept alone);
+    `Moderator._raise_to_windows` leaves it out.
+    """
+    assert size <= 2 * step
+    occ = np.flatnonzero(long[docs])
+    d, r = docs[occ], rel[occ]
+    count = np.where(long, (np.maximum(tokens - size, 0) + step - 1) // step + 1, 0)  # windows per document
+    first = np.cumsum(count) - count  # each document's first window row
+    lo = np.maximum(r - size + step, 0) // step
+    hi = np.minimum(r // step, count[d] - 1)
+    two = np.flatnonzero(hi > lo)
+    row = first[d] + lo
+    return np.concatenate([occ, occ[two]]), np.concatenate([row, row[two] + 1]), np.repeat(np.arange(len(long)), count)
+
+
+def doc_tokens(ids: np.ndarray) -> np.ndarray:
+    """Each document's number of tokens in a batch's token ids (`Featurizer._ids`: each document ends with SEP_ID)."""
+    return np.diff(np.flatnonzero(ids == SEP_ID), prepend=-1) - 1
 
 
 def blocks(texts: Sequence[str], budget: int = BLOCK_CHARS) -> list[slice]:
@@ -233,11 +248,15 @@ class Moderator:
         """One analysis of the batch and its raw scores (n_texts, n_labels).
 
         Each long text's row is raised to the highest of its windows' scores
-        (`_raise_to_windows`); the analysis holds the batch's own texts only, which
-        is all evidence reads.
+        (`_raise_to_windows`), read from the same analysis.
         """
         an = self._analyse(normalized)
-        return an, self._raise_to_windows(self._linear(an.rows, an.ucols, an.val, an.n), normalized)
+        z = self._linear(an.rows, an.ucols, an.val, an.n)
+        long = long_texts(normalized)
+        if long is not None:
+            docs = an.rows[an.inv]  # each occurrence's document
+            z = self._raise_to_windows(z, long, docs, an.cols, an.pos - an.doc_start[an.pos], doc_tokens(an.ids))
+        return an, z
 
     def _plain_scores(self, texts: Sequence[str]) -> np.ndarray:
         """Raw scores of `texts` as they are (no windows), without what only evidence needs.
@@ -250,18 +269,27 @@ class Moderator:
         rows, ucols, val, _, _ = fz.entries(docs, cols, len(texts))
         return self._linear(rows, ucols, val, len(texts))
 
-    def _raise_to_windows(self, z: np.ndarray, normalized: Sequence[str]) -> np.ndarray:
+    def _raise_to_windows(self, z: np.ndarray, long: np.ndarray, docs: np.ndarray, cols: np.ndarray,
+                          rel: np.ndarray, tokens: np.ndarray) -> np.ndarray:
         """`z` with each long text's row raised to the highest of its windows' scores.
 
-        The windows are scored a block at a time (`blocks`), so a 10 MB comment
-        costs the memory of its own analysis plus one block's, not of all its
-        windows at once (about 2.4 times less at 10 MB; docs/batch.md).
+        `docs`, `cols` and `rel` are the batch's kept feature occurrences: document,
+        column and token position within the document, and `tokens` each document's
+        number of tokens (`window_rows`). A window with no known feature says
+        nothing, so it raises nothing.
         """
-        if not normalized or max(map(len, normalized)) <= LONG_TEXT:  # the usual batch: no loop in Python
+        occ, row, owner = window_rows(docs, rel, tokens, long)
+        if not len(owner):
             return z
-        pieces, owner = _window_pieces(normalized)
-        for b in blocks(pieces, BLOCK_CHARS):
-            np.maximum.at(z, owner[b], self._plain_scores(pieces[b]))
+        n = len(owner)
+        rows, ucols, val, _, _ = self.featurizer.entries(row, cols[occ], n)
+        wz = self._linear(rows, ucols, val, n)
+        said = np.bincount(row, minlength=n) > 0
+        wz, owner = wz[said], owner[said]
+        # owner is in order: the highest window per text is one reduceat over its run of rows
+        starts = np.flatnonzero(np.concatenate(([True], owner[1:] != owner[:-1])))
+        texts = owner[starts]
+        z[texts] = np.maximum(z[texts], np.maximum.reduceat(wz, starts, axis=0))
         return z
 
     def _scores_only(self, normalized: Sequence[str]) -> np.ndarray:
@@ -269,7 +297,15 @@ class Moderator:
 
         This is the path of `predict_proba`, the one compared with alt-profanity-check.
         """
-        return self._raise_to_windows(self._plain_scores(normalized), normalized)
+        long = long_texts(normalized)
+        if long is None:  # the usual batch
+            return self._plain_scores(normalized)
+        fz = self.featurizer
+        ids = fz._ids(normalized)
+        docs, cols, rel = fz.columns_ids(ids, positions=True)
+        rows, ucols, val, _, _ = fz.entries(docs, cols, len(normalized))
+        z = self._linear(rows, ucols, val, len(normalized))
+        return self._raise_to_windows(z, long, docs, cols, rel, doc_tokens(ids))
 
     def decision_function(self, normalized: Sequence[str]) -> np.ndarray:
         """Raw linear scores (n_texts, n_labels) for already normalised texts."""

@@ -147,7 +147,10 @@ def test_loading_the_model_imports_neither_pandas_nor_matplotlib():
 
 def test_abuse_at_the_end_of_a_long_comment_is_scored_by_the_model(moderator):
     """Length weighting must not dilute a slur after 6,000 characters of filler (issue 4)."""
-    from moderation.model import LONG_TEXT, windows
+    import numpy as np
+
+    from moderation.model import LONG_TEXT, STEP_TOKENS, doc_tokens, long_texts, window_rows
+    from moderation.normalize import normalize_batch
 
     filler = "The council met on Tuesday to discuss the new budget for the library and the parks. " * 72
     abusive = filler + "Those migrants are vermin and should be exterminated."
@@ -159,44 +162,102 @@ def test_abuse_at_the_end_of_a_long_comment_is_scored_by_the_model(moderator):
     p = moderator.predict_proba([abusive, filler])
     assert p[0, moderator.labels.index("dehumanising")] >= thresholds["hold"]
     assert p[1].max() < 0.3  # the filler alone stays clean
-    # bounded cost: windows cover the text once and overlap by about a quarter
-    pieces = windows(abusive.lower())
-    assert len(abusive) > LONG_TEXT and len(pieces) <= len(abusive) // 250
-    assert pieces[0].startswith("the council") and pieces[-1].endswith("exterminated.")
+    # bounded cost: each feature occurrence lies in one window or two, a new window every STEP_TOKENS
+    normalized = normalize_batch([abusive])
+    fz = moderator.featurizer
+    ids = fz._ids(normalized)
+    docs, cols, rel = fz.columns_ids(ids, positions=True)
+    occ, row, owner = window_rows(docs, rel, doc_tokens(ids), long_texts(normalized))
+    assert len(abusive) > LONG_TEXT and len(occ) <= 2 * len(docs)
+    assert len(owner) == (doc_tokens(ids)[0] - 1) // STEP_TOKENS + 1 and np.array_equal(np.unique(occ), np.arange(len(docs)))
+    assert np.array_equal(np.unique(row), np.arange(len(owner)))  # filler throughout: no window is empty
 
 
-def test_a_long_comment_s_windows_are_scored_a_block_at_a_time_with_the_same_scores(moderator, monkeypatch):
-    """Windows of a very long comment are scored in blocks (memory), and each long text's row is the
-    highest of its whole and its windows, whichever block a window falls in and whichever path scores it."""
+def _windows_by_loop(moderator, text):
+    """Reference for the window scores: each window's occurrences picked out one window at a time."""
+    import numpy as np
+
+    from moderation.model import STEP_TOKENS, WINDOW_TOKENS
+
+    fz = moderator.featurizer
+    ids = fz._ids([text])
+    docs, cols, rel = fz.columns_ids(ids, positions=True)
+    end = len(ids) - 1  # the document's tokens (the last id is its separator)
+    scores = []
+    k = 0
+    while True:
+        inside = (rel >= k * STEP_TOKENS) & (rel < k * STEP_TOKENS + WINDOW_TOKENS)
+        if inside.any():
+            c = cols[inside]
+            rows, ucols, val, _, _ = fz.entries(np.zeros(len(c), np.int64), c, 1)
+            scores.append(moderator._linear(rows, ucols, val, 1)[0])
+        if k * STEP_TOKENS + WINDOW_TOKENS >= end:
+            return np.array(scores)
+        k += 1
+
+
+def test_a_long_comment_s_row_is_the_highest_of_its_whole_and_its_windows_on_every_path(moderator):
+    """Each long text's row is the highest of its whole and its windows, whatever else is in the
+    batch: `_scored` (score, check) and `_scores_only` (predict_proba, decisions) agree bit for bit,
+    and with a loop over the windows one at a time up to the order of the sums."""
     import numpy as np
 
     from moderation import model as model_module
     from moderation.normalize import normalize_batch
 
     filler = "The council met on Tuesday to discuss the budget for the library and the parks. "
-    texts = [filler * 40 + "You filthy vermin.", "fine", "Rats, all of them. " + filler * 60, filler * 50]
+    texts = [filler * 40 + "You filthy vermin.", "fine", "Rats, all of them. " + filler * 60, filler * 50,
+             filler * 9 + "Cockroaches, the lot of them.", "you are vermin"]
     normalized = normalize_batch(texts)
     whole = moderator._plain_scores(normalized)
     expected = whole.copy()
     for i, text in enumerate(normalized):
         if len(text) > model_module.LONG_TEXT:
-            expected[i] = np.maximum(whole[i], moderator._plain_scores(model_module.windows(text)).max(axis=0))
-    monkeypatch.setattr(model_module, "BLOCK_CHARS", 2000)  # a few windows per block
-    assert len(model_module.blocks(model_module._window_pieces(normalized)[0], 2000)) > 3
-    np.testing.assert_array_equal(moderator._scores_only(normalized), expected)
-    np.testing.assert_array_equal(moderator._scored(normalized)[1], expected)
+            expected[i] = np.maximum(whole[i], _windows_by_loop(moderator, text).max(axis=0))
+    got = moderator._scores_only(normalized)
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(moderator._scored(normalized)[1], got)
+    for i, text in enumerate(normalized):  # alone as in a batch
+        np.testing.assert_array_equal(moderator._scores_only([text])[0], got[i])
     assert expected[0].max() > whole[0].max() and expected[2].max() > whole[2].max()
+    assert 600 < len(normalized[4]) <= 1000 and expected[4].max() > whole[4].max()
 
 
-def test_windows_cover_every_word_once_at_least():
-    from moderation.model import windows
+def test_a_padded_comment_is_still_flagged_with_its_evidence_where_it_stands(moderator):
+    """~100 civil words after the abuse (600-1,000 characters) must not let it through:
+    the red team's padding (benchmarks/red_team.py) let about half the flagged comments
+    through when only comments over 1,000 characters were scored in windows (this one too)."""
+    abuse = "Hey Ryoko here is a master dick for you to suck."  # a Civil Comments comment (tsd_train)
+    civil = ("I read the article this morning over coffee and I think the council should look again at "
+             "the budget for the library, the parks and the swimming pool before the spring. ")
+    text = abuse + " " + civil * 4
+    assert 600 < len(text) <= 1000
+    assert "abusive" in moderator.check(abuse).labels
+    verdict = moderator.check(text)
+    assert "abusive" in verdict.labels, verdict.scores
+    spans = {(e.start, e.end, e.text) for e in verdict.evidence}
+    assert (text.index("dick"), text.index("dick") + 4, "dick") in spans, spans
 
-    text = " ".join(f"w{i}" for i in range(2000))
-    pieces = windows(text, size=100, step=75)
-    seen = {w for piece in pieces for w in piece.split()}
-    assert seen == set(text.split())
-    assert all(len(p) <= 110 for p in pieces)
-    assert windows("short") == ["short"]
+
+def test_window_rows_cover_every_position_once_or_twice():
+    import numpy as np
+
+    from moderation.model import window_rows
+
+    rel = np.arange(1000)
+    docs = np.zeros(1000, np.int64)
+    occ, row, owner = window_rows(docs, rel, np.array([1000]), np.array([True]), size=100, step=75)
+    times = np.bincount(occ, minlength=1000)
+    assert times.min() == 1 and times.max() == 2
+    for k in range(len(owner)):
+        held = rel[occ[row == k]]
+        assert held.min() == 75 * k and held.max() <= 75 * k + 99
+    assert rel[occ[row == len(owner) - 1]].max() == 999 and len(owner) == 13
+    # short documents get no window; a one-window document gets one; a gap of unknown words
+    # leaves windows with nothing in them (rows 1-2 of document 2), which the scores skip
+    occ, row, owner = window_rows(np.array([0, 0, 1, 1, 2, 2]), np.array([0, 5, 0, 7, 3, 250]),
+                                  np.array([6, 30, 251]), np.array([False, True, True]))
+    assert occ.tolist() == [2, 3, 4, 5] and row.tolist() == [0, 0, 1, 4] and owner.tolist() == [1, 2, 2, 2, 2]
 
 
 def test_blocks_cover_the_batch_in_order_by_characters():
