@@ -103,6 +103,13 @@ CUE_WORDS: dict[str, set[str]] = {
 #: (same result): for one comment, as the pre-publish hook scores them, that is cheaper than
 #: setting up the arrays.
 _SMALL_BATCH_CHARS = 4000
+#: An apostrophe is no token; `Featurizer._join_inside` needs where they stand.
+_APOSTROPHE = ord("'")
+_APOSTROPHE_RE = re.compile("'")
+#: A dot or apostrophe between two word characters that `_join_inside` could join (a contraction
+#: of `TOKEN_RE`, or 's, never joins): the one-comment path skips the join without it.
+#: (The mark comes first in the pattern, so the search only stops at dots and apostrophes.)
+_INSIDE_RE = re.compile(r"[.'](?<=[a-z0-9][.'])(?!(?<=')(?:t|re|ve|ll|d|m|s)\b)[a-z0-9]")
 #: Tokens of up to 16 characters are looked up by their bytes (two little-endian uint64
 #: words) in an open-addressing hash table held in numpy arrays, so a batch's tokens are
 #: looked up with a few vectorised probes; longer or unknown tokens go to the dict.
@@ -362,6 +369,12 @@ class Featurizer:
         self._vt = np.int64(len(self.tokens_))
         self._tables = self._build_tables()
         self._vocab.swaps = self._build_swaps()
+        self._dot_id = self._vocab.get(".", -1)
+        # the one-letter parts an apostrophe joins to a word in real text (`_join_inside`), by token id
+        self._elision = np.zeros(len(self.tokens_), dtype=bool)
+        self._ending = np.zeros(len(self.tokens_), dtype=bool)
+        self._elision[[self._vocab[c] for c in "ldnjscmt" if c in self._vocab]] = True
+        self._ending[[self._vocab[c] for c in "stdm" if c in self._vocab]] = True
         self.n_ngram_ = int(np.count_nonzero(self.codes_ < KIND_LEXICON * _SHIFT))
         self.n_features_ = len(self.codes_)
         lex_codes = KIND_LEXICON * _SHIFT + np.arange(len(LEXICON_FEATURES), dtype=np.int64)
@@ -458,9 +471,13 @@ class Featurizer:
             ids = np.array([get(joined[a:b]) for a, b in spans], dtype=np.int64)
             bounds = np.array(spans, dtype=np.int64).reshape(-1, 2)
             starts, ends = bounds[:, 0], bounds[:, 1]
+            if _INSIDE_RE.search(joined):  # most comments have no mark inside a word: no array work for them
+                marks = np.array([m.start() for m in _APOSTROPHE_RE.finditer(joined)], dtype=np.int64)
+                ids, starts, ends = self._join_inside(joined, ids, starts, ends, marks)
         else:
             starts, ends, cp = token_offsets(joined)
             ids = self._lookup(joined, cp, starts, ends)
+            ids, starts, ends = self._join_inside(joined, ids, starts, ends, np.flatnonzero(cp == _APOSTROPHE))
         if not offsets:
             return ids, None, None
         # offsets within each text: the text starts after the previous separator
@@ -468,6 +485,66 @@ class Featurizer:
         sep_at = starts[is_sep]
         base = np.concatenate(([0], sep_at[:-1] + 1))[np.cumsum(is_sep) - is_sep]
         return ids, starts - base, ends - base
+
+    def _join_inside(self, joined: str, ids: np.ndarray, starts: np.ndarray, ends: np.ndarray,
+                     marks: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """A dot or apostrophe typed inside a lexicon word (`verm.in`, `verm'in`) made one token again.
+
+        Two word tokens with one such mark between them and no space become one token when
+        together they spell a lexicon word (`_trigger`) of four characters or more and
+        neither part is one: `verm.in`, `p.igs` and `o'rcs` are `vermin`, `pigs` and `orcs`,
+        while `U.S.`, `end.Then` and `cock.roaches` stay as they are. Next to an apostrophe
+        an elision's letter on the left (`l'homme`, `n'est`) or a possessive's or
+        contraction's on the right (`Jones's`) keeps the parts apart; a contraction of
+        `TOKEN_RE` (`he'll`) is one token already. In 126,980 training texts the only
+        apostrophe with a one-letter part that would otherwise join was `n'est`. `marks`
+        are the apostrophes' offsets in `joined` (an apostrophe is no token; a dot is).
+        Only these rare pairs are looked at, in Python.
+        """
+        n = len(ids)
+        if n < 2:
+            return ids, starts, ends
+        pairs = []
+        # the most selective test first: a dot with a token right after it that is not the separator
+        dots = np.flatnonzero(ids[1:-1] == self._dot_id) + 1 if n > 2 else np.zeros(0, np.int64)
+        dots = dots[(ends[dots] == starts[dots + 1]) & (ids[dots + 1] != SEP_ID)]
+        if len(dots):
+            dots = dots[(starts[dots] == ends[dots - 1])
+                        & (ends[dots - 1] - starts[dots - 1] + ends[dots + 1] - starts[dots + 1] >= 4)]
+            pairs.append(np.stack([dots - 1, dots + 1], axis=1))
+        if len(marks):
+            before = np.searchsorted(ends, marks, side="right") - 1  # the token ending at or before the mark
+            ok = (before >= 0) & (before < n - 1)
+            before, at = before[ok], marks[ok]
+            ok = (ends[before] == at) & (starts[before + 1] == at + 1)  # not in a contraction, no space
+            before = before[ok]
+            after = before + 1
+            # l'homme, n'est: an elision; Jones's, ma'am's: a possessive or a contraction
+            ok = ((ends[before] - starts[before] + ends[after] - starts[after] >= 4)
+                  & ~self._elision[ids[before]] & ~self._ending[ids[after]])
+            pairs.append(np.stack([before[ok], after[ok]], axis=1))
+        found = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
+        trigger, punct = self._tables.flags["_trigger"], self._tables.flags["punct"]
+        if len(found):  # two words (not "stupid." before the separator, not "..and"), neither a lexicon word
+            first, second = ids[found[:, 0]], ids[found[:, 1]]
+            found = found[(first != SEP_ID) & (second != SEP_ID) & ~punct[first] & ~punct[second]
+                          & ~trigger[first] & ~trigger[second]]
+        if not len(found):
+            return ids, starts, ends
+        get = self._vocab.get
+        keep = np.ones(n, dtype=bool)
+        ids = ids.copy()
+        ends = ends.copy()
+        for a, b in sorted(found.tolist()):
+            if not keep[a]:
+                continue
+            j = get(joined[starts[a]:ends[a]] + joined[starts[b]:ends[b]])
+            if j is not None and trigger[j]:
+                ids[a], ends[a] = j, ends[b]
+                keep[a + 1:b + 1] = False
+        if keep.all():
+            return ids, starts, ends
+        return ids[keep], starts[keep], ends[keep]
 
     def _build_table(self) -> None:
         """The token hash table (see `_KEY_CHARS`): slot -> token id (`_fill_slots`), and each id's two key words."""
