@@ -267,9 +267,12 @@ class Moderator:
         looked up on its own (`Featurizer.columns_ids`).
         """
         fz = self.featurizer
-        docs, cols = fz.columns_ids(fz._ids(texts))
-        rows, ucols, val, _, _ = fz.entries(docs, cols, len(texts))
-        return self._linear(rows, ucols, val, len(texts))
+        return self._scores_of(*fz.columns_ids(fz._ids(texts)), len(texts))
+
+    def _scores_of(self, docs: np.ndarray, cols: np.ndarray, n: int) -> np.ndarray:
+        """Raw scores (n, n_labels) of `n` documents from their kept feature occurrences (document, column)."""
+        rows, ucols, val, _, _ = self.featurizer.entries(docs, cols, n)
+        return self._linear(rows, ucols, val, n)
 
     def _raise_to_windows(self, z: np.ndarray, long: np.ndarray, docs: np.ndarray, cols: np.ndarray,
                           rel: np.ndarray, tokens: np.ndarray) -> np.ndarray:
@@ -284,8 +287,7 @@ class Moderator:
         if not len(owner):
             return z
         n = len(owner)
-        rows, ucols, val, _, _ = self.featurizer.entries(row, cols[occ], n)
-        wz = self._linear(rows, ucols, val, n)
+        wz = self._scores_of(row, cols[occ], n)
         said = np.bincount(row, minlength=n) > 0
         wz, owner = wz[said], owner[said]
         # owner is in order: the highest window per text is one reduceat over its run of rows
@@ -305,8 +307,7 @@ class Moderator:
         fz = self.featurizer
         ids = fz._ids(normalized)
         docs, cols, rel = fz.columns_ids(ids, positions=True)
-        rows, ucols, val, _, _ = fz.entries(docs, cols, len(normalized))
-        z = self._linear(rows, ucols, val, len(normalized))
+        z = self._scores_of(docs, cols, len(normalized))
         return self._raise_to_windows(z, long, docs, cols, rel, doc_tokens(ids))
 
     def decision_function(self, normalized: Sequence[str]) -> np.ndarray:
