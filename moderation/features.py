@@ -624,19 +624,32 @@ class Featurizer:
         return ids
 
     def _build_swaps(self) -> dict[str, int]:
-        """Lexicon words with two neighbouring letters swapped -> the word's id (unknown words only)."""
+        """Misspellings of lexicon words -> the word's id, for tokens the vocabulary does not know.
+
+        Two neighbouring letters swapped (`ocrs`, `slaugther`); and, two of the red team's
+        commonest spellings that got through (benchmarks/red_team.py), a hyphen inside
+        (`ver-min`, two letters or more each side) and one letter but the last doubled (`vermmin`).
+        A variant that is a known word or another lexicon word is never mapped. (A dropped
+        letter is not: `bests` and `insets` would be read as beasts and insects.)
+        """
         lex = self.lexicon
         words = set(lex.category_of) | lex["violence"] | lex["profanity"] | lex["insult"]
         out: dict[str, int] = {}
-        for w in sorted(words):
-            if len(w) < 3 or not w.isalpha() or w not in self._vocab:
-                continue
+
+        def add(variant: str, word: str) -> None:
+            if variant not in self._vocab and variant not in words:
+                out.setdefault(variant, self._vocab[word])
+
+        known = [w for w in sorted(words) if len(w) >= 3 and w.isalpha() and w in self._vocab]
+        for w in known:
             for k in range(len(w) - 1):
-                if w[k] == w[k + 1]:
-                    continue
-                v = w[:k] + w[k + 1] + w[k] + w[k + 2:]
-                if v not in self._vocab and v not in words:
-                    out.setdefault(v, self._vocab[w])
+                if w[k] != w[k + 1]:
+                    add(w[:k] + w[k + 1] + w[k] + w[k + 2:], w)
+        for w in known:
+            for k in range(2, len(w) - 1):
+                add(w[:k] + "-" + w[k:], w)
+            for k in range(len(w) - 1):  # not the last letter: Pratt, Dogg and Hogg are names
+                add(w[:k + 1] + w[k:], w)
         return out
 
     def _after(self, ids: np.ndarray, cues: np.ndarray, window: int, stop: np.ndarray | None = None) -> np.ndarray:

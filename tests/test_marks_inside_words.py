@@ -1,9 +1,11 @@
-"""A dot or apostrophe typed inside a lexicon word (`verm.in`, `verm'in`).
+"""A dot, apostrophe or hyphen typed inside a lexicon word (`verm.in`, `verm'in`, `ver-min`), or one
+of its letters doubled (`vermmin`).
 
-The red team (benchmarks/red_team.py) let 772-793 of 971 flagged comments through with
-one such mark in each offending word. `Featurizer._join_inside` makes the two parts one
-token again when together they spell a lexicon word and neither part is one. (A hyphen,
-`ver-min`, is not undone: it changes 13 training texts, so it waits for a retrain.)
+The red team (benchmarks/red_team.py) let 720-793 of 971 flagged comments through with
+one such mark in each offending word. `Featurizer._join_inside` makes the two parts of a
+dot or apostrophe one token again when together they spell a lexicon word and neither
+part is one; the swap table (`Featurizer._build_swaps`) maps an unknown hyphenated or
+doubled spelling to the word.
 """
 
 from __future__ import annotations
@@ -27,7 +29,8 @@ def _tokens(moderator, text):
     return [fz.tokens_[i] if 0 <= i < len(fz.tokens_) else None for i in ids[:-1]], starts[:-1], ends[:-1]
 
 
-@pytest.mark.parametrize("written", ["verm.in", "verm'in", "Verm.In", "v.ermin", "vermi.n", "v'ermin"])
+@pytest.mark.parametrize("written", ["verm.in", "verm'in", "Verm.In", "v.ermin", "vermi.n", "v'ermin", "ver-min", "vermmin",
+                                     "vverMin"])
 def test_a_mark_inside_a_lexicon_word_is_read_as_the_word(moderator, written):
     text = f"Those migrants are {written} and should go."
     toks, starts, ends = _tokens(moderator, text)
@@ -57,7 +60,7 @@ def test_other_marks_between_letters_are_left_alone(moderator, text):
 def test_both_tokenisers_join_the_same_way(moderator, monkeypatch):
     """The regex path (one comment, the hook; it skips the join when `_INSIDE_RE` finds nothing) and the
     array path (a batch) give the same ids and offsets, text by text and for the whole batch."""
-    texts = ["verm.in", "verm'in everywhere", "par.asites, vermin and cock.roaches", "he'll o'clock U.S.",
+    texts = ["verm.in", "verm'in everywhere", "par.asites, ver-min and cock.roaches", "he'll o'clock U.S.",
              "they are sc'um", "scum.bags and rat.s", "x" * 50 + " verm.in", "ma'am, bitc'h", "it's o'rcs",
              "3.5 v.ermin", "nothing to join here", "don't, won't, they're"]
     fz = moderator.featurizer
@@ -76,3 +79,11 @@ def test_both_tokenisers_join_the_same_way(moderator, monkeypatch):
             np.testing.assert_array_equal(a, b)
         monkeypatch.setattr(features, "_SMALL_BATCH_CHARS", 10 ** 9)
     assert fz._vocab["vermin"] in small[0].tolist() and fz._vocab["parasites"] in small[0].tolist()
+
+
+@pytest.mark.parametrize("word", ["pratt", "dogg", "hogg", "bests", "insets", "rather", "scumbag"])
+def test_names_and_real_words_are_not_read_as_lexicon_words(moderator, word):
+    """The last letter is never doubled (Pratt, Dogg and Hogg are names), no letter is dropped
+    (`bests` is no beast), and a known word is never mapped."""
+    fz = moderator.featurizer
+    assert word not in fz._vocab.swaps
