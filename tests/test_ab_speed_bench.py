@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -14,11 +13,8 @@ BENCH = REPO / "benchmarks" / "ab_speed.py"
 
 
 @pytest.fixture(scope="module")
-def ab():
-    spec = importlib.util.spec_from_file_location("ab_speed", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def ab(benchmark_script):
+    return benchmark_script("ab_speed")
 
 
 def test_a_path_that_is_not_a_checkout_is_refused_by_name(tmp_path):

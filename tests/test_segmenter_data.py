@@ -7,23 +7,15 @@ under the full-run figures so a regression fails and noise does not.
 
 from __future__ import annotations
 
-import importlib.util
-from pathlib import Path
-
 import pandas as pd
 import pytest
-
-BENCH = Path(__file__).resolve().parent.parent / "benchmarks" / "segmenter_dragnet.py"
 
 pytestmark = pytest.mark.data
 
 
 @pytest.fixture(scope="module")
-def bench():
-    spec = importlib.util.spec_from_file_location("segmenter_dragnet", BENCH)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+def bench(benchmark_script):
+    return benchmark_script("segmenter_dragnet")
 
 
 def test_dragnet_article_and_comments_split(shared_data, bench):
