@@ -525,10 +525,9 @@ class Featurizer:
             pairs.append(np.stack([before[ok], after[ok]], axis=1))
         found = np.concatenate(pairs) if pairs else np.zeros((0, 2), np.int64)
         trigger, punct = self._tables.flags["_trigger"], self._tables.flags["punct"]
-        if len(found):  # two words (not "stupid." before the separator, not "..and"), neither a lexicon word
+        if len(found):  # two words, neither a lexicon word (no "..and"; `punct` holds the separator too)
             first, second = ids[found[:, 0]], ids[found[:, 1]]
-            found = found[(first != SEP_ID) & (second != SEP_ID) & ~punct[first] & ~punct[second]
-                          & ~trigger[first] & ~trigger[second]]
+            found = found[~punct[first] & ~punct[second] & ~trigger[first] & ~trigger[second]]
         if not len(found):
             return ids, starts, ends
         get = self._vocab.get
@@ -703,9 +702,10 @@ class Featurizer:
                 continue
             c = self._uni_col[data] if kind == _SEG_UNIGRAM else self._bigram_cols(data, ids[p - 1], ids[p])
             keep = np.flatnonzero(c >= 0)
-            docs.append(doc[p[keep]])
+            kept = p[keep]
+            docs.append(doc[kept])
             cols.append(c[keep])
-            where.append(p[keep])
+            where.append(kept)
         if not docs:
             empty = np.zeros(0, np.int64)
             return (empty, empty, empty) if positions else (empty, empty)

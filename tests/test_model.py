@@ -189,8 +189,7 @@ def _windows_by_loop(moderator, text):
         inside = (rel >= k * STEP_TOKENS) & (rel < k * STEP_TOKENS + WINDOW_TOKENS)
         if inside.any():
             c = cols[inside]
-            rows, ucols, val, _, _ = fz.entries(np.zeros(len(c), np.int64), c, 1)
-            scores.append(moderator._linear(rows, ucols, val, 1)[0])
+            scores.append(moderator._scores_of(np.zeros(len(c), np.int64), c, 1)[0])
         if k * STEP_TOKENS + WINDOW_TOKENS >= end:
             return np.array(scores)
         k += 1
