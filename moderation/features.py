@@ -306,6 +306,40 @@ class _Tables:
     flags: dict[str, np.ndarray]
 
 
+#: Dropped-letter spellings (`dropped_letters`) are made only of lexicon words this long, and
+#: are at least `DROP_MIN_VARIANT` letters: `rts` or `pgs` could be anything.
+DROP_MIN_WORD, DROP_MIN_VARIANT = 5, 4
+_VOWELS = frozenset("aeiou")
+
+
+def dropped_letters(word: str) -> set[str]:
+    """`word` with one inner letter dropped (`vrmin`, `cockroches`) or every inner vowel
+    dropped (`prsts`, `cckrchs`): the red team's commonest spellings that still got through.
+
+    Empty for a word shorter than `DROP_MIN_WORD`; the first and last letters always stay.
+    """
+    if len(word) < DROP_MIN_WORD:
+        return set()
+    out = {word[:k] + word[k + 1:] for k in range(1, len(word) - 1)}
+    out.add(word[0] + "".join(c for c in word[1:-1] if c not in _VOWELS) + word[-1])
+    out.discard(word)
+    return {v for v in out if len(v) >= DROP_MIN_VARIANT}
+
+
+def english_words(candidates: Iterable[str]) -> set[str]:
+    """The candidates wordfreq knows as English words (any frequency it reports at all).
+
+    Training only (`Featurizer.fit`): the model's vocabulary carries the answer, so
+    scoring never needs wordfreq.
+    """
+    try:
+        from wordfreq import zipf_frequency
+    except ImportError as exc:  # pragma: no cover - the dev and train extras install it
+        raise ImportError("training needs wordfreq to tell real words from misspellings: "
+                          "pip install 'moderation[train]'") from exc
+    return {w for w in candidates if zipf_frequency(w, "en") > 0}
+
+
 def tokenize(normalized: str) -> list[str]:
     """Tokens of one normalised text (words, punctuation, quote marks)."""
     return TOKEN_RE.findall(normalized)
@@ -341,13 +375,16 @@ class Featurizer:
     WEIGHTINGS = ("sqrt_length", "sublinear_l2")
 
     def __init__(self, min_df: int = 3, max_features: int = 400_000, bigrams: bool = True,
-                 lexicon: Lexicon | None = None, weighting: str = "sqrt_length") -> None:
+                 lexicon: Lexicon | None = None, weighting: str = "sqrt_length", drop_variants: bool = True) -> None:
         if weighting not in self.WEIGHTINGS:
             raise ValueError(f"weighting must be one of {self.WEIGHTINGS}, not {weighting!r}")
         self.weighting = weighting
         self.min_df = min_df
         self.max_features = max_features
         self.bigrams = bigrams
+        # dropped-letter spellings (`_build_swaps`) need a vocabulary of real words to tell `vrmin`
+        # from `money`: a featurizer that knows only the lexicon (training/weak.py) makes none
+        self.drop_variants = drop_variants
         self.lexicon = lexicon or load_lexicon()
         self.tokens_: list[str] | None = None
         self.codes_: np.ndarray | None = None
@@ -625,11 +662,14 @@ class Featurizer:
     def _build_swaps(self) -> dict[str, int]:
         """Misspellings of lexicon words -> the word's id, for tokens the vocabulary does not know.
 
-        Two neighbouring letters swapped (`ocrs`, `slaugther`); and, two of the red team's
+        Two neighbouring letters swapped (`ocrs`, `slaugther`); and, the red team's
         commonest spellings that got through (benchmarks/red_team.py), a hyphen inside
-        (`ver-min`, two letters or more each side) and one letter but the last doubled (`vermmin`).
-        A variant that is a known word or another lexicon word is never mapped. (A dropped
-        letter is not: `bests` and `insets` would be read as beasts and insects.)
+        (`ver-min`, two letters or more each side), one letter but the last doubled (`vermmin`)
+        and a letter or the inner vowels dropped (`vrmin`, `prsts`: `dropped_letters`).
+        A variant that is a known word or another lexicon word is never mapped, nor a dropped
+        spelling two words share (`jackas`: jackass or jackals). A real word the vocabulary would
+        not know (`bests`, `insets`: seen once in the training texts, or known to wordfreq) is
+        kept in it by `fit` for this.
         """
         lex = self.lexicon
         words = set(lex.category_of) | lex["violence"] | lex["profanity"] | lex["insult"]
@@ -649,6 +689,13 @@ class Featurizer:
                 add(w[:k] + "-" + w[k:], w)
             for k in range(len(w) - 1):  # not the last letter: Pratt, Dogg and Hogg are names
                 add(w[:k + 1] + w[k:], w)
+        dropped: dict[str, set[str]] = {}
+        for w in known if self.drop_variants else ():
+            for v in dropped_letters(w):
+                dropped.setdefault(v, set()).add(w)
+        for v, of in sorted(dropped.items()):
+            if len(of) == 1:
+                add(v, of.pop())
         return out
 
     def _after(self, ids: np.ndarray, cues: np.ndarray, window: int, stop: np.ndarray | None = None) -> np.ndarray:
@@ -893,10 +940,14 @@ class Featurizer:
         for i in range(0, len(normalized), 4096):
             counts.update(TOKEN_RE.findall(SEP.join(normalized[i:i + 4096])))
         counts.pop(SEP, None)
-        keep = sorted(t for t, c in counts.items() if c >= 2)
         lex_words = set()
         for name, words in self.lexicon.lists.items():
             lex_words |= {w for w in words if TOKEN_RE.fullmatch(w)}
+        # a word that could be a lexicon word with a letter dropped is kept when the training texts
+        # hold it even once or wordfreq knows it: it is a real word (`garages`, `bests`), which
+        # `_build_swaps` then leaves be
+        dropped = set().union(*(dropped_letters(w) for w in lex_words if w.isalpha()))
+        keep = sorted({t for t, c in counts.items() if c >= 2 or t in dropped} | english_words(dropped))
         tokens = ["<unk>", SEP] + sorted((set(keep) | lex_words | set(PUNCT)) - {SEP})
         self.tokens_ = tokens
         self.codes_ = np.zeros(0, np.int64)

@@ -83,7 +83,7 @@ def test_both_tokenisers_join_the_same_way(moderator, monkeypatch):
 
 @pytest.mark.parametrize("word", ["pratt", "dogg", "hogg", "bests", "insets", "rather", "scumbag"])
 def test_names_and_real_words_are_not_read_as_lexicon_words(moderator, word):
-    """The last letter is never doubled (Pratt, Dogg and Hogg are names), no letter is dropped
-    (`bests` is no beast), and a known word is never mapped."""
+    """The last letter is never doubled (Pratt, Dogg and Hogg are names), and a known word is
+    never mapped: `bests` is no beast (tests/test_dropped_letters.py)."""
     fz = moderator.featurizer
     assert word not in fz._vocab.swaps

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as _dt
 import time
 from dataclasses import dataclass, field
+from importlib.metadata import version as _version
 from pathlib import Path
 from typing import Callable
 
@@ -390,6 +391,11 @@ def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable
                           "active on the domain sources' rows only; the copy is folded into the feature's weight",
                 "labels": list(config.domain_labels), "sources": list(config.domain_sources),
                 "scale": config.domain_scale, "copied_features": int(len(copied))},
+            "real_words": {
+                "source": f"wordfreq {_version('wordfreq')} (code Apache-2.0; word frequency data CC BY-SA 4.0, "
+                          "Robyn Speer and contributors, https://github.com/rspeer/wordfreq)",
+                "use": "a lexicon word with a letter dropped that wordfreq knows as an English word (bests, insets) "
+                       "is kept in the vocabulary as itself, never read as the lexicon word (Featurizer.fit)"},
         },
         "training_data": used,
         "training_rows": int((~is_val).sum()),
