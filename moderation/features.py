@@ -33,7 +33,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from moderation.lexicon import DH_CATEGORIES, LITERAL_PRONE, Lexicon, load_lexicon
-from moderation.normalize import SEP, collapse_repeats
+from moderation.normalize import GLUE_WORDS, SEP, collapse_repeats
 
 TOKEN_RE = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*(?:'(?:t|re|ve|ll|d|m)\b)?|[.!?;:,()\"]|\x1e")
 
@@ -283,9 +283,11 @@ class _CodeTable:
 
 
 class _Vocab(dict):
-    """token -> id; an unknown token is UNK unless it is a lexicon word with two letters swapped."""
+    """token -> id; an unknown token is UNK unless it is a misspelt lexicon word (`swaps`, repeats)
+    or a lexicon word glued to a known word (`glued`)."""
 
     swaps: dict[str, int] = {}
+    glue: "_Glue | None" = None
 
     def __missing__(self, token: str) -> int:
         j = self.swaps.get(token)
@@ -295,7 +297,60 @@ class _Vocab(dict):
         if collapsed != token:
             j = self.get(collapsed)
             return j if j is not None else self.swaps.get(collapsed, UNK)
+        return self.glued(token)
+
+    def glued(self, token: str) -> int:
+        """The id of the lexicon word in `token` when it is that word glued to one or two known
+        words before or after it (`thoseorcs`, `ThoseOrcs` once lower-cased, `draggingtroglodytes`,
+        `orcsshelled`); else UNK. Only dehumanising and insult words of `_Glue.MIN` letters or more,
+        the longest first; never across a negator (`notvermin` stays unknown)."""
+        g = self.glue
+        if (g is None or len(token) < g.MIN + 3 or not (token[:4] in g.heads or token[-4:] in g.tails)
+                or not token.isalpha()):
+            return UNK
+        n = len(token)
+        for length in g.lengths:
+            if length > n - 3:
+                continue
+            word = token[n - length:]
+            j = g.words.get(word)
+            if j is not None and self._known(token[:n - length], word in g.literal):
+                return j
+            word = token[:length]
+            j = g.words.get(word)
+            if j is not None and self._known(token[length:], word in g.literal):
+                return j
         return UNK
+
+    def _known(self, rest: str, common_only: bool) -> bool:
+        """`rest` is one known word, or two (each a common word or a vocabulary word of three
+        letters or more), none of them a negator; with `common_only`, common words alone
+        (`GLUE_WORDS`: an animal word glued to a content word is mostly an animal's name,
+        `groundhogs`, `guineapigs`, `labrats`)."""
+        g = self.glue
+        if self._word(rest, g, common_only):
+            return True
+        return any(self._word(rest[:k], g, common_only) and self._word(rest[k:], g, common_only)
+                   for k in range(1, len(rest)))
+
+    def _word(self, part: str, g: "_Glue", common_only: bool) -> bool:
+        if part in g.common:
+            return True
+        return not common_only and len(part) >= 3 and dict.get(self, part) is not None and part not in g.negators
+
+
+@dataclass
+class _Glue:
+    """The lexicon words `_Vocab.glued` finds inside a token, and what may stand beside them."""
+
+    MIN = 4  # letters of a lexicon word found inside a token (`rats` yes, `rat` no)
+    words: dict[str, int]  # dehumanising and insult words -> id
+    lengths: list[int]  # their lengths, longest first
+    heads: frozenset[str]  # their first four letters
+    tails: frozenset[str]  # their last four letters
+    literal: frozenset[str]  # those of them with a literal sense (animals, vermin, diseases)
+    common: frozenset[str]  # GLUE_WORDS and "u", "ur", less the negators
+    negators: frozenset[str]
 
 
 @dataclass
@@ -326,18 +381,26 @@ def dropped_letters(word: str) -> set[str]:
     return {v for v in out if len(v) >= DROP_MIN_VARIANT}
 
 
-def english_words(candidates: Iterable[str]) -> set[str]:
-    """The candidates wordfreq knows as English words (any frequency it reports at all).
+def _wordfreq():
+    try:
+        import wordfreq
+    except ImportError as exc:  # pragma: no cover - the dev and train extras install it
+        raise ImportError("training needs wordfreq to tell real words from misspellings: "
+                          "pip install 'moderation[train]'") from exc
+    return wordfreq
+
+
+def english_words(candidates: Iterable[str] | None = None) -> set[str]:
+    """The candidates wordfreq knows as English words (any frequency it reports at all), or, with
+    no candidates, every word of its large English list made of ASCII letters only.
 
     Training only (`Featurizer.fit`): the model's vocabulary carries the answer, so
     scoring never needs wordfreq.
     """
-    try:
-        from wordfreq import zipf_frequency
-    except ImportError as exc:  # pragma: no cover - the dev and train extras install it
-        raise ImportError("training needs wordfreq to tell real words from misspellings: "
-                          "pip install 'moderation[train]'") from exc
-    return {w for w in candidates if zipf_frequency(w, "en") > 0}
+    wf = _wordfreq()
+    if candidates is None:
+        return {w for w in wf.iter_wordlist("en", "large") if w.isascii() and w.isalpha()}
+    return {w for w in candidates if wf.zipf_frequency(w, "en") > 0}
 
 
 def tokenize(normalized: str) -> list[str]:
@@ -375,16 +438,17 @@ class Featurizer:
     WEIGHTINGS = ("sqrt_length", "sublinear_l2")
 
     def __init__(self, min_df: int = 3, max_features: int = 400_000, bigrams: bool = True,
-                 lexicon: Lexicon | None = None, weighting: str = "sqrt_length", drop_variants: bool = True) -> None:
+                 lexicon: Lexicon | None = None, weighting: str = "sqrt_length", knows_words: bool = True) -> None:
         if weighting not in self.WEIGHTINGS:
             raise ValueError(f"weighting must be one of {self.WEIGHTINGS}, not {weighting!r}")
         self.weighting = weighting
         self.min_df = min_df
         self.max_features = max_features
         self.bigrams = bigrams
-        # dropped-letter spellings (`_build_swaps`) need a vocabulary of real words to tell `vrmin`
-        # from `money`: a featurizer that knows only the lexicon (training/weak.py) makes none
-        self.drop_variants = drop_variants
+        # dropped-letter spellings (`_build_swaps`) and glued words (`_Vocab.glued`) need a vocabulary
+        # of real words to tell `vrmin` from `money` and `thoseorcs` from a name: a featurizer that
+        # knows only the lexicon (training/weak.py) reads neither
+        self.knows_words = knows_words
         self.lexicon = lexicon or load_lexicon()
         self.tokens_: list[str] | None = None
         self.codes_: np.ndarray | None = None
@@ -406,6 +470,7 @@ class Featurizer:
         self._vt = np.int64(len(self.tokens_))
         self._tables = self._build_tables()
         self._vocab.swaps = self._build_swaps()
+        self._vocab.glue = self._build_glue() if self.knows_words else None
         self._dot_id = self._vocab.get(".", -1)
         # the one-letter parts an apostrophe joins to a word in real text (`_join_inside`), by token id
         self._elision = np.zeros(len(self.tokens_), dtype=bool)
@@ -653,8 +718,8 @@ class Featurizer:
                 if len(paired):
                     a0 = starts[rest[paired]]
                     holds[paired[(cp[a0] == cp[a0 + 1]) & (cp[a0 + 2] == cp[a0 + 3])]] = True
-                vocab_missing, swap = self._vocab.__missing__, self._vocab.swaps.get
-                found = [j if j is not None else vocab_missing(t) if r else swap(t, UNK)
+                vocab_missing, swap, glued = self._vocab.__missing__, self._vocab.swaps.get, self._vocab.glued
+                found = [j if j is not None else vocab_missing(t) if r else swap(t) or glued(t)
                          for t, j, r in zip(toks, found, holds.tolist())]
             ids[rest] = found
         return ids
@@ -690,13 +755,24 @@ class Featurizer:
             for k in range(len(w) - 1):  # not the last letter: Pratt, Dogg and Hogg are names
                 add(w[:k + 1] + w[k:], w)
         dropped: dict[str, set[str]] = {}
-        for w in known if self.drop_variants else ():
+        for w in known if self.knows_words else ():
             for v in dropped_letters(w):
                 dropped.setdefault(v, set()).add(w)
         for v, of in sorted(dropped.items()):
             if len(of) == 1:
                 add(v, of.pop())
         return out
+
+    def _build_glue(self) -> _Glue:
+        """What `_Vocab.glued` looks for: the dehumanising and insult words the vocabulary holds."""
+        lex = self.lexicon
+        words = {w: self._vocab[w] for w in sorted(set(lex.category_of) | lex["insult"])
+                 if len(w) >= _Glue.MIN and w.isalpha() and w in self._vocab}
+        negators = frozenset(lex["negator"])
+        common = frozenset(GLUE_WORDS | {"u", "ur"}) - negators
+        literal = frozenset(w for w in words if lex.category_of.get(w) in LITERAL_PRONE)
+        return _Glue(words, sorted({len(w) for w in words}, reverse=True), frozenset(w[:4] for w in words),
+                     frozenset(w[-4:] for w in words), literal, common, negators)
 
     def _after(self, ids: np.ndarray, cues: np.ndarray, window: int, stop: np.ndarray | None = None) -> np.ndarray:
         """Positions up to `window` tokens after each cue position, up to (not past) the first
@@ -953,6 +1029,16 @@ class Featurizer:
         self.codes_ = np.zeros(0, np.int64)
         self.idf_ = np.zeros(0, np.float32)
         self._prepare()
+        # so is a token seen once, or an English word wordfreq knows, that reads as a lexicon word glued
+        # to known words (`_Vocab.glued`): the training texts are featurised as written, and a word
+        # (`dumbstruck`, `candlestick`, `berkshire`) is read as itself
+        glued = []
+        if self.knows_words:
+            glued = [t for t in [t for t, c in counts.items() if c == 1] + sorted(english_words())
+                     if self._vocab.glued(t) != UNK]
+        if glued:
+            self.tokens_ = tokens = ["<unk>", SEP] + sorted(set(tokens[2:]) | set(glued))
+            self._prepare()
         doc_parts, code_parts = [], []
         offset = 0
         for i in range(0, len(normalized), 8192):

@@ -215,7 +215,7 @@ def _mention_repl(m: re.Match) -> str:
 
 #: Common short words that spaced-out phrases are made of besides the lexicon's words
 #: ("b r e e d l i k e r a b b i t s" -> "breed like rabbits"): `_segment`.
-_GLUE_WORDS = frozenset("""a i an the they them their you your he she it we us are is be was were been am
+GLUE_WORDS = frozenset("""a i an the they them their you your he she it we us are is be was were been am
 like as than all of to in on at by for from with and or not no so just out up off back every lot
 should must will would can get go this that these those what who total little real bunch pack""".split())
 
@@ -225,14 +225,14 @@ def _segment_words() -> tuple[frozenset[str], int]:
     from moderation.lexicon import load_lexicon
 
     lex = load_lexicon()
-    words = {w for name in lex.lists for w in lex[name] if w.isalpha() and len(w) > 1} | _GLUE_WORDS
+    words = {w for name in lex.lists for w in lex[name] if w.isalpha() and len(w) > 1} | GLUE_WORDS
     return frozenset(words), max(map(len, words))
 
 
 @lru_cache(maxsize=4096)
 def _segment(joined: str) -> str | None:
     """A run of spaced letters that is several words (`breedlikerabbits`), split into the
-    fewest words of the lexicon and `_GLUE_WORDS`, at least one a lexicon target word;
+    fewest words of the lexicon and `GLUE_WORDS`, at least one a lexicon target word;
     None when there is no such split (then the run is not split)."""
     if len(joined) < 5 or len(joined) > 60 or not joined.isalpha():
         return None

@@ -41,8 +41,8 @@ def lexicon_featurizer() -> Featurizer:
     words |= set(PUNCT)
     tokens = ["<unk>", SEP] + sorted(words - {SEP})
     codes = KIND_LEXICON * _SHIFT + np.arange(len(LEXICON_FEATURES), dtype=np.int64)
-    # no dropped-letter spellings: knowing no other words, it would read `money` as monkey
-    return Featurizer(lexicon=lex, drop_variants=False).set_state(tokens, codes, np.ones(len(codes), np.float32))
+    # no dropped-letter spellings or glued words: knowing no other words, it would read `money` as monkey
+    return Featurizer(lexicon=lex, knows_words=False).set_state(tokens, codes, np.ones(len(codes), np.float32))
 
 
 def lexicon_hits(texts: Sequence[str], batch: int = 8192) -> pd.DataFrame:
