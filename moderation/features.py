@@ -302,7 +302,7 @@ class _Vocab(dict):
     def glued(self, token: str) -> int:
         """The id of the lexicon word in `token` when it is that word glued to one or two known
         words before or after it (`thoseorcs`, `ThoseOrcs` once lower-cased, `draggingtroglodytes`,
-        `orcsshelled`); else UNK. Only dehumanising and insult words of `_Glue.MIN` letters or more,
+        `orcsthey`); else UNK. Only dehumanising and insult words of `_Glue.MIN` letters or more,
         the longest first; never across a negator (`notvermin` stays unknown)."""
         g = self.glue
         if (g is None or len(token) < g.MIN + 3 or not (token[:4] in g.heads or token[-4:] in g.tails)

@@ -394,8 +394,9 @@ def fit(data: pd.DataFrame, used: list[dict], config: TrainConfig, log: Callable
             "real_words": {
                 "source": f"wordfreq {_version('wordfreq')} (code Apache-2.0; word frequency data CC BY-SA 4.0, "
                           "Robyn Speer and contributors, https://github.com/rspeer/wordfreq)",
-                "use": "a lexicon word with a letter dropped that wordfreq knows as an English word (bests, insets) "
-                       "is kept in the vocabulary as itself, never read as the lexicon word (Featurizer.fit)"},
+                "use": "an English word wordfreq knows that would read as a lexicon word with a letter dropped "
+                       "(bests, insets) or glued to other words (candlestick, berkshire) is kept in the vocabulary "
+                       "as itself, never read as the lexicon word (Featurizer.fit)"},
         },
         "training_data": used,
         "training_rows": int((~is_val).sum()),
