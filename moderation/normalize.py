@@ -210,7 +210,23 @@ def _mention_repl(m: re.Match) -> str:
     word = _lexicon_word("a" + m.group(0)[1:])
     if word is not None:
         return word
+    # "those @orcs", "you @idiot": a lexicon word is no one's handle
+    handle = m.group(0)[1:]
+    if handle in _mention_words():
+        return handle
     return MENTION_TOKEN
+
+
+@lru_cache(maxsize=1)
+def _mention_words() -> frozenset[str]:
+    """The handles `_mention_repl` reads as words: dehumanising and insult lexicon words, an animal,
+    vermin or disease word only in a plural ending in s (`@Pig`, `@Beast` and `@Fox` may be
+    someone's name; `@rats` is not)."""
+    from moderation.lexicon import LITERAL_PRONE, load_lexicon
+
+    lex = load_lexicon()
+    return frozenset(w for w in set(lex.category_of) | lex["insult"]
+                     if w.isalpha() and (lex.category_of.get(w) not in LITERAL_PRONE or w.endswith("s")))
 
 
 #: Common short words that spaced-out phrases are made of besides the lexicon's words

@@ -264,6 +264,20 @@ def test_leetspeak_at_for_a_at_a_word_start_is_not_a_mention(text, expected, ori
     assert _span_of(text, expected.split()[-1].rstrip("!")) == original
 
 
+@pytest.mark.parametrize("text, expected, original", [
+    ("Those @orcs shelled the ward", "those orcs shelled the ward", "@orcs"),
+    ("you @Idiot", "you idiot", "@Idiot"),
+    ("those @rats again", "those rats again", "@rats"),
+])
+def test_a_lexicon_word_written_as_a_mention_is_read_as_the_word(text, expected, original):
+    """The red team let 352 of 970 flagged comments through with `@` before each offending word;
+    a handle that is a dehumanising or insult word is no one's name. An animal word in the
+    singular may be (`@Pig`, `@Beast`), and other handles stay mentions."""
+    assert _agree([text, "@Pig you are right", "@Beast great goal", "@JohnSmith no"]) == [
+        expected, " xmentionx  you are right", " xmentionx  great goal", " xmentionx  no"]
+    assert _span_of(text, expected.split()[1]) == original
+
+
 def test_a_token_with_every_letter_doubled_is_halved_at_lookup_when_that_is_a_lexicon_word():
     from moderation.features import Featurizer
     from moderation.normalize import collapse_repeats
