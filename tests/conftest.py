@@ -39,6 +39,25 @@ def benchmark_script():
     return load
 
 
+@pytest.fixture
+def both_tokenisers(monkeypatch):
+    """`tokens(featurizer, normalized)`: the token ids and offsets of a batch by the small-batch
+    path (one comment, the hook) and by the array path (a large batch), checked equal."""
+    import numpy as np
+
+    from moderation import features
+
+    def tokens(fz, normalized):
+        monkeypatch.setattr(features, "_SMALL_BATCH_CHARS", 10 ** 9)
+        small = fz._tokens(normalized)
+        monkeypatch.setattr(features, "_SMALL_BATCH_CHARS", 0)
+        large = fz._tokens(normalized)
+        for a, b in zip(small, large):
+            np.testing.assert_array_equal(a, b)
+        return small
+    return tokens
+
+
 @pytest.fixture(scope="session")
 def moderator():
     """The shipped model, loaded once for the whole session as the hook would."""

@@ -10,10 +10,9 @@ it would otherwise read (`dumbstruck`, `candlestick`).
 
 from __future__ import annotations
 
-import numpy as np
 import pytest
 
-from moderation import features, load_model
+from moderation import load_model
 from moderation.features import UNK, Featurizer
 from moderation.normalize import normalize_batch
 from moderation.training.weak import lexicon_featurizer
@@ -53,18 +52,12 @@ def test_names_and_real_words_are_not_read_as_glued_lexicon_words(moderator, tok
     assert j == UNK or fz.tokens_[j] == token
 
 
-def test_both_tokenisers_read_glued_words_the_same_way(moderator, monkeypatch):
+def test_both_tokenisers_read_glued_words_the_same_way(moderator, both_tokenisers):
     texts = ["thoseorcs and ThoseOrcs", "knuckle-draggingtroglodytes", "guineapigs", "plain words only",
              "dumbstruck by the candlestick", "notvermin"]
     fz = moderator.featurizer
-    normalized = normalize_batch(texts)
-    monkeypatch.setattr(features, "_SMALL_BATCH_CHARS", 10 ** 9)
-    small = fz._tokens(normalized)
-    monkeypatch.setattr(features, "_SMALL_BATCH_CHARS", 0)
-    large = fz._tokens(normalized)
-    for a, b in zip(small, large):
-        np.testing.assert_array_equal(a, b)
-    assert small[0].tolist().count(fz._vocab["orcs"]) == 2
+    ids = both_tokenisers(fz, normalize_batch(texts))[0]
+    assert ids.tolist().count(fz._vocab["orcs"]) == 2
 
 
 def test_fit_keeps_a_glued_token_the_training_texts_hold_as_itself():

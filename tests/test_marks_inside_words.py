@@ -57,7 +57,7 @@ def test_other_marks_between_letters_are_left_alone(moderator, text):
     assert fz._ids(normalized).tolist() == want
 
 
-def test_both_tokenisers_join_the_same_way(moderator, monkeypatch):
+def test_both_tokenisers_join_the_same_way(moderator, monkeypatch, both_tokenisers):
     """The regex path (one comment, the hook; it skips the join when `_INSIDE_RE` finds nothing) and the
     array path (a batch) give the same ids and offsets, text by text and for the whole batch."""
     texts = ["verm.in", "verm'in everywhere", "par.asites, ver-min and cock.roaches", "he'll o'clock U.S.",
@@ -65,12 +65,7 @@ def test_both_tokenisers_join_the_same_way(moderator, monkeypatch):
              "3.5 v.ermin", "nothing to join here", "don't, won't, they're"]
     fz = moderator.featurizer
     normalized = normalize_batch(texts)
-    monkeypatch.setattr(features, "_SMALL_BATCH_CHARS", 10 ** 9)
-    small = fz._tokens(normalized)
-    monkeypatch.setattr(features, "_SMALL_BATCH_CHARS", 0)
-    large = fz._tokens(normalized)
-    for a, b in zip(small, large):
-        np.testing.assert_array_equal(a, b)
+    small = both_tokenisers(fz, normalized)
     monkeypatch.setattr(features, "_SMALL_BATCH_CHARS", 10 ** 9)
     for text in normalized:
         one = fz._tokens([text])
