@@ -766,11 +766,11 @@ class Featurizer:
     def _build_glue(self) -> _Glue:
         """What `_Vocab.glued` looks for: the dehumanising and insult words the vocabulary holds."""
         lex = self.lexicon
-        words = {w: self._vocab[w] for w in sorted(set(lex.category_of) | lex["insult"])
+        words = {w: self._vocab[w] for w in sorted(lex.name_calling_words())
                  if len(w) >= _Glue.MIN and w.isalpha() and w in self._vocab}
         negators = frozenset(lex["negator"])
         common = frozenset(GLUE_WORDS | {"u", "ur"}) - negators
-        literal = frozenset(w for w in words if lex.category_of.get(w) in LITERAL_PRONE)
+        literal = frozenset(w for w in words if lex.has_literal_sense(w))
         return _Glue(words, sorted({len(w) for w in words}, reverse=True), frozenset(w[:4] for w in words),
                      frozenset(w[-4:] for w in words), literal, common, negators)
 

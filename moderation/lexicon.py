@@ -49,6 +49,16 @@ class Lexicon:
     def dehumanising_terms(self) -> set[str]:
         return set(self.category_of)
 
+    def name_calling_words(self) -> set[str]:
+        """The words a comment calls people by: dehumanising terms and insults. The glued-word
+        and @mention readings look for these alone (`_Vocab.glued`, `_mention_repl`)."""
+        return set(self.category_of) | self["insult"]
+
+    def has_literal_sense(self, word: str) -> bool:
+        """An animal, vermin or disease word: beside other words it may be meant literally
+        (`guineapigs`) or be a name (`@Pig`)."""
+        return self.category_of.get(word) in LITERAL_PRONE
+
     def target_words(self) -> list[str]:
         """Words that leetspeak and masked letters may be resolved to, likeliest first."""
         order = ["profanity", "insult", *DH_CATEGORIES, "violence"]

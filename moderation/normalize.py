@@ -222,11 +222,11 @@ def _mention_words() -> frozenset[str]:
     """The handles `_mention_repl` reads as words: dehumanising and insult lexicon words, an animal,
     vermin or disease word only in a plural ending in s (`@Pig`, `@Beast` and `@Fox` may be
     someone's name; `@rats` is not)."""
-    from moderation.lexicon import LITERAL_PRONE, load_lexicon
+    from moderation.lexicon import load_lexicon
 
     lex = load_lexicon()
-    return frozenset(w for w in set(lex.category_of) | lex["insult"]
-                     if w.isalpha() and (lex.category_of.get(w) not in LITERAL_PRONE or w.endswith("s")))
+    return frozenset(w for w in lex.name_calling_words()
+                     if w.isalpha() and (not lex.has_literal_sense(w) or w.endswith("s")))
 
 
 #: Common short words that spaced-out phrases are made of besides the lexicon's words

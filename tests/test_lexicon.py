@@ -25,6 +25,14 @@ def test_scumbag_is_an_insult_not_a_metaphor():
     assert "scumbag" not in lex.category_of and "scumbag" in lex["insult"]
 
 
+def test_name_calling_words_are_the_dehumanising_terms_and_insults():
+    lex = load_lexicon()
+    words = lex.name_calling_words()
+    assert {"vermin", "orcs", "idiot", "scumbag"} <= words and not {"kill", "fuck", "not"} & words
+    assert lex.has_literal_sense("pig") and lex.has_literal_sense("rats")
+    assert not lex.has_literal_sense("orcs") and not lex.has_literal_sense("idiot")
+
+
 def test_no_entry_is_listed_twice():
     from importlib import resources
 
