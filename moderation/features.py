@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from itertools import repeat
 from typing import Any, Iterable, Iterator, Sequence
 
@@ -305,7 +305,7 @@ class _Vocab(dict):
         `orcsthey`); else UNK. Only dehumanising and insult words of `_Glue.MIN` letters or more,
         the longest first; never across a negator (`notvermin` stays unknown)."""
         g = self.glue
-        if (g is None or len(token) < g.MIN + 3 or not (token[:4] in g.heads or token[-4:] in g.tails)
+        if (g is None or len(token) < g.MIN + 3 or not (token[:g.MIN] in g.heads or token[-g.MIN:] in g.tails)
                 or not token.isalpha()):
             return UNK
         n = len(token)
@@ -344,13 +344,19 @@ class _Glue:
     """The lexicon words `_Vocab.glued` finds inside a token, and what may stand beside them."""
 
     MIN = 4  # letters of a lexicon word found inside a token (`rats` yes, `rat` no)
-    words: dict[str, int]  # dehumanising and insult words -> id
-    lengths: list[int]  # their lengths, longest first
-    heads: frozenset[str]  # their first four letters
-    tails: frozenset[str]  # their last four letters
+    words: dict[str, int]  # dehumanising and insult words of MIN letters or more -> id
     literal: frozenset[str]  # those of them with a literal sense (animals, vermin, diseases)
     common: frozenset[str]  # GLUE_WORDS and "u", "ur", less the negators
     negators: frozenset[str]
+    # derived from `words`, for the quick test every unknown token of a batch gets
+    lengths: list[int] = field(init=False)  # their lengths, longest first
+    heads: frozenset[str] = field(init=False)  # their first MIN letters
+    tails: frozenset[str] = field(init=False)  # their last MIN letters
+
+    def __post_init__(self) -> None:
+        self.lengths = sorted({len(w) for w in self.words}, reverse=True)
+        self.heads = frozenset(w[:self.MIN] for w in self.words)
+        self.tails = frozenset(w[-self.MIN:] for w in self.words)
 
 
 @dataclass
@@ -771,8 +777,7 @@ class Featurizer:
         negators = frozenset(lex["negator"])
         common = frozenset(GLUE_WORDS | {"u", "ur"}) - negators
         literal = frozenset(w for w in words if lex.has_literal_sense(w))
-        return _Glue(words, sorted({len(w) for w in words}, reverse=True), frozenset(w[:4] for w in words),
-                     frozenset(w[-4:] for w in words), literal, common, negators)
+        return _Glue(words, literal, common, negators)
 
     def _after(self, ids: np.ndarray, cues: np.ndarray, window: int, stop: np.ndarray | None = None) -> np.ndarray:
         """Positions up to `window` tokens after each cue position, up to (not past) the first
