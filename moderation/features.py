@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from itertools import repeat
+from itertools import chain, repeat
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
@@ -396,17 +396,14 @@ def _wordfreq():
     return wordfreq
 
 
-def english_words(candidates: Iterable[str] | None = None) -> set[str]:
-    """The candidates wordfreq knows as English words (any frequency it reports at all), or, with
-    no candidates, every word of its large English list made of ASCII letters only.
+def english_words() -> frozenset[str]:
+    """Every word of wordfreq's large English list made of ASCII letters only (any frequency it
+    reports at all).
 
     Training only (`Featurizer.fit`): the model's vocabulary carries the answer, so
     scoring never needs wordfreq.
     """
-    wf = _wordfreq()
-    if candidates is None:
-        return {w for w in wf.iter_wordlist("en", "large") if w.isascii() and w.isalpha()}
-    return {w for w in candidates if wf.zipf_frequency(w, "en") > 0}
+    return frozenset(w for w in _wordfreq().iter_wordlist("en", "large") if w.isascii() and w.isalpha())
 
 
 def tokenize(normalized: str) -> list[str]:
@@ -1028,7 +1025,8 @@ class Featurizer:
         # hold it even once or wordfreq knows it: it is a real word (`garages`, `bests`), which
         # `_build_swaps` then leaves be
         dropped = set().union(*(dropped_letters(w) for w in lex_words if w.isalpha()))
-        keep = sorted({t for t, c in counts.items() if c >= 2 or t in dropped} | english_words(dropped))
+        english = english_words()
+        keep = sorted({t for t, c in counts.items() if c >= 2 or t in dropped} | (dropped & english))
         tokens = ["<unk>", SEP] + sorted((set(keep) | lex_words | set(PUNCT)) - {SEP})
         self.tokens_ = tokens
         self.codes_ = np.zeros(0, np.int64)
@@ -1037,12 +1035,10 @@ class Featurizer:
         # so is a token seen once, or an English word wordfreq knows, that reads as a lexicon word glued
         # to known words (`_Vocab.glued`): the training texts are featurised as written, and a word
         # (`dumbstruck`, `candlestick`, `berkshire`) is read as itself
-        glued = []
-        if self.knows_words:
-            glued = [t for t in [t for t, c in counts.items() if c == 1] + sorted(english_words())
-                     if self._vocab.glued(t) != UNK]
+        glued = {t for t in chain((t for t, c in counts.items() if c == 1), english)
+                 if self._vocab.glued(t) != UNK} if self.knows_words else set()
         if glued:
-            self.tokens_ = tokens = ["<unk>", SEP] + sorted(set(tokens[2:]) | set(glued))
+            self.tokens_ = tokens = ["<unk>", SEP] + sorted(set(tokens[2:]) | glued)
             self._prepare()
         doc_parts, code_parts = [], []
         offset = 0

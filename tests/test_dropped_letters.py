@@ -62,7 +62,7 @@ def test_fit_keeps_real_words_out_of_the_swap_table():
 
 
 def test_english_words_asks_wordfreq():
-    assert english_words(["bests", "insets", "garages", "vrmin", "cckroaches"]) == {"bests", "insets", "garages"}
+    assert {"bests", "insets", "garages", "vrmin", "cckroaches"} & english_words() == {"bests", "insets", "garages"}
 
 
 @pytest.mark.parametrize("text", ["She bests him at chess.", "Federer bests Nadal in straight sets.",
