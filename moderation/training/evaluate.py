@@ -296,6 +296,7 @@ _BLIND_INTRO = (
     _LATER.format("the tenth batch had been used for a non-inferiority rule"),
     _LATER.format("the eleventh batch had been used for a non-inferiority rule"),
     _LATER.format("the twelfth batch had been used twice for a rule"),
+    _LATER.format("the thirteenth batch had been kept unused while the worn batches were tried (rules L and L2)"),
 )
 
 
