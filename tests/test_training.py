@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -210,6 +212,11 @@ def test_evaluate_writes_every_target(shared_data, tmp_path):
                    "Evidence against the raters' toxic spans", "| ours (evidence) |",
                    f"Data: `{shared_data}` and `data/`"):  # the directory measured, not a fixed name
         assert needle in text, needle
+    # each F1, hard-negative rate and news AUC comes with its 95% interval, the AUCs with ours - peer's
+    assert re.search(r"own test split F1 `dehumanising` >= 0.90 \| 0\.\d{3} \(0\.\d{3}-[01]\.\d{3}\)", text)
+    assert re.search(r"own test split hard-negative FPR <= 5% \| \d+\.\d% \(\d+\.\d%-\d+\.\d%\)", text)
+    assert re.search(r"fox_news_comments \(4 held-out threads\): .* \| 0\.\d{3} vs 0\.\d{3} \(0\.\d{3}-0\.\d{3}; "
+                     r"ours - peer [+-]0\.\d{3}, [+-]0\.\d{3} to [+-]0\.\d{3}\)", text)
     # every blind batch gets its three targets and its section
     names = ["blind batch"] + [f"blind batch {n}" for n in range(2, len(BLIND_SETS) + 1)]
     for name in names:

@@ -27,6 +27,7 @@ from moderation.training.data import (
     BLIND_SETS, OBFUSCATED_SEED, OWN_SET, load_bbc_sentences, load_fox, load_jigsaw, load_kaggle_insults,
     load_olid, load_own, load_toxic_spans, load_toxigen, load_ucc,
 )
+from moderation.training import intervals
 from moderation.training.seed_table import SEED_TABLE
 
 #: Categories of our own set that are hard negatives (docs/labels.md).
@@ -81,6 +82,14 @@ def own_test(moderator, path: Path, split: str = "test") -> dict | None:
     hard = df["category"].isin(HARD_NEGATIVES).to_numpy()
     false_flag = np.array([any(df.loc[i, l] == 0 for l in f) for i, f in enumerate(flagged)])
     out["hard_negatives"] = {"rows": int(hard.sum()), "false_positive_rate": round(float(false_flag[hard].mean()), 3)}
+    # 95% intervals (moderation/training/intervals.py): each label's F1, then the hard-negative rate
+    gold = [df[label].astype(int).to_numpy() for label in moderator.labels]
+    pred = [np.array([label in f for f in flagged]) for label in moderator.labels]
+    samples = intervals.bootstrap(lambda w: (*(intervals.weighted_f1(g, p, w) for g, p in zip(gold, pred)),
+                                             intervals.weighted_rate(false_flag[hard], w[hard])), len(df))
+    for k, label in enumerate(moderator.labels):
+        out["labels"][label]["f1_interval"] = intervals.interval(samples[:, k])
+    out["hard_negatives"]["false_positive_rate_interval"] = intervals.interval(samples[:, -1])
     per_cat = {}
     for cat, idx in df.groupby("category").indices.items():
         per_cat[cat] = {"rows": len(idx), "false_flag_rate": round(float(false_flag[idx].mean()), 3),
@@ -117,9 +126,15 @@ def news_auc(moderator, data_dir: Path) -> dict:
         # rejected outright (never shown to a moderator)
         held = np.array([d != "allow" for d in decisions])
         rejected = np.array([d == "reject" for d in decisions])
+        # the same weights for both in each round, so the difference's interval is paired
+        samples = intervals.bootstrap(lambda w: (intervals.weighted_auc(y, ours, w), intervals.weighted_auc(y, peer, w)),
+                                      len(df))
         out[name] = {"rows": len(df), "positives": int(y.sum()),
                      "ours_auc": round(float(roc_auc_score(y, ours)), 4),
                      "peer_auc": round(float(roc_auc_score(y, peer)), 4),
+                     "ours_auc_interval": intervals.interval(samples[:, 0]),
+                     "peer_auc_interval": intervals.interval(samples[:, 1]),
+                     "difference_interval": intervals.interval(samples[:, 0] - samples[:, 1]),
                      "ours_flagged_negatives": round(float(held[y == 0].mean()), 4),
                      "ours_flagged_positives": round(float(held[y == 1].mean()), 4),
                      "ours_rejected_negatives": round(float(rejected[y == 0].mean()), 4),
@@ -304,6 +319,13 @@ def _mark(ok: bool) -> str:
     return "yes" if ok else "**NO**"
 
 
+def _between(bounds: list[float] | None, fmt: str, more: str = "") -> str:
+    """A figure's 95% interval, as " (lo-hi)" after it (intervals.py); nothing for results without one."""
+    if not bounds:
+        return ""
+    return f" ({format(bounds[0], fmt)}-{format(bounds[1], fmt)}{more})"
+
+
 def _own_section(own: dict, title: str, intro: str, list_errors: bool = True) -> list[str]:
     L = [title, "", f"{intro} Hard negatives: {', '.join(HARD_NEGATIVES)} ({own['hard_negatives']['rows']} comments); "
          "a false positive is any label flagged that the gold says 0.", "",
@@ -330,7 +352,13 @@ def render_markdown(r: dict, command: str) -> str:
          f"Model `{r['model_version']}`, measured {r['date']} by `{command}` "
          f"(this file is generated; do not edit by hand). Data: `{r.get('data', '../shared/data')}` and `data/`; "
          "alt-profanity-check is scored on the same rows in the same run.", ""]
-    L += ["## Targets", "", "| target | figure | met |", "|---|---|---|"]
+    L += ["## Targets", "",
+          "In brackets after a figure: its 95% interval, from 1,000 Poisson bootstrap rounds over the comments "
+          "(`moderation/training/intervals.py`; the same seed every run). For the news AUCs, the interval of ours, then "
+          "ours minus the peer's with its own interval: the two are scored on the same comments in each round, so the "
+          "difference's interval is paired and narrower than the two side by side suggest. A target is marked met "
+          "on the figure itself.", "",
+          "| target | figure | met |", "|---|---|---|"]
     st = r["seed_table"]
     L.append(f"| seed table all correct | {st['correct']}/{st['total']} | {_mark(st['correct'] == st['total'])} |")
     own = r.get("own_test")
@@ -339,11 +367,17 @@ def render_markdown(r: dict, command: str) -> str:
     for part, name in parts:
         if part:
             for label, m in part["labels"].items():
-                L.append(f"| {name} F1 `{label}` >= 0.90 | {m['f1']:.3f} | {_mark(m['f1'] >= 0.90)} |")
-            fpr = part["hard_negatives"]["false_positive_rate"]
-            L.append(f"| {name} hard-negative FPR <= 5% | {fpr:.1%} | {_mark(fpr <= 0.05)} |")
+                L.append(f"| {name} F1 `{label}` >= 0.90 | {m['f1']:.3f}{_between(m.get('f1_interval'), '.3f')} "
+                         f"| {_mark(m['f1'] >= 0.90)} |")
+            hn = part["hard_negatives"]
+            fpr = hn["false_positive_rate"]
+            L.append(f"| {name} hard-negative FPR <= 5% | {fpr:.1%}{_between(hn.get('false_positive_rate_interval'), '.1%')} "
+                     f"| {_mark(fpr <= 0.05)} |")
     for name, m in r["news_auc"].items():
-        L.append(f"| {name}: abusive ROC AUC >= 0.85 and > alt-profanity-check | {m['ours_auc']:.3f} vs {m['peer_auc']:.3f} "
+        diff = m.get("difference_interval")
+        paired = (f"; ours - peer {m['ours_auc'] - m['peer_auc']:+.3f}, {diff[0]:+.3f} to {diff[1]:+.3f}" if diff else "")
+        L.append(f"| {name}: abusive ROC AUC >= 0.85 and > alt-profanity-check | {m['ours_auc']:.3f} vs {m['peer_auc']:.3f}"
+                 f"{_between(m.get('ours_auc_interval'), '.3f', paired)} "
                  f"| {_mark(m['ours_auc'] >= 0.85 and m['ours_auc'] > m['peer_auc'])} |")
     ib = r["identity_bias"]
     L.append(f"| toxigen neutral statements flagged <= 5% for every group | max {ib['max_rate']:.1%} | {_mark(ib['max_rate'] <= 0.05)} |")
