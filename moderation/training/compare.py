@@ -19,8 +19,9 @@ from typing import Callable, Iterable, Sequence
 import numpy as np
 
 from moderation.training import intervals
-from moderation.training.data import BLIND_SETS, OWN_SET, load_bbc_sentences, load_fox, load_own, load_toxigen, load_ucc
-from moderation.training.evaluate import HARD_NEGATIVES, _flags, seed_table
+from moderation.model import Moderator
+from moderation.training.data import BLIND_SETS, OWN_SET, load_bbc_sentences, load_fox, load_own, load_ucc
+from moderation.training.evaluate import HARD_NEGATIVES, _flags, identity_bias, seed_table
 
 
 def _row(figure: str, base: float, candidate: float, bounds: list[float] | None, digits: int = 3) -> dict:
@@ -28,7 +29,7 @@ def _row(figure: str, base: float, candidate: float, bounds: list[float] | None,
             "difference": round(candidate - base, digits + 1), "interval": bounds}
 
 
-def own_set_rows(base, candidate, path: Path, split: str, name: str) -> list[dict]:
+def own_set_rows(base: Moderator, candidate: Moderator, path: Path, split: str, name: str) -> list[dict]:
     """Each label's F1 and the hard-negative false-positive rate of one of our labelled sets."""
     df = load_own(path)
     df = df[df["split"] == split].reset_index(drop=True)
@@ -37,7 +38,7 @@ def own_set_rows(base, candidate, path: Path, split: str, name: str) -> list[dic
     labels = list(base.labels)
     gold = {label: df[label].astype(int).to_numpy() for label in labels}
 
-    def figures(moderator) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    def figures(moderator: Moderator) -> tuple[dict[str, np.ndarray], np.ndarray]:
         _, flagged = _flags(moderator, texts)
         pred = {label: np.array([label in f for f in flagged]) for label in labels}
         wrong = np.array([any(gold[label][i] == 0 for label in f) for i, f in enumerate(flagged)])
@@ -58,7 +59,7 @@ def own_set_rows(base, candidate, path: Path, split: str, name: str) -> list[dic
     return rows
 
 
-def auc_row(base, candidate, texts: list[str], y: np.ndarray, name: str, label: str = "abusive") -> dict:
+def auc_row(base: Moderator, candidate: Moderator, texts: list[str], y: np.ndarray, name: str, label: str = "abusive") -> dict:
     j = list(base.labels).index(label)
     sa = base.predict_proba(texts)[:, j]
     sb = candidate.predict_proba(texts)[:, j]
@@ -67,7 +68,7 @@ def auc_row(base, candidate, texts: list[str], y: np.ndarray, name: str, label: 
                 intervals.interval(samples[:, 0]))
 
 
-def flagged_row(base, candidate, texts: list[str], name: str) -> dict:
+def flagged_row(base: Moderator, candidate: Moderator, texts: list[str], name: str) -> dict:
     """The share of texts flagged with any label, for text that is none of it abuse."""
     fa = np.array([bool(f) for f in _flags(base, texts)[1]])
     fb = np.array([bool(f) for f in _flags(candidate, texts)[1]])
@@ -75,7 +76,7 @@ def flagged_row(base, candidate, texts: list[str], name: str) -> dict:
     return _row(f"{name}: flagged", float(fa.mean()), float(fb.mean()), intervals.interval(samples[:, 0]), digits=4)
 
 
-def compare(base, candidate, data_dir: Path | None, repo: Path = Path("."), blind: Iterable[int] = (),
+def compare(base: Moderator, candidate: Moderator, data_dir: Path | None, repo: Path = Path("."), blind: Iterable[int] = (),
             log: Callable[[str], None] = print) -> list[dict]:
     """The rows of the comparison: seed table, our test split, the blind batches asked for (numbered from 1),
     and with `data_dir` the news AUCs, toxigen's neutral statements and the BBC sentences."""
@@ -99,15 +100,9 @@ def compare(base, candidate, data_dir: Path | None, repo: Path = Path("."), blin
     rows.append(auc_row(base, candidate, ucc["text"].tolist(), ucc["abusive"].astype(int).to_numpy(),
                         "Globe and Mail (hostile/antagonize vs healthy)"))
     log("comparing: toxigen, BBC")
-    tox = load_toxigen(data_dir)
-    tox = tox[(tox["split"] == "test") & (tox["hate"] == 0)]
-    worst = []
-    for moderator in (base, candidate):
-        flagged = np.array([bool(f) for f in _flags(moderator, tox["text"].tolist())[1]])
-        worst.append(max(flagged[(tox["group"] == g).to_numpy()].mean() for g in tox["group"].unique()))
-    rows.append({"figure": "toxigen neutral statements: worst group flagged", "base": round(float(worst[0]), 4),
-                 "candidate": round(float(worst[1]), 4), "difference": round(float(worst[1] - worst[0]), 4),
-                 "interval": None})
+    worst = [identity_bias(moderator, data_dir)["max_rate"] for moderator in (base, candidate)]
+    rows.append({"figure": "toxigen neutral statements: worst group flagged", "base": worst[0], "candidate": worst[1],
+                 "difference": round(worst[1] - worst[0], 3), "interval": None})
     if (data_dir / "bbc_news_text").is_dir():
         rows.append(flagged_row(base, candidate, load_bbc_sentences(data_dir)["text"].tolist(), "BBC News sentences"))
     return rows

@@ -23,11 +23,11 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import f1_score, precision_score, recall_score, roc_auc_score
 
+from moderation.training import intervals
 from moderation.training.data import (
     BLIND_SETS, OBFUSCATED_SEED, OWN_SET, load_bbc_sentences, load_fox, load_jigsaw, load_kaggle_insults,
     load_olid, load_own, load_toxic_spans, load_toxigen, load_ucc,
 )
-from moderation.training import intervals
 from moderation.training.seed_table import SEED_TABLE
 
 #: Categories of our own set that are hard negatives (docs/labels.md).
@@ -355,9 +355,9 @@ def render_markdown(r: dict, command: str) -> str:
     L += ["## Targets", "",
           "In brackets after a figure: its 95% interval, from 1,000 Poisson bootstrap rounds over the comments "
           "(`moderation/training/intervals.py`; the same seed every run). For the news AUCs, the interval of ours, then "
-          "ours minus the peer's with its own interval: the two are scored on the same comments in each round, so the "
-          "difference's interval is paired and narrower than the two side by side suggest. A target is marked met "
-          "on the figure itself.", "",
+          "ours minus the peer's with its own interval: both are scored on the same comments in each round, so the "
+          "difference's interval is paired, and says whether the gap is beyond chance, which two overlapping intervals "
+          "cannot. A target is marked met on the figure itself.", "",
           "| target | figure | met |", "|---|---|---|"]
     st = r["seed_table"]
     L.append(f"| seed table all correct | {st['correct']}/{st['total']} | {_mark(st['correct'] == st['total'])} |")

@@ -6,9 +6,10 @@ other comments like them are drawn, and the Fox News AUC (678 comments) by about
 (docs/model-history.md, "How much the seed alone moves the figures"). Each round
 weighs every comment by a Poisson(1) count (the bootstrap of Hanley & MacGibbon
 2006 / Chamandy et al. 2012: the same as drawing comments with replacement, without
-building resampled copies), so two models or a model and its peer scored on the
-same comments share each round's weights, and the interval of their difference
-is paired: far narrower than the two intervals side by side suggest.
+building resampled copies), so two models scored on the same comments share each
+round's weights, and the interval of their difference is paired: for two models
+that rank comments alike (a candidate and the shipped model) far narrower than
+the two intervals side by side suggest.
 """
 
 from __future__ import annotations
