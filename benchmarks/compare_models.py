@@ -21,9 +21,10 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from pathlib import Path
+
+from moderation.training.paths import default_data_dir
 
 REPO = Path(__file__).resolve().parent.parent
 
@@ -42,7 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--candidate", required=True, type=Path, help="the candidate model's directory")
     parser.add_argument("--base", type=Path, default=REPO / "models", help="the model to compare with [models/]")
     parser.add_argument("--blind", type=_batches, default=[], help="blind batches to measure, e.g. 11,12 [none]")
-    parser.add_argument("--data", type=Path, default=Path(os.environ.get("MODERATION_DATA", REPO.parent / "shared" / "data")),
+    parser.add_argument("--data", type=Path, default=default_data_dir(),
                         help="the public data sets [$MODERATION_DATA, else ../shared/data]; without them, our own sets only")
     parser.add_argument("--json", type=Path, help="also write the rows as JSON")
     args = parser.parse_args(argv)

@@ -18,10 +18,10 @@ from typing import Callable, Iterable, Sequence
 
 import numpy as np
 
-from moderation.training import intervals
 from moderation.model import Moderator
-from moderation.training.data import BLIND_SETS, OWN_SET, load_bbc_sentences, load_fox, load_own, load_ucc
-from moderation.training.evaluate import HARD_NEGATIVES, _flags, identity_bias, seed_table
+from moderation.training import intervals
+from moderation.training.data import BLIND_SETS, OWN_SET, load_bbc_sentences, load_fox, load_ucc
+from moderation.training.evaluate import HARD_NEGATIVES, _flags, identity_bias, judged, own_split, seed_table
 
 
 def _row(figure: str, base: float, candidate: float, bounds: list[float] | None, digits: int = 3) -> dict:
@@ -31,20 +31,11 @@ def _row(figure: str, base: float, candidate: float, bounds: list[float] | None,
 
 def own_set_rows(base: Moderator, candidate: Moderator, path: Path, split: str, name: str) -> list[dict]:
     """Each label's F1 and the hard-negative false-positive rate of one of our labelled sets."""
-    df = load_own(path)
-    df = df[df["split"] == split].reset_index(drop=True)
-    texts = df["text"].tolist()
+    df = own_split(path, split)
     hard = df["category"].isin(HARD_NEGATIVES).to_numpy()
     labels = list(base.labels)
-    gold = {label: df[label].astype(int).to_numpy() for label in labels}
-
-    def figures(moderator: Moderator) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        _, flagged = _flags(moderator, texts)
-        pred = {label: np.array([label in f for f in flagged]) for label in labels}
-        wrong = np.array([any(gold[label][i] == 0 for label in f) for i, f in enumerate(flagged)])
-        return pred, wrong
-
-    (pa, wa), (pb, wb) = figures(base), figures(candidate)
+    _, _, gold, pa, wa = judged(base, df)
+    _, _, _, pb, wb = judged(candidate, df)
 
     def stat(w: np.ndarray) -> tuple[float, ...]:
         f1 = [intervals.weighted_f1(gold[l], pb[l], w) - intervals.weighted_f1(gold[l], pa[l], w) for l in labels]

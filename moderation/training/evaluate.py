@@ -63,29 +63,41 @@ def seed_table(moderator) -> dict:
     return {"rows": rows, "correct": sum(r["ok"] for r in rows), "total": len(rows)}
 
 
+def own_split(path: Path, split: str) -> pd.DataFrame:
+    """The rows of one split of our own labelled set (`test`, or `blind` for a blind batch)."""
+    df = load_own(path)
+    return df[df["split"] == split].reset_index(drop=True)
+
+
+def judged(moderator, df: pd.DataFrame) -> tuple[np.ndarray, list[list[str]], dict[str, np.ndarray],
+                                                 dict[str, np.ndarray], np.ndarray]:
+    """One model on our own labelled rows: probabilities, flagged labels, then per label the gold and
+    flagged arrays, and which comments got a label the gold says 0 (a false positive)."""
+    probs, flagged = _flags(moderator, df["text"].tolist())
+    gold = {label: df[label].astype(int).to_numpy() for label in moderator.labels}
+    pred = {label: np.array([label in f for f in flagged]) for label in moderator.labels}
+    wrong = np.array([any(gold[label][i] == 0 for label in f) for i, f in enumerate(flagged)])
+    return probs, flagged, gold, pred, wrong
+
+
 def own_test(moderator, path: Path, split: str = "test") -> dict | None:
     if not path.is_file():
         return None
-    df = load_own(path)
-    df = df[df["split"] == split].reset_index(drop=True)
-    probs, flagged = _flags(moderator, df["text"].tolist())
+    df = own_split(path, split)
+    probs, flagged, gold, pred, false_flag = judged(moderator, df)
     out = {"rows": len(df), "labels": {}}
     for label in moderator.labels:
-        y = df[label].astype(int).to_numpy()
-        pred = np.array([label in f for f in flagged])
+        y, p = gold[label], pred[label]
         out["labels"][label] = {
-            "positives": int(y.sum()), "f1": round(float(f1_score(y, pred)), 3),
-            "precision": round(float(precision_score(y, pred, zero_division=0)), 3),
-            "recall": round(float(recall_score(y, pred)), 3),
+            "positives": int(y.sum()), "f1": round(float(f1_score(y, p)), 3),
+            "precision": round(float(precision_score(y, p, zero_division=0)), 3),
+            "recall": round(float(recall_score(y, p)), 3),
             "roc_auc": round(float(roc_auc_score(y, probs[:, moderator.labels.index(label)])), 3),
         }
     hard = df["category"].isin(HARD_NEGATIVES).to_numpy()
-    false_flag = np.array([any(df.loc[i, l] == 0 for l in f) for i, f in enumerate(flagged)])
     out["hard_negatives"] = {"rows": int(hard.sum()), "false_positive_rate": round(float(false_flag[hard].mean()), 3)}
     # 95% intervals (moderation/training/intervals.py): each label's F1, then the hard-negative rate
-    gold = [df[label].astype(int).to_numpy() for label in moderator.labels]
-    pred = [np.array([label in f for f in flagged]) for label in moderator.labels]
-    samples = intervals.bootstrap(lambda w: (*(intervals.weighted_f1(g, p, w) for g, p in zip(gold, pred)),
+    samples = intervals.bootstrap(lambda w: (*(intervals.weighted_f1(gold[l], pred[l], w) for l in moderator.labels),
                                              intervals.weighted_rate(false_flag[hard], w[hard])), len(df))
     for k, label in enumerate(moderator.labels):
         out["labels"][label]["f1_interval"] = intervals.interval(samples[:, k])
@@ -98,9 +110,9 @@ def own_test(moderator, path: Path, split: str = "test") -> dict | None:
     out["categories"] = per_cat
     errors = []
     for i in range(len(df)):
-        gold = [l for l in moderator.labels if df.loc[i, l] == 1]
-        if set(gold) != set(flagged[i]):
-            errors.append({"id": df.loc[i, "id"], "category": df.loc[i, "category"], "gold": gold,
+        truth = [l for l in moderator.labels if gold[l][i] == 1]
+        if set(truth) != set(flagged[i]):
+            errors.append({"id": df.loc[i, "id"], "category": df.loc[i, "category"], "gold": truth,
                            "flagged": flagged[i], "text": df.loc[i, "text"]})
     out["errors"] = errors
     return out
